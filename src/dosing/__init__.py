@@ -1,0 +1,62 @@
+"""dosing: chemotherapy and transplant-conditioning doses with units carried end to end.
+
+Not a medical device: every dose must be verified by a qualified person before use.
+
+The public API is what this module exports (see ``__all__``); everything else may change.
+"""
+
+from dosing._version import __version__
+from dosing.body import (
+    BSA_FORMULAS,
+    BSAFormula,
+    adjusted_body_weight,
+    bmi,
+    bsa,
+    carboplatin_calvert,
+    creatinine_clearance,
+    ideal_body_weight,
+    lean_body_weight,
+    schwartz_bedside,
+)
+from dosing.errors import (
+    DomainError,
+    DosingError,
+    DosingWarning,
+    ImplausibleInputWarning,
+    OutsidePopulationWarning,
+    RegimenError,
+    UnitsError,
+    UnknownMethodError,
+    UnsourcedDefaultWarning,
+)
+from dosing.patient import Patient
+from dosing.references import REFERENCES, Reference
+from dosing.units import Q_, ureg
+
+__all__ = [
+    "BSA_FORMULAS",
+    "REFERENCES",
+    "BSAFormula",
+    "DomainError",
+    "DosingError",
+    "DosingWarning",
+    "ImplausibleInputWarning",
+    "OutsidePopulationWarning",
+    "Patient",
+    "Q_",
+    "Reference",
+    "RegimenError",
+    "UnitsError",
+    "UnknownMethodError",
+    "UnsourcedDefaultWarning",
+    "__version__",
+    "adjusted_body_weight",
+    "bmi",
+    "bsa",
+    "carboplatin_calvert",
+    "creatinine_clearance",
+    "ideal_body_weight",
+    "lean_body_weight",
+    "schwartz_bedside",
+    "ureg",
+]

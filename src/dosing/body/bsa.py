@@ -1,0 +1,435 @@
+"""Body-surface area (BSA): every published formula, one function each, picked by key.
+
+Cytotoxic doses are prescribed per m² of body-surface area. BSA is not measured at the bedside but
+estimated from height and weight by one of many empirical formulas, which differ by a few percent
+for an average adult and by more at the extremes of size. Which one a unit uses is a policy
+choice; :mod:`dosing` uses Mosteller unless told otherwise and records the formula on every dose.
+
+The functions named after their authors (:func:`mosteller`, :func:`dubois`, ...) are the formula
+kernels: they take plain magnitudes in the units their paper uses (height [cm], weight [kg];
+Boyd's weight [g]) and return BSA [m²], vectorised over numpy arrays and never rounded. Use
+:func:`bsa` (``dosing.bsa``) to call them with Quantities: it checks and strips the units once,
+checks every element against the plausibility limits, and wraps the result in m².
+
+Each formula is registered in :data:`BSA_FORMULAS` with its equation, citation and the
+population it was derived in.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any, Final
+
+import numpy as np
+
+from dosing.body._sex import is_male
+from dosing.errors import DomainError, OutsidePopulationWarning, UnknownMethodError
+from dosing.limits import checked, strip
+from dosing.references import REFERENCES, Reference
+from dosing.units import CM, G, KG, M2, YEAR, Magnitude, Q_, magnitude
+
+__all__ = [
+    "BSA_FORMULAS",
+    "BSAFormula",
+    "boyd",
+    "bsa",
+    "dubois",
+    "fujimoto",
+    "gehan_george",
+    "haycock",
+    "livingston_lee",
+    "mosteller",
+    "schlich",
+    "shuter_aslani",
+    "takahira",
+    "yu_2010",
+]
+
+# ---------------------------------------------------------------------------------------------
+# Kernels: magnitudes in, m² out. Never round here.
+
+
+def mosteller(height_cm: Magnitude, weight_kg: Magnitude) -> Magnitude:
+    """Mosteller: BSA [m²] = sqrt(H [cm] · W [kg] / 3600).
+
+    References
+    ----------
+    mosteller1987
+
+    Examples
+    --------
+    >>> float(mosteller(150.0, 40.0))  # sqrt(6000 / 3600) = sqrt(5/3)
+    1.2909944487358056
+    """
+    return np.sqrt(height_cm * weight_kg / 3600.0)  # type: ignore[no-any-return]
+
+
+def dubois(height_cm: Magnitude, weight_kg: Magnitude) -> Magnitude:
+    """Du Bois & Du Bois: BSA [m²] = 0.007184 · W^0.425 · H^0.725.
+
+    References
+    ----------
+    dubois1916
+    """
+    return 0.007184 * np.power(weight_kg, 0.425) * np.power(height_cm, 0.725)  # type: ignore[no-any-return]
+
+
+def haycock(height_cm: Magnitude, weight_kg: Magnitude) -> Magnitude:
+    """Haycock: BSA [m²] = 0.024265 · W^0.5378 · H^0.3964.
+
+    References
+    ----------
+    haycock1978
+    """
+    return 0.024265 * np.power(weight_kg, 0.5378) * np.power(height_cm, 0.3964)  # type: ignore[no-any-return]
+
+
+def gehan_george(height_cm: Magnitude, weight_kg: Magnitude) -> Magnitude:
+    """Gehan & George (all ages): BSA [m²] = 0.0235 · W^0.51456 · H^0.42246.
+
+    References
+    ----------
+    gehan1970
+    """
+    return 0.0235 * np.power(weight_kg, 0.51456) * np.power(height_cm, 0.42246)  # type: ignore[no-any-return]
+
+
+def boyd(height_cm: Magnitude, weight_g: Magnitude) -> Magnitude:
+    """Boyd: BSA [m²] = 0.0003207 · H^0.3 · Wg^(0.7285 − 0.0188 · log10 Wg), weight in **grams**.
+
+    The logarithm is base 10; the natural log (a slip seen in public code) gives about 40 m².
+
+    References
+    ----------
+    boyd1935
+    """
+    exponent = 0.7285 - 0.0188 * np.log10(weight_g)
+    return 0.0003207 * np.power(height_cm, 0.3) * np.power(weight_g, exponent)  # type: ignore[no-any-return]
+
+
+def fujimoto(height_cm: Magnitude, weight_kg: Magnitude) -> Magnitude:
+    """Fujimoto: BSA [m²] = 0.008883 · W^0.444 · H^0.663.
+
+    References
+    ----------
+    fujimoto1968
+    """
+    return 0.008883 * np.power(weight_kg, 0.444) * np.power(height_cm, 0.663)  # type: ignore[no-any-return]
+
+
+def takahira(height_cm: Magnitude, weight_kg: Magnitude) -> Magnitude:
+    """Takahira: BSA [m²] = 0.007241 · W^0.425 · H^0.725.
+
+    References
+    ----------
+    takahira1925
+    """
+    return 0.007241 * np.power(weight_kg, 0.425) * np.power(height_cm, 0.725)  # type: ignore[no-any-return]
+
+
+def shuter_aslani(height_cm: Magnitude, weight_kg: Magnitude) -> Magnitude:
+    """Shuter & Aslani: BSA [m²] = 0.00949 · W^0.441 · H^0.655.
+
+    References
+    ----------
+    shuter2000
+    """
+    return 0.00949 * np.power(weight_kg, 0.441) * np.power(height_cm, 0.655)  # type: ignore[no-any-return]
+
+
+def schlich(height_cm: Magnitude, weight_kg: Magnitude, male: Any) -> Magnitude:
+    """Schlich (sex-specific): BSA [m²] = 0.000579479 · W^0.38 · H^1.24 (male);
+    0.000975482 · W^0.46 · H^1.08 (female). ``male`` is a bool or a boolean array.
+
+    References
+    ----------
+    schlich2010
+    """
+    as_male = 0.000579479 * np.power(weight_kg, 0.38) * np.power(height_cm, 1.24)
+    as_female = 0.000975482 * np.power(weight_kg, 0.46) * np.power(height_cm, 1.08)
+    return np.where(male, as_male, as_female) if np.ndim(male) else (  # type: ignore[no-any-return]
+        as_male if male else as_female
+    )
+
+
+def livingston_lee(weight_kg: Magnitude) -> Magnitude:
+    """Livingston & Lee (weight only): BSA [m²] = 0.1173 · W^0.6466; below 10 kg 0.1037 · W^0.6724.
+
+    References
+    ----------
+    livingston2001
+    """
+    above = 0.1173 * np.power(weight_kg, 0.6466)
+    below = 0.1037 * np.power(weight_kg, 0.6724)
+    if np.ndim(weight_kg):
+        return np.where(np.asarray(weight_kg) < 10.0, below, above)  # type: ignore[no-any-return]
+    return below if weight_kg < 10.0 else above  # type: ignore[no-any-return,operator]
+
+
+def yu_2010(height_cm: Magnitude, weight_kg: Magnitude) -> Magnitude:
+    """Yu, Lin & Yang: BSA [m²] = 71.3989 · H^0.7437 · W^0.4040 / 10000.
+
+    References
+    ----------
+    yu2010
+    """
+    return 71.3989 * np.power(height_cm, 0.7437) * np.power(weight_kg, 0.4040) / 10000.0  # type: ignore[no-any-return]
+
+
+# ---------------------------------------------------------------------------------------------
+# The registry
+
+
+@dataclass(frozen=True, slots=True)
+class BSAFormula:
+    """One BSA formula: its kernel, equation, citation and derivation population.
+
+    Call it with Quantities like :func:`bsa`: ``BSA_FORMULAS["dubois"](height, weight)``.
+
+    Attributes
+    ----------
+    key : str
+        The ``method=`` key.
+    name : str
+        Human-readable name.
+    kernel : callable
+        The float kernel (see the module docstring for its units).
+    equation : str
+        The equation as published (H in cm, W in kg unless stated).
+    reference : str
+        Key into :data:`dosing.references.REFERENCES`.
+    population : str
+        Who the formula was derived in.
+    uses_height, needs_sex : bool
+        Which inputs the formula uses.
+    adults_only : bool
+        Derived in adults only: a child gets an :class:`~dosing.OutsidePopulationWarning`.
+    weight_unit : pint.Unit
+        The unit the kernel takes weight in (kg, or g for Boyd).
+    """
+
+    key: str
+    name: str
+    kernel: Callable[..., Magnitude]
+    equation: str
+    reference: str
+    population: str
+    uses_height: bool = True
+    needs_sex: bool = False
+    adults_only: bool = False
+    weight_unit: Any = KG
+
+    @property
+    def citation(self) -> Reference:
+        """The full :class:`~dosing.references.Reference`."""
+        return REFERENCES[self.reference]
+
+    def __call__(
+        self, height: object, weight: object, *, sex: object = None, age: object = None
+    ) -> Any:
+        return bsa(height, weight, method=self.key, sex=sex, age=age)
+
+
+_FORMULAS: Final = (
+    BSAFormula(
+        "mosteller", "Mosteller", mosteller, "BSA = sqrt(H × W / 3600)", "mosteller1987",
+        "A simplified form of the Gehan & George fit, checked by Mosteller against the Du Bois, "
+        "Gehan-George and Haycock formulas; used for children and adults.",
+    ),
+    BSAFormula(
+        "dubois", "Du Bois & Du Bois", dubois, "BSA = 0.007184 × W^0.425 × H^0.725",
+        "dubois1916",
+        "Nine subjects measured by moulding (1916), mostly adults.",
+    ),
+    BSAFormula(
+        "haycock", "Haycock", haycock, "BSA = 0.024265 × W^0.5378 × H^0.3964", "haycock1978",
+        "Geometric measurements in infants, children and adults.",
+    ),
+    BSAFormula(
+        "gehan_george", "Gehan & George", gehan_george,
+        "BSA = 0.0235 × W^0.51456 × H^0.42246", "gehan1970",
+        "A least-squares re-fit of Boyd's collected measurements, all ages.",
+    ),
+    BSAFormula(
+        "boyd", "Boyd", boyd, "BSA = 0.0003207 × H^0.3 × Wg^(0.7285 − 0.0188 × log10(Wg)), "
+        "Wg = weight in grams", "boyd1935",
+        "Boyd's compilation of surface-area measurements across all ages.",
+        weight_unit=G,
+    ),
+    BSAFormula(
+        "fujimoto", "Fujimoto", fujimoto, "BSA = 0.008883 × W^0.444 × H^0.663", "fujimoto1968",
+        "Japanese subjects of all ages.",
+    ),
+    BSAFormula(
+        "takahira", "Takahira", takahira, "BSA = 0.007241 × W^0.425 × H^0.725", "takahira1925",
+        "Japanese subjects (as cited by Fujimoto et al. 1968).",
+    ),
+    BSAFormula(
+        "shuter_aslani", "Shuter & Aslani", shuter_aslani, "BSA = 0.00949 × W^0.441 × H^0.655",
+        "shuter2000",
+        "Adults: a re-analysis of Du Bois & Du Bois with further measured subjects.",
+    ),
+    BSAFormula(
+        "schlich", "Schlich", schlich,
+        "male: BSA = 0.000579479 × W^0.38 × H^1.24; female: BSA = 0.000975482 × W^0.46 × H^1.08",
+        "schlich2010",
+        "German adults measured by 3-D body scan; sex-specific; implausible for children.",
+        needs_sex=True, adults_only=True,
+    ),
+    BSAFormula(
+        "livingston_lee", "Livingston & Lee", livingston_lee,
+        "BSA = 0.1173 × W^0.6466 (W ≥ 10 kg); BSA = 0.1037 × W^0.6724 (W < 10 kg)",
+        "livingston2001",
+        "Published measurements of normal-weight and obese subjects; weight only, with a "
+        "separate fit below 10 kg.",
+        uses_height=False,
+    ),
+    BSAFormula(
+        "yu_2010", "Yu, Lin & Yang", yu_2010, "BSA = 71.3989 × H^0.7437 × W^0.4040 / 10000",
+        "yu2010",
+        "Taiwanese subjects measured by 3-D body scanning.",
+    ),
+)
+
+
+class _ReadOnlyRegistry(Mapping[str, BSAFormula]):
+    """A read-only mapping whose failed lookups list the valid keys."""
+
+    __slots__ = ("_items",)
+
+    def __init__(self, items: dict[str, BSAFormula]) -> None:
+        self._items = items
+
+    def __getitem__(self, key: str) -> BSAFormula:
+        try:
+            return self._items[key]
+        except (KeyError, TypeError):
+            raise UnknownMethodError("method", key, self._items) from None
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._items)
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def __repr__(self) -> str:
+        return f"BSA_FORMULAS({', '.join(self._items)})"
+
+
+#: Read-only mapping: key -> :class:`BSAFormula`.
+BSA_FORMULAS: Mapping[str, BSAFormula] = _ReadOnlyRegistry({f.key: f for f in _FORMULAS})
+
+# Adult-only formulas warn for a child: under 18 years when age is given; when it is not, a
+# height under 140 cm is taken as a child's. Both thresholds are this library's screening
+# convention (unsourced), used only to warn.
+ADULT_AGE: Final = 18.0
+CHILD_HEIGHT_CM: Final = 140.0
+
+
+def _warn_if_outside(formula: BSAFormula, height_cm: Magnitude, age: object) -> None:
+    if not formula.adults_only:
+        return
+    if age is not None:
+        age_years = checked("age", magnitude(age, YEAR, "age"), YEAR)
+        child = bool(np.any(np.asarray(age_years) < ADULT_AGE))
+        reason = f"age under {ADULT_AGE:g} years"
+    else:
+        child = bool(np.any(np.asarray(height_cm) < CHILD_HEIGHT_CM))
+        reason = f"height under {CHILD_HEIGHT_CM:g} cm (no age given)"
+    if child:
+        warnings.warn(
+            f"method={formula.key!r} was derived in adults ({formula.population}); it is applied "
+            f"here to a child ({reason}). Use a formula derived in children, e.g. "
+            f"method='mosteller' or 'haycock'.",
+            OutsidePopulationWarning,
+            stacklevel=4,
+        )
+
+
+def _refuse_unphysical(result: Magnitude, method: str, height: object, weight: object) -> None:
+    """Refuse a BSA that is not a positive finite area (two reductions for an array)."""
+    low, high = (result, result) if isinstance(result, float) else (result.min(), result.max())
+    if not (low > 0.0 and high < np.inf):  # NaN fails both comparisons
+        raise DomainError(
+            f"method={method!r} gave a BSA that is not physical ({result!r} m²) for "
+            f"height={height!r}, weight={weight!r}"
+        )
+
+
+def bsa(
+    height: object,
+    weight: object,
+    *,
+    method: str = "mosteller",
+    sex: object = None,
+    age: object = None,
+) -> Any:
+    """Body-surface area from height and weight, by a named published formula.
+
+    Parameters
+    ----------
+    height : pint.Quantity
+        Height [length], scalar or array. Ignored by weight-only formulas but still checked.
+    weight : pint.Quantity
+        Weight [mass], scalar or array broadcastable with ``height``.
+    method : str
+        A key of :data:`BSA_FORMULAS`; Mosteller by default.
+    sex : {"male", "female"} or array of them, optional
+        Needed by sex-specific formulas (``schlich``); there is no default.
+    age : pint.Quantity, optional
+        Used only to warn when an adult-derived formula is applied to a child.
+
+    Returns
+    -------
+    pint.Quantity
+        BSA [m²], unrounded, with the shape of the broadcast inputs.
+
+    Raises
+    ------
+    UnitsError
+        A bare number or a wrong dimension.
+    DomainError
+        NaN, infinity, zero, negative or implausible input (any element of an array); a missing
+        ``sex`` for a formula that needs it.
+    UnknownMethodError
+        An unknown ``method``, listing the valid keys.
+
+    Warns
+    -----
+    OutsidePopulationWarning
+        An adult-derived formula applied to a child.
+
+    References
+    ----------
+    See :data:`BSA_FORMULAS` for each formula's citation.
+
+    Examples
+    --------
+    >>> import dosing
+    >>> from dosing import Q_
+    >>> dosing.bsa(Q_(150, "cm"), Q_(40, "kg"))  # Mosteller: sqrt(150 × 40 / 3600)
+    <Quantity(1.29099445, 'meter ** 2')>
+    >>> dosing.bsa(Q_(180, "cm"), Q_(80, "kg"), method="dubois").m_as("m**2")
+    1.9964210222750447
+    >>> dosing.bsa(Q_([150, 180], "cm"), Q_([40, 80], "kg")).m_as("m**2")
+    array([1.29099445, 2.        ])
+    """
+    formula = BSA_FORMULAS[method]
+    height_cm = strip(height, "height", CM)
+    weight_x = strip(weight, "weight", formula.weight_unit)
+    _warn_if_outside(formula, height_cm, age)
+    if formula.needs_sex:
+        result = formula.kernel(height_cm, weight_x, is_male(sex, f"method={method!r}"))
+    elif formula.uses_height:
+        result = formula.kernel(height_cm, weight_x)
+    else:
+        result = formula.kernel(weight_x)
+        shape = np.broadcast_shapes(np.shape(height_cm), np.shape(result))
+        if shape != np.shape(result):
+            result = np.broadcast_to(result, shape).copy()
+    _refuse_unphysical(result, method, height, weight)
+    if isinstance(result, np.floating):
+        result = float(result)
+    return Q_(result, M2)

@@ -1,0 +1,199 @@
+"""Body weights used for dosing: BMI, ideal, adjusted and lean body weight.
+
+Per-kg doses normally use actual (total) body weight. For obese patients some protocols use an
+ideal body weight (IBW) or an adjusted body weight (AdjBW) instead; which one, and with which
+factor, is a policy choice that differs between institutions (see ``docs/policies.md``).
+
+The ideal-body-weight formulas are linear in height above 60 inches (152.4 cm) and were written
+for adults. Below 60 inches they are extrapolated with a warning; where the extrapolation gives a
+weight that is not physical (a small child) the call is refused, never floored.
+"""
+
+from __future__ import annotations
+
+import warnings
+from typing import Any, Final
+
+import numpy as np
+
+from dosing.body._sex import is_male
+from dosing.errors import (
+    DomainError,
+    ImplausibleInputWarning,
+    OutsidePopulationWarning,
+    UnknownMethodError,
+)
+from dosing.limits import LIMITS, strip
+from dosing.units import CM, INCH, KG, KG_PER_M2, M, Magnitude, Q_
+
+__all__ = [
+    "IBW_METHODS",
+    "LBW_METHODS",
+    "adjusted_body_weight",
+    "bmi",
+    "ideal_body_weight",
+    "lean_body_weight",
+]
+
+
+def bmi(height: object, weight: object) -> Any:
+    """Body-mass index: W [kg] / H [m]², unrounded.
+
+    Examples
+    --------
+    >>> from dosing import Q_, bmi
+    >>> bmi(Q_(150, "cm"), Q_(40, "kg"))  # 40 / 1.5² = 17.78
+    <Quantity(17.7777778, 'kilogram / meter ** 2')>
+    """
+    height_m = strip(height, "height", M)
+    weight_kg = strip(weight, "weight", KG)
+    return Q_(weight_kg / (height_m * height_m), KG_PER_M2)
+
+
+#: IBW formulas: method -> (reference, male intercept [kg], male slope [kg/in],
+#: female intercept [kg], female slope [kg/in]); IBW = intercept + slope × (h [in] − 60).
+IBW_METHODS: Final[dict[str, tuple[str, float, float, float, float]]] = {
+    "devine": ("devine1974", 50.0, 2.3, 45.5, 2.3),
+    "robinson": ("robinson1983", 52.0, 1.9, 49.0, 1.7),
+    "miller": ("miller1983", 56.2, 1.41, 53.1, 1.36),
+    "hamwi": ("hamwi1964", 48.0, 2.7, 45.5, 2.2),
+}
+
+_IBW_BASE_INCHES: Final = 60.0
+
+
+def ideal_body_weight(height: object, *, sex: object, method: str = "devine") -> Any:
+    """Ideal body weight [kg] from height and sex by an adult formula.
+
+    IBW = a + b × (height [in] − 60), with a and b per sex:
+
+    ========  ======================  ======================
+    method    male                    female
+    ========  ======================  ======================
+    devine    50 + 2.3 (h − 60)       45.5 + 2.3 (h − 60)
+    robinson  52 + 1.9 (h − 60)       49 + 1.7 (h − 60)
+    miller    56.2 + 1.41 (h − 60)    53.1 + 1.36 (h − 60)
+    hamwi     48 + 2.7 (h − 60)       45.5 + 2.2 (h − 60)
+    ========  ======================  ======================
+
+    Below 60 inches the line is extrapolated with an :class:`~dosing.OutsidePopulationWarning`
+    (as clinPK does). Where the result is below the plausible weight floor (0.3 kg) or not
+    positive, as for a small child, it raises :class:`~dosing.DomainError`: never floored.
+
+    References
+    ----------
+    devine1974, robinson1983, miller1983, hamwi1964
+
+    Examples
+    --------
+    >>> from dosing import Q_, ideal_body_weight
+    >>> ideal_body_weight(Q_(180, "cm"), sex="male")  # 50 + 2.3 × (70.866 − 60) = 74.99
+    <Quantity(74.992126, 'kilogram')>
+    """
+    try:
+        reference, male_a, male_b, female_a, female_b = IBW_METHODS[method]
+    except (KeyError, TypeError):
+        raise UnknownMethodError("method", method, IBW_METHODS) from None
+    del reference
+    height_in = strip(height, "height", INCH)
+    male = is_male(sex, f"ideal_body_weight(method={method!r})")
+    intercept = np.where(male, male_a, female_a)
+    slope = np.where(male, male_b, female_b)
+    ibw = intercept + slope * (height_in - _IBW_BASE_INCHES)
+    if np.ndim(ibw) == 0:
+        ibw = float(ibw)
+    floor = LIMITS["weight"].low
+    if np.any(np.asarray(ibw) < floor):
+        shortest = float(np.min(height_in))
+        raise DomainError(
+            f"ideal_body_weight(method={method!r}) is not meaningful for height="
+            f"{Q_(shortest, INCH).to(CM):.1f~P}: the adult formula gives "
+            f"{float(np.min(ibw)):.3g} kg. Use actual body weight, or a paediatric method"
+        )
+    if np.any(np.asarray(height_in) < _IBW_BASE_INCHES):
+        warnings.warn(
+            f"ideal_body_weight(method={method!r}) is an adult formula defined from 60 in "
+            f"(152.4 cm); it is extrapolated below that height",
+            OutsidePopulationWarning,
+            stacklevel=2,
+        )
+    return Q_(ibw, KG)
+
+
+def adjusted_body_weight(weight: object, ideal: object, factor: float = 0.4) -> Any:
+    """Adjusted body weight [kg] = IBW + factor × (actual − IBW).
+
+    ``factor`` differs between sources (0.4 in clinPK and carboplatin templates, 0.25 for
+    "ABW25" in transplant practice, 0.5 in some hospitals), so it is a parameter in [0, 1].
+    When actual weight is below ideal the result exceeds actual weight; that warns, since most
+    protocols then use actual weight.
+
+    Examples
+    --------
+    >>> from dosing import Q_, adjusted_body_weight
+    >>> adjusted_body_weight(Q_(120, "kg"), Q_(70, "kg"))  # 70 + 0.4 × 50 = 90
+    <Quantity(90.0, 'kilogram')>
+    """
+    if isinstance(factor, bool) or not isinstance(factor, int | float) or not (
+        0.0 <= float(factor) <= 1.0
+    ):
+        raise DomainError(
+            f"factor={factor!r} must be a number from 0 to 1 (e.g. factor=0.4); it is the "
+            f"fraction of the excess over ideal body weight that is added back"
+        )
+    actual_kg = strip(weight, "weight", KG)
+    ideal_kg = strip(ideal, "ideal", KG, limit="weight")
+    if np.any(np.asarray(actual_kg) < np.asarray(ideal_kg)):
+        warnings.warn(
+            "weight is below ideal body weight, so the adjusted body weight exceeds the actual "
+            "weight; most protocols use actual weight in that case",
+            ImplausibleInputWarning,
+            stacklevel=2,
+        )
+    return Q_(ideal_kg + float(factor) * (actual_kg - ideal_kg), KG)
+
+
+#: Lean-body-weight formulas: method -> reference key.
+LBW_METHODS: Final[dict[str, str]] = {"james": "james1976", "janmahasatian": "janmahasatian2005"}
+
+
+def lean_body_weight(height: object, weight: object, *, sex: object, method: str = "james") -> Any:
+    """Lean body weight [kg].
+
+    * ``james``: male 1.1 W − 128 (W/H)²; female 1.07 W − 148 (W/H)² (H in cm, W in kg). It
+      turns down and then negative at high BMI; a non-positive result raises.
+    * ``janmahasatian``: male 9270 W / (6680 + 216 BMI); female 9270 W / (8780 + 244 BMI).
+
+    References
+    ----------
+    james1976, janmahasatian2005
+
+    Examples
+    --------
+    >>> from dosing import Q_, lean_body_weight
+    >>> lean_body_weight(Q_(180, "cm"), Q_(80, "kg"), sex="male")  # 88 − 128 × (80/180)²
+    <Quantity(62.7160494, 'kilogram')>
+    """
+    if method not in LBW_METHODS:
+        raise UnknownMethodError("method", method, LBW_METHODS)
+    height_cm = strip(height, "height", CM)
+    weight_kg = strip(weight, "weight", KG)
+    male = is_male(sex, f"lean_body_weight(method={method!r})")
+    lbw: Magnitude
+    if method == "james":
+        ratio_sq = (weight_kg / height_cm) ** 2
+        lbw = np.where(male, 1.1 * weight_kg - 128.0 * ratio_sq,
+                       1.07 * weight_kg - 148.0 * ratio_sq)
+    else:
+        bmi_value = bmi(height, weight).m_as(KG_PER_M2)
+        lbw = np.where(male, 9270.0 * weight_kg / (6680.0 + 216.0 * bmi_value),
+                       9270.0 * weight_kg / (8780.0 + 244.0 * bmi_value))
+    if np.ndim(lbw) == 0:
+        lbw = float(lbw)
+    if np.any(np.asarray(lbw) <= 0):
+        raise DomainError(
+            f"lean_body_weight(method={method!r}) gives a non-positive weight for "
+            f"height={height!r}, weight={weight!r} (the James formula fails at high BMI); "
+            f"use method='janmahasatian'"
+        )
+    return Q_(lbw, KG)

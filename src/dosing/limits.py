@@ -1,0 +1,156 @@
+"""Plausibility limits applied to every clinical input, and the checks that enforce them.
+
+One table, used by :class:`~dosing.Patient` and by every formula, so that a value refused in one
+place is refused everywhere. The limits on height, weight, age and BSA are the ones the project
+set for :class:`~dosing.Patient`; they exist to catch unit slips and typing errors (a weight in
+pounds entered as kg, a creatinine in µmol/L entered as mg/dL), not to judge a real patient. The
+limits on creatinine, clearance and AUC are the library's own screening convention: no source
+sets them, so they are wide, documented here and in ``docs/safety.md``.
+
+Checks are vectorised: an array is checked with two reductions (its minimum and maximum, which
+also catch NaN), and only when one fails is the first offending element located for the message.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+from functools import cache
+from types import MappingProxyType
+from typing import Any
+
+import numpy as np
+
+from dosing.errors import DomainError
+from dosing.units import (
+    AUC,
+    CM,
+    EGFR,
+    KG,
+    M2,
+    MG_PER_DL,
+    ML_PER_MIN,
+    YEAR,
+    Q_,
+    Magnitude,
+    magnitude,
+)
+
+__all__ = ["LIMITS", "Limit", "check_range", "checked", "strip"]
+
+
+@dataclass(frozen=True, slots=True)
+class Limit:
+    """The plausible closed range ``[low, high]`` of one input, in ``unit``."""
+
+    name: str
+    low: float
+    high: float
+    unit: Any
+    sourced: bool
+    why: str
+
+    @cache  # noqa: B019  (Limits are immortal module constants)
+    def bounds_in(self, unit: Any) -> tuple[float, float]:
+        """The bounds converted once into ``unit`` (cached per unit)."""
+        if unit == self.unit:
+            return self.low, self.high
+        return (
+            float(Q_(self.low, self.unit).m_as(unit)),
+            float(Q_(self.high, self.unit).m_as(unit)),
+        )
+
+
+_PATIENT = "Patient plausibility range set by the project (issue 2); catches unit slips"
+_CONVENTION = "library screening convention, unsourced; wide on purpose to catch unit slips"
+
+#: The limit on each input, by argument name.
+LIMITS: Mapping[str, Limit] = MappingProxyType(
+    {
+        "height": Limit("height", 20.0, 260.0, CM, False, _PATIENT),
+        "weight": Limit("weight", 0.3, 400.0, KG, False, _PATIENT),
+        "age": Limit("age", 0.0, 120.0, YEAR, False, _PATIENT),
+        "bsa": Limit("bsa", 0.05, 5.0, M2, False, _PATIENT),
+        "serum_creatinine": Limit("serum_creatinine", 0.05, 40.0, MG_PER_DL, False, _CONVENTION),
+        "creatinine_clearance": Limit(
+            "creatinine_clearance", 0.1, 400.0, ML_PER_MIN, False, _CONVENTION
+        ),
+        "gfr": Limit("gfr", 0.1, 400.0, ML_PER_MIN, False, _CONVENTION),
+        "egfr": Limit("egfr", 0.1, 400.0, EGFR, False, _CONVENTION),
+        "target_auc": Limit("target_auc", 0.1, 40.0, AUC, False, _CONVENTION),
+    }
+)
+
+
+def _describe(name: str, value: float, low: float, high: float, unit: Any) -> str:
+    shown = f"{value:g} {unit:~P}"
+    if math.isnan(value):
+        return f"{name}={shown} is not a number (NaN); give a measured value"
+    if math.isinf(value):
+        return f"{name}={shown} is not finite; give a measured value"
+    if value <= 0 and low > 0:
+        return f"{name}={shown} must be positive"
+    if value < 0:
+        return f"{name}={shown} must not be negative"
+    return (
+        f"{name}={shown} is outside the plausible range {low:g}–{high:g} {unit:~P}; "
+        f"check the value and its unit"
+    )
+
+
+def check_range(name: str, values: Magnitude, low: float, high: float, unit: Any) -> None:
+    """Raise :class:`DomainError` unless every element of ``values`` lies in ``[low, high]``.
+
+    NaN and infinity are always refused. For an array the message names the first bad element
+    (``height[3]=nan cm``).
+
+    Examples
+    --------
+    >>> check_range("weight", 40.0, 0.3, 400.0, KG)
+    >>> check_range("weight", float("nan"), 0.3, 400.0, KG)
+    Traceback (most recent call last):
+    ...
+    dosing.errors.DomainError: weight=nan kg is not a number (NaN); give a measured value
+    """
+    if isinstance(values, float):
+        if not low <= values <= high:  # NaN fails every comparison
+            raise DomainError(_describe(name, values, low, high, unit))
+        return
+    if values.size == 0:
+        raise DomainError(f"{name} is an empty array; give at least one value")
+    # min/max propagate NaN, so two reductions check finiteness and range together.
+    if low <= values.min() and values.max() <= high:
+        return
+    bad = ~((values >= low) & (values <= high))
+    index = np.unravel_index(int(np.argmax(bad)), values.shape)
+    where = index[0] if len(index) == 1 else index
+    raise DomainError(_describe(f"{name}[{where}]", float(values[index]), low, high, unit))
+
+
+def strip(value: object, name: str, unit: Any, limit: str | None = None) -> Magnitude:
+    """The boundary in one call: ``value``'s magnitude in ``unit``, checked against its limit.
+
+    Examples
+    --------
+    >>> strip(Q_(1.5, "m"), "height", CM)
+    150.0
+    >>> strip(Q_(15, "m"), "height", CM)
+    Traceback (most recent call last):
+    ...
+    dosing.errors.DomainError: height=1500 cm is outside the plausible range 20–260 cm; \
+check the value and its unit
+    """
+    return checked(name, magnitude(value, unit, name), unit, limit)
+
+
+def checked(name: str, values: Magnitude, unit: Any, limit: str | None = None) -> Magnitude:
+    """Check ``values`` (already in ``unit``) against ``LIMITS[limit or name]`` and return them."""
+    spec = LIMITS[limit or name]
+    low, high = spec.bounds_in(unit)
+    if isinstance(values, float | np.ndarray):
+        check_range(name, values, low, high, unit)
+        return values
+    raise DomainError(
+        f"{name} has a magnitude of type {type(values).__name__}; use a float or numpy array"
+    )

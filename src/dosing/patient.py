@@ -1,0 +1,275 @@
+"""The patient: body size and the optional facts that some formulas and policies need.
+
+A :class:`Patient` is a frozen value object. It holds Quantities exactly as given (150 cm stays
+150 cm) and checks every field once, on construction, against the plausibility limits in
+:mod:`dosing.limits`. A patient whose height and weight are numpy arrays of one shape is a
+*cohort*: every calculation then runs once over all of them.
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass, field, fields
+from typing import Any, Final
+
+import numpy as np
+
+from dosing.body._sex import validate_sex
+from dosing.errors import DomainError, ImplausibleInputWarning, UnitsError
+from dosing.limits import checked
+from dosing.units import (
+    CM,
+    EGFR,
+    KG,
+    M,
+    M2,
+    MG_PER_DL,
+    ML_PER_MIN,
+    UMOL_PER_L,
+    YEAR,
+    Magnitude,
+    as_quantity,
+    magnitude,
+)
+
+__all__ = ["Patient"]
+
+# Screening bands for combinations that are possible but odd; they warn, never raise. Both are
+# this library's convention (unsourced) and are documented in docs/safety.md.
+BMI_WARN_BELOW: Final = 10.0  # kg/m²
+BMI_WARN_ABOVE: Final = 60.0  # kg/m²
+GIVEN_BSA_TOLERANCE: Final = 0.20  # relative difference from Mosteller that warns
+
+
+def _quantity(value: object, unit: Any, name: str) -> Any:
+    return None if value is None else as_quantity(value, unit, name)
+
+
+@dataclass(frozen=True, eq=False, slots=True)
+class Patient:
+    """A patient (or a cohort of patients) as the dose calculation sees them.
+
+    Give height and weight, or a BSA measured or computed elsewhere, or all three. Everything
+    else is optional and used only by the formulas and policies that need it.
+
+    Parameters
+    ----------
+    height : pint.Quantity, optional
+        Height [length], 20–260 cm.
+    weight : pint.Quantity, optional
+        Actual body weight [mass], 0.3–400 kg.
+    bsa : pint.Quantity, optional
+        A given body-surface area [area], 0.05–5 m²; when present it is used for per-m² doses
+        instead of a formula.
+    age : pint.Quantity, optional
+        Age [time], 0–120 years.
+    sex : {"male", "female"}, optional
+        No default: a formula that needs sex and does not get it raises.
+    serum_creatinine : pint.Quantity, optional
+        Serum creatinine in mg/dL or µmol/L.
+    creatinine_clearance : pint.Quantity, optional
+        A measured creatinine clearance, absolute (mL/min) or normalised (``mL/min/standard_bsa``).
+
+    Raises
+    ------
+    UnitsError
+        A field without units or with the wrong dimension.
+    DomainError
+        A field that is NaN, infinite, not positive or outside its plausible range (naming the
+        field); neither height and weight nor BSA given.
+
+    Warns
+    -----
+    ImplausibleInputWarning
+        BMI outside 10–60 kg/m², or a given BSA more than 20% from Mosteller's.
+
+    Examples
+    --------
+    >>> from dosing import Patient, Q_
+    >>> p = Patient(height=Q_(150, "cm"), weight=Q_(40, "kg"), age=Q_(12, "year"), sex="male")
+    >>> p
+    Patient(height=Q_(150, 'cm'), weight=Q_(40, 'kg'), age=Q_(12, 'year'), sex='male')
+    >>> p.height
+    <Quantity(150, 'centimeter')>
+    >>> Patient(bsa=Q_(1.29, "m**2")).bsa
+    <Quantity(1.29, 'meter ** 2')>
+    """
+
+    height: Any = None
+    weight: Any = None
+    bsa: Any = None
+    age: Any = None
+    sex: Any = None
+    serum_creatinine: Any = None
+    creatinine_clearance: Any = None
+    # Magnitudes in canonical units, stripped once here and reused by every calculation.
+    _height_cm: Magnitude | None = field(default=None, init=False, repr=False)
+    _weight_kg: Magnitude | None = field(default=None, init=False, repr=False)
+    _bsa_m2: Magnitude | None = field(default=None, init=False, repr=False)
+    _age_years: Magnitude | None = field(default=None, init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        put = object.__setattr__
+        for name, unit in (("height", CM), ("weight", KG), ("bsa", M2), ("age", YEAR)):
+            value = getattr(self, name)
+            if value is None:
+                continue
+            quantity = as_quantity(value, unit, name)
+            put(self, name, quantity)
+            put(self, f"_{name}_{_SUFFIX[name]}", checked(name, magnitude(quantity, unit, name),
+                                                          unit))
+        validate_sex(self.sex)
+        if self.serum_creatinine is not None:
+            from dosing.body.renal import creatinine_mg_per_dl
+
+            quantity = self._creatinine_quantity(self.serum_creatinine)
+            creatinine_mg_per_dl(quantity)
+            put(self, "serum_creatinine", quantity)
+        if self.creatinine_clearance is not None:
+            put(self, "creatinine_clearance", self._clearance_quantity(self.creatinine_clearance))
+        if not ((self.height is not None and self.weight is not None) or self.bsa is not None):
+            raise DomainError(
+                f"Patient needs height and weight, or bsa (or all three); got "
+                f"{self._given() or 'nothing'}. E.g. Patient(height=Q_(150, 'cm'), "
+                f"weight=Q_(40, 'kg')) or Patient(bsa=Q_(1.29, 'm**2'))"
+            )
+        self._check_shapes()
+        self._warn_if_odd()
+
+    # -- construction helpers ------------------------------------------------------------------
+
+    @staticmethod
+    def _creatinine_quantity(value: object) -> Any:
+        try:
+            return as_quantity(value, MG_PER_DL, "serum_creatinine")
+        except UnitsError:
+            try:
+                return as_quantity(value, UMOL_PER_L, "serum_creatinine")
+            except UnitsError:
+                raise UnitsError(
+                    f"serum_creatinine={value!r} needs units of mass or substance "
+                    f"concentration; write serum_creatinine=Q_(0.5, 'mg/dL') or "
+                    f"Q_(44, 'umol/L')"
+                ) from None
+
+    @staticmethod
+    def _clearance_quantity(value: object) -> Any:
+        try:
+            quantity = as_quantity(value, ML_PER_MIN, "creatinine_clearance")
+            checked("creatinine_clearance", magnitude(quantity, ML_PER_MIN,
+                                                      "creatinine_clearance"), ML_PER_MIN)
+        except UnitsError:
+            try:
+                quantity = as_quantity(value, EGFR, "creatinine_clearance")
+            except UnitsError:
+                raise UnitsError(
+                    f"creatinine_clearance={value!r} needs units of mL/min (absolute) or "
+                    f"mL/min/standard_bsa (per 1.73 m²); write "
+                    f"creatinine_clearance=Q_(90, 'mL/min')"
+                ) from None
+            checked("creatinine_clearance", magnitude(quantity, EGFR, "creatinine_clearance"),
+                    EGFR, limit="egfr")
+        return quantity
+
+    def _given(self) -> str:
+        return ", ".join(f.name for f in fields(self) if not f.name.startswith("_")
+                         and getattr(self, f.name) is not None)
+
+    def _check_shapes(self) -> None:
+        shapes = {
+            f.name: np.shape(getattr(self, f.name).magnitude)
+            for f in fields(self)
+            if not f.name.startswith("_") and f.name != "sex" and getattr(self, f.name) is not None
+        }
+        if self.sex is not None and not isinstance(self.sex, str):
+            shapes["sex"] = np.shape(self.sex)
+        try:
+            np.broadcast_shapes(*shapes.values())
+        except ValueError:
+            raise DomainError(
+                f"Patient fields have shapes that do not match: {shapes}; a cohort needs arrays "
+                f"of one shape"
+            ) from None
+
+    def _warn_if_odd(self) -> None:
+        if self._height_cm is None or self._weight_kg is None:
+            return
+        height_m = magnitude(self.height, M, "height")
+        bmi = np.asarray(self._weight_kg / (height_m * height_m))
+        if np.any((bmi < BMI_WARN_BELOW) | (bmi > BMI_WARN_ABOVE)):
+            warnings.warn(
+                f"BMI {np.min(bmi):.1f}–{np.max(bmi):.1f} kg/m² is outside "
+                f"{BMI_WARN_BELOW:g}–{BMI_WARN_ABOVE:g} kg/m²: check height and weight",
+                ImplausibleInputWarning,
+                stacklevel=4,
+            )
+        if self._bsa_m2 is not None:
+            mosteller = np.sqrt(self._height_cm * self._weight_kg / 3600.0)
+            relative = np.abs(np.asarray(self._bsa_m2) / mosteller - 1.0)
+            if np.any(relative > GIVEN_BSA_TOLERANCE):
+                warnings.warn(
+                    f"the given bsa differs from the Mosteller BSA of this height and weight by "
+                    f"up to {np.max(relative):.0%}; the given bsa will be used for per-m² doses",
+                    ImplausibleInputWarning,
+                    stacklevel=4,
+                )
+
+    # -- value-object behaviour ----------------------------------------------------------------
+
+    @property
+    def shape(self) -> tuple[int, ...]:
+        """The cohort shape: ``()`` for one patient."""
+        return np.broadcast_shapes(
+            *(np.shape(v) for v in (self._height_cm, self._weight_kg, self._bsa_m2, self._age_years)
+              if v is not None)
+        )
+
+    @property
+    def is_cohort(self) -> bool:
+        """True when the fields are arrays (many patients in one object)."""
+        return self.shape != ()
+
+    def _public(self) -> dict[str, Any]:
+        return {f.name: getattr(self, f.name) for f in fields(self) if not f.name.startswith("_")}
+
+    def __repr__(self) -> str:
+        parts = []
+        for name, value in self._public().items():
+            if value is None:
+                continue
+            if name == "sex":
+                shown = repr(value) if isinstance(value, str) else repr(list(np.asarray(value)))
+            else:
+                mag = value.magnitude
+                mag_text = repr(mag.tolist()) if isinstance(mag, np.ndarray) else repr(mag)
+                unit_text = f"{value.units:~C}"
+                shown = f"Q_({mag_text}, {_READABLE_UNITS.get(unit_text, unit_text)!r})"
+            parts.append(f"{name}={shown}")
+        return f"Patient({', '.join(parts)})"
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Patient):
+            return NotImplemented
+        mine, theirs = self._public(), other._public()
+        for name, value in mine.items():
+            other_value = theirs[name]
+            if (value is None) != (other_value is None):
+                return False
+            if value is None:
+                continue
+            if name == "sex":
+                if not np.array_equal(np.asarray(value), np.asarray(other_value)):
+                    return False
+            elif value.dimensionality != other_value.dimensionality or not np.array_equal(
+                np.asarray(value.to_base_units().magnitude),
+                np.asarray(other_value.to_base_units().magnitude),
+            ):
+                return False
+        return True
+
+    def __hash__(self) -> int:
+        return hash(repr(self))
+
+
+_READABLE_UNITS: Final = {"a": "year", "mo": "month", "wk": "week"}
+_SUFFIX: Final = {"height": "cm", "weight": "kg", "bsa": "m2", "age": "years"}
