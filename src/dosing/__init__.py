@@ -35,6 +35,7 @@ from dosing.units import Q_, ureg
 
 __all__ = [
     "BSA_FORMULAS",
+    "Q_",
     "REFERENCES",
     "BSAFormula",
     "DomainError",
@@ -43,7 +44,6 @@ __all__ = [
     "ImplausibleInputWarning",
     "OutsidePopulationWarning",
     "Patient",
-    "Q_",
     "Reference",
     "RegimenError",
     "UnitsError",

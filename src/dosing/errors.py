@@ -43,7 +43,7 @@ class DomainError(DosingError, ValueError):
 
 
 class UnknownMethodError(DosingError, ValueError):
-    """A formula, method, table or regimen key that is not known; the message lists the valid keys."""
+    """A formula, method, table or regimen key that is not known; the message lists valid keys."""
 
     def __init__(self, argument: str, value: object, valid: Iterable[str]) -> None:
         self.argument = argument
@@ -74,7 +74,7 @@ class DosingWarning(UserWarning):
 
 
 class OutsidePopulationWarning(DosingWarning):
-    """A formula applied outside the population it was derived in (e.g. an adult formula, a child)."""
+    """A formula applied outside the population it was derived in (an adult formula, a child)."""
 
 
 class ImplausibleInputWarning(DosingWarning):

@@ -31,10 +31,11 @@ from dosing.units import (
     M2,
     MG_PER_DL,
     ML_PER_MIN,
-    YEAR,
     Q_,
+    YEAR,
     Magnitude,
     magnitude,
+    short,
 )
 
 __all__ = ["LIMITS", "Limit", "check_range", "checked", "strip"]
@@ -53,14 +54,17 @@ class Limit:
 
     @cache  # noqa: B019  (Limits are immortal module constants)
     def bounds_in(self, unit: Any) -> tuple[float, float]:
-        """The bounds converted once into ``unit`` (cached per unit)."""
-        if unit == self.unit:
-            return self.low, self.high
-        return (
-            float(Q_(self.low, self.unit).m_as(unit)),
-            float(Q_(self.high, self.unit).m_as(unit)),
-        )
+        """The bounds converted once into ``unit`` (cached per unit).
 
+        Widened by a relative 1e-9 so that a value exactly at a limit, entered in other units
+        (400 kg as 881.85 lb), is not refused for the rounding of the unit conversion.
+        """
+        low = float(Q_(self.low, self.unit).m_as(unit))
+        high = float(Q_(self.high, self.unit).m_as(unit))
+        return low * (1.0 - _SLACK), high * (1.0 + _SLACK)
+
+
+_SLACK = 1e-9
 
 _PATIENT = "Patient plausibility range set by the project (issue 2); catches unit slips"
 _CONVENTION = "library screening convention, unsourced; wide on purpose to catch unit slips"
@@ -84,7 +88,8 @@ LIMITS: Mapping[str, Limit] = MappingProxyType(
 
 
 def _describe(name: str, value: float, low: float, high: float, unit: Any) -> str:
-    shown = f"{value:g} {unit:~P}"
+    symbol = short(unit).replace("**2", "²")
+    shown = f"{value:g} {symbol}"
     if math.isnan(value):
         return f"{name}={shown} is not a number (NaN); give a measured value"
     if math.isinf(value):
@@ -94,7 +99,7 @@ def _describe(name: str, value: float, low: float, high: float, unit: Any) -> st
     if value < 0:
         return f"{name}={shown} must not be negative"
     return (
-        f"{name}={shown} is outside the plausible range {low:g}–{high:g} {unit:~P}; "
+        f"{name}={shown} is outside the plausible range {low:g}–{high:g} {symbol}; "
         f"check the value and its unit"
     )
 
@@ -123,7 +128,7 @@ def check_range(name: str, values: Magnitude, low: float, high: float, unit: Any
     if low <= values.min() and values.max() <= high:
         return
     bad = ~((values >= low) & (values <= high))
-    index = np.unravel_index(int(np.argmax(bad)), values.shape)
+    index = tuple(int(i) for i in np.unravel_index(int(np.argmax(bad)), values.shape))
     where = index[0] if len(index) == 1 else index
     raise DomainError(_describe(f"{name}[{where}]", float(values[index]), low, high, unit))
 

@@ -21,15 +21,16 @@ from dosing.units import (
     CM,
     EGFR,
     KG,
-    M,
     M2,
     MG_PER_DL,
     ML_PER_MIN,
     UMOL_PER_L,
     YEAR,
+    M,
     Magnitude,
     as_quantity,
     magnitude,
+    short,
 )
 
 __all__ = ["Patient"]
@@ -116,8 +117,11 @@ class Patient:
                 continue
             quantity = as_quantity(value, unit, name)
             put(self, name, quantity)
-            put(self, f"_{name}_{_SUFFIX[name]}", checked(name, magnitude(quantity, unit, name),
-                                                          unit))
+            put(
+                self,
+                f"_{name}_{_SUFFIX[name]}",
+                checked(name, magnitude(quantity, unit, name), unit),
+            )
         validate_sex(self.sex)
         if self.serum_creatinine is not None:
             from dosing.body.renal import creatinine_mg_per_dl
@@ -156,8 +160,11 @@ class Patient:
     def _clearance_quantity(value: object) -> Any:
         try:
             quantity = as_quantity(value, ML_PER_MIN, "creatinine_clearance")
-            checked("creatinine_clearance", magnitude(quantity, ML_PER_MIN,
-                                                      "creatinine_clearance"), ML_PER_MIN)
+            checked(
+                "creatinine_clearance",
+                magnitude(quantity, ML_PER_MIN, "creatinine_clearance"),
+                ML_PER_MIN,
+            )
         except UnitsError:
             try:
                 quantity = as_quantity(value, EGFR, "creatinine_clearance")
@@ -167,13 +174,20 @@ class Patient:
                     f"mL/min/standard_bsa (per 1.73 m²); write "
                     f"creatinine_clearance=Q_(90, 'mL/min')"
                 ) from None
-            checked("creatinine_clearance", magnitude(quantity, EGFR, "creatinine_clearance"),
-                    EGFR, limit="egfr")
+            checked(
+                "creatinine_clearance",
+                magnitude(quantity, EGFR, "creatinine_clearance"),
+                EGFR,
+                limit="egfr",
+            )
         return quantity
 
     def _given(self) -> str:
-        return ", ".join(f.name for f in fields(self) if not f.name.startswith("_")
-                         and getattr(self, f.name) is not None)
+        return ", ".join(
+            f.name
+            for f in fields(self)
+            if not f.name.startswith("_") and getattr(self, f.name) is not None
+        )
 
     def _check_shapes(self) -> None:
         shapes = {
@@ -197,8 +211,10 @@ class Patient:
         height_m = magnitude(self.height, M, "height")
         bmi = np.asarray(self._weight_kg / (height_m * height_m))
         if np.any((bmi < BMI_WARN_BELOW) | (bmi > BMI_WARN_ABOVE)):
+            low, high = float(np.min(bmi)), float(np.max(bmi))
+            shown = f"{low:.1f}" if low == high else f"{low:.1f}–{high:.1f}"
             warnings.warn(
-                f"BMI {np.min(bmi):.1f}–{np.max(bmi):.1f} kg/m² is outside "
+                f"BMI {shown} kg/m² is outside "
                 f"{BMI_WARN_BELOW:g}–{BMI_WARN_ABOVE:g} kg/m²: check height and weight",
                 ImplausibleInputWarning,
                 stacklevel=4,
@@ -220,8 +236,11 @@ class Patient:
     def shape(self) -> tuple[int, ...]:
         """The cohort shape: ``()`` for one patient."""
         return np.broadcast_shapes(
-            *(np.shape(v) for v in (self._height_cm, self._weight_kg, self._bsa_m2, self._age_years)
-              if v is not None)
+            *(
+                np.shape(v)
+                for v in (self._height_cm, self._weight_kg, self._bsa_m2, self._age_years)
+                if v is not None
+            )
         )
 
     @property
@@ -238,12 +257,11 @@ class Patient:
             if value is None:
                 continue
             if name == "sex":
-                shown = repr(value) if isinstance(value, str) else repr(list(np.asarray(value)))
+                shown = repr(value) if isinstance(value, str) else repr(np.asarray(value).tolist())
             else:
                 mag = value.magnitude
                 mag_text = repr(mag.tolist()) if isinstance(mag, np.ndarray) else repr(mag)
-                unit_text = f"{value.units:~C}"
-                shown = f"Q_({mag_text}, {_READABLE_UNITS.get(unit_text, unit_text)!r})"
+                shown = f"Q_({mag_text}, {short(value.units)!r})"
             parts.append(f"{name}={shown}")
         return f"Patient({', '.join(parts)})"
 
@@ -271,5 +289,4 @@ class Patient:
         return hash(repr(self))
 
 
-_READABLE_UNITS: Final = {"a": "year", "mo": "month", "wk": "week"}
 _SUFFIX: Final = {"height": "cm", "weight": "kg", "bsa": "m2", "age": "years"}

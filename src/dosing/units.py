@@ -25,7 +25,6 @@ pint traps this module guards against:
 
 from __future__ import annotations
 
-import math
 import re
 from typing import Any, Final, TypeAlias
 
@@ -56,12 +55,13 @@ __all__ = [
     "is_per_weight",
     "magnitude",
     "parse_quantity",
+    "short",
     "ucum",
     "ureg",
 ]
 
 #: The one registry: pint's application registry, shared with ``pint.Quantity``.
-ureg: Any = pint.get_application_registry().get()
+ureg: Any = pint.get_application_registry().get()  # type: ignore[no-untyped-call]
 ureg.Quantity  # noqa: B018  (a lazy registry sets itself up on first use)
 
 
@@ -130,7 +130,7 @@ def _example(name: str, unit: Any, value: object = None) -> str:
 
 
 def _from_foreign(value: Any, name: str) -> Any:
-    """Re-create a Quantity from another ``UnitRegistry`` in ours, checking the definitions agree."""
+    """Re-create a Quantity from another ``UnitRegistry`` in ours, checking definitions agree."""
     units = str(value.units)
     try:
         ours = Q_(value.magnitude, units)
@@ -243,6 +243,9 @@ _NUMBER = r"[-+]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?"
 _TEXT = re.compile(rf"^\s*(?P<number>{_NUMBER})\s*(?P<unit>.*?)\s*$")
 # A unit symbol followed by a plain exponent digit, e.g. m2, cm2, m3 (but not the 2 in "m**2").
 _POWER = re.compile(r"(?<![\w*])([a-zA-Zµμ]+)([23])(?![\w*.])")
+# What a unit expression may contain, and two names side by side (pint would multiply them).
+_UNIT_CHARS = re.compile(r"[A-Za-zµ_0-9/*(). ]+")
+_IMPLICIT_PRODUCT = re.compile(r"[\w)]\s+[\w(]")
 # Short forms a clinician writes that pint does not know.
 _ALIASES: Final[dict[str, str]] = {
     "y": "year",
@@ -302,10 +305,14 @@ def parse_quantity(text: str) -> Any:
         int(number_text) if re.fullmatch(r"[-+]?\d+", number_text) else float(number_text)
     )
     unit_expr = _normalise_unit(unit_text)
+    if not _UNIT_CHARS.fullmatch(unit_expr) or _IMPLICIT_PRODUCT.search(unit_expr):
+        raise UnitsError(
+            f"{text!r}: cannot read the unit {unit_text!r}; write one unit expression such as "
+            f"'mg/m**2', 'mg/kg' or 'cm'"
+        )
     try:
         unit = ureg.Unit(unit_expr)
-    except (pint.errors.UndefinedUnitError, pint.errors.DefinitionSyntaxError, ValueError,
-            AttributeError, TypeError, SyntaxError, AssertionError) as exc:
+    except Exception as exc:  # pint raises many types for unreadable text; all mean the same
         raise UnitsError(f"{text!r}: the unit {unit_text!r} is not known to pint") from exc
     if unit == DIMENSIONLESS and unit_expr not in ("mg/kg", "g/kg"):
         raise UnitsError(f"{text!r} has no unit")
@@ -351,6 +358,19 @@ _UCUM_SPECIAL: Final[dict[str, str]] = {
 }
 
 
+def short(unit: Any) -> str:
+    """A unit's short symbol that pint reads back: ``mg/dL``, ``m**2``, ``year``.
+
+    Examples
+    --------
+    >>> short(MG_PER_DL), short(M2), short(YEAR), short(ML_PER_MIN)
+    ('mg/dL', 'm**2', 'year', 'mL/min')
+    """
+    text = f"{unit:~C}"
+    text = re.sub(r"(?<![A-Za-z])([mdcuµn]?)l(?![A-Za-z])", r"\1L", text)
+    return "year" if text == "a" else text
+
+
 def ucum(unit: Any) -> str:
     """The UCUM code of a unit, as written in records and text output (``mg/m2``, ``[iU]``).
 
@@ -368,10 +388,3 @@ def ucum(unit: Any) -> str:
     # UCUM writes the litre as L (mL, dL) and the hour as h.
     text = re.sub(r"(?<![A-Za-z])([mdcun]?)l(?![A-Za-z])", r"\1L", text)
     return re.sub(r"(?<![A-Za-z])hr(?![A-Za-z])", "h", text)
-
-
-def is_finite_number(value: object) -> bool:
-    """True for a real, finite Python or numpy scalar."""
-    return isinstance(value, int | float | np.integer | np.floating) and math.isfinite(
-        float(value)  # type: ignore[arg-type]
-    )

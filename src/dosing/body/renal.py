@@ -29,10 +29,10 @@ from dosing.units import (
     MG,
     MG_PER_DL,
     ML_PER_MIN,
+    Q_,
     UMOL_PER_L,
     YEAR,
     Magnitude,
-    Q_,
     as_quantity,
     magnitude,
 )
@@ -68,9 +68,11 @@ def creatinine_mg_per_dl(serum_creatinine: object, name: str = "serum_creatinine
     1.0
     """
     if isinstance(serum_creatinine, str) or not hasattr(serum_creatinine, "dimensionality"):
-        quantity = as_quantity(serum_creatinine, MG_PER_DL, name) if not isinstance(
-            serum_creatinine, str
-        ) else _either_concentration(serum_creatinine, name)
+        quantity = (
+            as_quantity(serum_creatinine, MG_PER_DL, name)
+            if not isinstance(serum_creatinine, str)
+            else _either_concentration(serum_creatinine, name)
+        )
     else:
         quantity = serum_creatinine
     if getattr(quantity, "dimensionality", None) == UMOL_PER_L.dimensionality:
@@ -155,7 +157,9 @@ def schwartz_bedside(height: object, serum_creatinine: object, *, age: object = 
     return Q_(float(egfr) if np.ndim(egfr) == 0 else egfr, EGFR)
 
 
-def carboplatin_calvert(target_auc: object, gfr: object, *, gfr_cap: object = CALVERT_GFR_CAP) -> Any:
+def carboplatin_calvert(
+    target_auc: object, gfr: object, *, gfr_cap: object = CALVERT_GFR_CAP
+) -> Any:
     """Calvert carboplatin dose [mg] = target AUC [mg·min/mL] × (GFR [mL/min] + 25 mL/min).
 
     GFR is an absolute clearance (mL/min); an eGFR per 1.73 m² is refused until multiplied by the

@@ -24,7 +24,7 @@ from dosing.errors import (
     UnknownMethodError,
 )
 from dosing.limits import LIMITS, strip
-from dosing.units import CM, INCH, KG, KG_PER_M2, M, Magnitude, Q_
+from dosing.units import CM, INCH, KG, KG_PER_M2, Q_, M, Magnitude
 
 __all__ = [
     "IBW_METHODS",
@@ -99,7 +99,7 @@ def ideal_body_weight(height: object, *, sex: object, method: str = "devine") ->
     male = is_male(sex, f"ideal_body_weight(method={method!r})")
     intercept = np.where(male, male_a, female_a)
     slope = np.where(male, male_b, female_b)
-    ibw = intercept + slope * (height_in - _IBW_BASE_INCHES)
+    ibw: Any = intercept + slope * (height_in - _IBW_BASE_INCHES)
     if np.ndim(ibw) == 0:
         ibw = float(ibw)
     floor = LIMITS["weight"].low
@@ -134,8 +134,10 @@ def adjusted_body_weight(weight: object, ideal: object, factor: float = 0.4) -> 
     >>> adjusted_body_weight(Q_(120, "kg"), Q_(70, "kg"))  # 70 + 0.4 × 50 = 90
     <Quantity(90.0, 'kilogram')>
     """
-    if isinstance(factor, bool) or not isinstance(factor, int | float) or not (
-        0.0 <= float(factor) <= 1.0
+    if (
+        isinstance(factor, bool)
+        or not isinstance(factor, int | float)
+        or not (0.0 <= float(factor) <= 1.0)
     ):
         raise DomainError(
             f"factor={factor!r} must be a number from 0 to 1 (e.g. factor=0.4); it is the "
@@ -182,12 +184,16 @@ def lean_body_weight(height: object, weight: object, *, sex: object, method: str
     lbw: Magnitude
     if method == "james":
         ratio_sq = (weight_kg / height_cm) ** 2
-        lbw = np.where(male, 1.1 * weight_kg - 128.0 * ratio_sq,
-                       1.07 * weight_kg - 148.0 * ratio_sq)
+        lbw = np.where(
+            male, 1.1 * weight_kg - 128.0 * ratio_sq, 1.07 * weight_kg - 148.0 * ratio_sq
+        )
     else:
         bmi_value = bmi(height, weight).m_as(KG_PER_M2)
-        lbw = np.where(male, 9270.0 * weight_kg / (6680.0 + 216.0 * bmi_value),
-                       9270.0 * weight_kg / (8780.0 + 244.0 * bmi_value))
+        lbw = np.where(
+            male,
+            9270.0 * weight_kg / (6680.0 + 216.0 * bmi_value),
+            9270.0 * weight_kg / (8780.0 + 244.0 * bmi_value),
+        )
     if np.ndim(lbw) == 0:
         lbw = float(lbw)
     if np.any(np.asarray(lbw) <= 0):
