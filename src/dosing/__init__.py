@@ -30,7 +30,19 @@ from dosing.errors import (
     UnsourcedDefaultWarning,
 )
 from dosing.patient import Patient
+from dosing.policies import DosingWeight, InfantRule, Policy
 from dosing.references import REFERENCES, Reference
+from dosing.regimens import (
+    Basis,
+    DoseLine,
+    Regimen,
+    Row,
+    Schedule,
+    combine,
+    get_regimen,
+    load_regimen,
+    regimen_keys,
+)
 from dosing.units import Q_, ureg
 
 __all__ = [
@@ -38,14 +50,22 @@ __all__ = [
     "Q_",
     "REFERENCES",
     "BSAFormula",
+    "Basis",
     "DomainError",
+    "DoseLine",
     "DosingError",
     "DosingWarning",
+    "DosingWeight",
     "ImplausibleInputWarning",
+    "InfantRule",
     "OutsidePopulationWarning",
     "Patient",
+    "Policy",
     "Reference",
+    "Regimen",
     "RegimenError",
+    "Row",
+    "Schedule",
     "UnitsError",
     "UnknownMethodError",
     "UnsourcedDefaultWarning",
@@ -54,9 +74,13 @@ __all__ = [
     "bmi",
     "bsa",
     "carboplatin_calvert",
+    "combine",
     "creatinine_clearance",
+    "get_regimen",
     "ideal_body_weight",
     "lean_body_weight",
+    "load_regimen",
+    "regimen_keys",
     "schwartz_bedside",
     "ureg",
 ]

@@ -38,8 +38,8 @@ class Reference:
         Title of the article, book or document.
     source : str
         Journal (abbreviated), book publisher or issuer, with year, volume and pages.
-    year : int
-        Year of publication (or of the label revision).
+    year : int or None
+        Year of publication (or of the label revision); None where it was not verified.
     doi : str or None
         DOI where one exists.
     pmid : str or None
@@ -52,7 +52,7 @@ class Reference:
     authors: str
     title: str
     source: str
-    year: int
+    year: int | None
     doi: str | None = None
     pmid: str | None = None
     url: str | None = None
@@ -256,6 +256,109 @@ _ALL = (
         2010,
         url="https://www.fda.gov/AboutFDA/CentersOffices/OfficeofMedicalProductsandTobacco/"
         "CDER/ucm228974.htm",
+    ),
+    # --- regimens -----------------------------------------------------------------------------
+    Reference(
+        "pbc28980",
+        "Kyoto University Hospital (letter to the editor; author list not recorded here)",
+        "Inotuzumab ozogamicin following allogeneic hematopoietic stem cell transplantation "
+        "successfully rescued relapse of CD19-negative acute lymphoblastic leukemia after "
+        "CAR-T cell therapy",
+        "Pediatr Blood Cancer. 2021;68:e28980",
+        2021,
+        doi="10.1002/pbc.28980",
+    ),
+    Reference(
+        "besponsa-label-2024",
+        "Wyeth Pharmaceuticals (Pfizer)",
+        "BESPONSA (inotuzumab ozogamicin) for injection, for intravenous use: US prescribing "
+        "information (adults and pediatric patients 1 year and older)",
+        "Revised 3/2024",
+        2024,
+        url="https://dailymed.nlm.nih.gov/dailymed/drugInfo.cfm?setid="
+        "cc7014b1-c775-411d-b374-8113248b4077",
+    ),
+    Reference(
+        "kawasaki2021",
+        "Kawasaki Medical Journal (author list not recorded here)",
+        "Total body irradiation in Japan: 12 Gy in 6 fractions over 3 days as the most used "
+        "schedule (title not verified; cited as in the project's clinical facts)",
+        "Kawasaki Med J. 2021;47:139-146",
+        2021,
+    ),
+    Reference(
+        "storb1986",
+        "Storb R, Deeg HJ, Whitehead J, et al.",
+        "Methotrexate and cyclosporine compared with cyclosporine alone for prophylaxis of acute "
+        "graft versus host disease after marrow transplantation for leukemia",
+        "N Engl J Med. 1986;314(12):729-735",
+        1986,
+        doi="10.1056/NEJM198603203141201",
+    ),
+    Reference(
+        "adachi2019",
+        "Adachi Y, et al.",
+        "Short-term methotrexate doses for GVHD prophylaxis in Japan: 15/10/10 and 10/7/7 mg/m² "
+        "variants (title not verified; see the DOI)",
+        "Int J Hematol. 2019",
+        2019,
+        doi="10.1007/s12185-019-02598-x",
+    ),
+    Reference(
+        "bubalo2014",
+        "Bubalo J, Carpenter PA, Majhail N, et al.",
+        "Conditioning chemotherapy dose adjustment in obese patients: a review and position "
+        "statement by the American Society for Blood and Marrow Transplantation Practice "
+        "Guideline Committee",
+        "Biol Blood Marrow Transplant. 2014;20(5):600-616",
+        2014,
+        doi="10.1016/j.bbmt.2014.01.019",
+    ),
+    Reference(
+        "griggs2012",
+        "Griggs JJ, Mangu PB, Anderson H, et al.",
+        "Appropriate chemotherapy dosing for obese adult patients with cancer: American Society "
+        "of Clinical Oncology clinical practice guideline",
+        "J Clin Oncol. 2012;30(13):1553-1561",
+        2012,
+        doi="10.1200/JCO.2011.39.9436",
+    ),
+    Reference(
+        "fahrenbruch2018",
+        "Fahrenbruch R, Kintzel P, Bott AM, Gilmore S, Markham R",
+        "Dose rounding of biologic and cytotoxic anticancer agents: a position statement of the "
+        "Hematology/Oncology Pharmacy Association",
+        "J Oncol Pract. 2018;14(3):e130-e136",
+        2018,
+        doi="10.1200/JOP.2017.025411",
+    ),
+    Reference(
+        "ccaustralia-paediatric-dosing",
+        "Cancer Council Australia",
+        "How is dosage of cancer therapy calculated for paediatric patients? (BSA dosing above "
+        "10 kg; per-kg dosing below)",
+        "Cancer Council Australia wiki (revision year not verified)",
+        None,
+        url="https://wiki.cancer.org.au/australia/Clinical_question:How_is_dosage_of_cancer_"
+        "therapy_calculated_for_paediatric_patients%3F",
+    ),
+    Reference(
+        "fludara-label",
+        "Bayer HealthCare Pharmaceuticals",
+        "FLUDARA (fludarabine phosphate) for injection: US prescribing information, renal "
+        "impairment dosing",
+        "US label (archived on DailyMed; revision year not verified)",
+        None,
+        url="https://dailymed.nlm.nih.gov/dailymed/archives/fdaDrugInfo.cfm?archiveid=9590",
+    ),
+    Reference(
+        "fludarabine-generic-label",
+        "Hospira (Pfizer)",
+        "Fludarabine phosphate for injection, USP: US prescribing information, renal impairment "
+        "dosing",
+        "US label (archived on DailyMed; revision year not verified)",
+        None,
+        url="https://dailymed.nlm.nih.gov/dailymed/archives/fdaDrugInfo.cfm?archiveid=8363",
     ),
 )
 

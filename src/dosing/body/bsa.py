@@ -21,6 +21,7 @@ import math
 import warnings
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
+from functools import cache
 from typing import Any, Final
 
 import numpy as np
@@ -449,23 +450,44 @@ def bsa(
     >>> dosing.bsa(Q_([150, 180], "cm"), Q_([40, 80], "kg")).m_as("m**2")
     array([1.29099445, 2.        ])
     """
+    BSA_FORMULAS[method]  # an unknown key fails before any input is read
+    height_cm = strip(height, "height", CM)
+    weight_kg = strip(weight, "weight", KG)
+    return Q_(bsa_m2(height_cm, weight_kg, method=method, sex=sex, age=age), M2)
+
+
+def bsa_m2(
+    height_cm: Magnitude, weight_kg: Magnitude, *, method: str, sex: object, age: object
+) -> Magnitude:
+    """BSA [m²] from magnitudes already checked against the plausibility limits.
+
+    The shared core of :func:`bsa` and of regimen expansion, which strips a patient's units once
+    on construction and must not pay for it again per regimen.
+    """
     formula = BSA_FORMULAS[method]
     result: Any
-    height_cm = strip(height, "height", CM)
-    weight_x = strip(weight, "weight", formula.weight_unit)
     _warn_if_outside(formula, height_cm, age)
+    weight = (
+        weight_kg if formula.weight_unit == KG else weight_kg * _factor(KG, formula.weight_unit)
+    )
     if formula.needs_sex:
-        result = formula.kernel(height_cm, weight_x, is_male(sex, f"method={method!r}"))
+        result = formula.kernel(height_cm, weight, is_male(sex, f"method={method!r}"))
     elif formula.uses_height:
-        result = formula.kernel(height_cm, weight_x)
+        result = formula.kernel(height_cm, weight)
     else:
-        result = formula.kernel(weight_x)
+        result = formula.kernel(weight)
         shape = np.broadcast_shapes(np.shape(height_cm), np.shape(result))
         if shape != np.shape(result):
             result = np.broadcast_to(result, shape).copy()
-    # Every kernel is a positive coefficient times positive powers of inputs that were just
+    # Every kernel is a positive coefficient times positive powers of inputs that were
     # checked to be finite and positive, so the area is always positive and finite: there is no
     # unphysical result left to refuse (the hypothesis tests assert it for every formula).
     if isinstance(result, np.floating):
         result = float(result)
-    return Q_(result, M2)
+    return result  # type: ignore[no-any-return]
+
+
+@cache
+def _factor(source: Any, target: Any) -> float:
+    """The conversion factor between two units, computed once by pint."""
+    return float(Q_(1.0, source).m_as(target))

@@ -1,0 +1,413 @@
+"""Dose policies: every institutional choice explicit, named, validated and recorded.
+
+Published sources disagree on how to round, cap, reduce and adapt doses (see
+``docs/policies.md``). A :class:`Policy` makes each such choice a named field. The default policy
+changes nothing: Mosteller BSA, actual body weight, no cap, no factor, no rounding, no infant or
+renal rule. Every row of a schedule records, in ``row.flags``, which steps changed its dose.
+
+Steps, in order (each flags the rows it changes):
+
+1. basis: BSA (given, else ``bsa_method``), capped at ``bsa_cap`` (``"bsa_capped"``); or the
+   dosing weight for per-kg amounts (``dosing_weight``); the infant rule turns a per-m² amount
+   into amount/divisor per kg for a patient under its weight threshold (``"infant_rule"``);
+2. ``dose_factors`` (``"reduced"``);
+3. ``renal`` tables (``"renal_adjusted"``; a dose not to be given becomes 0 and is also
+   ``"withheld"``);
+4. the template's per-administration ``cap`` (``"dose_capped"``);
+5. ``rounding``, half-up to an increment, last (``"rounded"``), never above a cap, and refused
+   when it would move a dose by more than ``max_rounding_change``.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Any, Final, Literal
+
+from dosing.body.bsa import BSA_FORMULAS
+from dosing.body.weight import IBW_METHODS
+from dosing.errors import DomainError, UnitsError, UnknownMethodError
+from dosing.limits import LIMITS
+from dosing.regimens.model import canonical_agent
+from dosing.units import GY, IU, KG, M2, MG, as_quantity, magnitude, short
+
+__all__ = ["FLAGS", "DosingWeight", "InfantRule", "Policy"]
+
+#: Every flag a row can carry, and nothing else.
+FLAGS: Final = (
+    "bsa_capped",
+    "infant_rule",
+    "reduced",
+    "renal_adjusted",
+    "withheld",
+    "dose_capped",
+    "rounded",
+)
+
+#: The key that applies a per-agent setting to every agent.
+ALL_AGENTS: Final = "*"
+
+
+@dataclass(frozen=True, slots=True)
+class InfantRule:
+    """Dose small children per kg instead of per m²: amount [mg/m²] ÷ ``divisor`` [mg/kg].
+
+    Applies to patients whose actual weight is *below* ``below_weight`` (a patient exactly at the
+    threshold is dosed per m²). Many protocols use 10 kg and 30; the trigger and the factor vary
+    (a convention, not a single sourced rule), so both are required arguments.
+
+    Parameters
+    ----------
+    below_weight : pint.Quantity
+        The weight threshold [mass].
+    divisor : float
+        mg/kg = mg/m² ÷ divisor (the divisor is in kg/m²; a plain number is read as kg/m²).
+
+    Examples
+    --------
+    >>> from dosing import InfantRule, Q_
+    >>> InfantRule(below_weight=Q_(10, "kg"), divisor=30)
+    InfantRule(below_weight=Q_(10, 'kg'), divisor=30.0)
+    """
+
+    below_weight: Any
+    divisor: float
+
+    def __post_init__(self) -> None:
+        weight = as_quantity(self.below_weight, KG, "below_weight")
+        value = magnitude(weight, KG, "below_weight")
+        low, high = LIMITS["weight"].low, LIMITS["weight"].high
+        if not (isinstance(value, float) and low <= value <= high):
+            raise DomainError(
+                f"below_weight={self.below_weight!r} must be one weight within {low:g}–{high:g} "
+                f"kg, e.g. Q_(10, 'kg')"
+            )
+        divisor: Any = self.divisor
+        if hasattr(divisor, "units"):
+            divisor = magnitude(divisor, KG / M2, "divisor")
+        if (
+            isinstance(divisor, bool)
+            or not isinstance(divisor, int | float)
+            or not (math.isfinite(divisor) and divisor > 0)
+        ):
+            raise DomainError(f"divisor={self.divisor!r} must be a positive number, e.g. 30")
+        object.__setattr__(self, "below_weight", weight)
+        object.__setattr__(self, "divisor", float(divisor))
+
+    def __repr__(self) -> str:
+        weight = self.below_weight
+        return (
+            f"InfantRule(below_weight=Q_({weight.magnitude!r}, {short(weight.units)!r}), "
+            f"divisor={self.divisor!r})"
+        )
+
+
+WeightKind = Literal["actual", "ideal", "adjusted"]
+
+
+@dataclass(frozen=True, slots=True)
+class DosingWeight:
+    """Which weight per-kg amounts are multiplied by.
+
+    Parameters
+    ----------
+    kind : {"actual", "ideal", "adjusted"}
+        Actual (total) body weight, ideal body weight, or adjusted body weight
+        IBW + ``factor`` × (actual − IBW).
+    factor : float, optional
+        For ``"adjusted"`` only (e.g. 0.4, or 0.25 for "ABW25"); required there.
+    ibw_method : str
+        The ideal-body-weight formula (``devine`` by default; needs height and sex).
+
+    Examples
+    --------
+    >>> from dosing import DosingWeight
+    >>> DosingWeight("adjusted", factor=0.25)
+    DosingWeight(kind='adjusted', factor=0.25, ibw_method='devine')
+    """
+
+    kind: WeightKind = "actual"
+    factor: float | None = None
+    ibw_method: str = "devine"
+
+    def __post_init__(self) -> None:
+        if self.kind not in ("actual", "ideal", "adjusted"):
+            raise UnknownMethodError("dosing_weight", self.kind, ("actual", "ideal", "adjusted"))
+        if self.ibw_method not in IBW_METHODS:
+            raise UnknownMethodError("ibw_method", self.ibw_method, IBW_METHODS)
+        if self.kind == "adjusted":
+            factor = self.factor
+            if (
+                isinstance(factor, bool)
+                or not isinstance(factor, int | float)
+                or not (0.0 <= factor <= 1.0)
+            ):
+                raise DomainError(
+                    f"DosingWeight('adjusted', factor={factor!r}): factor must be a number from "
+                    f"0 to 1 (0.4 in clinPK and carboplatin templates; 0.25 for ABW25)"
+                )
+            object.__setattr__(self, "factor", float(factor))
+        elif self.factor is not None:
+            raise DomainError(
+                f"DosingWeight({self.kind!r}, factor={self.factor!r}): a factor belongs to "
+                f"'adjusted' only"
+            )
+
+    def describe(self) -> str:
+        """Words for the basis column: ``adjusted body weight (factor 0.25, Devine IBW)``."""
+        if self.kind == "actual":
+            return "actual body weight"
+        if self.kind == "ideal":
+            return f"ideal body weight ({self.ibw_method.title()})"
+        return f"adjusted body weight (factor {self.factor:g}, {self.ibw_method.title()} IBW)"
+
+
+_INCREMENT_UNITS: Final = (MG, IU, GY)
+
+
+def _agent_map(name: str, value: object) -> dict[str, Any]:
+    if not isinstance(value, Mapping):
+        raise DomainError(f"{name}={value!r} must be a mapping of agent name to a value")
+    out: dict[str, Any] = {}
+    for agent, item in value.items():
+        if not isinstance(agent, str) or not agent.strip():
+            raise DomainError(f"{name} has key {agent!r}; keys are agent names or '*'")
+        out[ALL_AGENTS if agent.strip() == ALL_AGENTS else canonical_agent(agent)] = item
+    return out
+
+
+@dataclass(frozen=True, slots=True)
+class Policy:
+    """The institutional choices applied when a regimen is expanded; the default changes nothing.
+
+    Parameters
+    ----------
+    bsa_method : str
+        A :data:`~dosing.BSA_FORMULAS` key for patients without a given BSA.
+    bsa_cap : pint.Quantity, optional
+        Per-m² doses use min(BSA, cap); flag ``"bsa_capped"``.
+    dose_factors : mapping of agent to float
+        Fraction of the full dose, in (0, 1] (e.g. ``{"fludarabine": 0.8}``); flag ``"reduced"``.
+    rounding : mapping of agent (or ``"*"``) to pint.Quantity
+        Round half-up to this increment (e.g. ``Q_(0.1, "mg")`` or a vial size), last; flag
+        ``"rounded"``. An agent's own entry wins over ``"*"``.
+    max_rounding_change : float
+        A rounding that would move a dose by more than this fraction raises (HOPA: ±10%).
+    infant_rule : InfantRule, optional
+        Off unless given.
+    renal : str or sequence of str, optional
+        Keys of :data:`dosing.renal.RENAL_TABLES`.
+    dosing_weight : str, DosingWeight, or mapping of agent (or ``"*"``) to either
+        The weight per-kg amounts use; actual body weight by default.
+
+    Examples
+    --------
+    >>> from dosing import Policy, Q_
+    >>> Policy(bsa_cap=Q_(2.0, "m**2"), rounding={"*": Q_(0.1, "mg")})
+    Policy(bsa_cap=Q_(2.0, 'm**2'), rounding={'*': Q_(0.1, 'mg')})
+    """
+
+    bsa_method: str = "mosteller"
+    bsa_cap: Any = None
+    dose_factors: Mapping[str, float] = field(default_factory=dict)
+    rounding: Mapping[str, Any] = field(default_factory=dict)
+    max_rounding_change: float = 0.10
+    infant_rule: InfantRule | None = None
+    renal: str | tuple[str, ...] | None = None
+    dosing_weight: Any = "actual"
+
+    def __post_init__(self) -> None:
+        put = object.__setattr__
+        BSA_FORMULAS[self.bsa_method]  # an unknown key raises, listing the valid ones
+        if self.bsa_cap is not None:
+            cap = as_quantity(self.bsa_cap, M2, "bsa_cap")
+            value = magnitude(cap, M2, "bsa_cap")
+            low, high = LIMITS["bsa"].low, LIMITS["bsa"].high
+            if not (isinstance(value, float) and low <= value <= high):
+                raise DomainError(
+                    f"bsa_cap={self.bsa_cap!r} must be one area within {low:g}–{high:g} m², "
+                    f"e.g. Q_(2.0, 'm**2')"
+                )
+            put(self, "bsa_cap", cap)
+        factors = _agent_map("dose_factors", self.dose_factors)
+        for agent, factor in factors.items():
+            if (
+                isinstance(factor, bool)
+                or not isinstance(factor, int | float)
+                or not (0.0 < factor <= 1.0)
+            ):
+                raise DomainError(
+                    f"dose_factors[{agent!r}]={factor!r} must be a fraction in (0, 1], e.g. 0.8 "
+                    f"for 80% of the full dose; a factor above 1 is refused"
+                )
+            factors[agent] = float(factor)
+        put(self, "dose_factors", MappingProxyType(factors))
+        increments = _agent_map("rounding", self.rounding)
+        for agent, increment in increments.items():
+            increments[agent] = _increment(agent, increment)
+        put(self, "rounding", MappingProxyType(increments))
+        change = self.max_rounding_change
+        if (
+            isinstance(change, bool)
+            or not isinstance(change, int | float)
+            or not (0.0 < change < 1.0)
+        ):
+            raise DomainError(
+                f"max_rounding_change={change!r} must be a fraction in (0, 1), e.g. 0.10"
+            )
+        put(self, "max_rounding_change", float(change))
+        if self.infant_rule is not None and not isinstance(self.infant_rule, InfantRule):
+            raise DomainError(
+                f"infant_rule={self.infant_rule!r} must be an InfantRule, e.g. "
+                f"InfantRule(below_weight=Q_(10, 'kg'), divisor=30)"
+            )
+        put(self, "renal", _renal_keys(self.renal))
+        put(self, "dosing_weight", _dosing_weights(self.dosing_weight))
+
+    # -- lookups used by expansion -------------------------------------------------------------
+
+    def factor_for(self, agent: str) -> float:
+        """The dose factor of ``agent`` (1.0 when none is set)."""
+        return self.dose_factors.get(agent, self.dose_factors.get(ALL_AGENTS, 1.0))
+
+    def increment_for(self, agent: str) -> Any:
+        """The rounding increment of ``agent``: its own, else ``"*"``, else None."""
+        return self.rounding.get(agent, self.rounding.get(ALL_AGENTS))
+
+    def weight_for(self, agent: str) -> DosingWeight:
+        """The dosing weight of ``agent``: its own, else ``"*"``, else actual."""
+        weights: Mapping[str, DosingWeight] = self.dosing_weight
+        return weights.get(agent, weights.get(ALL_AGENTS, _ACTUAL))
+
+    def named_agents(self) -> set[str]:
+        """Agents this policy names explicitly (not ``"*"``)."""
+        names = set(self.dose_factors) | set(self.rounding) | set(self.dosing_weight)
+        return names - {ALL_AGENTS}
+
+    def __repr__(self) -> str:
+        parts = []
+        for name in Policy.__dataclass_fields__:
+            value = getattr(self, name)
+            if _is_default(name, value):
+                continue
+            if name == "dosing_weight":
+                shown = repr(dict(value))
+            elif isinstance(value, MappingProxyType):
+                shown = "{" + ", ".join(f"{k!r}: {_show(v)}" for k, v in value.items()) + "}"
+            else:
+                shown = _show(value)
+            parts.append(f"{name}={shown}")
+        return f"Policy({', '.join(parts)})"
+
+    def describe(self) -> dict[str, Any]:
+        """A JSON-safe description, recorded with every schedule."""
+        return {
+            "bsa_method": self.bsa_method,
+            "bsa_cap": None if self.bsa_cap is None else _record(self.bsa_cap),
+            "dose_factors": dict(self.dose_factors),
+            "rounding": {k: _record(v) for k, v in self.rounding.items()},
+            "max_rounding_change": self.max_rounding_change,
+            "infant_rule": None
+            if self.infant_rule is None
+            else {
+                "below_weight": _record(self.infant_rule.below_weight),
+                "divisor": self.infant_rule.divisor,
+            },
+            "renal": list(self.renal) if self.renal else None,
+            "dosing_weight": {k: v.describe() for k, v in self.dosing_weight.items()},
+        }
+
+
+_ACTUAL: Final = DosingWeight("actual")
+
+
+def _is_default(name: str, value: Any) -> bool:
+    """True for a field left at its default (left out of the repr)."""
+    if name == "dosing_weight":
+        return dict(value) == {ALL_AGENTS: _ACTUAL}
+    if isinstance(value, MappingProxyType):
+        return not value
+    if name == "bsa_method":
+        return bool(value == "mosteller")
+    if name == "max_rounding_change":
+        return bool(value == 0.10)
+    return value is None
+
+
+def _show(value: Any) -> str:
+    if hasattr(value, "units"):
+        return f"Q_({value.magnitude!r}, {short(value.units)!r})"
+    return repr(value)
+
+
+def _record(quantity: Any) -> dict[str, Any]:
+    from dosing.units import ucum
+
+    return {"value": float(quantity.magnitude), "unit": ucum(quantity.units)}
+
+
+def _increment(agent: str, value: object) -> Any:
+    try:
+        quantity = as_quantity(value, MG, f"rounding[{agent!r}]")
+    except UnitsError:
+        quantity = None
+        for unit in (IU, GY):
+            try:
+                quantity = as_quantity(value, unit, f"rounding[{agent!r}]")
+                break
+            except UnitsError:
+                continue
+        if quantity is None:
+            raise UnitsError(
+                f"rounding[{agent!r}]={value!r} must be an increment of dose such as "
+                f"Q_(0.1, 'mg'), Q_(100, 'IU') or a vial size"
+            ) from None
+    amount = float(quantity.magnitude)
+    if not (math.isfinite(amount) and amount > 0):
+        raise DomainError(f"rounding[{agent!r}]={value!r} must be a positive increment")
+    return quantity
+
+
+def _renal_keys(value: object) -> tuple[str, ...] | None:
+    from dosing.renal import RENAL_TABLES
+
+    if value is None:
+        return None
+    keys = (value,) if isinstance(value, str) else value
+    if not isinstance(keys, list | tuple) or not keys:
+        raise DomainError(f"renal={value!r} must be a table key or a list of table keys")
+    agents: dict[str, str] = {}
+    for key in keys:
+        if key not in RENAL_TABLES:
+            raise UnknownMethodError("renal", key, RENAL_TABLES)
+        agent = RENAL_TABLES[key].agent
+        if agent in agents:
+            raise DomainError(
+                f"renal tables {agents[agent]!r} and {key!r} both adjust {agent}; choose one"
+            )
+        agents[agent] = key
+    return tuple(keys)
+
+
+def _dosing_weights(value: object) -> Mapping[str, DosingWeight]:
+    def one(item: object, label: str) -> DosingWeight:
+        if isinstance(item, DosingWeight):
+            return item
+        if item == "adjusted":
+            raise DomainError(
+                f"{label}='adjusted' needs its factor: DosingWeight('adjusted', factor=0.4)"
+            )
+        if isinstance(item, str):
+            return DosingWeight(item)  # type: ignore[arg-type]
+        raise DomainError(f"{label}={item!r} must be 'actual', 'ideal' or a DosingWeight")
+
+    if isinstance(value, Mapping):
+        mapped = {
+            k: one(v, f"dosing_weight[{k!r}]")
+            for k, v in _agent_map("dosing_weight", value).items()
+        }
+        mapped.setdefault(ALL_AGENTS, _ACTUAL)
+        return MappingProxyType(mapped)
+    return MappingProxyType({ALL_AGENTS: one(value, "dosing_weight")})

@@ -1,0 +1,470 @@
+"""Reading regimen templates (TOML) strictly: anything not exactly right raises RegimenError.
+
+The format is documented in ``docs/regimens.md``. In short::
+
+    key = "flu-arac-mel-ric"
+    name = "Fludarabine / cytarabine / melphalan reduced-intensity conditioning"
+    frame = "transplant"           # or "cycle", which also needs cycle_length = "21 day"
+    references = ["..."]           # keys of dosing.references.REFERENCES
+    note = "..."                   # optional
+    totals = { melphalan = "180 mg/m**2" }   # optional, checked per agent
+
+    [[dose]]
+    agent = "cytarabine"
+    amount = "2 g/m**2"            # per administration
+    per_day = 1                    # optional, default 1
+    days = "-7..-5"                # or a list of integers
+    total = "6 g/m**2"             # optional, checked for this line
+    route = "IV"                   # optional
+    cap = "2 mg"                   # optional, per administration
+    note = "..."                   # optional
+    unsourced = ["per-day split"]  # optional: details no source settles
+    window = "2 day"               # optional: may move ±2 days when rescheduled
+    min_interval = "6 day"         # optional: fewest days between this agent's doses
+
+Every error names the file and the field (``dose[2].days``) and says what to write instead.
+"""
+
+from __future__ import annotations
+
+import math
+import tomllib
+import warnings
+from collections.abc import Mapping
+from dataclasses import replace
+from pathlib import Path
+from typing import Any, Final
+
+from dosing.errors import RegimenError, UnitsError, UnsourcedDefaultWarning
+from dosing.references import REFERENCES
+from dosing.regimens.days import FRAMES, DayNotationError, parse_days
+from dosing.regimens.model import CANONICAL, DoseLine, Kind, Regimen, canonical_agent
+from dosing.units import DAY, GY, IU, KG, M2, MG, is_per_bsa, is_per_weight, parse_quantity, short
+
+__all__ = ["load_regimen", "regimen_from_mapping"]
+
+_TOP_FIELDS: Final = {
+    "key",
+    "name",
+    "frame",
+    "cycle_length",
+    "references",
+    "note",
+    "totals",
+    "dose",
+}
+_DOSE_FIELDS: Final = {
+    "agent",
+    "amount",
+    "per_day",
+    "days",
+    "total",
+    "route",
+    "cap",
+    "note",
+    "unsourced",
+    "window",
+    "min_interval",
+}
+#: Relative tolerance when checking that doses add up to a declared total.
+TOTAL_RTOL: Final = 1e-9
+#: Most administrations a line may have per day (a guard against typos such as 20 for 2).
+MAX_PER_DAY: Final = 24
+
+
+def load_regimen(path: str | Path) -> Regimen:
+    """Read a regimen template from a TOML file.
+
+    User files may leave ``references`` empty; that warns (:class:`~dosing.UnsourcedDefaultWarning`)
+    since a protocol without a source cannot be checked.
+
+    Raises
+    ------
+    RegimenError
+        The file cannot be read, is not TOML, or any field is wrong (naming the field).
+
+    Examples
+    --------
+    >>> import dosing, pathlib, tempfile, warnings
+    >>> text = '''
+    ... key = "my-mtx"
+    ... name = "Methotrexate, my centre"
+    ... frame = "transplant"
+    ... references = ["storb1986"]
+    ... [[dose]]
+    ... agent = "methotrexate"
+    ... amount = "10 mg/m**2"
+    ... days = "1, 3, 6"
+    ... total = "30 mg/m**2"
+    ... '''
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "my-mtx.toml"
+    >>> _ = path.write_text(text)
+    >>> dosing.load_regimen(path).doses[0].days
+    (1, 3, 6)
+    """
+    file = Path(path)
+    try:
+        text = file.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise RegimenError(file, None, f"cannot read the file: {exc}") from None
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise RegimenError(file, None, f"not valid TOML: {exc}") from None
+    return regimen_from_mapping(data, source=str(file))
+
+
+def regimen_from_mapping(
+    data: Mapping[str, Any], *, source: str = "<mapping>", require_references: bool = False
+) -> Regimen:
+    """Build a :class:`Regimen` from a mapping with the template's fields, checking each."""
+    reader = _Reader(source)
+    return reader.regimen(data, require_references=require_references)
+
+
+class _Reader:
+    """Validation with the file name at hand for every error."""
+
+    def __init__(self, source: str) -> None:
+        self.source = source
+
+    def fail(self, field: str | None, message: str) -> RegimenError:
+        return RegimenError(self.source, field, message)
+
+    # -- top level -----------------------------------------------------------------------------
+
+    def regimen(self, data: Mapping[str, Any], *, require_references: bool) -> Regimen:
+        if not isinstance(data, Mapping):
+            raise self.fail(None, "a template is a TOML table of fields")
+        unknown = sorted(set(data) - _TOP_FIELDS)
+        if unknown:
+            raise self.fail(
+                unknown[0],
+                f"unknown field; the fields are {', '.join(sorted(_TOP_FIELDS))}",
+            )
+        key = self.text(data, "key", required=True)
+        name = self.text(data, "name", required=True)
+        frame = data.get("frame")
+        if frame not in FRAMES:
+            raise self.fail("frame", f'frame={frame!r}; write frame = "cycle" or "transplant"')
+        cycle_length = self.cycle_length(data, frame)
+        references = self.references(data, require_references)
+        note = self.text(data, "note")
+        raw_doses = data.get("dose")
+        if not isinstance(raw_doses, list) or not raw_doses:
+            raise self.fail("dose", "a template needs at least one [[dose]] table")
+        doses = tuple(
+            self.dose(raw, f"dose[{index}]", index, key, frame, cycle_length)
+            for index, raw in enumerate(raw_doses)
+        )
+        self.check_agents(doses)
+        totals = self.totals(data, doses)
+        return Regimen(
+            key=key,
+            name=name,
+            frame=frame,
+            doses=doses,
+            references=references,
+            cycle_length=cycle_length,
+            note=note,
+            totals=totals,
+            source=self.source,
+        )
+
+    def text(
+        self,
+        data: Mapping[str, Any],
+        field: str,
+        *,
+        required: bool = False,
+        where: str | None = None,
+    ) -> Any:
+        label = f"{where}.{field}" if where else field
+        value = data.get(field)
+        if value is None:
+            if required:
+                raise self.fail(label, "missing; it is required")
+            return None
+        if not isinstance(value, str) or not value.strip():
+            raise self.fail(label, f"{field}={value!r} must be a non-empty string")
+        return value.strip()
+
+    def cycle_length(self, data: Mapping[str, Any], frame: str) -> int | None:
+        raw = data.get("cycle_length")
+        if frame == "transplant":
+            if raw is not None:
+                raise self.fail(
+                    "cycle_length", "only a cycle-frame regimen has a cycle length; remove it"
+                )
+            return None
+        if raw is None:
+            raise self.fail("cycle_length", 'a cycle-frame regimen needs cycle_length = "21 day"')
+        days = self.whole_days(raw, "cycle_length")
+        if days < 1:
+            raise self.fail("cycle_length", f"cycle_length={raw!r} must be at least 1 day")
+        return days
+
+    def whole_days(self, raw: object, label: str) -> int:
+        quantity = self.quantity(raw, label)
+        if quantity.dimensionality != DAY.dimensionality:
+            raise self.fail(label, f'{label}={raw!r} must be a duration such as "21 day"')
+        days = float(quantity.m_as(DAY))
+        if not math.isfinite(days) or days != round(days):
+            raise self.fail(label, f"{label}={raw!r} must be a whole number of days")
+        return round(days)
+
+    def references(self, data: Mapping[str, Any], required: bool) -> tuple[str, ...]:
+        raw = data.get("references", [])
+        if not isinstance(raw, list) or not all(isinstance(item, str) for item in raw):
+            raise self.fail("references", "references must be a list of citation keys")
+        for index, key in enumerate(raw):
+            if key not in REFERENCES:
+                raise self.fail(
+                    f"references[{index}]",
+                    f"{key!r} is not in dosing.references.REFERENCES; known keys include "
+                    f"{', '.join(sorted(REFERENCES)[:6])}, ...",
+                )
+        if not raw:
+            if required:
+                raise self.fail("references", "a built-in regimen must cite its sources")
+            warnings.warn(
+                f"{self.source}: references is empty; a protocol without a source cannot be "
+                f"checked against it",
+                UnsourcedDefaultWarning,
+                stacklevel=5,
+            )
+        return tuple(raw)
+
+    # -- one [[dose]] --------------------------------------------------------------------------
+
+    def dose(
+        self,
+        raw: object,
+        where: str,
+        order: int,
+        regimen_key: str,
+        frame: str,
+        cycle_length: int | None,
+    ) -> DoseLine:
+        if not isinstance(raw, Mapping):
+            raise self.fail(where, "each [[dose]] must be a table")
+        unknown = sorted(set(raw) - _DOSE_FIELDS)
+        if unknown:
+            raise self.fail(
+                f"{where}.{unknown[0]}",
+                f"unknown field; the fields are {', '.join(sorted(_DOSE_FIELDS))}",
+            )
+        agent = canonical_agent(self.text(raw, "agent", required=True, where=where))
+        if "amount" not in raw:
+            raise self.fail(f"{where}.amount", "missing; it is required")
+        prescribed = self.quantity(raw["amount"], f"{where}.amount")
+        kind, measure = self.kind_of(prescribed, f"{where}.amount", raw["amount"])
+        amount_unit, dose_unit = CANONICAL[(kind, measure)]
+        amount_value = float(prescribed.m_as(amount_unit))
+        if not (math.isfinite(amount_value) and amount_value > 0):
+            raise self.fail(f"{where}.amount", f"amount={raw['amount']!r} must be positive")
+        per_day = raw.get("per_day", 1)
+        if (
+            isinstance(per_day, bool)
+            or not isinstance(per_day, int)
+            or not (1 <= per_day <= MAX_PER_DAY)
+        ):
+            raise self.fail(
+                f"{where}.per_day",
+                f"per_day={per_day!r} must be a whole number from 1 to {MAX_PER_DAY}",
+            )
+        if "days" not in raw:
+            raise self.fail(f"{where}.days", "missing; it is required")
+        try:
+            days = parse_days(raw["days"])
+        except DayNotationError as exc:
+            raise self.fail(f"{where}.days", str(exc)) from None
+        self.check_days_in_frame(days, frame, cycle_length, f"{where}.days")
+        cap, cap_value = self.cap(raw, where, dose_unit)
+        line = DoseLine(
+            agent=agent,
+            prescribed=prescribed,
+            kind=kind,
+            amount_value=amount_value,
+            amount_unit=amount_unit,
+            dose_unit=dose_unit,
+            days=days,
+            per_day=per_day,
+            route=self.text(raw, "route", where=where),
+            note=self.text(raw, "note", where=where),
+            cap=cap,
+            cap_value=cap_value,
+            unsourced=self.unsourced(raw, where),
+            window=self.window(raw, where),
+            min_interval=self.min_interval(raw, where),
+            regimen=regimen_key,
+            order=order,
+        )
+        if "total" in raw:
+            total = self.quantity(raw["total"], f"{where}.total")
+            self.check_total(line.course_total, total, f"{where}.total", raw["total"])
+            line = replace(line, total=total)
+        return line
+
+    def quantity(self, raw: object, label: str) -> Any:
+        if isinstance(raw, int | float):  # bool is an int too
+            raise self.fail(
+                label, f'{raw!r} is a bare number; write the unit too, e.g. "{raw} mg/m**2"'
+            )
+        if not isinstance(raw, str):
+            raise self.fail(label, f'{raw!r} must be a string with a unit, e.g. "2 g/m**2"')
+        try:
+            return parse_quantity(raw)
+        except UnitsError as exc:
+            raise self.fail(label, str(exc)) from None
+
+    def kind_of(self, amount: Any, label: str, raw: object) -> tuple[Kind, str]:
+        """Classify an amount by its units; pint's dimensionless mg/kg is caught by units."""
+        unit = amount.units
+        if is_per_weight(unit):
+            return "weight", "activity" if (unit * KG).dimensionality == IU.dimensionality else (
+                "mass"
+            )
+        if is_per_bsa(unit):
+            return "bsa", "activity" if (unit * M2).dimensionality == IU.dimensionality else "mass"
+        if unit.dimensionality == MG.dimensionality:
+            return "flat", "mass"
+        if unit.dimensionality == IU.dimensionality:
+            return "flat", "activity"
+        if unit.dimensionality == GY.dimensionality and all(
+            name.endswith("gray") for name in unit._units
+        ):
+            return "radiation", "radiation"
+        raise self.fail(
+            label,
+            f"amount={raw!r} is not a dose: write mass or activity per m² (mg/m**2, g/m**2, "
+            f"IU/m**2), per kg (mg/kg, IU/kg), a flat mass or activity (mg, IU), or Gy",
+        )
+
+    def check_days_in_frame(
+        self, days: tuple[int, ...], frame: str, cycle_length: int | None, label: str
+    ) -> None:
+        if frame == "cycle":
+            if 0 in days:
+                raise self.fail(label, "a cycle has no day 0; cycle days start at day 1")
+            negative = [day for day in days if day < 0]
+            if negative:
+                raise self.fail(label, f"day {negative[0]} is before cycle day 1")
+            assert cycle_length is not None
+            late = [day for day in days if day > cycle_length]
+            if late:
+                raise self.fail(
+                    label, f"day {late[0]} is after the end of the {cycle_length}-day cycle"
+                )
+
+    def cap(self, raw: Mapping[str, Any], where: str, dose_unit: Any) -> tuple[Any, float | None]:
+        if "cap" not in raw:
+            return None, None
+        label = f"{where}.cap"
+        cap = self.quantity(raw["cap"], label)
+        if cap.dimensionality != dose_unit.dimensionality or dose_unit == GY:
+            raise self.fail(
+                label,
+                f"cap={raw['cap']!r} must be a flat amount per administration in the dose's "
+                f'units ({short(dose_unit)}), e.g. "2 mg"',
+            )
+        value = float(cap.m_as(dose_unit))
+        if not (math.isfinite(value) and value > 0):
+            raise self.fail(label, f"cap={raw['cap']!r} must be positive")
+        return cap, value
+
+    def unsourced(self, raw: Mapping[str, Any], where: str) -> tuple[str, ...]:
+        value = raw.get("unsourced", [])
+        if not isinstance(value, list) or not all(
+            isinstance(item, str) and item.strip() for item in value
+        ):
+            raise self.fail(f"{where}.unsourced", "unsourced must be a list of non-empty strings")
+        return tuple(item.strip() for item in value)
+
+    def window(self, raw: Mapping[str, Any], where: str) -> int:
+        if "window" not in raw:
+            return 0
+        days = self.whole_days(raw["window"], f"{where}.window")
+        if days < 0:
+            raise self.fail(f"{where}.window", "window must not be negative")
+        return days
+
+    def min_interval(self, raw: Mapping[str, Any], where: str) -> int | None:
+        if "min_interval" not in raw:
+            return None
+        days = self.whole_days(raw["min_interval"], f"{where}.min_interval")
+        if days < 1:
+            raise self.fail(f"{where}.min_interval", "min_interval must be at least 1 day")
+        return days
+
+    def check_total(self, actual: Any, declared: Any, label: str, raw: object) -> None:
+        if actual.dimensionality != declared.dimensionality or (
+            is_per_weight(actual.units) != is_per_weight(declared.units)
+        ):
+            raise self.fail(
+                label, f"total={raw!r} is not in the units of the amounts ({actual.units:~P})"
+            )
+        got = float(actual.m_as(declared.units))
+        want = float(declared.magnitude)
+        if not math.isclose(got, want, rel_tol=TOTAL_RTOL, abs_tol=0.0):
+            raise self.fail(
+                label,
+                f"the doses add up to {got:g} {short(declared.units)}, not the declared {raw}",
+            )
+
+    # -- across lines --------------------------------------------------------------------------
+
+    def check_agents(self, doses: tuple[DoseLine, ...]) -> None:
+        first: dict[str, DoseLine] = {}
+        for index, line in enumerate(doses):
+            seen = first.setdefault(line.agent, line)
+            if seen.kind != line.kind or seen.dose_unit != line.dose_unit:
+                raise self.fail(
+                    f"dose[{index}].amount",
+                    f"{line.agent} is dosed by {seen.kind} ({short(seen.prescribed.units)}) in "
+                    f"an earlier line and by {line.kind} ({short(line.prescribed.units)}) here; "
+                    f"one agent needs one kind of amount",
+                )
+        check_no_same_day_twice(doses, self.fail)
+
+    def totals(self, data: Mapping[str, Any], doses: tuple[DoseLine, ...]) -> dict[str, Any]:
+        raw = data.get("totals", {})
+        if not isinstance(raw, Mapping):
+            raise self.fail("totals", 'totals must be a table: agent = "amount"')
+        agents = {line.agent for line in doses}
+        out: dict[str, Any] = {}
+        for name, value in raw.items():
+            agent = canonical_agent(name)
+            label = f"totals.{name}"
+            if agent not in agents:
+                raise self.fail(label, f"no [[dose]] gives {name!r}")
+            declared = self.quantity(value, label)
+            lines = [line for line in doses if line.agent == agent]
+            actual = sum(
+                (line.course_total.to(lines[0].prescribed.units) for line in lines[1:]),
+                lines[0].course_total,
+            )
+            self.check_total(actual, declared, label, value)
+            out[agent] = declared
+        return out
+
+
+def check_no_same_day_twice(doses: tuple[DoseLine, ...], fail: Any) -> None:
+    """Two lines giving one agent on one day is almost always a slip (a doubled dose)."""
+    seen: dict[tuple[str, int], int] = {}
+    for index, line in enumerate(doses):
+        for day in line.days:
+            earlier = seen.setdefault((line.agent, day), index)
+            if earlier != index:
+                raise fail(
+                    f"dose[{index}].days",
+                    f"{line.agent} is already given on day {day} by dose[{earlier}]"
+                    f"{_from(doses[earlier], line)}; for several administrations on one day use "
+                    f"per_day",
+                )
+
+
+def _from(earlier: DoseLine, line: DoseLine) -> str:
+    if earlier.regimen != line.regimen:
+        return f" (regimen {earlier.regimen!r}, combined with {line.regimen!r})"
+    return ""

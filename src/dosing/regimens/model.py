@@ -1,0 +1,276 @@
+"""The regimen model: frozen value objects that a template file is read into.
+
+A :class:`Regimen` is a protocol written down once: its frame (cycle or transplant days), its
+sources, and one :class:`DoseLine` per ``[[dose]]`` entry of the template. Expanding it for a
+patient (:meth:`Regimen.expand`) gives a :class:`~dosing.regimens.schedule.Schedule`; expanding
+never changes the regimen.
+
+Amounts are kept twice: as written (``prescribed``, e.g. 2 g/m²) and as one float in a canonical
+unit (``amount_value`` in mg/m², mg/kg, mg, IU/m², IU/kg, IU or Gy), so that expansion does no
+unit conversion at all.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Final, Literal
+
+from dosing.regimens.days import Frame, format_days
+from dosing.units import GY, IU, IU_PER_KG, IU_PER_M2, MG, MG_PER_KG, MG_PER_M2, short
+
+if TYPE_CHECKING:
+    from dosing.patient import Patient
+    from dosing.policies import Policy
+    from dosing.regimens.schedule import Schedule
+
+__all__ = ["DoseLine", "Kind", "Regimen", "canonical_agent"]
+
+#: How an amount scales: per m² of BSA, per kg of weight, flat, or radiation (never scaled).
+Kind = Literal["bsa", "weight", "flat", "radiation"]
+
+#: Canonical amount unit and dose unit, by kind and by what is given (mass or activity).
+CANONICAL: Final[dict[tuple[str, str], tuple[Any, Any]]] = {
+    ("bsa", "mass"): (MG_PER_M2, MG),
+    ("bsa", "activity"): (IU_PER_M2, IU),
+    ("weight", "mass"): (MG_PER_KG, MG),
+    ("weight", "activity"): (IU_PER_KG, IU),
+    ("flat", "mass"): (MG, MG),
+    ("flat", "activity"): (IU, IU),
+    ("radiation", "radiation"): (GY, GY),
+}
+
+
+def canonical_agent(name: str) -> str:
+    """The form agent names are stored and matched in: lower case, single spaces.
+
+    Examples
+    --------
+    >>> canonical_agent("  Anti-Thymocyte  Globulin (Rabbit) ")
+    'anti-thymocyte globulin (rabbit)'
+    """
+    return " ".join(name.split()).casefold()
+
+
+@dataclass(frozen=True, slots=True)
+class DoseLine:
+    """One ``[[dose]]`` entry: an agent, an amount per administration, and its days.
+
+    Attributes
+    ----------
+    agent : str
+        Canonical (lower-case) agent name.
+    prescribed : pint.Quantity
+        The amount per administration as written (``2 g/m**2``).
+    kind : {"bsa", "weight", "flat", "radiation"}
+        How the amount scales with the patient.
+    amount_value : float
+        The amount in the canonical unit :attr:`amount_unit`.
+    amount_unit, dose_unit : pint.Unit
+        Canonical units of the amount (mg/m², mg/kg, mg, IU/m², IU/kg, IU, Gy) and of the dose
+        (mg, IU, Gy).
+    days : tuple of int
+        Days in the regimen's frame, as written.
+    per_day : int
+        Administrations per day (2 for every 12 hours).
+    total : pint.Quantity or None
+        The declared course total of this line, checked by the loader.
+    route, note : str or None
+        Free text carried to the schedule.
+    cap : pint.Quantity or None
+        Maximum dose per administration (flat, in the dose's dimension).
+    cap_value : float or None
+        The cap in :attr:`dose_unit`.
+    unsourced : tuple of str
+        Details of this line that no cited source settles (shown by ``dosing show``).
+    window : int
+        Days an administration may move either way when rescheduled (0: fixed).
+    min_interval : int or None
+        Fewest days between two administrations of this agent when rescheduled.
+    regimen : str
+        Key of the regimen this line came from (kept through :func:`~dosing.combine`).
+    order : int
+        Position in the file, used to sort rows within a day.
+    """
+
+    agent: str
+    prescribed: Any
+    kind: Kind
+    amount_value: float
+    amount_unit: Any
+    dose_unit: Any
+    days: tuple[int, ...]
+    per_day: int = 1
+    total: Any = None
+    route: str | None = None
+    note: str | None = None
+    cap: Any = None
+    cap_value: float | None = None
+    unsourced: tuple[str, ...] = ()
+    window: int = 0
+    min_interval: int | None = None
+    regimen: str = ""
+    order: int = 0
+
+    @property
+    def administrations(self) -> int:
+        """Number of administrations of this line over the course."""
+        return len(self.days) * self.per_day
+
+    def describe(self) -> str:
+        """One line for ``dosing show``: agent, amount, days, route, cap, total."""
+        per_day = f" × {self.per_day} per day" if self.per_day != 1 else ""
+        text = (
+            f"{self.agent}: {_amount_text(self.prescribed)}{per_day} on days "
+            f"{format_days(self.days)}"
+        )
+        if self.route:
+            text += f", {self.route}"
+        if self.cap is not None:
+            text += f", capped at {_amount_text(self.cap)} per administration"
+        text += f" (total {_amount_text(self.course_total)})"
+        return text
+
+    @property
+    def course_total(self) -> Any:
+        """Amount × administrations, in the units the amount was written in."""
+        return self.prescribed * self.administrations
+
+
+def _amount_text(quantity: Any) -> str:
+    unit = short(quantity.units).replace("**2", "²")
+    return f"{quantity.magnitude:g} {unit}"
+
+
+@dataclass(frozen=True, slots=True)
+class Regimen:
+    """A protocol as data: expand it for a patient to get every dose on every day.
+
+    Build one with :func:`dosing.get_regimen`, :func:`dosing.load_regimen` or
+    :func:`dosing.combine`; the constructor is for those functions.
+
+    Attributes
+    ----------
+    key, name : str
+        Identifier and human-readable name.
+    frame : {"cycle", "transplant"}
+        Day numbering (see :mod:`dosing.regimens.days`).
+    cycle_length : int or None
+        Days in one cycle (cycle frame only).
+    references : tuple of str
+        Keys of :data:`dosing.references.REFERENCES`.
+    doses : tuple of DoseLine
+        The ``[[dose]]`` entries, in file order.
+    note : str or None
+        Free text about the whole regimen, including what no source settles.
+    totals : mapping of str to pint.Quantity
+        Declared course totals per agent, checked by the loader.
+    source : str
+        Where it was read from (a path, or ``<catalogue:KEY>``).
+    """
+
+    key: str
+    name: str
+    frame: Frame
+    doses: tuple[DoseLine, ...]
+    references: tuple[str, ...] = ()
+    cycle_length: int | None = None
+    note: str | None = None
+    totals: Mapping[str, Any] = field(default_factory=dict)
+    source: str = "<mapping>"
+
+    @property
+    def agents(self) -> tuple[str, ...]:
+        """Agents in order of first appearance."""
+        return tuple(dict.fromkeys(line.agent for line in self.doses))
+
+    @property
+    def unsourced(self) -> tuple[str, ...]:
+        """One sentence per detail that no cited source settles."""
+        return tuple(f"{line.agent}: {detail}" for line in self.doses for detail in line.unsourced)
+
+    def expand(
+        self,
+        patient: Patient,
+        *,
+        bsa_method: str | None = None,
+        policy: Policy | None = None,
+        cycle_start: dt.date | str | None = None,
+        transplant_date: dt.date | str | None = None,
+    ) -> Schedule:
+        """Every administration of this regimen for ``patient``: a :class:`Schedule`.
+
+        Parameters
+        ----------
+        patient : Patient
+            One patient, or a cohort (array fields).
+        bsa_method : str, optional
+            A :data:`~dosing.BSA_FORMULAS` key; shorthand for ``policy.bsa_method`` (Mosteller
+            by default). Giving both with different values raises.
+        policy : Policy, optional
+            Rounding, caps, dose factors, infant and renal rules (none by default).
+        cycle_start : datetime.date or ISO string, optional
+            Date of cycle day 1 (cycle frame only).
+        transplant_date : datetime.date or ISO string, optional
+            Date of day 0 (transplant frame only).
+
+        Examples
+        --------
+        >>> import dosing
+        >>> from dosing import Q_
+        >>> child = dosing.Patient(height=Q_(150, "cm"), weight=Q_(40, "kg"))
+        >>> schedule = dosing.get_regimen("inotuzumab-cycle-1").expand(child)
+        >>> [(row.day, round(row.dose.m_as("mg"), 4)) for row in schedule]
+        [(1, 1.0328), (8, 0.645), (15, 0.645)]
+        """
+        from dosing.regimens.expand import expand
+
+        return expand(
+            self,
+            patient,
+            bsa_method=bsa_method,
+            policy=policy,
+            cycle_start=cycle_start,
+            transplant_date=transplant_date,
+        )
+
+    def describe(self) -> str:
+        """The definition as text: what ``dosing show`` prints."""
+        from dosing.references import REFERENCES
+
+        frame = (
+            f"cycle days (day 1 = first day; {self.cycle_length}-day cycle)"
+            if self.frame == "cycle"
+            else "transplant days (day 0 = graft infusion)"
+        )
+        lines = [f"{self.key}: {self.name}", f"Frame: {frame}", "Doses:"]
+        for line in self.doses:
+            lines.append(f"  - {line.describe()}")
+            if line.note:
+                lines.append(f"      note: {line.note}")
+        lines.append("Totals per course:")
+        for agent in self.agents:
+            lines.append(f"  - {agent}: {_amount_text(self.course_total(agent))}")
+        if self.note:
+            lines.append(f"Note: {self.note}")
+        if self.unsourced:
+            lines.append("Not settled by any cited source (explicit, overridable defaults):")
+            lines.extend(f"  - {item}" for item in self.unsourced)
+        lines.append("Sources:")
+        if not self.references:
+            lines.append("  (none given)")
+        lines.extend(f"  - [{key}] {REFERENCES[key]}" for key in self.references)
+        return "\n".join(lines)
+
+    def course_total(self, agent: str) -> Any:
+        """The per-course amount of ``agent`` as prescribed (e.g. 180 mg/m²), in its first
+        line's units; lines in other units are converted by pint."""
+        from dosing.errors import UnknownMethodError
+
+        wanted = canonical_agent(agent)
+        lines = [line for line in self.doses if line.agent == wanted]
+        if not lines:
+            raise UnknownMethodError("agent", agent, self.agents)
+        unit = lines[0].prescribed.units
+        return sum((line.course_total.to(unit) for line in lines[1:]), lines[0].course_total)

@@ -1,0 +1,252 @@
+"""Renal dose-adjustment tables (shipped as data) and the patient's renal function.
+
+The tables live in ``dosing/data/renal.toml`` with their sources. Each says whether its
+thresholds are an absolute clearance (mL/min) or normalised to 1.73 m²; the patient's renal
+function is converted with their BSA to match: absolute = normalised × BSA / 1.73 m².
+
+Renal function comes from, in this order:
+
+1. the patient's measured ``creatinine_clearance`` (absolute or normalised, by its units);
+2. an estimate from ``serum_creatinine``: Cockcroft–Gault for adults (18 years and over; needs
+   weight and sex), bedside Schwartz for children under 18 (needs height). Cockcroft–Gault is
+   never used for a child. Age is needed to choose.
+
+With neither, or without what the estimator needs, expansion raises: a missing creatinine is
+never defaulted.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from importlib import resources
+from types import MappingProxyType
+from typing import TYPE_CHECKING, Any, Final, Literal
+
+import numpy as np
+
+from dosing.errors import DomainError
+from dosing.references import REFERENCES
+from dosing.regimens.model import canonical_agent
+from dosing.units import EGFR, ML_PER_MIN, Q_, Magnitude, magnitude, parse_quantity, short
+
+if TYPE_CHECKING:
+    from dosing.patient import Patient
+
+__all__ = ["RENAL_TABLES", "RenalBand", "RenalFunction", "RenalTable", "renal_function"]
+
+#: Age from which Cockcroft–Gault is used; below it, bedside Schwartz.
+ADULT_AGE_YEARS: Final = 18.0
+
+Measure = Literal["absolute", "normalised"]
+
+
+@dataclass(frozen=True, slots=True)
+class RenalBand:
+    """A half-open band ``[low, high)`` of clearance and the fraction of the dose it allows."""
+
+    low: float  # inclusive; 0 for the first band
+    high: float  # exclusive; inf for the last band
+    factor: float  # 0 = do not give
+
+    def describe(self, unit: str) -> str:
+        low = f"{self.low:g}" if self.low > 0 else "0"
+        high = "∞" if math.isinf(self.high) else f"{self.high:g}"
+        what = "do not give" if self.factor == 0 else f"{self.factor:.0%} of the dose"
+        return f"[{low}, {high}) {unit}: {what}"
+
+
+@dataclass(frozen=True, slots=True)
+class RenalTable:
+    """One renal adjustment table for one agent."""
+
+    key: str
+    agent: str
+    measure: Measure
+    bands: tuple[RenalBand, ...]
+    references: tuple[str, ...]
+    estimator: str
+    note: str
+
+    @property
+    def unit(self) -> Any:
+        """mL/min for absolute tables, mL/min/standard_bsa (per 1.73 m²) for normalised ones."""
+        return ML_PER_MIN if self.measure == "absolute" else EGFR
+
+    def factor(self, clearance: Magnitude) -> Magnitude:
+        """The dose fraction for a clearance in :attr:`unit` (vectorised).
+
+        Examples
+        --------
+        >>> table = RENAL_TABLES["fludarabine-fludara-label"]
+        >>> [table.factor(c) for c in (29.9, 30.0, 49.9, 50.0, 79.9, 80.0)]
+        [0.0, 0.6, 0.6, 0.8, 0.8, 1.0]
+        """
+        edges = np.array([band.low for band in self.bands[1:]])
+        factors = np.array([band.factor for band in self.bands])
+        index = np.searchsorted(edges, clearance, side="right")
+        out = factors[index]
+        return float(out) if np.ndim(out) == 0 else out
+
+
+def _load_tables() -> Mapping[str, RenalTable]:
+    text = resources.files("dosing").joinpath("data/renal.toml").read_text(encoding="utf-8")
+    data = tomllib.loads(text)
+    tables: dict[str, RenalTable] = {}
+    for key, raw in data.items():
+        measure = raw["measure"]
+        unit = ML_PER_MIN if measure == "absolute" else EGFR
+        bands = tuple(_band(item, unit) for item in raw["bands"])
+        _check_bands(key, bands)
+        for ref in raw["references"]:
+            assert ref in REFERENCES, f"renal table {key} cites unknown reference {ref}"
+        tables[key] = RenalTable(
+            key=key,
+            agent=canonical_agent(raw["agent"]),
+            measure=measure,
+            bands=bands,
+            references=tuple(raw["references"]),
+            estimator=raw["estimator"],
+            note=" ".join(raw["note"].split()),
+        )
+    return MappingProxyType(tables)
+
+
+def _band(item: Mapping[str, Any], unit: Any) -> RenalBand:
+    low = float(parse_quantity(item["from"]).m_as(unit)) if "from" in item else 0.0
+    high = float(parse_quantity(item["to"]).m_as(unit)) if "to" in item else math.inf
+    return RenalBand(low=low, high=high, factor=float(item["factor"]))
+
+
+def _check_bands(key: str, bands: tuple[RenalBand, ...]) -> None:
+    """Bands cover [0, inf) without gaps or overlaps, and never allow less for more clearance."""
+    assert bands[0].low == 0.0, f"{key}: the first band must start at 0"
+    assert math.isinf(bands[-1].high), f"{key}: the last band must have no upper end"
+    for before, after in itertools.pairwise(bands):
+        assert before.high == after.low, f"{key}: bands must meet ({before} / {after})"
+        assert before.factor <= after.factor, f"{key}: factors must not fall as clearance rises"
+
+
+#: Read-only: key -> :class:`RenalTable`.
+RENAL_TABLES: Mapping[str, RenalTable] = _load_tables()
+
+
+@dataclass(frozen=True, slots=True)
+class RenalFunction:
+    """A patient's renal function in the measure one table needs, and how it was obtained."""
+
+    value: Magnitude
+    unit: Any
+    estimator: str
+
+    @property
+    def quantity(self) -> Any:
+        return Q_(self.value, self.unit)
+
+    def describe(self) -> str:
+        values = np.atleast_1d(np.asarray(self.value))
+        shown = f"{values[0]:.4g}" if values.size == 1 else f"{values.min():.4g}–{values.max():.4g}"
+        unit = "mL/min" if self.unit == ML_PER_MIN else "mL/min/1.73 m²"
+        return f"renal function {shown} {unit} ({self.estimator})"
+
+
+def renal_function(patient: Patient, measure: Measure, bsa_m2: Magnitude) -> RenalFunction:
+    """The patient's renal function in ``measure``, converted with ``bsa_m2`` where needed.
+
+    Raises
+    ------
+    DomainError
+        No measured clearance and no serum creatinine; or an estimate that lacks age, weight,
+        sex or height.
+    """
+    from dosing.body.renal import creatinine_clearance, schwartz_bedside
+
+    standard = float(Q_(1.0, "standard_bsa").m_as("m**2"))
+    if patient.creatinine_clearance is not None:
+        measured = patient.creatinine_clearance
+        normalised = measured.dimensionality == EGFR.dimensionality
+        value = magnitude(measured, EGFR if normalised else ML_PER_MIN, "creatinine_clearance")
+        estimator = f"measured creatinine clearance ({short(measured.units)})"
+    else:
+        if patient.serum_creatinine is None:
+            raise DomainError(
+                "the renal policy needs the patient's renal function: give "
+                "Patient(creatinine_clearance=Q_(90, 'mL/min')) or "
+                "Patient(serum_creatinine=Q_(0.6, 'mg/dL'), age=...) (never defaulted)"
+            )
+        if patient._age_years is None:
+            raise DomainError(
+                "the renal policy estimates renal function from serum_creatinine, and needs "
+                "age to choose the estimator (Cockcroft–Gault from 18 years, bedside Schwartz "
+                "below); give Patient(age=Q_(12, 'year'))"
+            )
+        ages = np.asarray(patient._age_years)
+        children = ages < ADULT_AGE_YEARS
+        value, normalised, estimator = _estimate(
+            patient, children, creatinine_clearance, schwartz_bedside, bsa_m2, standard
+        )
+    wanted_normalised = measure == "normalised"
+    if normalised and not wanted_normalised:
+        value = value * bsa_m2 / standard
+        estimator += ", converted to mL/min with the patient's BSA"
+    elif wanted_normalised and not normalised:
+        value = value * standard / bsa_m2
+        estimator += ", normalised to 1.73 m² with the patient's BSA"
+    return RenalFunction(
+        value=value, unit=EGFR if wanted_normalised else ML_PER_MIN, estimator=estimator
+    )
+
+
+def _estimate(
+    patient: Patient,
+    children: Any,
+    cockcroft_gault: Any,
+    schwartz: Any,
+    bsa_m2: Magnitude,
+    standard: float,
+) -> tuple[Magnitude, bool, str]:
+    """Schwartz (normalised) for children, Cockcroft–Gault (absolute) for adults; for a mixed
+    cohort both, returned normalised."""
+    any_child, any_adult = bool(np.any(children)), bool(np.any(~children))
+    schwartz_value = cg_value = None
+    if any_child:
+        if patient.height is None:
+            raise DomainError(
+                "bedside Schwartz (for a patient under 18) needs height; give "
+                "Patient(height=Q_(150, 'cm'))"
+            )
+        schwartz_value = magnitude(schwartz(patient.height, patient.serum_creatinine), EGFR, "egfr")
+    if any_adult:
+        if patient.weight is None or patient.sex is None:
+            raise DomainError(
+                "Cockcroft–Gault (for a patient of 18 or over) needs weight and sex; give "
+                "Patient(weight=Q_(70, 'kg'), sex='female')"
+            )
+        import warnings
+
+        from dosing.errors import OutsidePopulationWarning
+
+        with warnings.catch_warnings():
+            # Children in a mixed cohort get Schwartz, never this value.
+            warnings.simplefilter("ignore", OutsidePopulationWarning)
+            cg_value = magnitude(
+                cockcroft_gault(
+                    age=patient.age,
+                    weight=patient.weight,
+                    serum_creatinine=patient.serum_creatinine,
+                    sex=patient.sex,
+                ),
+                ML_PER_MIN,
+                "creatinine_clearance",
+            )
+    if schwartz_value is not None and cg_value is None:
+        return schwartz_value, True, "bedside Schwartz eGFR from serum creatinine (age < 18)"
+    if cg_value is not None and schwartz_value is None:
+        return cg_value, False, "Cockcroft–Gault from serum creatinine (age ≥ 18)"
+    assert cg_value is not None
+    assert schwartz_value is not None
+    mixed = np.where(children, schwartz_value, cg_value * standard / bsa_m2)
+    return mixed, True, "bedside Schwartz (age < 18) or Cockcroft–Gault (age ≥ 18)"
