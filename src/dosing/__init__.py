@@ -18,6 +18,7 @@ from dosing.body import (
     lean_body_weight,
     schwartz_bedside,
 )
+from dosing.checks import Finding, check, reschedule
 from dosing.errors import (
     DomainError,
     DosingError,
@@ -56,6 +57,7 @@ __all__ = [
     "DosingError",
     "DosingWarning",
     "DosingWeight",
+    "Finding",
     "ImplausibleInputWarning",
     "InfantRule",
     "OutsidePopulationWarning",
@@ -74,6 +76,7 @@ __all__ = [
     "bmi",
     "bsa",
     "carboplatin_calvert",
+    "check",
     "combine",
     "creatinine_clearance",
     "get_regimen",
@@ -81,6 +84,7 @@ __all__ = [
     "lean_body_weight",
     "load_regimen",
     "regimen_keys",
+    "reschedule",
     "schwartz_bedside",
     "ureg",
 ]

@@ -192,7 +192,8 @@ class Policy:
         Fraction of the full dose, in (0, 1] (e.g. ``{"fludarabine": 0.8}``); flag ``"reduced"``.
     rounding : mapping of agent (or ``"*"``) to pint.Quantity
         Round half-up to this increment (e.g. ``Q_(0.1, "mg")`` or a vial size), last; flag
-        ``"rounded"``. An agent's own entry wins over ``"*"``.
+        ``"rounded"``. An agent's own entry wins over ``"*"``, which applies to every agent
+        dosed in the increment's dimension (a mass increment leaves radiation doses alone).
     max_rounding_change : float
         A rounding that would move a dose by more than this fraction raises (HOPA: ±10%).
     infant_rule : InfantRule, optional
@@ -272,9 +273,20 @@ class Policy:
         """The dose factor of ``agent`` (1.0 when none is set)."""
         return self.dose_factors.get(agent, self.dose_factors.get(ALL_AGENTS, 1.0))
 
-    def increment_for(self, agent: str) -> Any:
-        """The rounding increment of ``agent``: its own, else ``"*"``, else None."""
-        return self.rounding.get(agent, self.rounding.get(ALL_AGENTS))
+    def increment_for(self, agent: str, dose_unit: Any) -> Any:
+        """The rounding increment of ``agent``: its own, else ``"*"``, else None.
+
+        ``"*"`` applies to the agents whose doses share its dimension (a 0.1 mg increment does
+        not round a dose of radiation in Gy); an agent's own increment of another dimension is an
+        error raised by expansion.
+        """
+        own = self.rounding.get(agent)
+        if own is not None:
+            return own
+        every = self.rounding.get(ALL_AGENTS)
+        if every is not None and every.dimensionality == dose_unit.dimensionality:
+            return every
+        return None
 
     def weight_for(self, agent: str) -> DosingWeight:
         """The dosing weight of ``agent``: its own, else ``"*"``, else actual."""
@@ -349,6 +361,11 @@ def _record(quantity: Any) -> dict[str, Any]:
 
 
 def _increment(agent: str, value: object) -> Any:
+    if isinstance(value, int | float):
+        raise UnitsError(
+            f"rounding[{agent!r}]={value!r} has no unit; write rounding={{{agent!r}: "
+            f"Q_({value!r}, 'mg')}}"
+        )
     try:
         quantity = as_quantity(value, MG, f"rounding[{agent!r}]")
     except UnitsError:

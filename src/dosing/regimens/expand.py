@@ -289,7 +289,7 @@ class _Context:
         return None
 
     def _round(self, line: DoseLine, calculated: Magnitude, flags: dict[str, Any]) -> Magnitude:
-        increment = self.policy.increment_for(line.agent)
+        increment = self.policy.increment_for(line.agent, line.dose_unit)
         if increment is None:
             return calculated
         if increment.dimensionality != line.dose_unit.dimensionality:

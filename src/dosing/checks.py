@@ -1,0 +1,367 @@
+"""Dose checks a pharmacist runs before signing an order, and rescheduling within a window.
+
+:func:`check` compares a schedule (or every schedule of a course) with a limits table shipped as
+data (``dosing/data/limits.toml``), each limit with its source, and reports findings:
+
+* ``error``: a dose over a per-dose or per-cycle limit; a withheld dose; more inotuzumab
+  ozogamicin cycles than the label allows (6);
+* ``warning``: a rounding that moved a dose by more than 5%; more than 2 inotuzumab cycles before
+  a transplant (the label recommends 2);
+* ``info``: a dose that a template cap or a BSA cap changed.
+
+Limits compare with a relative tolerance of 1e-9, so a dose exactly at a limit passes despite
+floating point.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, replace
+from importlib import resources
+from types import MappingProxyType
+from typing import Any, Final, Literal
+
+import numpy as np
+
+from dosing.errors import DomainError, UnknownMethodError
+from dosing.references import REFERENCES
+from dosing.regimens.model import canonical_agent
+from dosing.regimens.schedule import Row, Schedule
+from dosing.units import KG, M2, parse_quantity, short
+
+__all__ = ["LIMITS_TABLE", "Finding", "Limit", "check", "reschedule"]
+
+Severity = Literal["error", "warning", "info"]
+
+#: Relative tolerance of limit comparisons: a dose exactly at a limit passes.
+LIMIT_RTOL: Final = 1e-9
+#: A rounding that moved a dose by more than this fraction is a warning.
+ROUNDING_WARNING: Final = 0.05
+#: Inotuzumab ozogamicin cycles (BESPONSA label): at most 6; 2 recommended before HSCT.
+INO_AGENT: Final = "inotuzumab ozogamicin"
+INO_MAX_CYCLES: Final = 6
+INO_CYCLES_BEFORE_HSCT: Final = 2
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    """One result of :func:`check`."""
+
+    severity: Severity
+    agent: str
+    day: int | None
+    message: str
+    regimen: str = ""
+
+    def __str__(self) -> str:
+        where = f" day {self.day}" if self.day is not None else ""
+        return f"{self.severity}: {self.agent}{where}: {self.message}"
+
+
+@dataclass(frozen=True, slots=True)
+class Limit:
+    """A dose limit for one agent, with its source."""
+
+    agent: str
+    per_dose: Any
+    per_cycle: Any
+    references: tuple[str, ...]
+    note: str
+
+
+def _load_limits() -> Mapping[str, Limit]:
+    text = resources.files("dosing").joinpath("data/limits.toml").read_text(encoding="utf-8")
+    limits: dict[str, Limit] = {}
+    for raw in tomllib.loads(text)["limit"]:
+        for ref in raw["references"]:
+            assert ref in REFERENCES, f"limit for {raw['agent']} cites unknown {ref}"
+        assert raw["references"], f"limit for {raw['agent']} has no source"
+        agent = canonical_agent(raw["agent"])
+        limits[agent] = Limit(
+            agent=agent,
+            per_dose=parse_quantity(raw["per_dose"]) if "per_dose" in raw else None,
+            per_cycle=parse_quantity(raw["per_cycle"]) if "per_cycle" in raw else None,
+            references=tuple(raw["references"]),
+            note=raw.get("note", ""),
+        )
+    return MappingProxyType(limits)
+
+
+#: Read-only: agent -> :class:`Limit`.
+LIMITS_TABLE: Mapping[str, Limit] = _load_limits()
+
+
+def _per_unit_amount(row: Row, limit_amount: Any, schedule: Schedule) -> tuple[Any, str]:
+    """Express a row's dose in the limit's units: per m² of the BSA used, per kg, or flat."""
+    from dosing.units import is_per_bsa, is_per_weight
+
+    dose = np.asarray(row.dose_value, dtype=float)
+    units = limit_amount.units
+    if is_per_bsa(units):
+        bsa = _bsa_used(row, schedule)
+        return dose / bsa, "m²"
+    if is_per_weight(units):
+        weight = schedule.patient._weight_kg
+        if row.basis.kind == "weight" and row.basis.value is not None:
+            weight = row.basis.value
+        if weight is None:
+            raise DomainError(f"checking {row.agent} per kg needs the patient's weight")
+        return dose / np.asarray(weight), "kg"
+    return dose, ""
+
+
+def _bsa_used(row: Row, schedule: Schedule) -> Any:
+    if row.basis.kind == "bsa" and row.basis.value is not None:
+        return np.asarray(row.basis.value)
+    assert schedule.bsa is not None
+    return np.asarray(schedule.bsa.value)
+
+
+def _limit_in_dose_units(limit_amount: Any, row: Row) -> float:
+    """A limit of mg/m² as mg per m² (or mg/kg, or mg) in the row's dose unit."""
+    from dosing.units import is_per_bsa, is_per_weight
+
+    if is_per_bsa(limit_amount.units):
+        return float(limit_amount.m_as(row.unit / M2))
+    if is_per_weight(limit_amount.units):
+        return float(limit_amount.m_as(row.unit / KG))
+    return float(limit_amount.m_as(row.unit))
+
+
+def _over(value: Any, limit: float) -> Any:
+    return np.asarray(value) > limit * (1.0 + LIMIT_RTOL)
+
+
+def _worst(value: Any) -> float:
+    return float(np.max(value))
+
+
+def _check_schedule(schedule: Schedule) -> list[Finding]:
+    findings: list[Finding] = []
+    key = schedule.regimen.key
+    cohort = schedule.patient.is_cohort
+
+    def who(mask: Any) -> str:
+        if not cohort:
+            return ""
+        count = int(np.count_nonzero(mask))
+        return f" (patients: {count} of {mask.size})"
+
+    for row in schedule:
+        flags = row.flags
+        if "withheld" in flags:
+            findings.append(
+                Finding(
+                    "error",
+                    row.agent,
+                    row.day,
+                    f"{row.agent} is withheld (dose 0) by the renal policy"
+                    f"{who(_mask(flags, 'withheld'))}; {'; '.join(row.basis.notes)}",
+                    key,
+                )
+            )
+        for flag, what in (("dose_capped", "the template's cap"), ("bsa_capped", "the BSA cap")):
+            if flag in flags:
+                findings.append(
+                    Finding(
+                        "info",
+                        row.agent,
+                        row.day,
+                        f"{row.agent} dose was limited by {what}{who(_mask(flags, flag))}",
+                        key,
+                    )
+                )
+        if "rounded" in flags:
+            calculated = np.asarray(row.calculated_value, dtype=float)
+            dose = np.asarray(row.dose_value, dtype=float)
+            change = np.abs(dose - calculated) / np.where(calculated > 0, calculated, 1.0)
+            moved = change > ROUNDING_WARNING
+            if moved.any():
+                findings.append(
+                    Finding(
+                        "warning",
+                        row.agent,
+                        row.day,
+                        f"rounding moved the {row.agent} dose by {_worst(change):.1%} (more than "
+                        f"{ROUNDING_WARNING:.0%}){who(moved)}",
+                        key,
+                    )
+                )
+        limit = LIMITS_TABLE.get(row.agent)
+        if limit is not None and limit.per_dose is not None:
+            per_unit, denominator = _per_unit_amount(row, limit.per_dose, schedule)
+            bound = _limit_in_dose_units(limit.per_dose, row)
+            over = _over(per_unit, bound)
+            if over.any():
+                findings.append(
+                    Finding(
+                        "error",
+                        row.agent,
+                        row.day,
+                        f"{row.agent} dose is {_worst(per_unit):.4g} {short(row.unit)}"
+                        f"{'/' + denominator if denominator else ''}, over the per-dose limit of "
+                        f"{_text(limit.per_dose)} [{', '.join(limit.references)}]{who(over)}",
+                        key,
+                    )
+                )
+    for agent, limit in LIMITS_TABLE.items():
+        if limit.per_cycle is None or agent not in schedule.agents:
+            continue
+        rows = schedule.rows_for(agent)
+        total: Any = np.zeros(schedule.patient.shape)
+        for row in rows:
+            per_unit, denominator = _per_unit_amount(row, limit.per_cycle, schedule)
+            total = total + per_unit
+        bound = _limit_in_dose_units(limit.per_cycle, rows[0])
+        over = _over(total, bound)
+        if over.any():
+            unit = short(rows[0].unit) + (f"/{denominator}" if denominator else "")
+            findings.append(
+                Finding(
+                    "error",
+                    agent,
+                    None,
+                    f"{agent} totals {_worst(total):.4g} {unit} in {key}, over the per-cycle limit "
+                    f"of {_text(limit.per_cycle)} [{', '.join(limit.references)}]{who(over)}",
+                    key,
+                )
+            )
+    return findings
+
+
+def _mask(flags: Any, name: str) -> Any:
+    return np.asarray(flags[name]) if isinstance(flags, Mapping) else np.asarray(True)
+
+
+def _text(quantity: Any) -> str:
+    return f"{quantity.magnitude:g} {short(quantity.units).replace('**2', '²')}"
+
+
+def _check_course(schedules: list[Schedule]) -> list[Finding]:
+    """The inotuzumab ozogamicin cycle count against the label."""
+    cycles = [s for s in schedules if INO_AGENT in s.agents]
+    count = len(cycles)
+    transplant = any(s.regimen.frame == "transplant" for s in schedules)
+    findings = []
+    if count > INO_MAX_CYCLES:
+        findings.append(
+            Finding(
+                "error",
+                INO_AGENT,
+                None,
+                f"{count} cycles of {INO_AGENT}; the label allows at most {INO_MAX_CYCLES} "
+                f"[besponsa-label-2024]",
+            )
+        )
+    elif transplant and count > INO_CYCLES_BEFORE_HSCT:
+        findings.append(
+            Finding(
+                "warning",
+                INO_AGENT,
+                None,
+                f"{count} cycles of {INO_AGENT} before a transplant; the label recommends "
+                f"{INO_CYCLES_BEFORE_HSCT} (a third may be considered) because the risk of "
+                f"VOD/SOS rises [besponsa-label-2024]",
+            )
+        )
+    return findings
+
+
+def check(*schedules: Schedule | Iterable[Schedule]) -> list[Finding]:
+    """Check one schedule, or every schedule of a course, against the limits table.
+
+    Parameters
+    ----------
+    *schedules : Schedule
+        One schedule, several, or one iterable of them (a course: e.g. two inotuzumab cycles and
+        the transplant). With more than one, the inotuzumab ozogamicin cycle count is checked too.
+
+    Returns
+    -------
+    list of Finding
+        Errors first, then warnings, then info; each names the agent.
+
+    Examples
+    --------
+    >>> import dosing
+    >>> from dosing import Q_
+    >>> child = dosing.Patient(height=Q_(150, "cm"), weight=Q_(40, "kg"))
+    >>> dosing.check(dosing.get_regimen("inotuzumab-cycle-1").expand(child))
+    []
+    """
+    flat: list[Schedule] = []
+    for item in schedules:
+        if isinstance(item, Schedule):
+            flat.append(item)
+        elif isinstance(item, list | tuple):
+            flat.extend(item)
+        else:
+            raise DomainError(f"check() takes schedules; got {item!r}")
+    for item in flat:
+        if not isinstance(item, Schedule):
+            raise DomainError(f"check() takes schedules; got {item!r}")
+    if not flat:
+        raise DomainError("check() needs at least one schedule")
+    findings = [finding for schedule in flat for finding in _check_schedule(schedule)]
+    if len(flat) > 1:
+        findings.extend(_check_course(flat))
+    rank = {"error": 0, "warning": 1, "info": 2}
+    return sorted(findings, key=lambda f: rank[f.severity])
+
+
+def reschedule(
+    schedule: Schedule, agent: str, *, day: int, to: int, administration: int = 1
+) -> Schedule:
+    """Move one administration of ``agent`` from ``day`` to ``to``, within its window.
+
+    A template line's ``window`` (days either way) and ``min_interval`` (fewest days between two
+    administrations of the agent) set what is allowed: inotuzumab ozogamicin days 8 and 15 may
+    move ±2 days keeping at least 6 days between doses. Anything else raises.
+
+    Returns a new schedule; the moved row keeps its ``planned_day`` and gets its new date.
+
+    Examples
+    --------
+    >>> import dosing
+    >>> from dosing import Q_
+    >>> child = dosing.Patient(height=Q_(150, "cm"), weight=Q_(40, "kg"))
+    >>> cycle = dosing.get_regimen("inotuzumab-cycle-1").expand(child)
+    >>> [r.day for r in dosing.reschedule(cycle, "inotuzumab ozogamicin", day=15, to=17)]
+    [1, 8, 17]
+    """
+    wanted = canonical_agent(agent)
+    rows = schedule.rows_for(agent)
+    matches = [r for r in rows if r.day == day and r.administration == administration]
+    if not matches:
+        raise UnknownMethodError("day", day, [str(d) for d in dict.fromkeys(r.day for r in rows)])
+    row = matches[0]
+    line = schedule.regimen.doses[row.line]
+    if isinstance(to, bool) or not isinstance(to, int):
+        raise DomainError(f"to={to!r} must be a day number (an integer)")
+    if abs(to - row.planned_day) > line.window:
+        allowed = "it may not move" if line.window == 0 else f"it may move ±{line.window} days"
+        raise DomainError(
+            f"{wanted} planned on day {row.planned_day} cannot move to day {to}: {allowed} in "
+            f"{schedule.regimen.key!r}"
+        )
+    regimen = schedule.regimen
+    if regimen.frame == "cycle":
+        assert regimen.cycle_length is not None
+        if not 1 <= to <= regimen.cycle_length:
+            raise DomainError(
+                f"day {to} is outside the {regimen.cycle_length}-day cycle of {regimen.key!r}"
+            )
+    others = [r.day for r in rows if r is not row]
+    if to in others and line.per_day == 1:
+        raise DomainError(f"{wanted} is already given on day {to}")
+    interval = line.min_interval
+    if interval is not None:
+        for other in others:
+            if 0 < abs(other - to) < interval or (other == to):
+                raise DomainError(
+                    f"moving {wanted} to day {to} leaves {abs(other - to)} days to the dose on "
+                    f"day {other}; at least {interval} days are needed"
+                )
+    moved = replace(row, day=to, date=schedule.date_of(to))
+    return schedule.with_rows(tuple(moved if r is row else r for r in schedule.rows))
