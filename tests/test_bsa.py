@@ -70,6 +70,10 @@ def test_registry_is_read_only() -> None:
         BSA_FORMULAS["mine"] = BSA_FORMULAS["mosteller"]  # type: ignore[index]
     assert "BSA_FORMULAS(" in repr(BSA_FORMULAS)
     assert len(BSA_FORMULAS) == 11
+    assert "mosteller" in BSA_FORMULAS
+    assert "nope" not in BSA_FORMULAS
+    assert BSA_FORMULAS.get("nope") is None
+    assert BSA_FORMULAS.get("dubois") is BSA_FORMULAS["dubois"]
 
 
 def test_unknown_method_lists_the_valid_keys() -> None:

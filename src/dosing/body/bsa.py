@@ -352,6 +352,12 @@ class _ReadOnlyRegistry(Mapping[str, BSAFormula]):
         except (KeyError, TypeError):
             raise UnknownMethodError("method", key, self._items) from None
 
+    def __contains__(self, key: object) -> bool:
+        return key in self._items
+
+    def get(self, key: str, default: Any = None) -> Any:
+        return self._items.get(key, default)
+
     def __iter__(self) -> Iterator[str]:
         return iter(self._items)
 

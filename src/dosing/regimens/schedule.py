@@ -12,7 +12,8 @@ import csv
 import datetime as dt
 import io
 import math
-from collections.abc import Iterator, Mapping
+import textwrap
+from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, Final
 
@@ -30,7 +31,8 @@ if TYPE_CHECKING:
 
 __all__ = ["Basis", "Row", "Schedule"]
 
-_METHOD_NAMES: Final = {"given": "given"}
+#: The table is meant to be read in an 80-column terminal.
+TABLE_WIDTH: Final = 80
 
 
 @dataclass(frozen=True, slots=True)
@@ -246,6 +248,10 @@ def _number_text(number: float) -> str:
     return f"{number:.4g}"
 
 
+def _wrap(line: str) -> list[str]:
+    return textwrap.wrap(line, width=TABLE_WIDTH, subsequent_indent="  ", break_on_hyphens=False)
+
+
 def _display_unit(unit: Any) -> str:
     return short(unit).replace("**2", "²").replace("standard_bsa", "1.73 m²")
 
@@ -435,39 +441,52 @@ class Schedule:
         return lines
 
     def __str__(self) -> str:
-        lines = self.header()
-        table = [("Day", "Date", "Agent", "Dose", "Prescribed", "Flags")]
-        for row in self.rows:
-            per_day = f" ({row.administration}/{row.per_day})" if row.per_day > 1 else ""
-            flags = ",".join(sorted(row.flags)) if row.flags else ""
-            table.append(
-                (
-                    f"{row.day:+d}" if self.regimen.frame == "transplant" else str(row.day),
-                    row.date.isoformat() if row.date else "",
-                    _short_agent(row.agent) + per_day,
-                    _value_text(row.dose_value, row.unit),
-                    _value_text(row.prescribed.magnitude, row.prescribed.units),
-                    flags,
-                )
-            )
-        widths = [max(len(r[i]) for r in table) for i in range(len(table[0]))]
-        keep = [i for i in range(len(widths)) if i != 1 or self.anchor is not None]
-        for index, row_cells in enumerate(table):
+        lines = [wrapped for line in self.header() for wrapped in _wrap(line)]
+        cells = [self._cells(row) for row in self.rows]
+        table = self._table(cells)
+        if max(len(line) for line in table) > TABLE_WIDTH:
+            # Too wide for 80 columns: the flags move to numbered notes under the table.
+            combos = list(dict.fromkeys(row[-1] for row in cells if row[-1]))
             cells = [
-                row_cells[i].rjust(widths[i]) if i in (0, 3) else row_cells[i].ljust(widths[i])
-                for i in keep
+                (*row[:-1], f"[{combos.index(row[-1]) + 1}]" if row[-1] else "") for row in cells
             ]
-            lines.append("  ".join(cells).rstrip())
-            if index == 0:
-                lines.append("  ".join("-" * widths[i] for i in keep))
-        lines.append(
-            "Totals: "
-            + "; ".join(
-                f"{agent} {_value_text(total.magnitude, total.units)}"
-                for agent, total in self.totals().items()
-            )
+            table = self._table(cells)
+            table += [f"[{index}] {combo}" for index, combo in enumerate(combos, start=1)]
+        lines += table
+        totals = "; ".join(
+            f"{agent} {_value_text(total.magnitude, total.units)}"
+            for agent, total in self.totals().items()
         )
+        lines += _wrap(f"Totals: {totals}")
         return "\n".join(lines)
+
+    def _cells(self, row: Row) -> tuple[str, ...]:
+        per_day = f" ({row.administration}/{row.per_day})" if row.per_day > 1 else ""
+        return (
+            f"{row.day:+d}" if self.regimen.frame == "transplant" else str(row.day),
+            row.date.isoformat() if row.date else "",
+            row.agent + per_day,
+            _value_text(row.dose_value, row.unit),
+            _value_text(row.prescribed.magnitude, row.prescribed.units),
+            ", ".join(sorted(row.flags)) if row.flags else "",
+        )
+
+    def _table(self, cells: list[tuple[str, ...]]) -> list[str]:
+        header = ("Day", "Date", "Agent", "Dose", "Prescribed", "Flags")
+        rows = [header, *cells]
+        keep = [i for i in range(len(header)) if i != 1 or self.anchor is not None]
+        widths = {i: max(len(r[i]) for r in rows) for i in keep}
+        out = []
+        for index, row in enumerate(rows):
+            out.append(
+                "  ".join(
+                    row[i].rjust(widths[i]) if i in (0, 3) else row[i].ljust(widths[i])
+                    for i in keep
+                ).rstrip()
+            )
+            if index == 0:
+                out.append("  ".join("-" * widths[i] for i in keep))
+        return out
 
     def __repr__(self) -> str:
         days = format_days(self.days) if self.rows else "none"
@@ -501,10 +520,3 @@ class Schedule:
         if self.anchor is None:
             return None
         return calendar_date(self.regimen.frame, day, self.anchor)
-
-
-_ABBREVIATIONS: Final[Mapping[str, str]] = {}
-
-
-def _short_agent(agent: str) -> str:
-    return _ABBREVIATIONS.get(agent, agent)

@@ -1,0 +1,8 @@
+"""``python -m dosing``: the same as the ``dosing`` command."""
+
+import sys
+
+from dosing.cli import main
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

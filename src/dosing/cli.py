@@ -1,0 +1,540 @@
+"""The ``dosing`` command: plan a regimen for a patient, compute a BSA, list and show regimens.
+
+Quantities are read with their units (``150cm``, ``59in``, ``88lb``, ``1.2mg/dL``, ``1.29m2``,
+``12y``); a number without a unit is refused. A wrong input exits with status 2 and one line on
+stderr naming the argument and what to write instead. With ``--format json`` or ``csv`` stdout
+carries only the data; notes, warnings and findings go to stderr.
+
+Examples
+--------
+::
+
+    dosing plan flu-arac-mel-ric --height 150cm --weight 40kg --transplant-date 2026-12-10
+    dosing plan inotuzumab-cycle-1 --bsa 1.29m2 --format json
+    dosing bsa --height 150cm --weight 40kg --method all
+    dosing list
+    dosing show mel-tbi-mac
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import re
+import sys
+import warnings
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any, NoReturn, TextIO
+
+import numpy as np
+
+from dosing._version import __version__
+from dosing.errors import DosingError, DosingWarning, UnitsError
+
+__all__ = ["main"]
+
+EXIT_USAGE = 2
+
+
+class UsageError(Exception):
+    """A wrong command-line input: one line on stderr, exit status 2."""
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse that reports its own usage errors as one short line, not a usage block."""
+
+    def error(self, message: str) -> NoReturn:
+        message = message.replace("argument ", "").replace(
+            "the following arguments are required", "missing required argument(s)"
+        )
+        hint = f"; see '{self.prog} --help'"
+        raise UsageError(f"{message}{hint}")
+
+
+def _quantity(argument: str, example: str, dimension: str) -> Callable[[str], Any]:
+    """An argparse type that reads a quantity with its unit and checks its dimension."""
+
+    def read(text: str) -> Any:
+        from dosing.units import parse_quantity, ureg
+
+        try:
+            quantity = parse_quantity(text)
+        except UnitsError as exc:
+            raise UsageError(
+                f"{argument} {text!r}: {exc}; write e.g. {argument} {example}"
+            ) from None
+        if quantity.dimensionality != ureg.Unit(dimension).dimensionality:
+            raise UsageError(
+                f"{argument} {text!r} is not a {_DIMENSION_NAMES.get(dimension, dimension)}; "
+                f"write e.g. {argument} {example}"
+            )
+        return quantity
+
+    return read
+
+
+_DIMENSION_NAMES = {
+    "cm": "length",
+    "kg": "mass",
+    "m**2": "area",
+    "year": "duration",
+    "mL/min": "clearance",
+}
+
+
+def _date(argument: str) -> Callable[[str], dt.date]:
+    def read(text: str) -> dt.date:
+        try:
+            return dt.date.fromisoformat(text)
+        except ValueError:
+            raise UsageError(
+                f"{argument} {text!r} is not a date; write e.g. {argument} 2026-12-10"
+            ) from None
+
+    return read
+
+
+def _percent_or_fraction(argument: str, text: str) -> float:
+    match = re.fullmatch(r"\s*([0-9]*\.?[0-9]+)\s*(%?)\s*", text)
+    if not match:
+        raise UsageError(f"{argument} {text!r}: write a fraction or a percentage, e.g. 80%")
+    value = float(match.group(1))
+    return value / 100.0 if match.group(2) else value
+
+
+def _pair(argument: str, text: str, example: str) -> tuple[str, str]:
+    if "=" not in text:
+        raise UsageError(f"{argument} {text!r}: write AGENT=VALUE, e.g. {argument} '{example}'")
+    agent, value = text.split("=", 1)
+    if not agent.strip() or not value.strip():
+        raise UsageError(f"{argument} {text!r}: write AGENT=VALUE, e.g. {argument} '{example}'")
+    return agent.strip(), value.strip()
+
+
+def _build_parser() -> _Parser:
+    parser = _Parser(
+        prog="dosing",
+        description="Chemotherapy and transplant-conditioning doses with units carried end to "
+        "end. Not a medical device: every dose must be verified by a qualified person.",
+    )
+    parser.add_argument("--version", action="version", version=f"dosing {__version__}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    commands.required = True
+
+    plan = commands.add_parser("plan", help="every dose of a regimen for a patient")
+    plan.add_argument(
+        "regimen",
+        metavar="KEY|FILE.toml",
+        help="a built-in regimen key (see 'dosing list') or a template file",
+    )
+    _patient_arguments(plan)
+    plan.add_argument(
+        "--bsa-method",
+        default=None,
+        metavar="KEY",
+        help="BSA formula (default mosteller; see 'dosing bsa --method all')",
+    )
+    anchor = plan.add_mutually_exclusive_group()
+    anchor.add_argument(
+        "--cycle-start",
+        type=_date("--cycle-start"),
+        metavar="DATE",
+        help="date of cycle day 1 (cycle-frame regimens)",
+    )
+    anchor.add_argument(
+        "--transplant-date",
+        type=_date("--transplant-date"),
+        metavar="DATE",
+        help="date of day 0 (transplant-frame regimens)",
+    )
+    plan.add_argument("--format", choices=("table", "json", "csv"), default="table")
+    policy = plan.add_argument_group("policy (all off by default)")
+    policy.add_argument(
+        "--bsa-cap",
+        type=_quantity("--bsa-cap", "2m2", "m**2"),
+        metavar="AREA",
+        help="cap the BSA used for per-m² doses, e.g. 2m2",
+    )
+    policy.add_argument(
+        "--round",
+        action="append",
+        default=[],
+        metavar="AGENT=INCREMENT",
+        help="round half-up to an increment, e.g. '*=0.1mg' (repeatable)",
+    )
+    policy.add_argument(
+        "--max-rounding-change",
+        default=None,
+        metavar="FRACTION",
+        help="refuse a rounding that moves a dose by more than this (default 10%%)",
+    )
+    policy.add_argument(
+        "--reduce",
+        action="append",
+        default=[],
+        metavar="AGENT=FRACTION",
+        help="give a fraction of the full dose, e.g. fludarabine=80%% (repeatable)",
+    )
+    policy.add_argument(
+        "--infant-rule",
+        nargs="?",
+        const="10kg,30",
+        default=None,
+        metavar="WEIGHT,DIVISOR",
+        help="below WEIGHT, dose mg/kg = mg/m² ÷ DIVISOR (a convention; without a value: 10kg,30)",
+    )
+    policy.add_argument(
+        "--renal",
+        action="append",
+        default=[],
+        metavar="TABLE",
+        help="apply a renal adjustment table, e.g. fludarabine-fludara-label",
+    )
+    policy.add_argument(
+        "--dosing-weight",
+        default=None,
+        metavar="actual|ideal|adjusted:F",
+        help="weight for per-kg doses, e.g. adjusted:0.4 (default actual)",
+    )
+
+    bsa = commands.add_parser("bsa", help="body-surface area by one or every formula")
+    bsa.add_argument("--height", required=True, type=_quantity("--height", "150cm", "cm"))
+    bsa.add_argument("--weight", required=True, type=_quantity("--weight", "40kg", "kg"))
+    bsa.add_argument("--method", default="mosteller", metavar="KEY|all")
+    bsa.add_argument("--sex", choices=("male", "female"))
+    bsa.add_argument("--age", type=_quantity("--age", "12y", "year"))
+
+    commands.add_parser("list", help="the built-in regimens")
+    show = commands.add_parser("show", help="a regimen's definition, totals and sources")
+    show.add_argument("regimen", metavar="KEY|FILE.toml")
+    return parser
+
+
+def _patient_arguments(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group("patient")
+    group.add_argument("--height", type=_quantity("--height", "150cm", "cm"), metavar="LENGTH")
+    group.add_argument("--weight", type=_quantity("--weight", "40kg", "kg"), metavar="MASS")
+    group.add_argument(
+        "--bsa",
+        type=_quantity("--bsa", "1.29m2", "m**2"),
+        metavar="AREA",
+        help="a given BSA (wins over height and weight for per-m² doses)",
+    )
+    group.add_argument("--age", type=_quantity("--age", "12y", "year"), metavar="AGE")
+    group.add_argument("--sex", choices=("male", "female"))
+    group.add_argument(
+        "--serum-creatinine", metavar="CONC", help="serum creatinine, e.g. 0.5mg/dL or 44umol/L"
+    )
+    group.add_argument(
+        "--creatinine-clearance",
+        metavar="CLEARANCE",
+        help="measured creatinine clearance, e.g. 90mL/min",
+    )
+
+
+# -- commands -----------------------------------------------------------------------------------
+
+
+def _regimen(text: str) -> Any:
+    import dosing
+
+    if text.endswith(".toml") or Path(text).is_file():
+        return dosing.load_regimen(text)
+    if text not in dosing.regimen_keys():
+        raise UsageError(
+            f"regimen {text!r} is not built in; use one of: {', '.join(dosing.regimen_keys())}, "
+            f"or a .toml file"
+        )
+    return dosing.get_regimen(text)
+
+
+def _patient(args: argparse.Namespace) -> Any:
+    import dosing
+    from dosing.units import parse_quantity
+
+    if args.bsa is None and (args.height is None or args.weight is None):
+        missing = "--height" if args.height is None else "--weight"
+        raise UsageError(
+            f"missing {missing}: give --height and --weight (e.g. --height 150cm --weight 40kg) "
+            f"or --bsa (e.g. --bsa 1.29m2)"
+        )
+    extra: dict[str, Any] = {}
+    for name, flag, example in (
+        ("serum_creatinine", "--serum-creatinine", "0.5mg/dL"),
+        ("creatinine_clearance", "--creatinine-clearance", "90mL/min"),
+    ):
+        value = getattr(args, name)
+        if value is not None:
+            try:
+                extra[name] = parse_quantity(value)
+            except UnitsError as exc:
+                raise UsageError(f"{flag} {value!r}: {exc}; write e.g. {flag} {example}") from None
+    try:
+        return dosing.Patient(
+            height=args.height,
+            weight=args.weight,
+            bsa=args.bsa,
+            age=args.age,
+            sex=args.sex,
+            **extra,
+        )
+    except DosingError as exc:
+        raise UsageError(_flagged(str(exc))) from None
+
+
+_FLAG_NAMES = (
+    "serum_creatinine",
+    "creatinine_clearance",
+    "transplant_date",
+    "cycle_start",
+    "bsa_method",
+    "bsa_cap",
+    "height",
+    "weight",
+    "bsa",
+    "age",
+    "sex",
+)
+
+
+def _flagged(message: str) -> str:
+    """Say a library message in command-line terms: flags instead of Python arguments.
+
+    ``Patient(weight=Q_(40, 'kg'), ...)`` becomes ``--weight 40kg``; ``cycle_start=`` becomes
+    ``--cycle-start``; a ``datetime.date(2026, 1, 1)`` becomes ``2026-01-01``.
+    """
+    message = re.sub(
+        r"(\w+)=Q_\(([^,()]+), '([^']+)'\)",
+        lambda m: f"--{m.group(1).replace('_', '-')} {m.group(2)}{m.group(3)}".replace("**", ""),
+        message,
+    )
+    message = re.sub(
+        r"datetime\.date\((\d+), (\d+), (\d+)\)",
+        lambda m: dt.date(*map(int, m.groups())).isoformat(),
+        message,
+    )
+    message = message.replace(", ...)", ")").replace("age=...", "--age 12y")
+    message = re.sub(r"Patient\(([^()]*)\)", r"\1", message)
+    for name in _FLAG_NAMES:
+        flag = f"--{name.replace('_', '-')}"
+        message = re.sub(rf"(?<![-\w]){name}=(?=\s|$)", flag, message)
+        message = re.sub(rf"(?<![-\w]){name}=", flag + " ", message)
+        message = re.sub(rf"(?<![-\w]){name}(?=[\[ ])", flag, message)
+    return message
+
+
+def _policy(args: argparse.Namespace) -> Any:
+    import dosing
+    from dosing.units import parse_quantity
+
+    rounding = {}
+    for text in args.round:
+        agent, value = _pair("--round", text, "*=0.1mg")
+        try:
+            rounding[agent] = parse_quantity(value)
+        except UnitsError as exc:
+            raise UsageError(f"--round {text!r}: {exc}; write e.g. --round '*=0.1mg'") from None
+    factors = {}
+    for text in args.reduce:
+        agent, value = _pair("--reduce", text, "fludarabine=80%")
+        factors[agent] = _percent_or_fraction("--reduce", value)
+    infant = None
+    if args.infant_rule is not None:
+        parts = args.infant_rule.split(",")
+        if len(parts) != 2:
+            raise UsageError(
+                f"--infant-rule {args.infant_rule!r}: write WEIGHT,DIVISOR, e.g. 10kg,30"
+            )
+        try:
+            weight = parse_quantity(parts[0])
+            divisor = float(parts[1])
+        except (UnitsError, ValueError):
+            raise UsageError(
+                f"--infant-rule {args.infant_rule!r}: write WEIGHT,DIVISOR, e.g. 10kg,30"
+            ) from None
+        infant = dosing.InfantRule(below_weight=weight, divisor=divisor)
+    weight_choice: Any = "actual"
+    if args.dosing_weight is not None:
+        text = args.dosing_weight
+        if text.startswith("adjusted:"):
+            weight_choice = dosing.DosingWeight(
+                "adjusted", factor=_percent_or_fraction("--dosing-weight", text.split(":", 1)[1])
+            )
+        else:
+            weight_choice = text
+    kwargs: dict[str, Any] = {
+        "bsa_cap": args.bsa_cap,
+        "rounding": rounding,
+        "dose_factors": factors,
+        "infant_rule": infant,
+        "renal": tuple(args.renal) or None,
+        "dosing_weight": weight_choice,
+    }
+    if args.bsa_method is not None:
+        kwargs["bsa_method"] = args.bsa_method
+    if args.max_rounding_change is not None:
+        kwargs["max_rounding_change"] = _percent_or_fraction(
+            "--max-rounding-change", args.max_rounding_change
+        )
+    try:
+        return dosing.Policy(**kwargs)
+    except DosingError as exc:
+        raise UsageError(_policy_message(str(exc))) from None
+
+
+_POLICY_FLAGS = {
+    "method": "--bsa-method",
+    "dose_factors": "--reduce",
+    "rounding": "--round",
+    "renal": "--renal",
+    "dosing_weight": "--dosing-weight",
+    "max_rounding_change": "--max-rounding-change",
+    "bsa_cap": "--bsa-cap",
+}
+
+
+def _policy_message(message: str) -> str:
+    for name, flag in _POLICY_FLAGS.items():
+        message = re.sub(rf"(?<![-\w.]){name}=", flag + " ", message)
+        message = re.sub(rf"(?<![-\w.]){name}(?=[\[ ])", flag, message)
+    return message
+
+
+def _plan(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    import dosing
+
+    regimen = _regimen(args.regimen)
+    patient = _patient(args)
+    policy = _policy(args)
+    schedule = regimen.expand(
+        patient, policy=policy, cycle_start=args.cycle_start, transplant_date=args.transplant_date
+    )
+    findings = dosing.check(schedule)
+    if args.format == "json":
+        json.dump(_json_document(schedule, findings), out, indent=2, ensure_ascii=False)
+        out.write("\n")
+    elif args.format == "csv":
+        out.write(schedule.to_csv())
+    else:
+        out.write(str(schedule) + "\n")
+    for finding in findings:
+        err.write(f"{finding}\n")
+    if policy.infant_rule is not None:
+        err.write(
+            "note: the infant rule (mg/kg = mg/m² ÷ divisor below a weight) is a convention, not "
+            "a sourced rule; check it against your protocol\n"
+        )
+    if schedule.regimen.unsourced:
+        err.write(
+            f"note: {regimen.key} has details no cited source settles; see 'dosing show "
+            f"{args.regimen}'\n"
+        )
+    err.write("note: not a medical device; every dose must be verified by a qualified person\n")
+    return 0
+
+
+def _json_document(schedule: Any, findings: Sequence[Any]) -> dict[str, Any]:
+    from dosing.units import ucum
+
+    patient: dict[str, Any] = {}
+    for name in ("height", "weight", "bsa", "age", "serum_creatinine", "creatinine_clearance"):
+        value = getattr(schedule.patient, name)
+        if value is not None:
+            patient[name] = {"value": float(value.magnitude), "unit": ucum(value.units)}
+    if schedule.patient.sex is not None:
+        patient["sex"] = schedule.patient.sex
+    if schedule.bsa is not None:
+        patient["bsa_used"] = schedule.bsa.to_record()
+    totals = {
+        agent: {"value": float(np.asarray(total.magnitude)), "unit": ucum(total.units)}
+        for agent, total in schedule.totals().items()
+    }
+    return {
+        "patient": patient,
+        "regimen": schedule.regimen.key,
+        "rows": schedule.to_records(),
+        "totals": totals,
+        "policy": schedule.policy.describe(),
+        "findings": [
+            {"severity": f.severity, "agent": f.agent, "day": f.day, "message": f.message}
+            for f in findings
+        ],
+    }
+
+
+def _bsa(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    import dosing
+
+    if args.method != "all" and args.method not in dosing.BSA_FORMULAS:
+        raise UsageError(
+            f"--method {args.method!r} is not known; use one of: "
+            f"{', '.join(dosing.BSA_FORMULAS)}, or all"
+        )
+    keys = list(dosing.BSA_FORMULAS) if args.method == "all" else [args.method]
+    width = max(len(k) for k in keys)
+    for key in keys:
+        formula = dosing.BSA_FORMULAS[key]
+        if formula.needs_sex and args.sex is None:
+            if args.method == "all":
+                err.write(f"note: {key} needs --sex; skipped\n")
+                continue
+            raise UsageError(f"--method {key} needs --sex male or --sex female")
+        try:
+            value = dosing.bsa(args.height, args.weight, method=key, sex=args.sex, age=args.age)
+        except DosingError as exc:
+            raise UsageError(_flagged(str(exc))) from None
+        out.write(
+            f"{key:<{width}}  {value.m_as('m**2'):.4f} m²  ({formula.citation.authors}, "
+            f"{formula.citation.year})\n"
+        )
+    return 0
+
+
+def _list(out: TextIO) -> int:
+    import dosing
+
+    keys = dosing.regimen_keys()
+    width = max(len(k) for k in keys)
+    for key in keys:
+        regimen = dosing.get_regimen(key)
+        out.write(f"{key:<{width}}  {regimen.name}\n")
+    return 0
+
+
+def _show(args: argparse.Namespace, out: TextIO) -> int:
+    out.write(_regimen(args.regimen).describe() + "\n")
+    return 0
+
+
+def main(
+    argv: Sequence[str] | None = None, *, out: TextIO | None = None, err: TextIO | None = None
+) -> int:
+    """Run the command line; returns the exit status (0, or 2 for a wrong input)."""
+    out = out or sys.stdout
+    err = err or sys.stderr
+    parser = _build_parser()
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", DosingWarning)
+        try:
+            args = parser.parse_args(argv)
+            if args.command == "plan":
+                status = _plan(args, out, err)
+            elif args.command == "bsa":
+                status = _bsa(args, out, err)
+            elif args.command == "list":
+                status = _list(out)
+            else:
+                status = _show(args, out)
+        except UsageError as exc:
+            err.write(f"dosing: error: {exc}\n")
+            return EXIT_USAGE
+        except DosingError as exc:
+            err.write(f"dosing: error: {_policy_message(_flagged(str(exc)))}\n")
+            return EXIT_USAGE
+        finally:
+            for warning in caught:
+                if issubclass(warning.category, DosingWarning):
+                    err.write(f"dosing: warning: {warning.message}\n")
+    return status
