@@ -429,12 +429,12 @@ class Schedule:
         lines.append("Patient: " + (", ".join(size) if size else "BSA only"))
         if self.bsa is not None:
             lines.append(str(self.bsa))
-        frame = "cycle day" if self.regimen.frame == "cycle" else "transplant day"
+        frame = "Cycle days" if self.regimen.frame == "cycle" else "Transplant days"
         anchor = ""
         if self.anchor is not None:
             what = "day 1" if self.regimen.frame == "cycle" else "day 0"
             anchor = f"; {what} = {self.anchor.isoformat()}"
-        lines.append(f"Days are {frame}s{anchor}. Doses shown to 4 significant figures.")
+        lines.append(f"{frame}{anchor}. Doses shown to 4 significant figures.")
         policy = repr(self.policy)
         if policy != "Policy()":
             lines.append(f"Policy: {policy}")

@@ -1,0 +1,60 @@
+"""The docs: generated pages cover the library, and the format example is the tested file."""
+
+from __future__ import annotations
+
+import importlib.util
+import pathlib
+import re
+
+import dosing
+
+ROOT = pathlib.Path(__file__).resolve().parents[1]
+
+
+def hooks() -> object:
+    spec = importlib.util.spec_from_file_location("docs_hooks", ROOT / "scripts/docs_hooks.py")
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_generated_formula_table_lists_every_formula_with_its_doi() -> None:
+    text = hooks().formulas_markdown()  # type: ignore[attr-defined]
+    for key, formula in dosing.BSA_FORMULAS.items():
+        assert f"`{key}`" in text
+        if formula.citation.doi:
+            assert formula.citation.doi in text
+
+
+def test_generated_pages_cover_regimens_references_and_renal_tables() -> None:
+    module = hooks()
+    regimens = module.regimens_markdown()  # type: ignore[attr-defined]
+    for key in dosing.regimen_keys():
+        assert f"### `{key}`" in regimens
+    references = module.references_markdown()  # type: ignore[attr-defined]
+    for key in dosing.REFERENCES:
+        assert f"**{key}**" in references
+    renal = module.renal_markdown()  # type: ignore[attr-defined]
+    assert "fludarabine-fludara-label" in renal
+    page = module.on_page_markdown("a\n<!-- generated:formulas -->\nb")  # type: ignore[attr-defined]
+    assert "`mosteller`" in page
+    assert "generated:" not in page
+
+
+def test_the_format_example_in_the_docs_is_the_tested_template() -> None:
+    page = (ROOT / "docs/regimens.md").read_text(encoding="utf-8")
+    block = re.search(r"```toml\n(.*?)```", page, re.S)
+    assert block is not None
+    assert block.group(1) == (ROOT / "tests/data/my-ric.toml").read_text(encoding="utf-8")
+    regimen = dosing.load_regimen(ROOT / "tests/data/my-ric.toml")
+    assert regimen.course_total("fludarabine") == dosing.Q_(150, "mg/m**2")
+
+
+def test_every_page_in_the_navigation_exists() -> None:
+    config = (ROOT / "mkdocs.yml").read_text(encoding="utf-8")
+    pages = re.findall(r":\s+(\S+\.md)", config)
+    assert "tutorial.md" in pages
+    for page in pages:
+        assert (ROOT / "docs" / page).is_file(), page
