@@ -22,6 +22,7 @@ from typing import Any
 
 import numpy as np
 
+from dosing._arrays import guard, is_lazy
 from dosing.errors import DomainError
 from dosing.units import (
     AUC,
@@ -149,13 +150,19 @@ check the value and its unit
     return checked(name, magnitude(value, unit, name), unit, limit)
 
 
-def checked(name: str, values: Magnitude, unit: Any, limit: str | None = None) -> Magnitude:
+def checked(name: str, values: Any, unit: Any, limit: str | None = None) -> Magnitude:
     """Check ``values`` (already in ``unit``) against ``LIMITS[limit or name]`` and return them."""
     spec = LIMITS[limit or name]
     low, high = spec.bounds_in(unit)
     if isinstance(values, float | np.ndarray):
         check_range(name, values, low, high, unit)
         return values
+    if is_lazy(values):  # a dask array: checked blockwise when computed
+        return guard(  # type: ignore[no-any-return]
+            values,
+            lambda block: check_range(name, np.asarray(block, dtype=np.float64), low, high, unit),
+            values,
+        )
     raise DomainError(
         f"{name} has a magnitude of type {type(values).__name__}; use a float or numpy array"
     )

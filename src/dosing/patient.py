@@ -14,6 +14,7 @@ from typing import Any, Final
 
 import numpy as np
 
+from dosing._arrays import guard
 from dosing.body._sex import validate_sex
 from dosing.errors import DomainError, ImplausibleInputWarning, UnitsError
 from dosing.limits import checked
@@ -21,12 +22,13 @@ from dosing.units import (
     CM,
     EGFR,
     KG,
+    KG_PER_M2,
     M2,
     MG_PER_DL,
     ML_PER_MIN,
+    Q_,
     UMOL_PER_L,
     YEAR,
-    M,
     Magnitude,
     as_quantity,
     magnitude,
@@ -40,6 +42,8 @@ __all__ = ["Patient"]
 BMI_WARN_BELOW: Final = 10.0  # kg/m²
 BMI_WARN_ABOVE: Final = 60.0  # kg/m²
 GIVEN_BSA_TOLERANCE: Final = 0.20  # relative difference from Mosteller that warns
+#: 1 kg/cm² in kg/m², computed by pint once (BMI from a height in cm).
+_KG_PER_CM2_IN_KG_PER_M2: Final = float(Q_(1.0, "kg/cm**2").m_as(KG_PER_M2))
 
 
 def _quantity(value: object, unit: Any, name: str) -> Any:
@@ -206,29 +210,50 @@ class Patient:
             ) from None
 
     def _warn_if_odd(self) -> None:
+        """Warn for odd but possible combinations; for a lazy cohort, when its weight is used."""
         if self._height_cm is None or self._weight_kg is None:
             return
-        height_m = magnitude(self.height, M, "height")
-        bmi = np.asarray(self._weight_kg / (height_m * height_m))
-        if np.any((bmi < BMI_WARN_BELOW) | (bmi > BMI_WARN_ABOVE)):
-            low, high = float(np.min(bmi)), float(np.max(bmi))
-            shown = f"{low:.1f}" if low == high else f"{low:.1f}–{high:.1f}"
-            warnings.warn(
-                f"BMI {shown} kg/m² is outside "
-                f"{BMI_WARN_BELOW:g}–{BMI_WARN_ABOVE:g} kg/m²: check height and weight",
-                ImplausibleInputWarning,
-                stacklevel=4,
-            )
-        if self._bsa_m2 is not None:
-            mosteller = np.sqrt(self._height_cm * self._weight_kg / 3600.0)
-            relative = np.abs(np.asarray(self._bsa_m2) / mosteller - 1.0)
+
+        def check_bmi(weight_kg: Any, height_cm: Any) -> None:
+            # BMI = W / H², with H in cm and pint's cm² -> m² factor; in place on one array.
+            bmi = np.multiply(height_cm, height_cm)
+            if isinstance(bmi, np.ndarray):
+                np.divide(weight_kg, bmi, out=bmi)
+                bmi *= _KG_PER_CM2_IN_KG_PER_M2
+            else:
+                bmi = weight_kg / bmi * _KG_PER_CM2_IN_KG_PER_M2
+            low, high = float(np.min(bmi)), float(np.max(bmi))  # two reductions, no masks
+            if low < BMI_WARN_BELOW or high > BMI_WARN_ABOVE:
+                shown = f"{low:.1f}" if low == high else f"{low:.1f}–{high:.1f}"
+                warnings.warn(
+                    f"BMI {shown} kg/m² is outside {BMI_WARN_BELOW:g}–{BMI_WARN_ABOVE:g} "
+                    f"kg/m²: check height and weight",
+                    ImplausibleInputWarning,
+                    stacklevel=6,
+                )
+
+        def check_bsa(bsa_m2: Any, height_cm: Any, weight_kg: Any) -> None:
+            relative = np.abs(np.asarray(bsa_m2) / np.sqrt(height_cm * weight_kg / 3600.0) - 1.0)
             if np.any(relative > GIVEN_BSA_TOLERANCE):
                 warnings.warn(
                     f"the given bsa differs from the Mosteller BSA of this height and weight by "
                     f"up to {np.max(relative):.0%}; the given bsa will be used for per-m² doses",
                     ImplausibleInputWarning,
-                    stacklevel=4,
+                    stacklevel=6,
                 )
+
+        put = object.__setattr__
+        put(
+            self,
+            "_weight_kg",
+            guard(self._weight_kg, check_bmi, self._weight_kg, self._height_cm),
+        )
+        if self._bsa_m2 is not None:
+            put(
+                self,
+                "_bsa_m2",
+                guard(self._bsa_m2, check_bsa, self._bsa_m2, self._height_cm, self._weight_kg),
+            )
 
     # -- value-object behaviour ----------------------------------------------------------------
 

@@ -28,6 +28,9 @@ from typing import TYPE_CHECKING, Any, Final, Literal
 
 import numpy as np
 
+from dosing._arrays import may_any
+from dosing.body._sex import is_male
+from dosing.body.renal import cockcroft_gault, creatinine_mg_per_dl
 from dosing.errors import DomainError
 from dosing.references import REFERENCES
 from dosing.regimens.model import canonical_agent
@@ -85,11 +88,13 @@ class RenalTable:
         >>> [table.factor(c) for c in (29.9, 30.0, 49.9, 50.0, 79.9, 80.0)]
         [0.0, 0.6, 0.6, 0.8, 0.8, 1.0]
         """
-        edges = np.array([band.low for band in self.bands[1:]])
-        factors = np.array([band.factor for band in self.bands])
-        index = np.searchsorted(edges, clearance, side="right")
-        out = factors[index]
-        return float(out) if np.ndim(out) == 0 else out
+        # Band by band with where(), so that numpy and lazy (dask) arrays take the same path.
+        out: Any = self.bands[0].factor
+        for band in self.bands[1:]:
+            out = np.where(clearance >= band.low, band.factor, out)
+        if np.ndim(out) == 0:
+            return float(out)
+        return out  # type: ignore[no-any-return]
 
 
 def _load_tables() -> Mapping[str, RenalTable]:
@@ -162,7 +167,7 @@ def renal_function(patient: Patient, measure: Measure, bsa_m2: Magnitude) -> Ren
         No measured clearance and no serum creatinine; or an estimate that lacks age, weight,
         sex or height.
     """
-    from dosing.body.renal import creatinine_clearance, schwartz_bedside
+    from dosing.body.renal import schwartz_bedside
 
     standard = float(Q_(1.0, "standard_bsa").m_as("m**2"))
     if patient.creatinine_clearance is not None:
@@ -183,10 +188,9 @@ def renal_function(patient: Patient, measure: Measure, bsa_m2: Magnitude) -> Ren
                 "age to choose the estimator (Cockcroft–Gault from 18 years, bedside Schwartz "
                 "below); give Patient(age=Q_(12, 'year'))"
             )
-        ages = np.asarray(patient._age_years)
-        children = ages < ADULT_AGE_YEARS
+        children = patient._age_years < ADULT_AGE_YEARS
         value, normalised, estimator = _estimate(
-            patient, children, creatinine_clearance, schwartz_bedside, bsa_m2, standard
+            patient, children, schwartz_bedside, bsa_m2, standard
         )
     wanted_normalised = measure == "normalised"
     if normalised and not wanted_normalised:
@@ -203,14 +207,13 @@ def renal_function(patient: Patient, measure: Measure, bsa_m2: Magnitude) -> Ren
 def _estimate(
     patient: Patient,
     children: Any,
-    cockcroft_gault: Any,
     schwartz: Any,
     bsa_m2: Magnitude,
     standard: float,
 ) -> tuple[Magnitude, bool, str]:
     """Schwartz (normalised) for children, Cockcroft–Gault (absolute) for adults; for a mixed
     cohort both, returned normalised."""
-    any_child, any_adult = bool(np.any(children)), bool(np.any(~children))
+    any_child, any_adult = may_any(children), may_any(np.logical_not(children))
     schwartz_value = cg_value = None
     if any_child:
         if patient.height is None:
@@ -225,23 +228,14 @@ def _estimate(
                 "Cockcroft–Gault (for a patient of 18 or over) needs weight and sex; give "
                 "Patient(weight=Q_(70, 'kg'), sex='female')"
             )
-        import warnings
-
-        from dosing.errors import OutsidePopulationWarning
-
-        with warnings.catch_warnings():
-            # Children in a mixed cohort get Schwartz, never this value.
-            warnings.simplefilter("ignore", OutsidePopulationWarning)
-            cg_value = magnitude(
-                cockcroft_gault(
-                    age=patient.age,
-                    weight=patient.weight,
-                    serum_creatinine=patient.serum_creatinine,
-                    sex=patient.sex,
-                ),
-                ML_PER_MIN,
-                "creatinine_clearance",
-            )
+        # The kernel, not the public function: children in a mixed cohort get Schwartz and never
+        # this value, so its adult-population warning does not apply to them.
+        cg_value = cockcroft_gault(
+            patient._age_years,
+            patient._weight_kg,
+            creatinine_mg_per_dl(patient.serum_creatinine),
+            is_male(patient.sex, "Cockcroft–Gault"),
+        )
     if schwartz_value is not None and cg_value is None:
         return schwartz_value, True, "bedside Schwartz eGFR from serum creatinine (age < 18)"
     if cg_value is not None and schwartz_value is None:

@@ -187,7 +187,7 @@ def as_quantity(value: object, unit: Any, name: str) -> Any:
             raise UnitsError(f"{name}={value!r}: {exc}; write {_example(name, unit)}") from None
     else:
         raise UnitsError(f"{name}={value!r} has no unit; write {_example(name, unit, value)}")
-    if quantity.unitless:
+    if not quantity.dimensionality:  # checked on the unit alone: an array is never converted
         raise UnitsError(f"{name}={value!r} has no unit; write {_example(name, unit)}")
     if quantity.dimensionality != unit.dimensionality:
         raise UnitsError(
@@ -227,8 +227,8 @@ write weight=Q_(..., "kg")
             return float(raw)
         return raw if raw.dtype == np.float64 else raw.astype(np.float64)
     if hasattr(raw, "__array_function__") and hasattr(raw, "dtype"):
-        # Another array library (e.g. a dask array) passes through unchanged.
-        out: Magnitude = raw
+        # A lazy array (dask) stays lazy: only its dtype is made float64.
+        out: Magnitude = raw if raw.dtype == np.float64 else raw.astype(np.float64)
         return out
     raise UnitsError(
         f"{name}={value!r} has a magnitude of type {type(raw).__name__}; use a number or a "

@@ -26,6 +26,7 @@ from typing import Any, Final
 
 import numpy as np
 
+from dosing._arrays import guard
 from dosing.body._sex import is_male
 from dosing.errors import OutsidePopulationWarning, UnknownMethodError
 from dosing.limits import checked, strip
@@ -172,7 +173,7 @@ def livingston_lee(weight_kg: Magnitude) -> Magnitude:
     above = 0.1173 * np.power(weight_kg, 0.6466)
     below = 0.1037 * np.power(weight_kg, 0.6724)
     if np.ndim(weight_kg):
-        return np.where(np.asarray(weight_kg) < 10.0, below, above)
+        return np.where(weight_kg < 10.0, below, above)
     return below if weight_kg < 10.0 else above
 
 
@@ -378,24 +379,28 @@ ADULT_AGE: Final = 18.0
 CHILD_HEIGHT_CM: Final = 140.0
 
 
-def _warn_if_outside(formula: BSAFormula, height_cm: Magnitude, age: object) -> None:
+def _warn_if_outside(formula: BSAFormula, result: Any, height_cm: Magnitude, age: object) -> Any:
+    """Warn when an adult-only formula is applied to a child (blockwise for lazy arrays)."""
     if not formula.adults_only:
-        return
+        return result
     if age is not None:
-        age_years = checked("age", magnitude(age, YEAR, "age"), YEAR)
-        child = bool(np.any(np.asarray(age_years) < ADULT_AGE))
-        reason = f"age under {ADULT_AGE:g} years"
+        values = checked("age", magnitude(age, YEAR, "age"), YEAR)
+        threshold, reason = ADULT_AGE, f"age under {ADULT_AGE:g} years"
     else:
-        child = bool(np.any(np.asarray(height_cm) < CHILD_HEIGHT_CM))
-        reason = f"height under {CHILD_HEIGHT_CM:g} cm (no age given)"
-    if child:
-        warnings.warn(
-            f"method={formula.key!r} was derived in adults ({formula.population}); it is applied "
-            f"here to a child ({reason}). Use a formula derived in children, e.g. "
-            f"method='mosteller' or 'haycock'.",
-            OutsidePopulationWarning,
-            stacklevel=4,
-        )
+        values = height_cm
+        threshold, reason = CHILD_HEIGHT_CM, f"height under {CHILD_HEIGHT_CM:g} cm (no age given)"
+
+    def warn_for_children(block: Any) -> None:
+        if np.any(np.asarray(block) < threshold):
+            warnings.warn(
+                f"method={formula.key!r} was derived in adults ({formula.population}); it is "
+                f"applied here to a child ({reason}). Use a formula derived in children, e.g. "
+                f"method='mosteller' or 'haycock'.",
+                OutsidePopulationWarning,
+                stacklevel=5,
+            )
+
+    return guard(result, warn_for_children, values)
 
 
 def bsa(
@@ -472,7 +477,6 @@ def bsa_m2(
     """
     formula = BSA_FORMULAS[method]
     result: Any
-    _warn_if_outside(formula, height_cm, age)
     weight = (
         weight_kg if formula.weight_unit == KG else weight_kg * _factor(KG, formula.weight_unit)
     )
@@ -490,7 +494,7 @@ def bsa_m2(
     # unphysical result left to refuse (the hypothesis tests assert it for every formula).
     if isinstance(result, np.floating):
         result = float(result)
-    return result  # type: ignore[no-any-return]
+    return _warn_if_outside(formula, result, height_cm, age)  # type: ignore[no-any-return]
 
 
 @cache

@@ -18,6 +18,7 @@ from typing import Any, Final
 
 import numpy as np
 
+from dosing._arrays import guard
 from dosing.body._sex import is_male
 from dosing.errors import OutsidePopulationWarning, UnitsError
 from dosing.limits import checked, strip
@@ -88,6 +89,11 @@ def _either_concentration(text: str, name: str) -> Any:
         return as_quantity(text, MG_PER_DL, name)
 
 
+def cockcroft_gault(age_years: Any, weight_kg: Any, creatinine_mg_dl: Any, male: Any) -> Any:
+    """The Cockcroft–Gault kernel on checked magnitudes [mL/min]: no checks, no warnings."""
+    return (140.0 - age_years) * weight_kg / (72.0 * creatinine_mg_dl) * np.where(male, 1.0, 0.85)
+
+
 def creatinine_clearance(
     *, age: object, weight: object, serum_creatinine: object, sex: object
 ) -> Any:
@@ -114,15 +120,19 @@ def creatinine_clearance(
     weight_kg = strip(weight, "weight", KG)
     scr = creatinine_mg_per_dl(serum_creatinine)
     male = is_male(sex, "creatinine_clearance (Cockcroft–Gault)")
-    if np.any(np.asarray(age_y) < 18.0):
-        warnings.warn(
-            "creatinine_clearance uses Cockcroft–Gault, derived in adults; for a patient under "
-            "18 years use schwartz_bedside",
-            OutsidePopulationWarning,
-            stacklevel=2,
-        )
-    crcl = (140.0 - age_y) * weight_kg / (72.0 * scr) * np.where(male, 1.0, 0.85)
-    return Q_(float(crcl) if np.ndim(crcl) == 0 else crcl, ML_PER_MIN)
+
+    def check(block: Any) -> None:
+        if np.any(np.asarray(block) < 18.0):
+            warnings.warn(
+                "creatinine_clearance uses Cockcroft–Gault, derived in adults; for a patient "
+                "under 18 years use schwartz_bedside",
+                OutsidePopulationWarning,
+                stacklevel=4,
+            )
+
+    crcl: Any = cockcroft_gault(age_y, weight_kg, scr, male)
+    crcl = float(crcl) if np.ndim(crcl) == 0 else crcl
+    return Q_(guard(crcl, check, age_y), ML_PER_MIN)
 
 
 def schwartz_bedside(height: object, serum_creatinine: object, *, age: object = None) -> Any:
@@ -147,14 +157,20 @@ def schwartz_bedside(height: object, serum_creatinine: object, *, age: object = 
     """
     height_cm = strip(height, "height", CM)
     scr = creatinine_mg_per_dl(serum_creatinine)
-    if age is not None and np.any(np.asarray(strip(age, "age", YEAR)) < 1.0):
-        warnings.warn(
-            "bedside Schwartz is not validated under 1 year of age",
-            OutsidePopulationWarning,
-            stacklevel=2,
-        )
     egfr = SCHWARTZ_BEDSIDE_K * height_cm / scr
-    return Q_(float(egfr) if np.ndim(egfr) == 0 else egfr, EGFR)
+    egfr = float(egfr) if np.ndim(egfr) == 0 else egfr
+    if age is not None:
+
+        def check(block: Any) -> None:
+            if np.any(np.asarray(block) < 1.0):
+                warnings.warn(
+                    "bedside Schwartz is not validated under 1 year of age",
+                    OutsidePopulationWarning,
+                    stacklevel=4,
+                )
+
+        egfr = guard(egfr, check, strip(age, "age", YEAR))
+    return Q_(egfr, EGFR)
 
 
 def carboplatin_calvert(

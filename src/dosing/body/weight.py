@@ -16,6 +16,7 @@ from typing import Any, Final
 
 import numpy as np
 
+from dosing._arrays import guard
 from dosing.body._sex import is_male
 from dosing.errors import (
     DomainError,
@@ -103,21 +104,25 @@ def ideal_body_weight(height: object, *, sex: object, method: str = "devine") ->
     if np.ndim(ibw) == 0:
         ibw = float(ibw)
     floor = LIMITS["weight"].low
-    if np.any(np.asarray(ibw) < floor):
-        shortest = float(np.min(height_in))
-        raise DomainError(
-            f"ideal_body_weight(method={method!r}) is not meaningful for height="
-            f"{Q_(shortest, INCH).to(CM):.1f~P}: the adult formula gives "
-            f"{float(np.min(ibw)):.3g} kg. Use actual body weight, or a paediatric method"
-        )
-    if np.any(np.asarray(height_in) < _IBW_BASE_INCHES):
-        warnings.warn(
-            f"ideal_body_weight(method={method!r}) is an adult formula defined from 60 in "
-            f"(152.4 cm); it is extrapolated below that height",
-            OutsidePopulationWarning,
-            stacklevel=2,
-        )
-    return Q_(ibw, KG)
+
+    def check(ibw_block: Any, height_block: Any) -> None:
+        if np.any(np.asarray(ibw_block) < floor):
+            shortest = float(np.min(height_block))
+            raise DomainError(
+                f"ideal_body_weight(method={method!r}) is not meaningful for height="
+                f"{Q_(shortest, INCH).to(CM):.1f~P}: the adult formula gives "
+                f"{float(np.min(ibw_block)):.3g} kg. Use actual body weight, or a paediatric "
+                f"method"
+            )
+        if np.any(np.asarray(height_block) < _IBW_BASE_INCHES):
+            warnings.warn(
+                f"ideal_body_weight(method={method!r}) is an adult formula defined from 60 in "
+                f"(152.4 cm); it is extrapolated below that height",
+                OutsidePopulationWarning,
+                stacklevel=4,
+            )
+
+    return Q_(guard(ibw, check, ibw, height_in), KG)
 
 
 def adjusted_body_weight(weight: object, ideal: object, factor: float = 0.4) -> Any:
@@ -145,14 +150,18 @@ def adjusted_body_weight(weight: object, ideal: object, factor: float = 0.4) -> 
         )
     actual_kg = strip(weight, "weight", KG)
     ideal_kg = strip(ideal, "ideal", KG, limit="weight")
-    if np.any(np.asarray(actual_kg) < np.asarray(ideal_kg)):
-        warnings.warn(
-            "weight is below ideal body weight, so the adjusted body weight exceeds the actual "
-            "weight; most protocols use actual weight in that case",
-            ImplausibleInputWarning,
-            stacklevel=2,
-        )
-    return Q_(ideal_kg + float(factor) * (actual_kg - ideal_kg), KG)
+
+    def check(actual_block: Any, ideal_block: Any) -> None:
+        if np.any(np.asarray(actual_block) < np.asarray(ideal_block)):
+            warnings.warn(
+                "weight is below ideal body weight, so the adjusted body weight exceeds the "
+                "actual weight; most protocols use actual weight in that case",
+                ImplausibleInputWarning,
+                stacklevel=4,
+            )
+
+    adjusted = ideal_kg + float(factor) * (actual_kg - ideal_kg)
+    return Q_(guard(adjusted, check, actual_kg, ideal_kg), KG)
 
 
 #: Lean-body-weight formulas: method -> reference key.
@@ -196,10 +205,13 @@ def lean_body_weight(height: object, weight: object, *, sex: object, method: str
         )
     if np.ndim(lbw) == 0:
         lbw = float(lbw)
-    if np.any(np.asarray(lbw) <= 0):
-        raise DomainError(
-            f"lean_body_weight(method={method!r}) gives a non-positive weight for "
-            f"height={height!r}, weight={weight!r} (the James formula fails at high BMI); "
-            f"use method='janmahasatian'"
-        )
-    return Q_(lbw, KG)
+
+    def check(block: Any) -> None:
+        if np.any(np.asarray(block) <= 0):
+            raise DomainError(
+                f"lean_body_weight(method={method!r}) gives a non-positive weight for "
+                f"height={height!r}, weight={weight!r} (the James formula fails at high BMI); "
+                f"use method='janmahasatian'"
+            )
+
+    return Q_(guard(lbw, check, lbw), KG)

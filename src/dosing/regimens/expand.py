@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any, Final
 
 import numpy as np
 
+from dosing._arrays import guard, is_lazy, may_any
 from dosing.body.bsa import BSA_FORMULAS, bsa_m2
 from dosing.body.weight import adjusted_body_weight, ideal_body_weight
 from dosing.errors import DomainError, DosingWarning, ImplausibleInputWarning
@@ -128,11 +129,11 @@ class _Context:
         basis = self.patient_bsa()
         cap = self.policy.bsa_cap
         if cap is None:
-            return basis, np.zeros(self.shape, dtype=bool)
+            return basis, np.False_
         cap_m2 = float(cap.m_as(M2))
-        capped = np.asarray(basis.value) > cap_m2
-        if not capped.any():
-            return basis, capped
+        capped = basis.value > cap_m2
+        if not may_any(capped):
+            return basis, np.False_
         value = _as_magnitude(np.minimum(basis.value, cap_m2))
         note = f"capped at {cap_m2:g} m² by policy"
         return (
@@ -165,14 +166,18 @@ class _Context:
         ideal = ideal_body_weight(patient.height, sex=patient.sex, method=choice.ibw_method)
         inputs = (*inputs, ("height", patient.height), ("sex", patient.sex))
         if choice.kind == "ideal":
-            value = ideal.m_as(KG)
-            if np.any(value > np.asarray(patient._weight_kg)):
-                warnings.warn(
-                    f"{line.agent}: ideal body weight exceeds actual weight for some patients; "
-                    f"the policy doses by ideal body weight as asked",
-                    ImplausibleInputWarning,
-                    stacklevel=5,
-                )
+            agent = line.agent
+
+            def check(ideal_block: Any, actual_block: Any) -> None:
+                if np.any(np.asarray(ideal_block) > np.asarray(actual_block)):
+                    warnings.warn(
+                        f"{agent}: ideal body weight exceeds actual weight for some patients; "
+                        f"the policy doses by ideal body weight as asked",
+                        ImplausibleInputWarning,
+                        stacklevel=6,
+                    )
+
+            value = guard(ideal.m_as(KG), check, ideal.m_as(KG), patient._weight_kg)
         else:
             assert choice.factor is not None
             value = adjusted_body_weight(patient.weight, ideal, factor=choice.factor).m_as(KG)
@@ -201,15 +206,16 @@ class _Context:
             if infant is not None:
                 basis, scaled = self._infant_rule(line, basis, scaled, infant)
                 flags["infant_rule"] = _flag_value(infant)
-                capped = capped & ~infant
-            if capped.any():
+                capped = np.logical_and(capped, np.logical_not(infant))
+            if may_any(capped):
                 flags["bsa_capped"] = _flag_value(capped)
         elif line.kind == "weight":
             basis = self.weight(line)
             scaled = amount * basis.value
         else:
             basis = _FLAT if line.kind == "flat" else _RADIATION
-            scaled = np.full(self.shape, amount) if self.shape else amount
+            # One read-only view for the whole cohort: no memory per patient.
+            scaled = np.broadcast_to(amount, self.shape) if self.shape else amount
         factor = policy.factor_for(line.agent)
         if factor != 1.0:
             scaled = scaled * factor
@@ -218,8 +224,8 @@ class _Context:
         if "renal_adjusted" in flags:
             basis = basis.with_note(self._renal_note(line))
         if line.cap_value is not None:
-            over = np.asarray(scaled) > line.cap_value
-            if over.any():
+            over = scaled > line.cap_value
+            if may_any(over):
                 scaled = np.minimum(scaled, line.cap_value)
                 flags["dose_capped"] = _flag_value(over)
         calculated = _as_magnitude(scaled)
@@ -237,8 +243,8 @@ class _Context:
                 f"the infant rule needs the patient's weight to dose {line.agent}; give "
                 f"Patient(weight=Q_(8, 'kg'), ...)"
             )
-        below = np.asarray(weight) < float(rule.below_weight.m_as(KG))
-        return below if below.any() else None
+        below = weight < float(rule.below_weight.m_as(KG))
+        return below if may_any(below) else None
 
     def _infant_rule(
         self, line: DoseLine, basis: Basis, scaled: Magnitude, below: Any
@@ -248,12 +254,12 @@ class _Context:
         assert rule is not None
         assert self.patient._weight_kg is not None
         weight = self.patient._weight_kg
-        per_kg = line.amount_value / rule.divisor * np.asarray(weight)
+        per_kg = line.amount_value / rule.divisor * weight
         note = (
             f"infant rule: under {rule.below_weight.m_as(KG):g} kg, the amount per m² ÷ "
             f"{rule.divisor:g} per kg of actual weight"
         )
-        if below.all():
+        if not is_lazy(below) and np.all(below):
             inputs: tuple[tuple[str, Any], ...] = (("weight", self.patient.weight),)
             basis = Basis("weight", weight, KG, "actual body weight", inputs, (note,))
         else:
@@ -266,14 +272,14 @@ class _Context:
             return scaled
         function = self.renal(table)
         factor = table.factor(function.value)
-        changed = np.asarray(factor) < 1.0
-        if not changed.any():
+        changed = factor < 1.0
+        if not may_any(changed):
             return scaled
         flags["renal_adjusted"] = _flag_value(changed)
-        withheld = np.asarray(factor) == 0.0
-        if withheld.any():
+        withheld = factor == 0.0
+        if may_any(withheld):
             flags["withheld"] = _flag_value(withheld)
-        return _as_magnitude(np.asarray(scaled) * factor)
+        return _as_magnitude(scaled * factor)
 
     def _renal_note(self, line: DoseLine) -> str:
         table = self._table_for(line.agent)
@@ -301,28 +307,33 @@ class _Context:
         rounded = round_half_up(calculated, step)
         if line.cap_value is not None:
             # A rounded dose never exceeds the cap: round down to the increment instead.
-            above = np.asarray(rounded) > line.cap_value * (1 + 1e-12)
-            if above.any():
+            above = rounded > line.cap_value * (1 + 1e-12)
+            if may_any(above):
                 down = _round_down(calculated, step)
                 rounded = _as_magnitude(np.where(above, down, rounded))
-        values = np.asarray(calculated)
-        moved = np.asarray(rounded) != values
-        nonzero = values > 0
-        change = np.zeros_like(values, dtype=float)
-        np.divide(np.abs(np.asarray(rounded) - values), values, out=change, where=nonzero)
         limit = self.policy.max_rounding_change
-        if np.any(change > limit * (1 + 1e-12)):
-            worst = int(np.argmax(change))
-            raise DomainError(
-                f"rounding {line.agent} to {step:g} {short(line.dose_unit)} would move the dose "
-                f"by {change.flat[worst]:.1%} ({values.flat[worst]:.6g} → "
-                f"{np.asarray(rounded).flat[worst]:.6g} {short(line.dose_unit)}), more than "
-                f"max_rounding_change={limit:g}; use a smaller increment"
-            )
-        moved &= nonzero
-        if moved.any():
+        agent, unit = line.agent, short(line.dose_unit)
+
+        def check(calculated_block: Any, rounded_block: Any) -> None:
+            values = np.asarray(calculated_block, dtype=float)
+            result = np.asarray(rounded_block, dtype=float)
+            change = np.zeros(np.broadcast_shapes(values.shape, result.shape))
+            np.divide(np.abs(result - values), values, out=change, where=values > 0)
+            if np.any(change > limit * (1 + 1e-12)):
+                worst = int(np.argmax(change))
+                raise DomainError(
+                    f"rounding {agent} to {step:g} {unit} would move the dose by "
+                    f"{change.flat[worst]:.1%} "
+                    f"({np.broadcast_to(values, change.shape).flat[worst]:.6g} → "
+                    f"{np.broadcast_to(result, change.shape).flat[worst]:.6g} {unit}), more than "
+                    f"max_rounding_change={limit:g}; use a smaller increment"
+                )
+
+        rounded = guard(rounded, check, calculated, rounded)
+        moved = np.logical_and(rounded != calculated, calculated > 0)
+        if may_any(moved):
             flags["rounded"] = _flag_value(moved)
-            return rounded
+            return rounded  # type: ignore[no-any-return]
         return calculated
 
 
@@ -345,13 +356,13 @@ def round_half_up(value: Magnitude, increment: float) -> Magnitude:
         quotient = (Decimal(repr(value)) / step).quantize(Decimal(10) ** -_QUOTIENT_DECIMALS)
         count = quotient.quantize(Decimal(1), rounding=ROUND_HALF_UP)
         return float(count * step)
-    quotient_arr = np.round(np.asarray(value) / increment, _QUOTIENT_DECIMALS)
+    quotient_arr = np.round(value / increment, _QUOTIENT_DECIMALS)
     counts = np.floor(quotient_arr + 0.5)
     return np.round(counts * increment, _decimals(increment))
 
 
 def _round_down(value: Magnitude, increment: float) -> Magnitude:
-    quotient = np.round(np.asarray(value) / increment, _QUOTIENT_DECIMALS)
+    quotient = np.round(value / increment, _QUOTIENT_DECIMALS)
     out = np.round(np.floor(quotient) * increment, _decimals(increment))
     return float(out) if np.ndim(out) == 0 else out
 
@@ -366,6 +377,8 @@ def _decimals(increment: float) -> int:
 
 def _flag_value(mask: Any) -> Any:
     """A flag for one patient is True; for a cohort, the boolean array of who it applies to."""
+    if is_lazy(mask):
+        return mask
     array = np.asarray(mask, dtype=bool)
     if array.ndim == 0:
         return True
@@ -374,6 +387,8 @@ def _flag_value(mask: Any) -> Any:
 
 
 def _as_magnitude(value: Any) -> Magnitude:
+    if is_lazy(value):
+        return value  # type: ignore[no-any-return]
     array = np.asarray(value, dtype=np.float64)
     return float(array) if array.ndim == 0 else array
 
@@ -474,6 +489,9 @@ def _cohort_flags(flags: Mapping[str, Any], shape: tuple[int, ...]) -> Mapping[s
 
     out = {}
     for name, value in flags.items():
+        if is_lazy(value):  # a lazy cohort: the flag may apply; the mask says to whom
+            out[name] = value
+            continue
         mask = np.broadcast_to(np.asarray(value, dtype=bool), shape)
         if mask.any():
             out[name] = _flag_value(mask.copy())

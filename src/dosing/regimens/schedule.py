@@ -415,6 +415,89 @@ class Schedule:
             )
         return buffer.getvalue()
 
+    def to_frame(self) -> Any:
+        """A pandas DataFrame: one row per administration (per patient for a cohort).
+
+        Doses of one schedule can be in different units (mg for drugs, Gy for TBI), so each
+        quantity is a float column beside a UCUM unit column (``dose``, ``unit``; ``calculated``;
+        ``prescribed``, ``prescribed_unit``; ``basis_value``, ``basis_unit``), as a tidy pandas
+        table expects. Each flag is a boolean column. For a cohort the frame is built from numpy
+        arrays directly (no per-row Python objects) and starts with a ``patient`` column.
+
+        Requires the ``pandas`` extra (``pip install "dosing[pandas]"``).
+
+        Examples
+        --------
+        >>> import dosing
+        >>> from dosing import Q_
+        >>> child = dosing.Patient(height=Q_(150, "cm"), weight=Q_(40, "kg"))
+        >>> frame = dosing.get_regimen("gvhd-mtx-10-7-7").expand(child).to_frame()
+        >>> print(frame[["day", "agent", "dose", "unit"]].round(3).to_string(index=False))
+         day        agent   dose unit
+           1 methotrexate 12.910   mg
+           3 methotrexate  9.037   mg
+           6 methotrexate  9.037   mg
+        """
+        try:
+            import pandas as pd
+        except ImportError:  # pragma: no cover  (the pandas extra is installed in CI)
+            raise ImportError(
+                "Schedule.to_frame() needs pandas: pip install 'dosing[pandas]'"
+            ) from None
+        from dosing.policies import FLAGS
+
+        count = int(np.prod(self.patient.shape)) if self.patient.is_cohort else 1
+        rows = self.rows
+
+        def per_patient(arrays: list[Any]) -> Any:
+            """(rows × patients) values, patient-major like to_records()."""
+            stacked = np.stack(
+                [
+                    np.broadcast_to(np.asarray(a, dtype=float), (count,)).ravel()
+                    if count > 1
+                    else np.atleast_1d(np.asarray(a, dtype=float))
+                    for a in arrays
+                ]
+            )
+            return stacked.T.ravel()
+
+        columns: dict[str, Any] = {}
+        if self.patient.is_cohort:
+            columns["patient"] = np.repeat(np.arange(count), len(rows))
+
+        def tile(values: list[Any]) -> Any:
+            return np.tile(np.asarray(values, dtype=object), count)
+
+        columns["day"] = np.tile(np.array([r.day for r in rows]), count)
+        columns["date"] = pd.to_datetime(tile([r.date for r in rows]))
+        columns["agent"] = tile([r.agent for r in rows])
+        columns["dose"] = per_patient([r.dose_value for r in rows])
+        columns["unit"] = tile([ucum(r.unit) for r in rows])
+        columns["calculated"] = per_patient([r.calculated_value for r in rows])
+        columns["prescribed"] = np.tile(
+            np.array([float(r.prescribed.magnitude) for r in rows]), count
+        )
+        columns["prescribed_unit"] = tile([ucum(r.prescribed.units) for r in rows])
+        columns["basis_value"] = per_patient(
+            [np.nan if r.basis.value is None else r.basis.value for r in rows]
+        )
+        columns["basis_unit"] = tile(
+            ["" if r.basis.unit is None else ucum(r.basis.unit) for r in rows]
+        )
+        columns["basis"] = tile([r.basis.method for r in rows])
+        for flag in FLAGS:
+            masks = []
+            for row in rows:
+                if isinstance(row.flags, frozenset):
+                    masks.append(flag in row.flags)
+                else:
+                    masks.append(row.flags.get(flag, False))
+            columns[flag] = per_patient(masks).astype(bool)
+        columns["route"] = tile([r.route for r in rows])
+        columns["administration"] = np.tile(np.array([r.administration for r in rows]), count)
+        columns["regimen"] = tile([r.regimen for r in rows])
+        return pd.DataFrame(columns)
+
     def header(self) -> list[str]:
         """The lines above the table: regimen, patient, BSA and how it was computed, policy."""
         lines = [f"{self.regimen.key}: {self.regimen.name}"]

@@ -1,0 +1,49 @@
+"""Array helpers shared by the formulas and expansion: eager numpy or lazy (dask) alike.
+
+Every check in :mod:`dosing` that looks at values (a plausibility limit, a warning about the
+derivation population, a rounding that moves a dose too far) goes through :func:`guard`. For floats
+and numpy arrays it runs at once. For a lazy array (anything with ``map_blocks``, such as a dask
+array) it is added to the array's graph and runs blockwise when the array is computed, raising the
+same error, so that a cohort of 10^8 patients is never pulled into memory to be checked.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+__all__ = ["guard", "is_lazy", "may_any"]
+
+
+def is_lazy(value: object) -> bool:
+    """True for a lazy array (dask): not a float or numpy array, but it has ``map_blocks``."""
+    return not isinstance(value, float | int | np.ndarray | np.generic) and hasattr(
+        value, "map_blocks"
+    )
+
+
+def may_any(mask: Any) -> bool:
+    """Whether any element of ``mask`` is true; for a lazy mask, True (it may be)."""
+    if is_lazy(mask):
+        return True
+    return bool(np.any(mask))
+
+
+def guard(result: Any, check: Callable[..., None], *inputs: Any) -> Any:
+    """Run ``check(*inputs)`` and return ``result``; for lazy arrays, run it blockwise on compute.
+
+    ``check`` raises (or warns) on bad values. When ``result`` or an input is lazy, the check runs
+    on each block of the lazy inputs (non-lazy inputs are passed whole), and the returned result
+    carries it in its graph.
+    """
+    if not is_lazy(result):
+        check(*(np.asarray(value) if is_lazy(value) else value for value in inputs))
+        return result
+
+    def block(first: Any, *blocks: Any) -> Any:
+        check(*blocks)
+        return first
+
+    return result.map_blocks(block, *inputs, dtype=result.dtype)
