@@ -1,0 +1,184 @@
+"""Cohorts: numpy arrays through the policies, dask arrays kept lazy, pandas frames.
+
+Expected values are hand arithmetic or the numpy path, which tests elsewhere check by hand.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+
+import numpy as np
+import pytest
+
+import dosing
+from dosing import Q_, DomainError, InfantRule, OutsidePopulationWarning, Patient, Policy
+
+da = pytest.importorskip("dask.array")
+pd = pytest.importorskip("pandas")
+
+RIC = dosing.get_regimen("flu-arac-mel-ric")
+HEIGHTS = np.array([150.0, 175.0, 100.0, 60.0, 190.0, 120.0])
+WEIGHTS = np.array([40.0, 70.0, 15.0, 6.0, 110.0, 22.0])
+
+
+def lazy(values: np.ndarray, chunks: int = 2) -> object:
+    return da.from_array(values, chunks=chunks)
+
+
+def test_bsa_of_a_dask_array_stays_lazy_and_matches_numpy() -> None:
+    area = dosing.bsa(Q_(lazy(HEIGHTS), "cm"), Q_(lazy(WEIGHTS), "kg"))
+    assert isinstance(area.magnitude, da.Array)
+    np.testing.assert_allclose(
+        area.magnitude.compute(), np.sqrt(HEIGHTS * WEIGHTS / 3600), rtol=1e-15
+    )
+    for method in dosing.BSA_FORMULAS:
+        sex = "female" if dosing.BSA_FORMULAS[method].needs_sex else None
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", OutsidePopulationWarning)
+            eager = dosing.bsa(Q_(HEIGHTS, "cm"), Q_(WEIGHTS, "kg"), method=method, sex=sex)
+            deferred = dosing.bsa(
+                Q_(lazy(HEIGHTS), "cm"), Q_(lazy(WEIGHTS), "kg"), method=method, sex=sex
+            )
+            np.testing.assert_allclose(deferred.magnitude.compute(), eager.magnitude, rtol=1e-14)
+
+
+def test_a_bad_element_raises_the_same_error_when_computed() -> None:
+    heights = HEIGHTS.copy()
+    heights[3] = np.nan
+    area = dosing.bsa(Q_(lazy(heights), "cm"), Q_(lazy(WEIGHTS), "kg"))  # no error yet
+    with pytest.raises(DomainError, match="is not a number"):
+        area.magnitude.compute()
+    weights = WEIGHTS.copy()
+    weights[5] = 4000.0
+    patient = Patient(height=Q_(lazy(HEIGHTS), "cm"), weight=Q_(lazy(weights), "kg"))
+    total = RIC.expand(patient).total("melphalan")
+    with pytest.raises(DomainError, match="weight.*=4000 kg is outside"):
+        total.magnitude.compute()
+
+
+def test_population_warnings_fire_when_computed() -> None:
+    area = dosing.bsa(
+        Q_(lazy(HEIGHTS), "cm"), Q_(lazy(WEIGHTS), "kg"), method="schlich", sex="male"
+    )
+    with pytest.warns(OutsidePopulationWarning, match="schlich"):
+        area.magnitude.compute()
+
+
+def test_every_formula_accepts_dask() -> None:
+    heights = Q_(lazy(np.array([170.0, 180.0])), "cm")
+    weights = Q_(lazy(np.array([70.0, 90.0])), "kg")
+    ages = Q_(lazy(np.array([40.0, 60.0])), "year")
+    results = {
+        "bmi": (dosing.bmi(heights, weights), [70 / 1.7**2, 90 / 1.8**2]),
+        "ibw": (
+            dosing.ideal_body_weight(heights, sex="male"),
+            [50 + 2.3 * (170 / 2.54 - 60), 50 + 2.3 * (180 / 2.54 - 60)],
+        ),
+        "abw": (dosing.adjusted_body_weight(weights, Q_(60, "kg")), [64.0, 72.0]),
+        "lbw": (
+            dosing.lean_body_weight(heights, weights, sex="male", method="janmahasatian"),
+            [9270 * 70 / (6680 + 216 * 70 / 1.7**2), 9270 * 90 / (6680 + 216 * 90 / 1.8**2)],
+        ),
+        "cg": (
+            dosing.creatinine_clearance(
+                age=ages, weight=weights, serum_creatinine=Q_(1, "mg/dL"), sex="male"
+            ),
+            [100 * 70 / 72, 80 * 90 / 72],
+        ),
+        "schwartz": (
+            dosing.schwartz_bedside(heights, Q_(1, "mg/dL"), age=ages),
+            [0.413 * 170, 0.413 * 180],
+        ),
+        "calvert": (
+            dosing.carboplatin_calvert(
+                Q_(5, "mg*min/mL"), Q_(lazy(np.array([100.0, 140.0])), "mL/min")
+            ),
+            [5 * 125, 5 * 150],
+        ),
+    }
+    for name, (quantity, expected) in results.items():
+        assert isinstance(quantity.magnitude, da.Array), name
+        np.testing.assert_allclose(quantity.magnitude.compute(), expected, rtol=1e-12, err_msg=name)
+
+
+def test_expand_a_dask_cohort_stays_lazy_and_matches_numpy_through_policies() -> None:
+    policy = Policy(
+        bsa_cap=Q_(1.5, "m**2"),
+        rounding={"*": Q_(1, "mg")},
+        dose_factors={"melphalan": 0.9},
+        infant_rule=InfantRule(below_weight=Q_(10, "kg"), divisor=30),
+    )
+    eager = RIC.expand(Patient(height=Q_(HEIGHTS, "cm"), weight=Q_(WEIGHTS, "kg")), policy=policy)
+    deferred = RIC.expand(
+        Patient(height=Q_(lazy(HEIGHTS), "cm"), weight=Q_(lazy(WEIGHTS), "kg")), policy=policy
+    )
+    for eager_row, lazy_row in zip(eager, deferred, strict=True):
+        assert isinstance(lazy_row.dose_value, da.Array)
+        np.testing.assert_array_equal(lazy_row.dose_value.compute(), eager_row.dose_value)
+        for flag, mask in eager_row.flags.items():
+            lazy_mask = lazy_row.flags[flag]  # lazy where it depends on the data
+            computed = lazy_mask.compute() if isinstance(lazy_mask, da.Array) else lazy_mask
+            np.testing.assert_array_equal(computed, mask)
+    np.testing.assert_array_equal(
+        deferred.total("cytarabine").magnitude.compute(), eager.total("cytarabine").magnitude
+    )
+
+
+def test_renal_policy_on_a_dask_cohort() -> None:
+    ages = np.array([12.0, 40.0, 5.0, 0.5, 60.0, 8.0])
+    policy = Policy(renal="fludarabine-fludara-label")
+
+    def cohort(values: object, h: object, w: object) -> Patient:
+        return Patient(
+            height=Q_(h, "cm"),
+            weight=Q_(w, "kg"),
+            age=Q_(values, "year"),
+            sex=np.array(["male"] * 6),
+            serum_creatinine=Q_(0.8, "mg/dL"),
+        )
+
+    eager = RIC.expand(cohort(ages, HEIGHTS, WEIGHTS), policy=policy)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", OutsidePopulationWarning)  # no Cockcroft–Gault for a child
+        deferred = RIC.expand(cohort(lazy(ages), lazy(HEIGHTS), lazy(WEIGHTS)), policy=policy)
+        np.testing.assert_array_equal(deferred[0].dose_value.compute(), eager[0].dose_value)
+
+
+def test_lazy_rounding_limit_raises_when_computed() -> None:
+    patient = Patient(height=Q_(lazy(HEIGHTS), "cm"), weight=Q_(lazy(WEIGHTS), "kg"))
+    schedule = RIC.expand(patient, policy=Policy(rounding={"*": Q_(50, "mg")}))
+    with pytest.raises(DomainError, match="max_rounding_change"):
+        schedule.total("fludarabine").magnitude.compute()
+
+
+def test_numpy_cohort_flags_are_per_patient() -> None:
+    cohort = Patient(height=Q_(HEIGHTS, "cm"), weight=Q_(WEIGHTS, "kg"))
+    row = RIC.expand(cohort, policy=Policy(bsa_cap=Q_(1.5, "m**2")))[0]
+    np.testing.assert_array_equal(row.flags["bsa_capped"], np.sqrt(HEIGHTS * WEIGHTS / 3600) > 1.5)
+    tbi = dosing.get_regimen("mel-tbi-mac").expand(cohort)[0]
+    assert tbi.dose_value.shape == (6,)
+    assert not tbi.dose_value.flags.writeable
+
+
+def test_to_frame_one_patient_and_cohort() -> None:
+    child = Patient(height=Q_(150, "cm"), weight=Q_(40, "kg"))
+    frame = dosing.get_regimen("mel-tbi-mac").expand(child, transplant_date="2026-12-10").to_frame()
+    assert len(frame) == 8
+    assert list(frame.columns[:6]) == ["day", "date", "agent", "dose", "unit", "calculated"]
+    assert frame["unit"].tolist() == ["Gy"] * 6 + ["mg"] * 2
+    assert frame["date"].iloc[0] == pd.Timestamp("2026-12-04")
+    assert frame["dose"].iloc[-1] == pytest.approx(90 * math.sqrt(150 * 40 / 3600))
+    assert not frame["rounded"].any()
+
+    cohort = Patient(height=Q_(HEIGHTS, "cm"), weight=Q_(WEIGHTS, "kg"))
+    schedule = RIC.expand(cohort, policy=Policy(bsa_cap=Q_(1.5, "m**2")))
+    frame = schedule.to_frame()
+    assert len(frame) == 6 * 9
+    assert frame.columns[0] == "patient"
+    records = schedule.to_records()
+    assert frame["dose"].tolist() == [r["dose"]["value"] for r in records]
+    assert frame["patient"].tolist() == [r["patient"] for r in records]
+    assert frame["bsa_capped"].tolist() == ["bsa_capped" in r["flags"] for r in records]
+    totals = frame.groupby(["patient", "agent"])["dose"].sum().unstack()
+    np.testing.assert_allclose(totals["melphalan"], schedule.total("melphalan").magnitude)
