@@ -222,7 +222,10 @@ class Patient:
                 bmi *= _KG_PER_CM2_IN_KG_PER_M2
             else:
                 bmi = weight_kg / bmi * _KG_PER_CM2_IN_KG_PER_M2
-            low, high = float(np.min(bmi)), float(np.max(bmi))  # two reductions, no masks
+            if isinstance(bmi, float):
+                low = high = bmi
+            else:
+                low, high = float(np.min(bmi)), float(np.max(bmi))  # two reductions, no masks
             if low < BMI_WARN_BELOW or high > BMI_WARN_ABOVE:
                 shown = f"{low:.1f}" if low == high else f"{low:.1f}–{high:.1f}"
                 warnings.warn(
