@@ -242,6 +242,38 @@ def test_list_and_show() -> None:
         (("bsa", "--height", "150cm", "--weight=-40kg"), "--weight -40 kg must be positive"),
         (("show", "nope"), "regimen 'nope' is not built in"),
         (("show", "missing.toml"), "cannot read the file"),
+        ((*BASE, "--height", "160cm"), "--height is given twice"),
+        (
+            (*BASE, "--reduce", "melphalan=80%", "--reduce", "melphalan=70%"),
+            "--reduce gives 'melphalan' twice",
+        ),
+        ((*BASE, "--reduce", "fludarabin=80%"), "--reduce['fludarabin'] names 'fludarabin'"),
+        (
+            (
+                "plan",
+                "mel-tbi-mac",
+                "--bsa",
+                "1.29m2",
+                "--creatinine-clearance",
+                "50mL/min",
+                "--renal",
+                "fludarabine-fludara-label",
+            ),
+            "--renal 'fludarabine-fludara-label' names",
+        ),
+        (
+            (
+                "plan",
+                "rabbit-atg",
+                "--height",
+                "170cm",
+                "--weight",
+                "120kg",
+                "--dosing-weight",
+                "ideal",
+            ),
+            "needs the patient's sex",
+        ),
     ],
 )
 def test_wrong_input_is_one_line_and_status_2(argv: tuple[str, ...], message: str) -> None:
@@ -257,6 +289,48 @@ def test_wrong_input_is_one_line_and_status_2(argv: tuple[str, ...], message: st
     assert lines[0].startswith("dosing: error: ")
     assert message in lines[0]
     assert "Traceback" not in err
+
+
+def test_normalised_clearance_and_exit_status_1_for_error_findings() -> None:
+    status, out, err = run(
+        *BASE,
+        "--creatinine-clearance",
+        "60mL/min/1.73m2",
+        "--renal",
+        "fludarabine-generic-label",
+        "--format",
+        "json",
+    )
+    assert status == 0
+    assert json.loads(out)["rows"][0]["flags"] == ["renal_adjusted"]
+    status, out, err = run(
+        *BASE, "--creatinine-clearance", "20mL/min", "--renal", "fludarabine-fludara-label"
+    )
+    assert status == 1  # printed, but fludarabine is withheld: an error finding
+    assert "fludarabine is withheld" in err
+    assert "fludarabine" in out
+
+
+def test_a_closed_pipe_ends_quietly() -> None:
+    command = [
+        sys.executable,
+        "-m",
+        "dosing",
+        "plan",
+        "flu-arac-mel-ric",
+        "--height",
+        "150cm",
+        "--weight",
+        "40kg",
+        "--format",
+        "json",
+    ]
+    with subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE) as process:
+        assert process.stdout is not None
+        process.stdout.read(10)
+        process.stdout.close()
+        _, err = process.communicate()
+    assert b"Traceback" not in err
 
 
 def test_help_and_version_exit_zero() -> None:

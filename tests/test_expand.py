@@ -326,3 +326,11 @@ def test_cohort_records_and_csv_are_per_patient() -> None:
     assert "2 patients" in repr(schedule)
     assert "2 patients" in str(schedule)
     assert "–" in str(schedule)  # dose ranges across the cohort
+
+
+def test_wrong_kinds_of_argument_raise_dosing_errors() -> None:
+    schedule = dosing.get_regimen("gvhd-mtx-10-7-7").expand(CHILD)
+    with pytest.raises(DomainError, match="agent=3"):
+        schedule.total(3)  # type: ignore[arg-type]
+    with pytest.raises(RegimenError, match="path of a TOML file"):
+        dosing.load_regimen(None)  # type: ignore[arg-type]

@@ -57,13 +57,48 @@ def test_a_good_file_loads_like_the_catalogue(tmp_path: pathlib.Path) -> None:
         (
             {"agent": '"x"', "amount": '"2 mg/m**2/day"', "days": '"1"'},
             "dose[0].amount",
-            "not a dose",
+            "clinical dose",
         ),
-        ({"agent": '"x"', "amount": '"2 m"', "days": '"1"'}, "dose[0].amount", "not a dose"),
+        ({"agent": '"x"', "amount": '"2 m"', "days": '"1"'}, "dose[0].amount", "clinical dose"),
         ({"agent": '"x"', "amount": '"2 %"', "days": '"1"'}, "dose[0].amount", "cannot read"),
-        ({"agent": '"x"', "amount": '"2 percent"', "days": '"1"'}, "dose[0].amount", "not a dose"),
-        ({"agent": '"x"', "amount": '"2 J/kg"', "days": '"1"'}, "dose[0].amount", "not a dose"),
+        (
+            {"agent": '"x"', "amount": '"2 percent"', "days": '"1"'},
+            "dose[0].amount",
+            "clinical dose",
+        ),
+        ({"agent": '"x"', "amount": '"2 J/kg"', "days": '"1"'}, "dose[0].amount", "clinical dose"),
         ({"agent": '"x"', "amount": '"0 mg/m**2"', "days": '"1"'}, "dose[0].amount", "positive"),
+        # unit typos that pint reads happily: megagram, per cm², tonnes, flat kg, per gram
+        (
+            {"agent": '"x"', "amount": '"15 Mg/m2"', "days": '"1"'},
+            "dose[0].amount",
+            "clinical dose",
+        ),
+        (
+            {"agent": '"x"', "amount": '"10 mg/cm**2"', "days": '"1"'},
+            "dose[0].amount",
+            "clinical dose",
+        ),
+        (
+            {"agent": '"x"', "amount": '"1 ton/m**2"', "days": '"1"'},
+            "dose[0].amount",
+            "clinical dose",
+        ),
+        ({"agent": '"x"', "amount": '"2 kg"', "days": '"1"'}, "dose[0].amount", "clinical dose"),
+        ({"agent": '"x"', "amount": '"1 mg/g"', "days": '"1"'}, "dose[0].amount", "clinical dose"),
+        ({"agent": '"x"', "amount": '"1 mg/lb"', "days": '"1"'}, "dose[0].amount", "clinical dose"),
+        (
+            {"agent": '"x"', "amount": '"1e6 g/m**2"', "days": '"1"'},
+            "dose[0].amount",
+            "screening bound",
+        ),
+        (
+            {"agent": '"x"', "amount": '"5 g/kg"', "days": '"1"'},
+            "dose[0].amount",
+            "screening bound",
+        ),
+        ({"agent": '"x"', "amount": '"200 g"', "days": '"1"'}, "dose[0].amount", "screening bound"),
+        ({"agent": '"x"', "amount": '"40 Gy"', "days": '"1"'}, "dose[0].amount", "screening bound"),
         ({"agent": '"x"', "amount": '"-1 mg/kg"', "days": '"1"'}, "dose[0].amount", "positive"),
         ({"agent": '"x"', "amount": '"1 mg/kg"', "days": '"1..a"'}, "dose[0].days", "cannot read"),
         ({"agent": '"x"', "amount": '"1 mg/kg"', "days": '"1,,3"'}, "dose[0].days", "empty item"),
@@ -307,6 +342,12 @@ def test_per_kg_amount_is_recognised_by_its_units(tmp_path: pathlib.Path) -> Non
     assert regimen.doses[0].kind == "flat"
     regimen = load_text(tmp_path, with_dose(agent='"x"', amount='"50 IU/kg"', days='"1"'))
     assert regimen.doses[0].kind == "weight"
+    regimen = load_text(tmp_path, with_dose(agent='"x"', amount='"2.5 kIU/m**2"', days='"1"'))
+    assert regimen.doses[0].amount_value == 2500.0
+    regimen = load_text(tmp_path, with_dose(agent='"x"', amount='"200 cGy"', days='"1"'))
+    assert regimen.doses[0].amount_value == pytest.approx(2.0)
+    regimen = load_text(tmp_path, with_dose(agent='"x"', amount='"500 ug/m**2"', days='"1"'))
+    assert regimen.doses[0].amount_value == pytest.approx(0.5)
 
 
 def test_g_per_m2_is_kept_as_written_and_converted_once(tmp_path: pathlib.Path) -> None:
@@ -345,7 +386,7 @@ def test_day_notation() -> None:
     assert parse_days("+1, +3") == (1, 3)
     assert parse_days("5..5") == (5,)
     assert parse_days([3, 1]) == (3, 1)
-    for bad in ("1-3", "1...3", "a", "1..", "..3", "1.5", "1,,2", True):
+    for bad in ("1-3", "1...3", "a", "1..", "..3", "1.5", "1,,2", True, "١, ٣", "１"):
         with pytest.raises(DayNotationError):
             parse_days(bad)
     with pytest.raises(DayNotationError):

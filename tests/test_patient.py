@@ -64,7 +64,9 @@ def test_equality_is_by_value_across_units() -> None:
     a = Patient(height=Q_(150, "cm"), weight=Q_(40, "kg"))
     b = Patient(height=Q_(1.5, "m"), weight=Q_(40000, "g"))
     assert a == b
+    assert hash(a) == hash(b)
     assert hash(a) == hash(Patient(height=Q_(150, "cm"), weight=Q_(40, "kg")))
+    assert len({a, b, Patient(height=Q_(151, "cm"), weight=Q_(40, "kg"))}) == 2
     assert a != Patient(height=Q_(150, "cm"), weight=Q_(41, "kg"))
     assert a != Patient(height=Q_(150, "cm"), weight=Q_(40, "kg"), sex="male")
     assert Patient(bsa=Q_(1, "m**2"), sex="male") != Patient(bsa=Q_(1, "m**2"), sex="female")

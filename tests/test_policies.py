@@ -538,7 +538,7 @@ def test_dosing_weight_options_are_recorded_in_the_basis() -> None:
     assert adjusted[0].dose.m_as("mg") == pytest.approx(1.25 * (ibw + 0.25 * (120 - ibw)))
     assert "adjusted body weight (factor 0.25" in str(adjusted[0].basis)
     assert adjusted[0].flags == frozenset()
-    with pytest.raises(DomainError, match="needs height and sex"):
+    with pytest.raises(DomainError, match="needs the patient.s sex"):
         atg.expand(
             Patient(height=Q_(170, "cm"), weight=Q_(120, "kg")),
             policy=Policy(dosing_weight="ideal"),
@@ -591,3 +591,42 @@ def test_policy_is_recorded_on_the_schedule() -> None:
     assert described["dosing_weight"] == {"*": "ideal body weight (Devine)"}
     assert "Policy(bsa_cap=Q_(2, 'm**2')" in repr(policy)
     assert "dosing_weight=" in repr(policy)
+
+
+def test_band_edges_survive_floating_point() -> None:
+    # Cockcroft–Gault for a man of 23 y, 40 kg, SCr 1.3 mg/dL: 117 × 40 / (72 × 1.3) = 50 exactly
+    # in decimal arithmetic, 49.999999999999993 in floating point: still the [50, 80) band.
+    patient = Patient(
+        height=Q_(160, "cm"),
+        weight=Q_(40, "kg"),
+        age=Q_(23, "year"),
+        sex="male",
+        serum_creatinine=Q_(1.3, "mg/dL"),
+    )
+    bsa = math.sqrt(160 * 40 / 3600)
+    row = RIC.expand(patient, policy=Policy(renal="fludarabine-fludara-label"))[0]
+    assert row.dose.m_as("mg") == pytest.approx(30 * bsa * 0.8)
+    # 115.2 L/day is 80 mL/min: the full dose
+    measured = Patient(bsa=Q_(1.5, "m**2"), creatinine_clearance=Q_(115.2, "L/day"))
+    assert RIC.expand(measured, policy=Policy(renal="fludarabine-fludara-label"))[0].flags == (
+        frozenset()
+    )
+
+
+def test_star_dose_factor_leaves_radiation_alone() -> None:
+    schedule = dosing.get_regimen("mel-tbi-mac").expand(
+        CHILD, policy=Policy(dose_factors={"*": 0.9})
+    )
+    assert schedule.total("total body irradiation").m_as("Gy") == 12.0
+    assert schedule.total("melphalan").m_as("mg") == pytest.approx(0.9 * 180 * BSA_CHILD)
+    named = dosing.get_regimen("mel-tbi-mac").expand(
+        CHILD, policy=Policy(dose_factors={"total body irradiation": 0.9})
+    )
+    assert named.total("total body irradiation").m_as("Gy") == pytest.approx(10.8)
+
+
+def test_rounding_increments_are_single_values_and_tiny_ones_work() -> None:
+    with pytest.raises(DomainError, match="one increment"):
+        Policy(rounding={"*": Q_([0.1, 0.2], "mg")})
+    row = INO.expand(CHILD, policy=Policy(rounding={"*": Q_(1e-25, "mg")}))[0]
+    assert row.dose.m_as("mg") == pytest.approx(0.8 * BSA_CHILD, rel=1e-12)

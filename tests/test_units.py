@@ -95,6 +95,9 @@ def test_egfr_times_bsa_is_an_absolute_clearance() -> None:
         ("1.5 mg/kg", 1.5, "mg/kg"),
         ("60 µmol/L", 60, "umol/L"),
         ("100 IU/m2", 100, "IU/m**2"),
+        ("90mL/min/1.73m2", 90, "mL/min/standard_bsa"),
+        ("90 mL/min/1.73 m²", 90, "mL/min/standard_bsa"),
+        ("90 mL/min/(1.73 m**2)", 90, "mL/min/standard_bsa"),
         ("1e3 mg", 1000, "mg"),
         (".5 mg", 0.5, "mg"),
     ],
@@ -105,7 +108,9 @@ def test_parse_quantity_reads_clinical_shorthand(text: str, value: float, unit: 
     assert q.magnitude == pytest.approx(value)
 
 
-@pytest.mark.parametrize("text", ["40", "", "cm", "150 smoots", "1.2.3 cm", "150 cm cm!"])
+@pytest.mark.parametrize(
+    "text", ["40", "", "cm", "150 smoots", "1.2.3 cm", "150 cm cm!", "١٥٠ cm", "150 (cm"]
+)
 def test_parse_quantity_refuses_text_without_a_known_unit(text: str) -> None:
     with pytest.raises(UnitsError):
         parse_quantity(text)

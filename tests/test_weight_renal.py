@@ -250,3 +250,26 @@ def _in_its_unit(call: object, value: float) -> object:
             return Q_(value, unit)
         return Q_(value, unit)
     raise AssertionError("no unit fits")  # pragma: no cover
+
+
+def test_james_past_its_peak_is_refused() -> None:
+    # 1.07 W − 148 (W/H)² peaks at W/H² = 1.07/296 (BMI 36.1 kg/m²): for a woman of 165 cm
+    # and 110 kg (BMI 40.4) it gives 51.9 kg, less than at 98 kg: meaningless, so refused.
+    with pytest.raises(DomainError, match="falls as weight rises"):
+        dosing.lean_body_weight(Q_(165, "cm"), Q_(110, "kg"), sex="female")
+    with pytest.raises(DomainError, match="janmahasatian"):
+        dosing.lean_body_weight(Q_(150, "cm"), Q_(160, "kg"), sex="female")  # 2.8 kg
+    # a man of 165 cm and 110 kg (BMI 40.4) is below the male peak (43.0): 64.1 kg
+    assert dosing.lean_body_weight(Q_(165, "cm"), Q_(110, "kg"), sex="male").m_as("kg") == (
+        pytest.approx(1.1 * 110 - 128 * (110 / 165) ** 2)
+    )
+
+
+def test_ibw_implying_an_impossible_bmi_is_refused() -> None:
+    # Devine male at 110 cm: 50 + 2.3 × (43.31 − 60) = 11.6 kg, a BMI of 9.6 kg/m²: refused;
+    # at 115 cm: 16.1 kg, BMI 12.2: extrapolated with a warning.
+    with pytest.raises(DomainError, match="BMI of 9.59"):
+        dosing.ideal_body_weight(Q_(110, "cm"), sex="male")
+    with pytest.warns(OutsidePopulationWarning):
+        got = dosing.ideal_body_weight(Q_(115, "cm"), sex="male")
+    assert got.m_as("kg") == pytest.approx(50 + 2.3 * (115 / 2.54 - 60))

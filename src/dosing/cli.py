@@ -32,14 +32,34 @@ import numpy as np
 
 from dosing._version import __version__
 from dosing.errors import DosingError, DosingWarning, UnitsError
+from dosing.regimens.expand import UnusedPolicyWarning
 
 __all__ = ["main"]
 
 EXIT_USAGE = 2
+#: The plan was printed, but a check found an error (a dose over a limit, a withheld dose).
+EXIT_FINDINGS = 1
 
 
 class UsageError(Exception):
     """A wrong command-line input: one line on stderr, exit status 2."""
+
+
+class _Once(argparse.Action):
+    """Store an option's value, refusing a second one (the last would silently win)."""
+
+    def __call__(
+        self,
+        parser: argparse.ArgumentParser,
+        namespace: argparse.Namespace,
+        values: Any,
+        option_string: str | None = None,
+    ) -> None:
+        seen: set[str] = namespace.__dict__.setdefault("_given_once", set())
+        if self.dest in seen:
+            raise UsageError(f"{option_string} is given twice; give it once")
+        seen.add(self.dest)
+        setattr(namespace, self.dest, values)
 
 
 class _Parser(argparse.ArgumentParser):
@@ -132,6 +152,7 @@ def _build_parser() -> _Parser:
     _patient_arguments(plan)
     plan.add_argument(
         "--bsa-method",
+        action=_Once,
         default=None,
         metavar="KEY",
         help="BSA formula (default mosteller; see 'dosing bsa --method all')",
@@ -139,12 +160,14 @@ def _build_parser() -> _Parser:
     anchor = plan.add_mutually_exclusive_group()
     anchor.add_argument(
         "--cycle-start",
+        action=_Once,
         type=_date("--cycle-start"),
         metavar="DATE",
         help="date of cycle day 1 (cycle-frame regimens)",
     )
     anchor.add_argument(
         "--transplant-date",
+        action=_Once,
         type=_date("--transplant-date"),
         metavar="DATE",
         help="date of day 0 (transplant-frame regimens)",
@@ -153,6 +176,7 @@ def _build_parser() -> _Parser:
     policy = plan.add_argument_group("policy (all off by default)")
     policy.add_argument(
         "--bsa-cap",
+        action=_Once,
         type=_quantity("--bsa-cap", "2m2", "m**2"),
         metavar="AREA",
         help="cap the BSA used for per-m² doses, e.g. 2m2",
@@ -166,6 +190,7 @@ def _build_parser() -> _Parser:
     )
     policy.add_argument(
         "--max-rounding-change",
+        action=_Once,
         default=None,
         metavar="FRACTION",
         help="refuse a rounding that moves a dose by more than this (default 10%%)",
@@ -179,6 +204,7 @@ def _build_parser() -> _Parser:
     )
     policy.add_argument(
         "--infant-rule",
+        action=_Once,
         nargs="?",
         const="10kg,30",
         default=None,
@@ -194,17 +220,22 @@ def _build_parser() -> _Parser:
     )
     policy.add_argument(
         "--dosing-weight",
+        action=_Once,
         default=None,
         metavar="actual|ideal|adjusted:F",
         help="weight for per-kg doses, e.g. adjusted:0.4 (default actual)",
     )
 
     bsa = commands.add_parser("bsa", help="body-surface area by one or every formula")
-    bsa.add_argument("--height", required=True, type=_quantity("--height", "150cm", "cm"))
-    bsa.add_argument("--weight", required=True, type=_quantity("--weight", "40kg", "kg"))
-    bsa.add_argument("--method", default="mosteller", metavar="KEY|all")
-    bsa.add_argument("--sex", choices=("male", "female"))
-    bsa.add_argument("--age", type=_quantity("--age", "12y", "year"))
+    bsa.add_argument(
+        "--height", action=_Once, required=True, type=_quantity("--height", "150cm", "cm")
+    )
+    bsa.add_argument(
+        "--weight", action=_Once, required=True, type=_quantity("--weight", "40kg", "kg")
+    )
+    bsa.add_argument("--method", action=_Once, default="mosteller", metavar="KEY|all")
+    bsa.add_argument("--sex", action=_Once, choices=("male", "female"))
+    bsa.add_argument("--age", action=_Once, type=_quantity("--age", "12y", "year"))
 
     commands.add_parser("list", help="the built-in regimens")
     show = commands.add_parser("show", help="a regimen's definition, totals and sources")
@@ -214,23 +245,32 @@ def _build_parser() -> _Parser:
 
 def _patient_arguments(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group("patient")
-    group.add_argument("--height", type=_quantity("--height", "150cm", "cm"), metavar="LENGTH")
-    group.add_argument("--weight", type=_quantity("--weight", "40kg", "kg"), metavar="MASS")
+    group.add_argument(
+        "--height", action=_Once, type=_quantity("--height", "150cm", "cm"), metavar="LENGTH"
+    )
+    group.add_argument(
+        "--weight", action=_Once, type=_quantity("--weight", "40kg", "kg"), metavar="MASS"
+    )
     group.add_argument(
         "--bsa",
+        action=_Once,
         type=_quantity("--bsa", "1.29m2", "m**2"),
         metavar="AREA",
         help="a given BSA (wins over height and weight for per-m² doses)",
     )
-    group.add_argument("--age", type=_quantity("--age", "12y", "year"), metavar="AGE")
-    group.add_argument("--sex", choices=("male", "female"))
+    group.add_argument("--age", action=_Once, type=_quantity("--age", "12y", "year"), metavar="AGE")
+    group.add_argument("--sex", action=_Once, choices=("male", "female"))
     group.add_argument(
-        "--serum-creatinine", metavar="CONC", help="serum creatinine, e.g. 0.5mg/dL or 44umol/L"
+        "--serum-creatinine",
+        action=_Once,
+        metavar="CONC",
+        help="serum creatinine, e.g. 0.5mg/dL or 44umol/L",
     )
     group.add_argument(
         "--creatinine-clearance",
+        action=_Once,
         metavar="CLEARANCE",
-        help="measured creatinine clearance, e.g. 90mL/min",
+        help="measured creatinine clearance: absolute (90mL/min) or normalised (90mL/min/1.73m2)",
     )
 
 
@@ -263,7 +303,7 @@ def _patient(args: argparse.Namespace) -> Any:
     extra: dict[str, Any] = {}
     for name, flag, example in (
         ("serum_creatinine", "--serum-creatinine", "0.5mg/dL"),
-        ("creatinine_clearance", "--creatinine-clearance", "90mL/min"),
+        ("creatinine_clearance", "--creatinine-clearance", "90mL/min (or 90mL/min/1.73m2)"),
     ):
         value = getattr(args, name)
         if value is not None:
@@ -321,7 +361,7 @@ def _flagged(message: str) -> str:
         flag = f"--{name.replace('_', '-')}"
         message = re.sub(rf"(?<![-\w]){name}=(?=\s|$)", flag, message)
         message = re.sub(rf"(?<![-\w]){name}=", flag + " ", message)
-        message = re.sub(rf"(?<![-\w]){name}(?=[\[ ])", flag, message)
+        message = re.sub(rf"(?<![-\w]){name}(?=\[)", flag, message)
     return message
 
 
@@ -329,16 +369,20 @@ def _policy(args: argparse.Namespace) -> Any:
     import dosing
     from dosing.units import parse_quantity
 
-    rounding = {}
+    rounding: dict[str, Any] = {}
     for text in args.round:
         agent, value = _pair("--round", text, "*=0.1mg")
+        if agent in rounding:
+            raise UsageError(f"--round gives {agent!r} twice; give each agent once")
         try:
             rounding[agent] = parse_quantity(value)
         except UnitsError as exc:
             raise UsageError(f"--round {text!r}: {exc}; write e.g. --round '*=0.1mg'") from None
-    factors = {}
+    factors: dict[str, float] = {}
     for text in args.reduce:
         agent, value = _pair("--reduce", text, "fludarabine=80%")
+        if agent in factors:
+            raise UsageError(f"--reduce gives {agent!r} twice; give each agent once")
         factors[agent] = _percent_or_fraction("--reduce", value)
     infant = None
     if args.infant_rule is not None:
@@ -398,7 +442,7 @@ _POLICY_FLAGS = {
 def _policy_message(message: str) -> str:
     for name, flag in _POLICY_FLAGS.items():
         message = re.sub(rf"(?<![-\w.]){name}=", flag + " ", message)
-        message = re.sub(rf"(?<![-\w.]){name}(?=[\[ ])", flag, message)
+        message = re.sub(rf"(?<![-\w.]){name}(?=\[)", flag, message)
     return message
 
 
@@ -408,9 +452,19 @@ def _plan(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     regimen = _regimen(args.regimen)
     patient = _patient(args)
     policy = _policy(args)
-    schedule = regimen.expand(
-        patient, policy=policy, cycle_start=args.cycle_start, transplant_date=args.transplant_date
-    )
+    with warnings.catch_warnings():
+        # On the command line a policy that names an agent the regimen does not give (a typo
+        # such as --reduce fludarabin=80%) is a wrong input, not a warning after the table.
+        warnings.simplefilter("error", UnusedPolicyWarning)
+        try:
+            schedule = regimen.expand(
+                patient,
+                policy=policy,
+                cycle_start=args.cycle_start,
+                transplant_date=args.transplant_date,
+            )
+        except UnusedPolicyWarning as exc:
+            raise UsageError(_policy_message(str(exc))) from None
     findings = dosing.check(schedule)
     if args.format == "json":
         json.dump(_json_document(schedule, findings), out, indent=2, ensure_ascii=False)
@@ -432,7 +486,7 @@ def _plan(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             f"{args.regimen}'\n"
         )
     err.write("note: not a medical device; every dose must be verified by a qualified person\n")
-    return 0
+    return EXIT_FINDINGS if any(f.severity == "error" for f in findings) else 0
 
 
 def _json_document(schedule: Any, findings: Sequence[Any]) -> dict[str, Any]:
@@ -511,9 +565,32 @@ def _show(args: argparse.Namespace, out: TextIO) -> int:
 def main(
     argv: Sequence[str] | None = None, *, out: TextIO | None = None, err: TextIO | None = None
 ) -> int:
-    """Run the command line; returns the exit status (0, or 2 for a wrong input)."""
+    """Run the command line; returns the exit status.
+
+    0: done; 1: the plan was printed but a check found an error; 2: a wrong input.
+    """
     out = out or sys.stdout
     err = err or sys.stderr
+    try:
+        return _main(argv, out, err)
+    except BrokenPipeError:
+        # The reader went away (``dosing plan ... | head``): stop quietly, as a filter should.
+        _silence_stdout()
+        return 0
+
+
+def _silence_stdout() -> None:
+    """Point stdout at /dev/null so that Python's final flush cannot fail again."""
+    import os
+
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):  # pragma: no cover  (stdout without a file descriptor)
+        pass
+
+
+def _main(argv: Sequence[str] | None, out: TextIO, err: TextIO) -> int:
     parser = _build_parser()
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", DosingWarning)

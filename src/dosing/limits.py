@@ -39,7 +39,7 @@ from dosing.units import (
     short,
 )
 
-__all__ = ["LIMITS", "Limit", "check_range", "checked", "strip"]
+__all__ = ["LIMITS", "Limit", "check_range", "checked", "same_shape", "strip"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -148,6 +148,17 @@ def strip(value: object, name: str, unit: Any, limit: str | None = None) -> Magn
 check the value and its unit
     """
     return checked(name, magnitude(value, unit, name), unit, limit)
+
+
+def same_shape(name: str, values: Any, other_name: str, other: Any) -> None:
+    """Refuse two inputs whose shapes do not broadcast (a cohort of 2 heights and 3 weights)."""
+    try:
+        np.broadcast_shapes(np.shape(values), np.shape(other))
+    except ValueError:
+        raise DomainError(
+            f"{name} has shape {np.shape(values)} and {other_name} has shape {np.shape(other)}; "
+            f"a cohort needs arrays of one shape"
+        ) from None
 
 
 def checked(name: str, values: Any, unit: Any, limit: str | None = None) -> Magnitude:

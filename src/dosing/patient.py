@@ -314,7 +314,18 @@ class Patient:
         return True
 
     def __hash__(self) -> int:
-        return hash(repr(self))
+        # From the same canonical values as __eq__, so equal patients hash equally (150 cm and
+        # 1.5 m alike).
+        parts: list[object] = []
+        for name, value in self._public().items():
+            if value is None:
+                parts.append(None)
+            elif name == "sex":
+                parts.append(np.asarray(value).tobytes())
+            else:
+                base = np.asarray(value.to_base_units().magnitude, dtype=np.float64)
+                parts.append((str(value.dimensionality), base.tobytes()))
+        return hash(tuple(parts))
 
 
 _SUFFIX: Final = {"height": "cm", "weight": "kg", "bsa": "m2", "age": "years"}

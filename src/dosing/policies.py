@@ -26,6 +26,8 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any, Final, Literal
 
+import numpy as np
+
 from dosing.body.bsa import BSA_FORMULAS
 from dosing.body.weight import IBW_METHODS
 from dosing.errors import DomainError, UnitsError, UnknownMethodError
@@ -190,6 +192,7 @@ class Policy:
         Per-m² doses use min(BSA, cap); flag ``"bsa_capped"``.
     dose_factors : mapping of agent to float
         Fraction of the full dose, in (0, 1] (e.g. ``{"fludarabine": 0.8}``); flag ``"reduced"``.
+        ``"*"`` applies to every drug; radiation is reduced only when named.
     rounding : mapping of agent (or ``"*"``) to pint.Quantity
         Round half-up to this increment (e.g. ``Q_(0.1, "mg")`` or a vial size), last; flag
         ``"rounded"``. An agent's own entry wins over ``"*"``, which applies to every agent
@@ -269,9 +272,18 @@ class Policy:
 
     # -- lookups used by expansion -------------------------------------------------------------
 
-    def factor_for(self, agent: str) -> float:
-        """The dose factor of ``agent`` (1.0 when none is set)."""
-        return self.dose_factors.get(agent, self.dose_factors.get(ALL_AGENTS, 1.0))
+    def factor_for(self, agent: str, kind: str = "flat") -> float:
+        """The dose factor of ``agent`` (1.0 when none is set).
+
+        ``"*"`` applies to drugs, not to radiation (``kind="radiation"``): a TBI fraction is
+        reduced only when named.
+        """
+        own = self.dose_factors.get(agent)
+        if own is not None:
+            return own
+        if kind == "radiation":
+            return 1.0
+        return self.dose_factors.get(ALL_AGENTS, 1.0)
 
     def increment_for(self, agent: str, dose_unit: Any) -> Any:
         """The rounding increment of ``agent``: its own, else ``"*"``, else None.
@@ -293,10 +305,18 @@ class Policy:
         weights: Mapping[str, DosingWeight] = self.dosing_weight
         return weights.get(agent, weights.get(ALL_AGENTS, _ACTUAL))
 
-    def named_agents(self) -> set[str]:
-        """Agents this policy names explicitly (not ``"*"``)."""
-        names = set(self.dose_factors) | set(self.rounding) | set(self.dosing_weight)
-        return names - {ALL_AGENTS}
+    def named_agents(self) -> dict[str, str]:
+        """Agents this policy names explicitly (not ``"*"``), each with the field naming it."""
+        from dosing.renal import RENAL_TABLES
+
+        named: dict[str, str] = {}
+        for field_name in ("dose_factors", "rounding", "dosing_weight"):
+            for agent in getattr(self, field_name):
+                if agent != ALL_AGENTS:
+                    named.setdefault(agent, f"{field_name}[{agent!r}]")
+        for key in self.renal or ():
+            named.setdefault(RENAL_TABLES[key].agent, f"renal={key!r}")
+        return named
 
     def __repr__(self) -> str:
         parts = []
@@ -381,9 +401,16 @@ def _increment(agent: str, value: object) -> Any:
                 f"rounding[{agent!r}]={value!r} must be an increment of dose such as "
                 f"Q_(0.1, 'mg'), Q_(100, 'IU') or a vial size"
             ) from None
+    if np.ndim(quantity.magnitude) != 0:
+        raise DomainError(
+            f"rounding[{agent!r}] must be one increment, e.g. Q_(0.1, 'mg'); got an array"
+        )
     amount = float(quantity.magnitude)
     if not (math.isfinite(amount) and amount > 0):
-        raise DomainError(f"rounding[{agent!r}]={value!r} must be a positive increment")
+        raise DomainError(
+            f"rounding[{agent!r}]={_show(quantity)} must be a positive increment, e.g. "
+            f"Q_(0.1, 'mg')"
+        )
     return quantity
 
 

@@ -41,6 +41,9 @@ if TYPE_CHECKING:
 
 __all__ = ["RENAL_TABLES", "RenalBand", "RenalFunction", "RenalTable", "renal_function"]
 
+#: Relative tolerance at band edges, so that floating point never moves a patient down a band.
+BAND_RTOL: Final = 1e-9
+
 #: Age from which Cockcroft–Gault is used; below it, bedside Schwartz.
 ADULT_AGE_YEARS: Final = 18.0
 
@@ -88,10 +91,12 @@ class RenalTable:
         >>> [table.factor(c) for c in (29.9, 30.0, 49.9, 50.0, 79.9, 80.0)]
         [0.0, 0.6, 0.6, 0.8, 0.8, 1.0]
         """
-        # Band by band with where(), so that numpy and lazy (dask) arrays take the same path.
+        # Band by band with where(), so that numpy and lazy (dask) arrays take the same path. A
+        # clearance within a relative 1e-9 of a band's lower edge is in that band: a
+        # Cockcroft–Gault of exactly 50 mL/min computed as 49.99999999 is 50.
         out: Any = self.bands[0].factor
         for band in self.bands[1:]:
-            out = np.where(clearance >= band.low, band.factor, out)
+            out = np.where(clearance >= band.low * (1.0 - BAND_RTOL), band.factor, out)
         if np.ndim(out) == 0:
             return float(out)
         return out  # type: ignore[no-any-return]

@@ -239,7 +239,7 @@ write weight=Q_(..., "kg")
 # ---------------------------------------------------------------------------------------------
 # Reading quantities from text
 
-_NUMBER = r"[-+]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?"
+_NUMBER = r"[-+]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][-+]?[0-9]+)?"  # ASCII digits only
 _TEXT = re.compile(rf"^\s*(?P<number>{_NUMBER})\s*(?P<unit>.*?)\s*$")
 # A unit symbol followed by a plain exponent digit, e.g. m2, cm2, m3 (but not the 2 in "m**2").
 _POWER = re.compile(r"(?<![\w*])([a-zA-Zµμ]+)([23])(?![\w*.])")
@@ -263,8 +263,13 @@ _ALIASES: Final[dict[str, str]] = {
 }
 
 
+#: "per 1.73 m²" as clinicians write it, for a clearance normalised to body-surface area.
+_PER_STANDARD_BSA = re.compile(r"/\s*\(?\s*1\.73\s*m(?:\*\*|\^)?2\s*\)?$")
+
+
 def _normalise_unit(text: str) -> str:
     unit = text.strip().replace("²", "2").replace("·", "*").replace("μ", "µ")
+    unit = _PER_STANDARD_BSA.sub("/standard_bsa", unit)
     alias = _ALIASES.get(unit) or _ALIASES.get(unit.lower())
     if alias is not None:
         return alias
@@ -290,6 +295,8 @@ def parse_quantity(text: str) -> Any:
     <Quantity(12, 'year')>
     >>> parse_quantity("2 g/m2")
     <Quantity(2, 'gram / meter ** 2')>
+    >>> parse_quantity("90 mL/min/1.73m2")
+    <Quantity(90, 'milliliter / minute / standard_bsa')>
     >>> parse_quantity("40")
     Traceback (most recent call last):
     ...
@@ -302,7 +309,7 @@ def parse_quantity(text: str) -> Any:
     if not unit_text:
         raise UnitsError(f"{text!r} has no unit")
     number: float | int = (
-        int(number_text) if re.fullmatch(r"[-+]?\d+", number_text) else float(number_text)
+        int(number_text) if re.fullmatch(r"[-+]?[0-9]+", number_text) else float(number_text)
     )
     unit_expr = _normalise_unit(unit_text)
     if not _UNIT_CHARS.fullmatch(unit_expr) or _IMPLICIT_PRODUCT.search(unit_expr):

@@ -27,9 +27,9 @@ from typing import Any, Final
 import numpy as np
 
 from dosing._arrays import guard
-from dosing.body._sex import is_male
+from dosing.body._sex import is_male, validate_sex
 from dosing.errors import OutsidePopulationWarning, UnknownMethodError
-from dosing.limits import checked, strip
+from dosing.limits import checked, same_shape, strip
 from dosing.references import REFERENCES, Reference
 from dosing.units import CM, KG, M2, Q_, YEAR, G, Magnitude, magnitude
 
@@ -464,6 +464,12 @@ def bsa(
     BSA_FORMULAS[method]  # an unknown key fails before any input is read
     height_cm = strip(height, "height", CM)
     weight_kg = strip(weight, "weight", KG)
+    same_shape("height", height_cm, "weight", weight_kg)
+    if age is not None:
+        same_shape("height", height_cm, "age", strip(age, "age", YEAR))
+    if sex is not None:
+        validate_sex(sex)
+        same_shape("height", height_cm, "sex", np.asarray(sex))
     return Q_(bsa_m2(height_cm, weight_kg, method=method, sex=sex, age=age), M2)
 
 

@@ -51,6 +51,12 @@ def bmi(height: object, weight: object) -> Any:
     return Q_(weight_kg / (height_m * height_m), KG_PER_M2)
 
 
+#: Screening floor of a body-mass index (the library's band, see Patient): below it an ideal
+#: weight is not one any body of that height has.
+BMI_FLOOR: Final = 10.0
+#: One inch in metres, from pint.
+_INCH_IN_M: Final = float(Q_(1.0, INCH).m_as(M))
+
 #: IBW formulas: method -> (reference, male intercept [kg], male slope [kg/in],
 #: female intercept [kg], female slope [kg/in]); IBW = intercept + slope × (h [in] − 60).
 IBW_METHODS: Final[dict[str, tuple[str, float, float, float, float]]] = {
@@ -106,13 +112,19 @@ def ideal_body_weight(height: object, *, sex: object, method: str = "devine") ->
     floor = LIMITS["weight"].low
 
     def check(ibw_block: Any, height_block: Any) -> None:
-        if np.any(np.asarray(ibw_block) < floor):
-            shortest = float(np.min(height_block))
+        # An ideal weight that no body of that height has (below the plausible weight, or a BMI
+        # under the library's 10 kg/m² screening band) is the adult line extrapolated too far.
+        implied_bmi = np.asarray(ibw_block) / (np.asarray(height_block) * _INCH_IN_M) ** 2
+        bad = (np.asarray(ibw_block) < floor) | (implied_bmi < BMI_FLOOR)
+        if np.any(bad):
+            index = int(np.argmax(bad))
+            shortest = float(np.asarray(height_block).flat[index])
             raise DomainError(
                 f"ideal_body_weight(method={method!r}) is not meaningful for height="
                 f"{Q_(shortest, INCH).to(CM):.1f~P}: the adult formula gives "
-                f"{float(np.min(ibw_block)):.3g} kg. Use actual body weight, or a paediatric "
-                f"method"
+                f"{float(np.asarray(ibw_block).flat[index]):.3g} kg, a BMI of "
+                f"{float(implied_bmi.flat[index]):.3g} kg/m² at that height. Use actual body "
+                f"weight, or a paediatric method"
             )
         if np.any(np.asarray(height_block) < _IBW_BASE_INCHES):
             warnings.warn(
@@ -206,12 +218,17 @@ def lean_body_weight(height: object, weight: object, *, sex: object, method: str
     if np.ndim(lbw) == 0:
         lbw = float(lbw)
 
-    def check(block: Any) -> None:
-        if np.any(np.asarray(block) <= 0):
+    def check(block: Any, weight_block: Any, height_block: Any, male_block: Any) -> None:
+        # James peaks where d(LBW)/dW = 0: W/H² = 1.1/256 (men) or 1.07/296 (women), H in cm.
+        # Beyond it more weight gives less lean mass, which is meaningless: refuse.
+        ratio = np.asarray(weight_block) / np.asarray(height_block) ** 2
+        peak = np.where(male_block, 1.1 / 256.0, 1.07 / 296.0)
+        past_peak = (ratio >= peak) if method == "james" else np.zeros_like(ratio, dtype=bool)
+        if np.any(past_peak) or np.any(np.asarray(block) <= 0):
             raise DomainError(
-                f"lean_body_weight(method={method!r}) gives a non-positive weight for "
-                f"height={height!r}, weight={weight!r} (the James formula fails at high BMI); "
-                f"use method='janmahasatian'"
+                f"lean_body_weight(method={method!r}) is not meaningful for height={height!r}, "
+                f"weight={weight!r}: the James formula falls as weight rises beyond a BMI of "
+                f"about 43 kg/m² (men) or 36 kg/m² (women); use method='janmahasatian'"
             )
 
-    return Q_(guard(lbw, check, lbw), KG)
+    return Q_(guard(lbw, check, lbw, weight_kg, height_cm, male), KG)

@@ -27,7 +27,7 @@ __all__ = ["FRAMES", "Frame", "calendar_date", "format_days", "parse_days"]
 Frame = Literal["cycle", "transplant"]
 FRAMES: Final[tuple[Frame, ...]] = ("cycle", "transplant")
 
-_INT = r"[+-]?\d+"
+_INT = r"[+-]?[0-9]+"  # ASCII digits only: "١" is not a day
 _SINGLE = re.compile(rf"^({_INT})$")
 _RANGE = re.compile(rf"^({_INT})\s*\.\.\s*({_INT})$")
 #: The largest |day| a template may use; a guard against typos such as "-700".

@@ -13,7 +13,7 @@ import datetime as dt
 import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import ROUND_HALF_UP, Decimal, localcontext
 from functools import cache
 from typing import TYPE_CHECKING, Any, Final
 
@@ -158,10 +158,12 @@ class _Context:
         inputs: tuple[tuple[str, Any], ...] = (("weight", patient.weight),)
         if choice.kind == "actual":
             return Basis("weight", patient._weight_kg, KG, choice.describe(), inputs)
-        if patient.height is None or patient.sex is None:
+        missing = [name for name in ("height", "sex") if getattr(patient, name) is None]
+        if missing:
             raise DomainError(
-                f"{line.agent}: the policy doses by {choice.describe()}, which needs height and "
-                f"sex; give Patient(height=..., sex=...)"
+                f"{line.agent}: the policy doses by {choice.describe()}, which needs the "
+                f"patient's {' and '.join(missing)}; give "
+                + ", ".join(f"{name}={_EXAMPLES[name]}" for name in missing)
             )
         ideal = ideal_body_weight(patient.height, sex=patient.sex, method=choice.ibw_method)
         inputs = (*inputs, ("height", patient.height), ("sex", patient.sex))
@@ -216,7 +218,7 @@ class _Context:
             basis = _FLAT if line.kind == "flat" else _RADIATION
             # One read-only view for the whole cohort: no memory per patient.
             scaled = np.broadcast_to(amount, self.shape) if self.shape else amount
-        factor = policy.factor_for(line.agent)
+        factor = policy.factor_for(line.agent, line.kind)
         if factor != 1.0:
             scaled = scaled * factor
             flags["reduced"] = True
@@ -352,10 +354,12 @@ def round_half_up(value: Magnitude, increment: float) -> Magnitude:
     array([1.2, 1.1, 0.1])
     """
     if isinstance(value, float):
-        step = Decimal(repr(increment))
-        quotient = (Decimal(repr(value)) / step).quantize(Decimal(10) ** -_QUOTIENT_DECIMALS)
-        count = quotient.quantize(Decimal(1), rounding=ROUND_HALF_UP)
-        return float(count * step)
+        with localcontext() as context:
+            context.prec = 80  # room for any quotient of two floats at 1e-9
+            step = Decimal(repr(increment))
+            quotient = (Decimal(repr(value)) / step).quantize(Decimal(10) ** -_QUOTIENT_DECIMALS)
+            count = quotient.quantize(Decimal(1), rounding=ROUND_HALF_UP)
+            return float(count * step)
     quotient_arr = np.round(value / increment, _QUOTIENT_DECIMALS)
     counts = np.floor(quotient_arr + 0.5)
     return np.round(counts * increment, _decimals(increment))
@@ -400,6 +404,9 @@ def _frozen(value: Any) -> Any:
     return value
 
 
+_EXAMPLES: Final = {"height": "Q_(150, 'cm')", "sex": "'male' or 'female'"}
+
+
 def _amount(line: DoseLine) -> str:
     return f"{line.prescribed.magnitude:g} {short(line.prescribed.units)}"
 
@@ -428,11 +435,13 @@ def expand(
     chosen = _policy(policy, bsa_method)
     if chosen.bsa_method not in BSA_FORMULAS:  # pragma: no cover  (Policy checks this)
         raise DomainError(f"unknown bsa_method {chosen.bsa_method!r}")
-    unused = sorted(chosen.named_agents() - set(regimen.agents))
+    named = chosen.named_agents()
+    unused = sorted(agent for agent in named if agent not in regimen.agents)
     if unused:
+        where = ", ".join(named[agent] for agent in unused)
         warnings.warn(
-            f"the policy names {', '.join(map(repr, unused))}, which {regimen.key!r} does not "
-            f"give (agents: {', '.join(regimen.agents)}); check the spelling",
+            f"the policy's {where} names {', '.join(map(repr, unused))}, which {regimen.key!r} "
+            f"does not give (agents: {', '.join(regimen.agents)}); check the spelling",
             UnusedPolicyWarning,
             stacklevel=3,
         )

@@ -32,6 +32,7 @@ import tomllib
 import warnings
 from collections.abc import Mapping
 from dataclasses import replace
+from os import PathLike
 from pathlib import Path
 from typing import Any, Final
 
@@ -70,6 +71,31 @@ _DOSE_FIELDS: Final = {
 TOTAL_RTOL: Final = 1e-9
 #: Most administrations a line may have per day (a guard against typos such as 20 for 2).
 MAX_PER_DAY: Final = 24
+#: The units a dose amount may be written in (numerator), over m² or kg or nothing.
+DOSE_NUMERATORS: Final = frozenset(
+    {
+        "microgram",
+        "milligram",
+        "gram",
+        "international_unit",
+        "kilointernational_unit",
+        "megainternational_unit",
+        "gray",
+        "centigray",
+    }
+)
+#: Screening bounds on one administration, in the canonical unit of each kind of amount. They
+#: catch slips of magnitude (1e6 g/m**2); no source sets them (library convention, documented in
+#: docs/safety.md), so they are far above any dose in use.
+AMOUNT_BOUNDS: Final[dict[tuple[str, str], float]] = {
+    ("bsa", "mass"): 50_000.0,  # mg/m² (50 g/m²)
+    ("weight", "mass"): 2_000.0,  # mg/kg
+    ("flat", "mass"): 100_000.0,  # mg (100 g)
+    ("bsa", "activity"): 1e7,  # IU/m²
+    ("weight", "activity"): 1e7,  # IU/kg
+    ("flat", "activity"): 1e9,  # IU
+    ("radiation", "radiation"): 30.0,  # Gy
+}
 
 
 def load_regimen(path: str | Path) -> Regimen:
@@ -102,6 +128,8 @@ def load_regimen(path: str | Path) -> Regimen:
     >>> dosing.load_regimen(path).doses[0].days
     (1, 3, 6)
     """
+    if not isinstance(path, str | PathLike):
+        raise RegimenError(str(path), None, "give the path of a TOML file, e.g. 'my.toml'")
     file = Path(path)
     try:
         text = file.read_text(encoding="utf-8")
@@ -263,6 +291,13 @@ class _Reader:
         amount_value = float(prescribed.m_as(amount_unit))
         if not (math.isfinite(amount_value) and amount_value > 0):
             raise self.fail(f"{where}.amount", f"amount={raw['amount']!r} must be positive")
+        bound = AMOUNT_BOUNDS[(kind, measure)]
+        if amount_value > bound:
+            raise self.fail(
+                f"{where}.amount",
+                f"amount={raw['amount']!r} is more than {bound:g} {short(amount_unit)} per "
+                f"administration, the library's screening bound; check the number and its unit",
+            )
         per_day = raw.get("per_day", 1)
         if (
             isinstance(per_day, bool)
@@ -319,8 +354,24 @@ class _Reader:
             raise self.fail(label, str(exc)) from None
 
     def kind_of(self, amount: Any, label: str, raw: object) -> tuple[Kind, str]:
-        """Classify an amount by its units; pint's dimensionless mg/kg is caught by units."""
+        """Classify an amount by its units; pint's dimensionless mg/kg is caught by units.
+
+        Only the units of clinical doses are accepted (see :data:`DOSE_NUMERATORS`): a typo such
+        as ``Mg/m2`` (megagram) or ``mg/cm**2`` is refused, never scaled by a million.
+        """
         unit = amount.units
+        numerators = [name for name, power in unit._units.items() if power > 0]
+        denominators = {name: power for name, power in unit._units.items() if power < 0}
+        if (
+            len(numerators) != 1
+            or numerators[0] not in DOSE_NUMERATORS
+            or (denominators and denominators not in ({"meter": -2}, {"kilogram": -1}))
+        ):
+            raise self.fail(
+                label,
+                f"amount={raw!r}: {short(unit)} is not a unit of a clinical dose; write µg, mg "
+                f"or g (or IU, kIU, MIU), per m**2 or per kg, or Gy",
+            )
         if is_per_weight(unit):
             return "weight", "activity" if (unit * KG).dimensionality == IU.dimensionality else (
                 "mass"

@@ -42,7 +42,7 @@ CANONICAL: Final[dict[tuple[str, str], tuple[Any, Any]]] = {
 }
 
 
-def canonical_agent(name: str) -> str:
+def canonical_agent(name: object) -> str:
     """The form agent names are stored and matched in: lower case, single spaces.
 
     Examples
@@ -50,6 +50,10 @@ def canonical_agent(name: str) -> str:
     >>> canonical_agent("  Anti-Thymocyte  Globulin (Rabbit) ")
     'anti-thymocyte globulin (rabbit)'
     """
+    if not isinstance(name, str):
+        from dosing.errors import DomainError
+
+        raise DomainError(f"agent={name!r} must be an agent's name, e.g. 'melphalan'")
     return " ".join(name.split()).casefold()
 
 
