@@ -25,4 +25,6 @@ def report(name: str, ours: float, baseline: float, goal: float | None) -> float
 def _time(seconds: float) -> str:
     if seconds >= 1e-3:
         return f"{seconds * 1e3:.2f} ms"
-    return f"{seconds * 1e6:.2f} us"
+    if seconds >= 1e-6:
+        return f"{seconds * 1e6:.2f} us"
+    return f"{seconds * 1e9:.2f} ns"

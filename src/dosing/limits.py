@@ -22,7 +22,7 @@ from typing import Any
 
 import numpy as np
 
-from dosing._arrays import guard, is_lazy
+from dosing._arrays import is_lazy
 from dosing.errors import DomainError
 from dosing.units import (
     AUC,
@@ -88,6 +88,10 @@ LIMITS: Mapping[str, Limit] = MappingProxyType(
 )
 
 
+#: (limit name, id of a pre-parsed unit) -> bounds in that unit; filled on first use.
+_BOUNDS: dict[tuple[str, int], tuple[float, float]] = {}
+
+
 def _describe(name: str, value: float, low: float, high: float, unit: Any) -> str:
     symbol = short(unit).replace("**2", "²")
     shown = f"{value:g} {symbol}"
@@ -105,11 +109,18 @@ def _describe(name: str, value: float, low: float, high: float, unit: Any) -> st
     )
 
 
-def check_range(name: str, values: Magnitude, low: float, high: float, unit: Any) -> None:
+def check_range(
+    name: str,
+    values: Magnitude,
+    low: float,
+    high: float,
+    unit: Any,
+    offset: tuple[int, ...] | None = None,
+) -> None:
     """Raise :class:`DomainError` unless every element of ``values`` lies in ``[low, high]``.
 
     NaN and infinity are always refused. For an array the message names the first bad element
-    (``height[3]=nan cm``).
+    (``height[3]=nan cm``); ``offset`` is where this block starts in a larger (lazy) array.
 
     Examples
     --------
@@ -130,7 +141,8 @@ def check_range(name: str, values: Magnitude, low: float, high: float, unit: Any
         return
     bad = ~((values >= low) & (values <= high))
     index = tuple(int(i) for i in np.unravel_index(int(np.argmax(bad)), values.shape))
-    where = index[0] if len(index) == 1 else index
+    position = index if offset is None else tuple(i + o for i, o in zip(index, offset, strict=True))
+    where = position[0] if len(position) == 1 else position
     raise DomainError(_describe(f"{name}[{where}]", float(values[index]), low, high, unit))
 
 
@@ -152,6 +164,8 @@ check the value and its unit
 
 def same_shape(name: str, values: Any, other_name: str, other: Any) -> None:
     """Refuse two inputs whose shapes do not broadcast (a cohort of 2 heights and 3 weights)."""
+    if isinstance(values, float) or isinstance(other, float):
+        return  # a scalar broadcasts with anything
     try:
         np.broadcast_shapes(np.shape(values), np.shape(other))
     except ValueError:
@@ -163,17 +177,23 @@ def same_shape(name: str, values: Any, other_name: str, other: Any) -> None:
 
 def checked(name: str, values: Any, unit: Any, limit: str | None = None) -> Magnitude:
     """Check ``values`` (already in ``unit``) against ``LIMITS[limit or name]`` and return them."""
-    spec = LIMITS[limit or name]
-    low, high = spec.bounds_in(unit)
+    key = (limit or name, id(unit))
+    bounds = _BOUNDS.get(key)
+    if bounds is None:  # once per (limit, unit): the units used are module constants
+        bounds = _BOUNDS[key] = LIMITS[limit or name].bounds_in(unit)
+    low, high = bounds
     if isinstance(values, float | np.ndarray):
         check_range(name, values, low, high, unit)
         return values
     if is_lazy(values):  # a dask array: checked blockwise when computed
-        return guard(  # type: ignore[no-any-return]
-            values,
-            lambda block: check_range(name, np.asarray(block, dtype=np.float64), low, high, unit),
-            values,
-        )
+
+        def check_block(block: Any, block_info: Any = None) -> Any:
+            location = (block_info or {}).get(0, {}).get("array-location")
+            offset = None if location is None else tuple(start for start, _ in location)
+            check_range(name, np.asarray(block, dtype=np.float64), low, high, unit, offset)
+            return block
+
+        return values.map_blocks(check_block, dtype=values.dtype)  # type: ignore[no-any-return]
     raise DomainError(
         f"{name} has a magnitude of type {type(values).__name__}; use a float or numpy array"
     )
