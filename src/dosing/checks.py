@@ -15,15 +15,14 @@ floating point.
 
 from __future__ import annotations
 
-import tomllib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
-from importlib import resources
 from types import MappingProxyType
 from typing import Any, Final, Literal
 
 import numpy as np
 
+from dosing._data import load_toml
 from dosing.errors import DomainError, UnknownMethodError
 from dosing.references import REFERENCES
 from dosing.regimens.model import canonical_agent
@@ -71,9 +70,8 @@ class Limit:
 
 
 def _load_limits() -> Mapping[str, Limit]:
-    text = resources.files("dosing").joinpath("data/limits.toml").read_text(encoding="utf-8")
     limits: dict[str, Limit] = {}
-    for raw in tomllib.loads(text)["limit"]:
+    for raw in load_toml("data/limits.toml")["limit"]:
         for ref in raw["references"]:
             assert ref in REFERENCES, f"limit for {raw['agent']} cites unknown {ref}"
         assert raw["references"], f"limit for {raw['agent']} has no source"

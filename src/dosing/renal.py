@@ -19,16 +19,15 @@ from __future__ import annotations
 
 import itertools
 import math
-import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass
-from importlib import resources
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, Final, Literal
 
 import numpy as np
 
 from dosing._arrays import may_any
+from dosing._data import load_toml
 from dosing.body._sex import is_male
 from dosing.body.renal import cockcroft_gault, creatinine_mg_per_dl
 from dosing.errors import DomainError
@@ -103,8 +102,7 @@ class RenalTable:
 
 
 def _load_tables() -> Mapping[str, RenalTable]:
-    text = resources.files("dosing").joinpath("data/renal.toml").read_text(encoding="utf-8")
-    data = tomllib.loads(text)
+    data = load_toml("data/renal.toml")
     tables: dict[str, RenalTable] = {}
     for key, raw in data.items():
         measure = raw["measure"]

@@ -6,10 +6,10 @@ per key, and the same frozen :class:`~dosing.Regimen` is returned on every looku
 
 from __future__ import annotations
 
-import tomllib
 from functools import cache
 from importlib import resources
 
+from dosing._data import load_toml
 from dosing.errors import RegimenError, UnknownMethodError
 from dosing.regimens.loader import regimen_from_mapping
 from dosing.regimens.model import DoseLine, Regimen
@@ -52,8 +52,7 @@ def get_regimen(key: str) -> Regimen:
     if not isinstance(key, str) or key not in regimen_keys():
         raise UnknownMethodError("regimen", key, regimen_keys())
     source = f"<catalogue:{key}>"
-    text = resources.files("dosing").joinpath(f"{_FOLDER}/{key}.toml").read_text(encoding="utf-8")
-    data = tomllib.loads(text)
+    data = load_toml(f"{_FOLDER}/{key}.toml")
     regimen = regimen_from_mapping(data, source=source, require_references=True)
     if regimen.key != key:  # pragma: no cover  (a packaging slip, caught by the tests)
         raise RegimenError(source, "key", f"the file is named {key!r} but says {regimen.key!r}")

@@ -39,7 +39,14 @@ from typing import Any, Final
 from dosing.errors import RegimenError, UnitsError, UnsourcedDefaultWarning
 from dosing.references import REFERENCES
 from dosing.regimens.days import FRAMES, DayNotationError, parse_days
-from dosing.regimens.model import CANONICAL, DoseLine, Kind, Regimen, canonical_agent
+from dosing.regimens.model import (
+    CANONICAL,
+    DoseLine,
+    Kind,
+    Regimen,
+    canonical_agent,
+    sum_course_totals,
+)
 from dosing.units import DAY, GY, IU, KG, M2, MG, is_per_bsa, is_per_weight, parse_quantity, short
 
 __all__ = ["load_regimen", "regimen_from_mapping"]
@@ -491,10 +498,7 @@ class _Reader:
                 raise self.fail(label, f"no [[dose]] gives {name!r}")
             declared = self.quantity(value, label)
             lines = [line for line in doses if line.agent == agent]
-            actual = sum(
-                (line.course_total.to(lines[0].prescribed.units) for line in lines[1:]),
-                lines[0].course_total,
-            )
+            actual = sum_course_totals(lines)
             self.check_total(actual, declared, label, value)
             out[agent] = declared
         return out

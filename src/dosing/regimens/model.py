@@ -13,7 +13,7 @@ unit conversion at all.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Final, Literal
 
@@ -140,6 +140,12 @@ class DoseLine:
     def course_total(self) -> Any:
         """Amount × administrations, in the units the amount was written in."""
         return self.prescribed * self.administrations
+
+
+def sum_course_totals(lines: Sequence[DoseLine]) -> Any:
+    """The course total of several lines of one agent, in the first line's units (pint converts)."""
+    unit = lines[0].prescribed.units
+    return sum((line.course_total.to(unit) for line in lines[1:]), lines[0].course_total)
 
 
 def _amount_text(quantity: Any) -> str:
@@ -276,5 +282,4 @@ class Regimen:
         lines = [line for line in self.doses if line.agent == wanted]
         if not lines:
             raise UnknownMethodError("agent", agent, self.agents)
-        unit = lines[0].prescribed.units
-        return sum((line.course_total.to(unit) for line in lines[1:]), lines[0].course_total)
+        return sum_course_totals(lines)
