@@ -249,6 +249,11 @@ def test_list_and_show() -> None:
         ),
         ((*BASE, "--reduce", "fludarabin=80%"), "--reduce['fludarabin'] names 'fludarabin'"),
         (
+            (*BASE, "--reduce", "Fludarabine=80%", "--reduce", "fludarabine=50%"),
+            "--reduce gives 'fludarabine' twice",
+        ),
+        ((*BASE, "--format", "json", "--format", "csv"), "--format is given twice"),
+        (
             (
                 "plan",
                 "mel-tbi-mac",

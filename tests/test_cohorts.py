@@ -182,3 +182,107 @@ def test_to_frame_one_patient_and_cohort() -> None:
     assert frame["bsa_capped"].tolist() == ["bsa_capped" in r["flags"] for r in records]
     totals = frame.groupby(["patient", "agent"])["dose"].sum().unstack()
     np.testing.assert_allclose(totals["melphalan"], schedule.total("melphalan").magnitude)
+
+
+def test_every_lazy_field_is_checked_even_when_no_dose_uses_it() -> None:
+    policy = Policy(renal="fludarabine-fludara-label")
+    for clearance, message in (
+        ([90, np.nan, 60, 20, 80, 70], "is not a number"),
+        ([90, 5000, 60, 20, 80, 70], "outside the plausible range"),
+    ):
+        patient = Patient(
+            height=Q_(lazy(HEIGHTS), "cm"),
+            weight=Q_(lazy(WEIGHTS), "kg"),
+            creatinine_clearance=Q_(lazy(np.array(clearance, float)), "mL/min"),
+        )
+        schedule = RIC.expand(patient, policy=policy)
+        with pytest.raises(DomainError, match=rf"creatinine_clearance\[1\]=.*{message}"):
+            schedule.total("fludarabine").magnitude.compute()
+    ages = np.array([10.0, np.nan, 3.0, 4.0, 50.0, 8.0])
+    patient = Patient(
+        height=Q_(lazy(HEIGHTS), "cm"), weight=Q_(lazy(WEIGHTS), "kg"), age=Q_(lazy(ages), "year")
+    )
+    with pytest.raises(DomainError, match=r"age\[1\]=nan"):
+        RIC.expand(patient).total("melphalan").magnitude.compute()
+    heights = np.array([150.0, np.nan])
+    area = dosing.bsa(
+        Q_(lazy(heights, 1), "cm"),
+        Q_(lazy(np.array([40.0, 50.0]), 1), "kg"),
+        method="livingston_lee",
+    )  # weight only, but height is still checked
+    with pytest.raises(DomainError, match=r"height\[1\]=nan"):
+        area.magnitude.compute()
+
+
+def test_lazy_and_numpy_inputs_mix() -> None:
+    sexes = np.array(["male", "female", "male", "female", "male", "female"])
+    got = dosing.lean_body_weight(
+        Q_(lazy(HEIGHTS), "cm"), Q_(lazy(WEIGHTS), "kg"), sex=sexes, method="janmahasatian"
+    )
+    eager = dosing.lean_body_weight(
+        Q_(HEIGHTS, "cm"), Q_(WEIGHTS, "kg"), sex=sexes, method="janmahasatian"
+    )
+    np.testing.assert_allclose(got.magnitude.compute(), eager.magnitude, rtol=1e-14)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", dosing.ImplausibleInputWarning)
+        adjusted = dosing.adjusted_body_weight(Q_(lazy(WEIGHTS), "kg"), Q_(np.full(6, 50.0), "kg"))
+        np.testing.assert_allclose(adjusted.magnitude.compute(), 50 + 0.4 * (WEIGHTS - 50))
+        mixed = Patient(height=Q_(HEIGHTS, "cm"), weight=Q_(lazy(WEIGHTS), "kg"))
+        np.testing.assert_allclose(
+            RIC.expand(mixed).total("melphalan").magnitude.compute(),
+            180 * np.sqrt(HEIGHTS * WEIGHTS / 3600),
+        )
+
+
+def test_flat_doses_of_a_lazy_cohort_stay_lazy() -> None:
+    patient = Patient(height=Q_(lazy(HEIGHTS), "cm"), weight=Q_(lazy(WEIGHTS), "kg"))
+    schedule = dosing.get_regimen("mel-tbi-mac").expand(patient)
+    total = schedule.total("total body irradiation").magnitude
+    assert isinstance(total, da.Array)
+    np.testing.assert_array_equal(total.compute(), np.full(6, 12.0))
+
+
+def test_lazy_renal_estimator_choice_matches_numpy() -> None:
+    # adults with a given BSA and no height: Cockcroft–Gault for everyone, like numpy
+    ages = np.array([40.0, 50.0])
+
+    def adults(wrap: object) -> Patient:
+        return Patient(
+            bsa=Q_(wrap(np.array([1.7, 1.9])), "m**2"),  # type: ignore[operator]
+            weight=Q_(wrap(np.array([60.0, 80.0])), "kg"),  # type: ignore[operator]
+            age=Q_(wrap(ages), "year"),
+            sex=np.array(["male", "female"]),  # type: ignore[operator]
+            serum_creatinine=Q_(1.2, "mg/dL"),
+        )
+
+    policy = Policy(renal="fludarabine-fludara-label")
+    eager = RIC.expand(adults(np.asarray), policy=policy).total("fludarabine").magnitude
+    deferred = RIC.expand(adults(lambda a: da.from_array(a, chunks=1)), policy=policy)
+    np.testing.assert_allclose(deferred.total("fludarabine").magnitude.compute(), eager)
+    # a child among them, with no height to estimate by Schwartz: refused when computed
+    child = Patient(
+        bsa=Q_(lazy(np.array([1.7, 1.0]), 1), "m**2"),
+        weight=Q_(lazy(np.array([60.0, 30.0]), 1), "kg"),
+        age=Q_(lazy(np.array([40.0, 9.0]), 1), "year"),
+        sex=np.array(["male", "male"]),
+        serum_creatinine=Q_(0.6, "mg/dL"),
+    )
+    with pytest.raises(DomainError, match="Schwartz .* needs height"):
+        RIC.expand(child, policy=policy).total("fludarabine").magnitude.compute()
+
+
+def test_unknown_chunk_sizes_are_refused_with_the_fix() -> None:
+    heights = lazy(HEIGHTS)
+    subset = heights[heights > 110]
+    with pytest.raises(DomainError, match="compute_chunk_sizes"):
+        Patient(height=Q_(subset, "cm"), weight=Q_(subset / 4, "kg"))
+
+
+def test_to_frame_of_a_two_dimensional_cohort() -> None:
+    grid = Patient(height=Q_(HEIGHTS.reshape(2, 3), "cm"), weight=Q_(WEIGHTS.reshape(2, 3), "kg"))
+    frame = dosing.get_regimen("gvhd-mtx-10-7-7").expand(grid).to_frame()
+    assert len(frame) == 6 * 3
+    assert {"per_day", "planned_day"} <= set(frame.columns)
+    np.testing.assert_allclose(
+        frame[frame["day"] == 1]["dose"], 10 * np.sqrt(HEIGHTS * WEIGHTS / 3600)
+    )

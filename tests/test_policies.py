@@ -80,6 +80,7 @@ def test_default_policy_changes_nothing_and_has_a_readable_repr() -> None:
         ({"dose_factors": {"fludarabine": "80%"}}, DomainError, "fraction"),
         ({"dose_factors": [0.8]}, DomainError, "mapping"),
         ({"dose_factors": {"": 0.8}}, DomainError, "keys are agent names"),
+        ({"dose_factors": {"Melphalan": 0.5, "melphalan": 0.8}}, DomainError, "twice"),
         ({"rounding": {"*": 0.1}}, UnitsError, "no unit"),
         ({"rounding": {"*": Q_(0.1, "mL")}}, UnitsError, "increment of dose"),
         ({"rounding": {"*": Q_(0, "mg")}}, DomainError, "positive increment"),

@@ -96,6 +96,9 @@ def test_egfr_times_bsa_is_an_absolute_clearance() -> None:
         ("60 µmol/L", 60, "umol/L"),
         ("100 IU/m2", 100, "IU/m**2"),
         ("90mL/min/1.73m2", 90, "mL/min/standard_bsa"),
+        ("2 mg/m^2", 2, "mg/m**2"),
+        ("100 iu/m2", 100, "IU/m**2"),
+        ("5 ng/kg", 5, "ng/kg"),
         ("90 mL/min/1.73 m²", 90, "mL/min/standard_bsa"),
         ("90 mL/min/(1.73 m**2)", 90, "mL/min/standard_bsa"),
         ("1e3 mg", 1000, "mg"),
@@ -109,7 +112,8 @@ def test_parse_quantity_reads_clinical_shorthand(text: str, value: float, unit: 
 
 
 @pytest.mark.parametrize(
-    "text", ["40", "", "cm", "150 smoots", "1.2.3 cm", "150 cm cm!", "١٥٠ cm", "150 (cm"]
+    "text",
+    ["40", "", "cm", "150 smoots", "1.2.3 cm", "150 cm cm!", "١٥٠ cm", "150 (cm", "100 units/m2"],
 )
 def test_parse_quantity_refuses_text_without_a_known_unit(text: str) -> None:
     with pytest.raises(UnitsError):

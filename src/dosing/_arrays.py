@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["guard", "is_lazy", "may_any"]
+__all__ = ["guard", "is_lazy", "keep_checks", "may_any"]
 
 
 def is_lazy(value: object) -> bool:
@@ -46,4 +46,32 @@ def guard(result: Any, check: Callable[..., None], *inputs: Any) -> Any:
         check(*blocks)
         return first
 
-    return result.map_blocks(block, *inputs, dtype=result.dtype)
+    return result.map_blocks(
+        block, *(_aligned(value, result) for value in inputs), dtype=result.dtype
+    )
+
+
+def _aligned(value: Any, like: Any) -> Any:
+    """A numpy array as a lazy array chunked like ``like``, so each block gets its own slice."""
+    if is_lazy(value) or np.ndim(value) == 0:
+        return value
+    import dask.array as da  # only reached with lazy arrays, so dask is installed
+
+    array = np.broadcast_to(np.asarray(value), like.shape)
+    return da.from_array(array, chunks=like.chunks)  # type: ignore[no-untyped-call]
+
+
+def keep_checks(result: Any, *checked: Any) -> Any:
+    """Carry the checks of lazy ``checked`` arrays in ``result``'s graph (numpy: unchanged).
+
+    A lazy input's plausibility check runs only when something computes it; a value that a
+    result does not use (an age no policy needs) would never be checked. This ties them in.
+    """
+    lazy = [value for value in checked if is_lazy(value)]
+    if not lazy or not is_lazy(result):
+        return result
+    return guard(result, _nothing, *lazy)
+
+
+def _nothing(*blocks: Any) -> None:
+    """The blocks' own checks ran when they were computed; nothing more to do."""

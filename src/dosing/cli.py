@@ -33,6 +33,7 @@ import numpy as np
 from dosing._version import __version__
 from dosing.errors import DosingError, DosingWarning, UnitsError
 from dosing.regimens.expand import UnusedPolicyWarning
+from dosing.regimens.model import canonical_agent
 
 __all__ = ["main"]
 
@@ -172,7 +173,7 @@ def _build_parser() -> _Parser:
         metavar="DATE",
         help="date of day 0 (transplant-frame regimens)",
     )
-    plan.add_argument("--format", choices=("table", "json", "csv"), default="table")
+    plan.add_argument("--format", action=_Once, choices=("table", "json", "csv"), default="table")
     policy = plan.add_argument_group("policy (all off by default)")
     policy.add_argument(
         "--bsa-cap",
@@ -372,6 +373,7 @@ def _policy(args: argparse.Namespace) -> Any:
     rounding: dict[str, Any] = {}
     for text in args.round:
         agent, value = _pair("--round", text, "*=0.1mg")
+        agent = agent if agent == "*" else canonical_agent(agent)
         if agent in rounding:
             raise UsageError(f"--round gives {agent!r} twice; give each agent once")
         try:
@@ -381,6 +383,7 @@ def _policy(args: argparse.Namespace) -> Any:
     factors: dict[str, float] = {}
     for text in args.reduce:
         agent, value = _pair("--reduce", text, "fludarabine=80%")
+        agent = agent if agent == "*" else canonical_agent(agent)
         if agent in factors:
             raise UsageError(f"--reduce gives {agent!r} twice; give each agent once")
         factors[agent] = _percent_or_fraction("--reduce", value)

@@ -14,7 +14,7 @@ from typing import Any, Final
 
 import numpy as np
 
-from dosing._arrays import guard
+from dosing._arrays import guard, is_lazy
 from dosing.body._sex import validate_sex
 from dosing.errors import DomainError, ImplausibleInputWarning, UnitsError
 from dosing.limits import checked
@@ -112,6 +112,9 @@ class Patient:
     _weight_kg: Magnitude | None = field(default=None, init=False, repr=False)
     _bsa_m2: Magnitude | None = field(default=None, init=False, repr=False)
     _age_years: Magnitude | None = field(default=None, init=False, repr=False)
+    _scr_mg_dl: Magnitude | None = field(default=None, init=False, repr=False)
+    _crcl: Magnitude | None = field(default=None, init=False, repr=False)
+    _crcl_normalised: bool = field(default=False, init=False, repr=False)
 
     def __post_init__(self) -> None:
         put = object.__setattr__
@@ -131,10 +134,13 @@ class Patient:
             from dosing.body.renal import creatinine_mg_per_dl
 
             quantity = self._creatinine_quantity(self.serum_creatinine)
-            creatinine_mg_per_dl(quantity)
+            put(self, "_scr_mg_dl", creatinine_mg_per_dl(quantity))
             put(self, "serum_creatinine", quantity)
         if self.creatinine_clearance is not None:
-            put(self, "creatinine_clearance", self._clearance_quantity(self.creatinine_clearance))
+            quantity, value, normalised = self._clearance(self.creatinine_clearance)
+            put(self, "creatinine_clearance", quantity)
+            put(self, "_crcl", value)
+            put(self, "_crcl_normalised", normalised)
         if not ((self.height is not None and self.weight is not None) or self.bsa is not None):
             raise DomainError(
                 f"Patient needs height and weight, or bsa (or all three); got "
@@ -161,14 +167,16 @@ class Patient:
                 ) from None
 
     @staticmethod
-    def _clearance_quantity(value: object) -> Any:
+    def _clearance(value: object) -> tuple[Any, Magnitude, bool]:
+        """The clearance as given, its checked magnitude, and whether it is per 1.73 m²."""
         try:
             quantity = as_quantity(value, ML_PER_MIN, "creatinine_clearance")
-            checked(
+            magnitude_ = checked(
                 "creatinine_clearance",
                 magnitude(quantity, ML_PER_MIN, "creatinine_clearance"),
                 ML_PER_MIN,
             )
+            return quantity, magnitude_, False
         except UnitsError:
             try:
                 quantity = as_quantity(value, EGFR, "creatinine_clearance")
@@ -178,13 +186,13 @@ class Patient:
                     f"mL/min/standard_bsa (per 1.73 m²); write "
                     f"creatinine_clearance=Q_(90, 'mL/min')"
                 ) from None
-            checked(
+            magnitude_ = checked(
                 "creatinine_clearance",
                 magnitude(quantity, EGFR, "creatinine_clearance"),
                 EGFR,
                 limit="egfr",
             )
-        return quantity
+            return quantity, magnitude_, True
 
     def _given(self) -> str:
         return ", ".join(
@@ -201,6 +209,12 @@ class Patient:
         }
         if self.sex is not None and not isinstance(self.sex, str):
             shapes["sex"] = np.shape(self.sex)
+        for name, shape in shapes.items():
+            if any(not isinstance(size, int | np.integer) for size in shape):
+                raise DomainError(
+                    f"{name} is a lazy array of unknown length {shape}; call "
+                    f"{name}.compute_chunk_sizes() on the dask array first"
+                )
         try:
             np.broadcast_shapes(*shapes.values())
         except ValueError:
@@ -259,6 +273,19 @@ class Patient:
             )
 
     # -- value-object behaviour ----------------------------------------------------------------
+
+    @property
+    def lazy_checks(self) -> tuple[Any, ...]:
+        """The checked lazy (dask) fields, whose checks every computed dose carries."""
+        values = (
+            self._height_cm,
+            self._weight_kg,
+            self._bsa_m2,
+            self._age_years,
+            self._scr_mg_dl,
+            self._crcl,
+        )
+        return tuple(value for value in values if is_lazy(value))
 
     @property
     def shape(self) -> tuple[int, ...]:

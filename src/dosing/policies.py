@@ -176,7 +176,13 @@ def _agent_map(name: str, value: object) -> dict[str, Any]:
     for agent, item in value.items():
         if not isinstance(agent, str) or not agent.strip():
             raise DomainError(f"{name} has key {agent!r}; keys are agent names or '*'")
-        out[ALL_AGENTS if agent.strip() == ALL_AGENTS else canonical_agent(agent)] = item
+        key = ALL_AGENTS if agent.strip() == ALL_AGENTS else canonical_agent(agent)
+        if key in out:
+            raise DomainError(
+                f"{name} names {key!r} twice (as {agent!r} too); agent names match "
+                f"case-insensitively, so give each agent once"
+            )
+        out[key] = item
     return out
 
 

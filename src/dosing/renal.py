@@ -26,14 +26,14 @@ from typing import TYPE_CHECKING, Any, Final, Literal
 
 import numpy as np
 
-from dosing._arrays import may_any
+from dosing._arrays import guard, is_lazy, may_any
 from dosing._data import load_toml
 from dosing.body._sex import is_male
-from dosing.body.renal import cockcroft_gault, creatinine_mg_per_dl
+from dosing.body.renal import SCHWARTZ_BEDSIDE_K, cockcroft_gault
 from dosing.errors import DomainError
 from dosing.references import REFERENCES
 from dosing.regimens.model import canonical_agent
-from dosing.units import EGFR, ML_PER_MIN, Q_, Magnitude, magnitude, parse_quantity, short
+from dosing.units import EGFR, ML_PER_MIN, Q_, Magnitude, parse_quantity, short
 
 if TYPE_CHECKING:
     from dosing.patient import Patient
@@ -155,10 +155,24 @@ class RenalFunction:
         return Q_(self.value, self.unit)
 
     def describe(self) -> str:
-        values = np.atleast_1d(np.asarray(self.value))
-        shown = f"{values[0]:.4g}" if values.size == 1 else f"{values.min():.4g}–{values.max():.4g}"
+        if is_lazy(self.value):  # never computed just to be described
+            shown = "(per patient, computed lazily)"
+        else:
+            values = np.atleast_1d(np.asarray(self.value))
+            shown = (
+                f"{values[0]:.4g}" if values.size == 1 else f"{values.min():.4g}–{values.max():.4g}"
+            )
         unit = "mL/min" if self.unit == ML_PER_MIN else "mL/min/1.73 m²"
         return f"renal function {shown} {unit} ({self.estimator})"
+
+
+_NEEDS_HEIGHT = (
+    "bedside Schwartz (for a patient under 18) needs height; give Patient(height=Q_(150, 'cm'))"
+)
+_NEEDS_WEIGHT_AND_SEX = (
+    "Cockcroft–Gault (for a patient of 18 or over) needs weight and sex; give "
+    "Patient(weight=Q_(70, 'kg'), sex='female')"
+)
 
 
 def renal_function(patient: Patient, measure: Measure, bsa_m2: Magnitude) -> RenalFunction:
@@ -170,16 +184,13 @@ def renal_function(patient: Patient, measure: Measure, bsa_m2: Magnitude) -> Ren
         No measured clearance and no serum creatinine; or an estimate that lacks age, weight,
         sex or height.
     """
-    from dosing.body.renal import schwartz_bedside
-
     standard = float(Q_(1.0, "standard_bsa").m_as("m**2"))
-    if patient.creatinine_clearance is not None:
-        measured = patient.creatinine_clearance
-        normalised = measured.dimensionality == EGFR.dimensionality
-        value = magnitude(measured, EGFR if normalised else ML_PER_MIN, "creatinine_clearance")
-        estimator = f"measured creatinine clearance ({short(measured.units)})"
+    if patient._crcl is not None:
+        normalised = patient._crcl_normalised
+        value = patient._crcl  # checked once, when the Patient was made
+        estimator = f"measured creatinine clearance ({short(patient.creatinine_clearance.units)})"
     else:
-        if patient.serum_creatinine is None:
+        if patient._scr_mg_dl is None:
             raise DomainError(
                 "the renal policy needs the patient's renal function: give "
                 "Patient(creatinine_clearance=Q_(90, 'mL/min')) or "
@@ -191,10 +202,7 @@ def renal_function(patient: Patient, measure: Measure, bsa_m2: Magnitude) -> Ren
                 "age to choose the estimator (Cockcroft–Gault from 18 years, bedside Schwartz "
                 "below); give Patient(age=Q_(12, 'year'))"
             )
-        children = patient._age_years < ADULT_AGE_YEARS
-        value, normalised, estimator = _estimate(
-            patient, children, schwartz_bedside, bsa_m2, standard
-        )
+        value, normalised, estimator = _estimate(patient, bsa_m2, standard)
     wanted_normalised = measure == "normalised"
     if normalised and not wanted_normalised:
         value = value * bsa_m2 / standard
@@ -207,43 +215,58 @@ def renal_function(patient: Patient, measure: Measure, bsa_m2: Magnitude) -> Ren
     )
 
 
-def _estimate(
-    patient: Patient,
-    children: Any,
-    schwartz: Any,
-    bsa_m2: Magnitude,
-    standard: float,
-) -> tuple[Magnitude, bool, str]:
+def _estimate(patient: Patient, bsa_m2: Magnitude, standard: float) -> tuple[Magnitude, bool, str]:
     """Schwartz (normalised) for children, Cockcroft–Gault (absolute) for adults; for a mixed
-    cohort both, returned normalised."""
+    cohort both, returned normalised. Kernels on the patient's checked magnitudes.
+
+    For a lazy cohort, who is a child is known only when computed: an estimator whose inputs are
+    missing raises then, for the block that needs it, with the same message.
+    """
+    ages: Any = patient._age_years
+    children = ages < ADULT_AGE_YEARS
+    lazy = is_lazy(children)
     any_child, any_adult = may_any(children), may_any(np.logical_not(children))
+    has_height = patient._height_cm is not None
+    has_weight_and_sex = patient._weight_kg is not None and patient.sex is not None
+    if any_child and not has_height and not lazy:
+        raise DomainError(_NEEDS_HEIGHT)
+    if any_adult and not has_weight_and_sex and not lazy:
+        raise DomainError(_NEEDS_WEIGHT_AND_SEX)
+    if lazy and not (has_height or has_weight_and_sex):
+        raise DomainError(f"{_NEEDS_HEIGHT}; {_NEEDS_WEIGHT_AND_SEX}")
+    scr: Any = patient._scr_mg_dl
+    height_cm: Any = patient._height_cm
     schwartz_value = cg_value = None
-    if any_child:
-        if patient.height is None:
-            raise DomainError(
-                "bedside Schwartz (for a patient under 18) needs height; give "
-                "Patient(height=Q_(150, 'cm'))"
-            )
-        schwartz_value = magnitude(schwartz(patient.height, patient.serum_creatinine), EGFR, "egfr")
-    if any_adult:
-        if patient.weight is None or patient.sex is None:
-            raise DomainError(
-                "Cockcroft–Gault (for a patient of 18 or over) needs weight and sex; give "
-                "Patient(weight=Q_(70, 'kg'), sex='female')"
-            )
+    if any_child and has_height:
+        schwartz_value = SCHWARTZ_BEDSIDE_K * height_cm / scr
+    if any_adult and has_weight_and_sex:
         # The kernel, not the public function: children in a mixed cohort get Schwartz and never
         # this value, so its adult-population warning does not apply to them.
         cg_value = cockcroft_gault(
-            patient._age_years,
-            patient._weight_kg,
-            creatinine_mg_per_dl(patient.serum_creatinine),
-            is_male(patient.sex, "Cockcroft–Gault"),
+            patient._age_years, patient._weight_kg, scr, is_male(patient.sex, "Cockcroft–Gault")
         )
     if schwartz_value is not None and cg_value is None:
+        if lazy:  # no weight or sex: every patient must be a child
+            schwartz_value = guard(
+                schwartz_value, _refuse_if(False, _NEEDS_WEIGHT_AND_SEX), children
+            )
         return schwartz_value, True, "bedside Schwartz eGFR from serum creatinine (age < 18)"
     if cg_value is not None and schwartz_value is None:
+        if lazy:  # no height: every patient must be an adult
+            cg_value = guard(cg_value, _refuse_if(True, _NEEDS_HEIGHT), children)
         return cg_value, False, "Cockcroft–Gault from serum creatinine (age ≥ 18)"
     assert cg_value is not None
     assert schwartz_value is not None
     mixed = np.where(children, schwartz_value, cg_value * standard / bsa_m2)
     return mixed, True, "bedside Schwartz (age < 18) or Cockcroft–Gault (age ≥ 18)"
+
+
+def _refuse_if(child: bool, message: str) -> Any:
+    """A blockwise check: raise ``message`` if any patient is (``child``) or is not a child."""
+
+    def check(children_block: Any) -> None:
+        mask = np.asarray(children_block, dtype=bool)
+        if np.any(mask if child else ~mask):
+            raise DomainError(message)
+
+    return check

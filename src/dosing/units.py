@@ -268,8 +268,14 @@ _PER_STANDARD_BSA = re.compile(r"/\s*\(?\s*1\.73\s*m(?:\*\*|\^)?2\s*\)?$")
 
 
 def _normalise_unit(text: str) -> str:
-    unit = text.strip().replace("²", "2").replace("·", "*").replace("μ", "µ")
+    unit = text.strip().replace("²", "2").replace("·", "*").replace("μ", "µ").replace("^", "**")
     unit = _PER_STANDARD_BSA.sub("/standard_bsa", unit)
+    unit = re.sub(r"(?<![A-Za-z])iu(?![A-Za-z])", "IU", unit)  # iu/m2 as IU/m2
+    if re.search(r"(?<![A-Za-z])units?(?![A-Za-z])", unit, re.IGNORECASE):
+        raise UnitsError(
+            f"{text!r}: 'units' is ambiguous (pint would read micro-nit); write IU for "
+            f"international units"
+        )
     alias = _ALIASES.get(unit) or _ALIASES.get(unit.lower())
     if alias is not None:
         return alias

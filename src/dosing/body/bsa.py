@@ -26,7 +26,7 @@ from typing import Any, Final
 
 import numpy as np
 
-from dosing._arrays import guard
+from dosing._arrays import guard, keep_checks
 from dosing.body._sex import is_male, validate_sex
 from dosing.errors import OutsidePopulationWarning, UnknownMethodError
 from dosing.limits import checked, same_shape, strip
@@ -470,7 +470,8 @@ def bsa(
     if sex is not None:
         validate_sex(sex)
         same_shape("height", height_cm, "sex", np.asarray(sex))
-    return Q_(bsa_m2(height_cm, weight_kg, method=method, sex=sex, age=age), M2)
+    area = bsa_m2(height_cm, weight_kg, method=method, sex=sex, age=age)
+    return Q_(keep_checks(area, height_cm, weight_kg), M2)  # weight-only formulas check height too
 
 
 def bsa_m2(

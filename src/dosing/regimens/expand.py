@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any, Final
 
 import numpy as np
 
-from dosing._arrays import guard, is_lazy, may_any
+from dosing._arrays import guard, is_lazy, keep_checks, may_any
 from dosing.body.bsa import BSA_FORMULAS, bsa_m2
 from dosing.body.weight import adjusted_body_weight, ideal_body_weight
 from dosing.errors import DomainError, DosingWarning, ImplausibleInputWarning
@@ -216,8 +216,7 @@ class _Context:
             scaled = amount * basis.value
         else:
             basis = _FLAT if line.kind == "flat" else _RADIATION
-            # One read-only view for the whole cohort: no memory per patient.
-            scaled = np.broadcast_to(amount, self.shape) if self.shape else amount
+            scaled = self._constant(amount)
         factor = policy.factor_for(line.agent, line.kind)
         if factor != 1.0:
             scaled = scaled * factor
@@ -230,9 +229,21 @@ class _Context:
             if may_any(over):
                 scaled = np.minimum(scaled, line.cap_value)
                 flags["dose_capped"] = _flag_value(over)
-        calculated = _as_magnitude(scaled)
-        dose = self._round(line, calculated, flags)
+        calculated = keep_checks(_as_magnitude(scaled), *self.patient.lazy_checks)
+        dose = keep_checks(self._round(line, calculated, flags), *self.patient.lazy_checks)
         return basis, _frozen(calculated), _frozen(dose), flags
+
+    def _constant(self, amount: float) -> Magnitude:
+        """A dose that does not scale, for every patient: one read-only view for a numpy cohort
+        (no memory per patient), a lazy array chunked like the patients for a lazy one."""
+        if not self.shape:
+            return amount
+        lazy = self.patient.lazy_checks
+        if lazy:
+            import dask.array as da
+
+            return da.full_like(lazy[0], amount, dtype=np.float64)  # type: ignore[no-untyped-call,no-any-return]
+        return np.broadcast_to(amount, self.shape)
 
     def _infant_mask(self, line: DoseLine) -> Any:
         """Who the infant rule applies to (a boolean array), or None when it applies to no one."""

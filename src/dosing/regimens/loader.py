@@ -81,6 +81,7 @@ MAX_PER_DAY: Final = 24
 #: The units a dose amount may be written in (numerator), over m² or kg or nothing.
 DOSE_NUMERATORS: Final = frozenset(
     {
+        "nanogram",
         "microgram",
         "milligram",
         "gram",
@@ -420,7 +421,13 @@ class _Reader:
             return None, None
         label = f"{where}.cap"
         cap = self.quantity(raw["cap"], label)
-        if cap.dimensionality != dose_unit.dimensionality or dose_unit == GY:
+        names = [name for name, power in cap.units._units.items() if power != 0]
+        if (
+            len(names) != 1
+            or names[0] not in DOSE_NUMERATORS
+            or cap.dimensionality != dose_unit.dimensionality
+            or dose_unit == GY
+        ):
             raise self.fail(
                 label,
                 f"cap={raw['cap']!r} must be a flat amount per administration in the dose's "

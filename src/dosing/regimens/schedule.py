@@ -451,13 +451,9 @@ class Schedule:
 
         def per_patient(arrays: list[Any]) -> Any:
             """(rows × patients) values, patient-major like to_records()."""
+            shape = self.patient.shape
             stacked = np.stack(
-                [
-                    np.broadcast_to(np.asarray(a, dtype=float), (count,)).ravel()
-                    if count > 1
-                    else np.atleast_1d(np.asarray(a, dtype=float))
-                    for a in arrays
-                ]
+                [np.broadcast_to(np.asarray(a, dtype=float), shape).reshape(count) for a in arrays]
             )
             return stacked.T.ravel()
 
@@ -495,6 +491,8 @@ class Schedule:
             columns[flag] = per_patient(masks).astype(bool)
         columns["route"] = tile([r.route for r in rows])
         columns["administration"] = np.tile(np.array([r.administration for r in rows]), count)
+        columns["per_day"] = np.tile(np.array([r.per_day for r in rows]), count)
+        columns["planned_day"] = np.tile(np.array([r.planned_day for r in rows]), count)
         columns["regimen"] = tile([r.regimen for r in rows])
         return pd.DataFrame(columns)
 
