@@ -29,7 +29,7 @@ from dosing.regimens.model import canonical_agent
 from dosing.regimens.schedule import Row, Schedule
 from dosing.units import KG, M2, parse_quantity, short
 
-__all__ = ["LIMITS_TABLE", "Finding", "Limit", "check", "reschedule"]
+__all__ = ["LIMITS_TABLE", "DoseLimit", "Finding", "check", "reschedule"]
 
 Severity = Literal["error", "warning", "info"]
 
@@ -59,7 +59,7 @@ class Finding:
 
 
 @dataclass(frozen=True, slots=True)
-class Limit:
+class DoseLimit:
     """A dose limit for one agent, with its source."""
 
     agent: str
@@ -69,14 +69,14 @@ class Limit:
     note: str
 
 
-def _load_limits() -> Mapping[str, Limit]:
-    limits: dict[str, Limit] = {}
+def _load_limits() -> Mapping[str, DoseLimit]:
+    limits: dict[str, DoseLimit] = {}
     for raw in load_toml("data/limits.toml")["limit"]:
         for ref in raw["references"]:
             assert ref in REFERENCES, f"limit for {raw['agent']} cites unknown {ref}"
         assert raw["references"], f"limit for {raw['agent']} has no source"
         agent = canonical_agent(raw["agent"])
-        limits[agent] = Limit(
+        limits[agent] = DoseLimit(
             agent=agent,
             per_dose=parse_quantity(raw["per_dose"]) if "per_dose" in raw else None,
             per_cycle=parse_quantity(raw["per_cycle"]) if "per_cycle" in raw else None,
@@ -86,8 +86,8 @@ def _load_limits() -> Mapping[str, Limit]:
     return MappingProxyType(limits)
 
 
-#: Read-only: agent -> :class:`Limit`.
-LIMITS_TABLE: Mapping[str, Limit] = _load_limits()
+#: Read-only: agent -> :class:`DoseLimit`.
+LIMITS_TABLE: Mapping[str, DoseLimit] = _load_limits()
 
 
 def _per_unit_amount(row: Row, limit_amount: Any, schedule: Schedule) -> tuple[Any, str]:
