@@ -145,8 +145,10 @@ def test_unknown_sex_in_an_array_is_refused() -> None:
 def test_adult_formula_for_a_child_warns() -> None:
     with pytest.warns(OutsidePopulationWarning, match="schlich.*child.*age under 18"):
         dosing.bsa(Q_(150, "cm"), Q_(40, "kg"), method="schlich", sex="male", age=Q_(12, "year"))
-    with pytest.warns(OutsidePopulationWarning, match="height under 140 cm"):
+    with pytest.warns(OutsidePopulationWarning, match="no age given, and a child's size"):
         dosing.bsa(Q_(110, "cm"), Q_(18, "kg"), method="schlich", sex="female")
+    with pytest.warns(OutsidePopulationWarning, match="height under 155 cm or weight under 45"):
+        dosing.bsa(Q_(150, "cm"), Q_(40, "kg"), method="schlich", sex="male")  # the case report
 
 
 def test_adult_formula_for_an_adult_does_not_warn() -> None:

@@ -373,25 +373,33 @@ class _ReadOnlyRegistry(Mapping[str, BSAFormula]):
 BSA_FORMULAS: Mapping[str, BSAFormula] = _ReadOnlyRegistry({f.key: f for f in _FORMULAS})
 
 # Adult-only formulas warn for a child: under 18 years when age is given; when it is not, a
-# height under 140 cm is taken as a child's. Both thresholds are this library's screening
-# convention (unsourced), used only to warn.
+# height under 155 cm or a weight under 45 kg is taken as possibly a child's (the case report's
+# 12-year-old, 150 cm and 40 kg, is). These thresholds are this library's screening convention
+# (unsourced), used only to warn; a small adult may be warned too.
 ADULT_AGE: Final = 18.0
-CHILD_HEIGHT_CM: Final = 140.0
+CHILD_HEIGHT_CM: Final = 155.0
+CHILD_WEIGHT_KG: Final = 45.0
 
 
-def _warn_if_outside(formula: BSAFormula, result: Any, height_cm: Magnitude, age: object) -> Any:
+def _warn_if_outside(
+    formula: BSAFormula, result: Any, height_cm: Magnitude, weight_kg: Magnitude, age: object
+) -> Any:
     """Warn when an adult-only formula is applied to a child (blockwise for lazy arrays)."""
     if not formula.adults_only:
         return result
     if age is not None:
-        values = checked("age", magnitude(age, YEAR, "age"), YEAR)
-        threshold, reason = ADULT_AGE, f"age under {ADULT_AGE:g} years"
+        values: tuple[Any, ...] = (checked("age", magnitude(age, YEAR, "age"), YEAR),)
+        limits: tuple[float, ...] = (ADULT_AGE,)
+        reason = f"age under {ADULT_AGE:g} years"
     else:
-        values = height_cm
-        threshold, reason = CHILD_HEIGHT_CM, f"height under {CHILD_HEIGHT_CM:g} cm (no age given)"
+        values, limits = (height_cm, weight_kg), (CHILD_HEIGHT_CM, CHILD_WEIGHT_KG)
+        reason = (
+            f"no age given, and a child's size: height under {CHILD_HEIGHT_CM:g} cm or weight "
+            f"under {CHILD_WEIGHT_KG:g} kg"
+        )
 
-    def warn_for_children(block: Any) -> None:
-        if np.any(np.asarray(block) < threshold):
+    def warn_for_children(*blocks: Any) -> None:
+        if any(np.any(np.asarray(b) < limit) for b, limit in zip(blocks, limits, strict=True)):
             warnings.warn(
                 f"method={formula.key!r} was derived in adults ({formula.population}); it is "
                 f"applied here to a child ({reason}). Use a formula derived in children, e.g. "
@@ -400,7 +408,7 @@ def _warn_if_outside(formula: BSAFormula, result: Any, height_cm: Magnitude, age
                 stacklevel=5,
             )
 
-    return guard(result, warn_for_children, values)
+    return guard(result, warn_for_children, *values)
 
 
 def bsa(
@@ -501,7 +509,9 @@ def bsa_m2(
     # unphysical result left to refuse (the hypothesis tests assert it for every formula).
     if isinstance(result, np.floating):
         result = float(result)
-    return _warn_if_outside(formula, result, height_cm, age)  # type: ignore[no-any-return]
+    return _warn_if_outside(  # type: ignore[no-any-return]
+        formula, result, height_cm, weight_kg, age
+    )
 
 
 @cache
