@@ -158,7 +158,7 @@ def test_plan_from_a_template_file(tmp_path: pathlib.Path) -> None:
     )
     status, out, err = run("plan", str(path), "--height", "150cm", "--weight", "40kg")
     assert status == 0
-    assert "40 mg" in out
+    assert "40.00 mg" in out
     assert "references is empty" in err
     status, out, _ = run("show", str(path))
     assert "(none given)" in out
@@ -231,6 +231,7 @@ def test_list_and_show() -> None:
         ((*BASE, "--infant-rule", "10kg"), "--infant-rule '10kg': write WEIGHT,DIVISOR"),
         ((*BASE, "--infant-rule", "10,30"), "--infant-rule '10,30': write WEIGHT,DIVISOR"),
         ((*BASE, "--dosing-weight", "lean"), "--dosing-weight 'lean' is not known"),
+        ((*BASE, "--dosing-weight", "adjusted"), "write e.g. --dosing-weight adjusted:0.4"),
         (("plan", "rabbit-atg", "--bsa", "1.29m2"), "no weight; give --weight 40kg"),
         (
             (*BASE, "--round", "*=1mg", "--max-rounding-change", "0.1%"),
@@ -294,6 +295,57 @@ def test_wrong_input_is_one_line_and_status_2(argv: tuple[str, ...], message: st
     assert lines[0].startswith("dosing: error: ")
     assert message in lines[0]
     assert "Traceback" not in err
+
+
+def test_several_regimens_are_planned_on_one_calendar() -> None:
+    status, out, err = run(
+        "plan",
+        "flu-arac-mel-ric",
+        "Rabbit-ATG",
+        "gvhd-mtx-standard",
+        "--height",
+        "150cm",
+        "--weight",
+        "40kg",
+        "--transplant-date",
+        "2026-11-16",
+        "--format",
+        "json",
+    )
+    assert status == 0
+    document = json.loads(out)
+    assert document["regimen"] == "flu-arac-mel-ric+rabbit-atg+gvhd-mtx-standard"
+    assert len(document["rows"]) == 15
+    assert document["totals"]["anti-thymocyte globulin (rabbit)"]["value"] == 100.0
+    status, _, err = run("plan", "flu-arac-mel-ric", "inotuzumab-cycle-1", "--bsa", "1.29m2")
+    assert status == 2
+    assert "only regimens of one frame" in err
+
+
+def test_table_header_shows_every_basis_and_findings_are_grouped() -> None:
+    status, out, err = run(
+        "plan",
+        "rabbit-atg",
+        "--height",
+        "150cm",
+        "--weight",
+        "40kg",
+        "--sex",
+        "male",
+        "--age",
+        "12y",
+        "--dosing-weight",
+        "ideal",
+    )
+    assert status == 0
+    assert "Patient: height 150 cm, weight 40 kg, age 12 year, male" in out
+    # Devine male at 150 cm: 50 + 2.3 × (150/2.54 − 60) = 47.83 kg; 1.25 mg/kg × 47.83
+    assert "anti-thymocyte globulin (rabbit): weight 47.83 kg (ideal body weight (Devine))" in out
+    assert "59.78 mg" in out
+    status, _, err = run(*BASE, "--bsa-cap", "1m2")
+    assert "info: fludarabine days -7, -6, -5, -4: fludarabine dose was limited" in err
+    status, _, err = run(*BASE, "--bsa", "2.5m2")
+    assert err.index("warning: the given bsa differs") < err.index("note: not a medical device")
 
 
 def test_normalised_clearance_and_exit_status_1_for_error_findings() -> None:

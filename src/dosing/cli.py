@@ -147,8 +147,10 @@ def _build_parser() -> _Parser:
     plan = commands.add_parser("plan", help="every dose of a regimen for a patient")
     plan.add_argument(
         "regimen",
+        nargs="+",
         metavar="KEY|FILE.toml",
-        help="a built-in regimen key (see 'dosing list') or a template file",
+        help="a built-in regimen key (see 'dosing list') or a template file; several of one "
+        "frame are put on one calendar (e.g. flu-arac-mel-ric rabbit-atg gvhd-mtx-standard)",
     )
     _patient_arguments(plan)
     plan.add_argument(
@@ -283,7 +285,7 @@ def _regimen(text: str) -> Any:
 
     if text.endswith(".toml") or Path(text).is_file():
         return dosing.load_regimen(text)
-    if text not in dosing.regimen_keys():
+    if text.lower() not in dosing.regimen_keys():
         raise UsageError(
             f"regimen {text!r} is not built in; use one of: {', '.join(dosing.regimen_keys())}, "
             f"or a .toml file"
@@ -405,6 +407,10 @@ def _policy(args: argparse.Namespace) -> Any:
     weight_choice: Any = "actual"
     if args.dosing_weight is not None:
         text = args.dosing_weight
+        if text == "adjusted":
+            raise UsageError(
+                "--dosing-weight adjusted needs its factor: write e.g. --dosing-weight adjusted:0.4"
+            )
         if text.startswith("adjusted:"):
             weight_choice = dosing.DosingWeight(
                 "adjusted", factor=_percent_or_fraction("--dosing-weight", text.split(":", 1)[1])
@@ -452,7 +458,8 @@ def _policy_message(message: str) -> str:
 def _plan(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     import dosing
 
-    regimen = _regimen(args.regimen)
+    regimens = [_regimen(text) for text in args.regimen]
+    regimen = regimens[0] if len(regimens) == 1 else dosing.combine(*regimens)
     patient = _patient(args)
     policy = _policy(args)
     with warnings.catch_warnings():
@@ -469,6 +476,7 @@ def _plan(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         except UnusedPolicyWarning as exc:
             raise UsageError(_policy_message(str(exc))) from None
     findings = dosing.check(schedule)
+    _flush_warnings(err)  # warnings about the inputs come first, where they are read
     if args.format == "json":
         json.dump(_json_document(schedule, findings), out, indent=2, ensure_ascii=False)
         out.write("\n")
@@ -476,8 +484,8 @@ def _plan(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         out.write(schedule.to_csv())
     else:
         out.write(str(schedule) + "\n")
-    for finding in findings:
-        err.write(f"{finding}\n")
+    for line in _grouped(findings):
+        err.write(f"{line}\n")
     if policy.infant_rule is not None:
         err.write(
             "note: the infant rule (mg/kg = mg/m² ÷ divisor below a weight) is a convention, not "
@@ -486,7 +494,7 @@ def _plan(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     if schedule.regimen.unsourced:
         err.write(
             f"note: {regimen.key} has details no cited source settles; see 'dosing show "
-            f"{args.regimen}'\n"
+            f"{' / '.join(args.regimen)}'\n"
         )
     err.write("note: not a medical device; every dose must be verified by a qualified person\n")
     return EXIT_FINDINGS if any(f.severity == "error" for f in findings) else 0
@@ -593,10 +601,41 @@ def _silence_stdout() -> None:
         pass
 
 
+#: The warnings recorded by the running command (the list warnings.catch_warnings fills).
+_CAUGHT: list[list[warnings.WarningMessage]] = [[]]
+
+
+def _flush_warnings(err: TextIO) -> None:
+    """Write the dosing warnings caught so far, one line each, and forget them."""
+    caught = _CAUGHT[0]
+    for warning in caught:
+        if issubclass(warning.category, DosingWarning):
+            err.write(f"dosing: warning: {warning.message}\n")
+    caught.clear()
+
+
+def _grouped(findings: Sequence[Any]) -> list[str]:
+    """Findings that differ only by day, as one line naming the days."""
+    groups: dict[tuple[str, str, str], list[int]] = {}
+    for finding in findings:
+        key = (finding.severity, finding.agent, finding.message)
+        groups.setdefault(key, [])
+        if finding.day is not None:
+            groups[key].append(finding.day)
+    lines = []
+    for (severity, agent, message), days in groups.items():
+        where = ""
+        if days:
+            where = f" day{'s' if len(days) > 1 else ''} {', '.join(map(str, days))}"
+        lines.append(f"{severity}: {agent}{where}: {message}")
+    return lines
+
+
 def _main(argv: Sequence[str] | None, out: TextIO, err: TextIO) -> int:
     parser = _build_parser()
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", DosingWarning)
+        _CAUGHT[0] = caught
         try:
             args = parser.parse_args(argv)
             if args.command == "plan":
@@ -614,7 +653,5 @@ def _main(argv: Sequence[str] | None, out: TextIO, err: TextIO) -> int:
             err.write(f"dosing: error: {_policy_message(_flagged(str(exc)))}\n")
             return EXIT_USAGE
         finally:
-            for warning in caught:
-                if issubclass(warning.category, DosingWarning):
-                    err.write(f"dosing: warning: {warning.message}\n")
+            _flush_warnings(err)
     return status

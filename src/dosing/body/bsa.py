@@ -401,7 +401,8 @@ def _warn_if_outside(
     def warn_for_children(*blocks: Any) -> None:
         if any(np.any(np.asarray(b) < limit) for b, limit in zip(blocks, limits, strict=True)):
             warnings.warn(
-                f"method={formula.key!r} was derived in adults ({formula.population}); it is "
+                f"method={formula.key!r} was derived in adults "
+                f"({formula.population.rstrip('.')}); it is "
                 f"applied here to a child ({reason}). Use a formula derived in children, e.g. "
                 f"method='mosteller' or 'haycock'.",
                 OutsidePopulationWarning,

@@ -49,6 +49,8 @@ def get_regimen(key: str) -> Regimen:
     >>> dosing.get_regimen("gvhd-mtx-standard").frame
     'transplant'
     """
+    if isinstance(key, str) and key not in regimen_keys() and key.lower() in regimen_keys():
+        key = key.lower()  # keys are lower case; "Flu-AraC-Mel-RIC" means the same regimen
     if not isinstance(key, str) or key not in regimen_keys():
         raise UnknownMethodError("regimen", key, regimen_keys())
     source = f"<catalogue:{key}>"

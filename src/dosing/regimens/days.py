@@ -78,9 +78,10 @@ def parse_days(notation: object) -> tuple[int, ...]:
                 raise DayNotationError(f"descending range {token!r}; write '{last}..{first}'")
             days.extend(range(first, last + 1))
         else:
+            where = "" if token == notation.strip() else f" in {notation!r}"
             raise DayNotationError(
-                f"cannot read {token!r} in {notation!r}; write integers and inclusive ranges "
-                f"a..b separated by commas, e.g. '-7..-5' or '1, 8, 15'"
+                f"cannot read {token!r}{where}; write integers and inclusive ranges a..b "
+                f"separated by commas, e.g. '-7..-5' or '1, 8, 15'"
             )
     return _checked(days, notation)
 

@@ -241,7 +241,7 @@ class _Reader:
         return days
 
     def whole_days(self, raw: object, label: str) -> int:
-        quantity = self.quantity(raw, label)
+        quantity = self.quantity(raw, label, example_unit="day")
         if quantity.dimensionality != DAY.dimensionality:
             raise self.fail(label, f'{label}={raw!r} must be a duration such as "21 day"')
         days = float(quantity.m_as(DAY))
@@ -349,10 +349,10 @@ class _Reader:
             line = replace(line, total=total)
         return line
 
-    def quantity(self, raw: object, label: str) -> Any:
+    def quantity(self, raw: object, label: str, example_unit: str = "mg/m**2") -> Any:
         if isinstance(raw, int | float):  # bool is an int too
             raise self.fail(
-                label, f'{raw!r} is a bare number; write the unit too, e.g. "{raw} mg/m**2"'
+                label, f'{raw!r} is a bare number; write the unit too, e.g. "{raw} {example_unit}"'
             )
         if not isinstance(raw, str):
             raise self.fail(label, f'{raw!r} must be a string with a unit, e.g. "2 g/m**2"')

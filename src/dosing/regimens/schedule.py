@@ -73,7 +73,9 @@ class Basis:
     def __str__(self) -> str:
         if self.value is None:
             return self.method
-        shown = _value_text(self.value, self.unit)
+        shown = _value_text(
+            self.value, self.unit, given=self.method in ("given", "actual body weight")
+        )
         if self.kind == "bsa":
             if self.method == "given":
                 text = f"BSA {shown} (given)"
@@ -82,7 +84,7 @@ class Basis:
 
                 formula = BSA_FORMULAS[self.method].name
                 inputs = " and ".join(
-                    f"{name} {_value_text(q.magnitude, q.units)}" for name, q in self.inputs
+                    f"{name} {_given_text(q.magnitude, q.units)}" for name, q in self.inputs
                 )
                 text = f"BSA {shown} ({formula}, from {inputs})"
         else:
@@ -173,7 +175,7 @@ class Row:
     def __repr__(self) -> str:
         flags = f", flags={sorted(self.flags)}" if self.flags else ""
         dose = _value_text(self.dose_value, self.unit)
-        prescribed = _value_text(self.prescribed.magnitude, self.prescribed.units)
+        prescribed = _given_text(self.prescribed.magnitude, self.prescribed.units)
         return (
             f"Row(day={self.day}, agent={self.agent!r}, dose={dose}, prescribed={prescribed}"
             f"{flags})"
@@ -231,21 +233,31 @@ def _quantity_record(quantity: Any, index: int | None = None) -> dict[str, Any]:
     return {"value": _pick(quantity.magnitude, index), "unit": ucum(quantity.units)}
 
 
-def _value_text(value: Any, unit: Any) -> str:
+def _given_text(value: Any, unit: Any) -> str:
+    """A value as written by the user or the template (150 cm, 0.8 mg/m²): no added zeros."""
+    return _value_text(value, unit, given=True)
+
+
+def _value_text(value: Any, unit: Any, *, given: bool = False) -> str:
     """Four significant figures for display only (records keep full precision)."""
     array = np.asarray(value, dtype=float)
     symbol = _display_unit(unit)
     if array.ndim == 0:
-        return f"{_number_text(float(array))} {symbol}"
-    return f"{_number_text(float(array.min()))}–{_number_text(float(array.max()))} {symbol}"
+        return f"{_number_text(float(array), given)} {symbol}"
+    low, high = _number_text(float(array.min()), given), _number_text(float(array.max()), given)
+    return f"{low}–{high} {symbol}"
 
 
-def _number_text(number: float) -> str:
+def _number_text(number: float, given: bool = False) -> str:
     if number == 0:
         return "0"
+    if given:
+        return f"{number:g}"
     if abs(number) >= 1000:
         return f"{number:.0f}"
-    return f"{number:.4g}"
+    # Four significant figures, trailing zeros kept (39.00 mg, not 39 mg, for 38.998 mg), so
+    # that a displayed value never looks more exact than it is.
+    return f"{number:#.4g}".rstrip(".")
 
 
 def _wrap(line: str) -> list[str]:
@@ -502,14 +514,28 @@ class Schedule:
         patient = self.patient
         size = []
         if patient.height is not None:
-            size.append(f"height {_value_text(patient.height.magnitude, patient.height.units)}")
+            size.append(f"height {_given_text(patient.height.magnitude, patient.height.units)}")
         if patient.weight is not None:
-            size.append(f"weight {_value_text(patient.weight.magnitude, patient.weight.units)}")
+            size.append(f"weight {_given_text(patient.weight.magnitude, patient.weight.units)}")
+        if patient.age is not None:
+            size.append(f"age {_given_text(patient.age.magnitude, patient.age.units)}")
+        if isinstance(patient.sex, str):
+            size.append(patient.sex)
         if patient.is_cohort:
             size.insert(0, f"{int(np.prod(patient.shape))} patients")
         lines.append("Patient: " + (", ".join(size) if size else "BSA only"))
         if self.bsa is not None:
             lines.append(str(self.bsa))
+        # Every other basis the doses used (a dosing weight, a capped BSA, the infant rule, the
+        # renal function), once each, so that a pharmacist can check each number in the table.
+        shown = {str(self.bsa)} if self.bsa is not None else set()
+        for row in self.rows:
+            if row.basis.value is None:
+                continue
+            text = str(row.basis)
+            if text not in shown:
+                shown.add(text)
+                lines.append(f"{row.agent}: {text}")
         frame = "Cycle days" if self.regimen.frame == "cycle" else "Transplant days"
         anchor = ""
         if self.anchor is not None:
@@ -548,7 +574,7 @@ class Schedule:
             row.date.isoformat() if row.date else "",
             row.agent + per_day,
             _value_text(row.dose_value, row.unit),
-            _value_text(row.prescribed.magnitude, row.prescribed.units),
+            _given_text(row.prescribed.magnitude, row.prescribed.units),
             ", ".join(sorted(row.flags)) if row.flags else "",
         )
 
