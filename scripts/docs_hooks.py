@@ -56,7 +56,7 @@ def regimens_markdown() -> str:
 
 def renal_markdown() -> str:
     """The renal tables with their bands and sources."""
-    from dosing.renal import RENAL_TABLES
+    from dosing.policy.renal import RENAL_TABLES
 
     parts = []
     for key, table in RENAL_TABLES.items():

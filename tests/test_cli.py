@@ -182,11 +182,14 @@ def test_bsa_command() -> None:
 def test_list_and_show() -> None:
     status, out, _ = run("list")
     assert status == 0
-    assert len(out.splitlines()) == 9
+    # One entry per built-in regimen, wrapped at 80 columns (continuation lines are indented).
+    assert len([line for line in out.splitlines() if not line.startswith(" ")]) == 9
+    assert max(len(line) for line in out.splitlines()) <= 80
     status, out, _ = run("show", "flu-arac-mel-ric")
     assert status == 0
     assert "Not settled by any cited source" in out
     assert "doi:10.1002/pbc.28980" in out
+    assert max(len(line) for line in out.splitlines()) <= 80
 
 
 @pytest.mark.parametrize(

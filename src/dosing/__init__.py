@@ -5,20 +5,21 @@ Not a medical device: every dose must be verified by a qualified person before u
 The public API is what this module exports (see ``__all__``); everything else may change.
 """
 
+from dosing import formats
 from dosing._version import __version__
+from dosing.basis import Basis
 from dosing.body import (
     BSA_FORMULAS,
     BSAFormula,
     adjusted_body_weight,
     bmi,
     bsa,
-    carboplatin_calvert,
     creatinine_clearance,
     ideal_body_weight,
     lean_body_weight,
     schwartz_bedside,
 )
-from dosing.checks import Finding, check, reschedule
+from dosing.checks import Finding, check
 from dosing.errors import (
     DomainError,
     DosingError,
@@ -27,29 +28,25 @@ from dosing.errors import (
     OutsidePopulationWarning,
     RegimenError,
     UnitsError,
+    UnknownKeyError,
     UnknownMethodError,
     UnsourcedDefaultWarning,
+    UnusedPolicyWarning,
 )
+from dosing.exposure import carboplatin_calvert
 from dosing.patient import Patient
-from dosing.policies import DosingWeight, InfantRule, Policy
+from dosing.policy import DosingWeight, InfantRule, Policy
+from dosing.policy.steps import Adjustment
 from dosing.references import REFERENCES, Reference
-from dosing.regimens import (
-    Basis,
-    DoseLine,
-    Regimen,
-    Row,
-    Schedule,
-    combine,
-    get_regimen,
-    load_regimen,
-    regimen_keys,
-)
+from dosing.regimens import DoseLine, Regimen, combine, get_regimen, load_regimen, regimen_keys
+from dosing.schedule import Row, Schedule, reschedule
 from dosing.units import Q_, ureg
 
 __all__ = [
     "BSA_FORMULAS",
     "Q_",
     "REFERENCES",
+    "Adjustment",
     "BSAFormula",
     "Basis",
     "DomainError",
@@ -69,8 +66,10 @@ __all__ = [
     "Row",
     "Schedule",
     "UnitsError",
+    "UnknownKeyError",
     "UnknownMethodError",
     "UnsourcedDefaultWarning",
+    "UnusedPolicyWarning",
     "__version__",
     "adjusted_body_weight",
     "bmi",
@@ -79,6 +78,7 @@ __all__ = [
     "check",
     "combine",
     "creatinine_clearance",
+    "formats",
     "get_regimen",
     "ideal_body_weight",
     "lean_body_weight",

@@ -1,7 +1,7 @@
-"""Dose checks a pharmacist runs before signing an order, and rescheduling within a window.
+"""Dose checks a pharmacist runs before signing an order.
 
 :func:`check` compares a schedule (or every schedule of a course) with a limits table shipped as
-data (``dosing/data/limits.toml``), each limit with its source, and reports findings:
+data (``dosing/data/dose_limits.toml``), each limit with its source, and reports findings:
 
 * ``error``: a dose over a per-dose or per-cycle limit; a withheld dose; more inotuzumab
   ozogamicin cycles than the label allows (6);
@@ -16,20 +16,20 @@ floating point.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any, Final, Literal
 
 import numpy as np
 
 from dosing._data import load_toml
-from dosing.errors import DomainError, UnknownMethodError
-from dosing.references import REFERENCES
-from dosing.regimens.model import canonical_agent
-from dosing.regimens.schedule import Row, Schedule
-from dosing.units import KG, M2, parse_quantity, short
+from dosing.errors import DomainError
+from dosing.references import check_references
+from dosing.schedule import Row, Schedule
+from dosing.units import KG, M2, is_per_bsa, is_per_weight, parse_quantity, short
+from dosing.vocabulary import canonical_agent
 
-__all__ = ["LIMITS_TABLE", "DoseLimit", "Finding", "check", "reschedule"]
+__all__ = ["LIMITS_TABLE", "DoseLimit", "Finding", "check"]
 
 Severity = Literal["error", "warning", "info"]
 
@@ -71,16 +71,15 @@ class DoseLimit:
 
 def _load_limits() -> Mapping[str, DoseLimit]:
     limits: dict[str, DoseLimit] = {}
-    for raw in load_toml("data/limits.toml")["limit"]:
-        for ref in raw["references"]:
-            assert ref in REFERENCES, f"limit for {raw['agent']} cites unknown {ref}"
-        assert raw["references"], f"limit for {raw['agent']} has no source"
+    for raw in load_toml("data/dose_limits.toml")["limit"]:
         agent = canonical_agent(raw["agent"])
+        if not raw["references"]:  # pragma: no cover  (a packaging slip)
+            raise ValueError(f"data/dose_limits.toml: the limit for {agent} has no source")
         limits[agent] = DoseLimit(
             agent=agent,
             per_dose=parse_quantity(raw["per_dose"]) if "per_dose" in raw else None,
             per_cycle=parse_quantity(raw["per_cycle"]) if "per_cycle" in raw else None,
-            references=tuple(raw["references"]),
+            references=check_references(raw["references"], f"dose limit of {agent}"),
             note=raw.get("note", ""),
         )
     return MappingProxyType(limits)
@@ -92,19 +91,22 @@ LIMITS_TABLE: Mapping[str, DoseLimit] = _load_limits()
 
 def _per_unit_amount(row: Row, limit_amount: Any, schedule: Schedule) -> tuple[Any, str]:
     """Express a row's dose in the limit's units: per m² of the BSA used, per kg, or flat."""
-    from dosing.units import is_per_bsa, is_per_weight
-
     dose = np.asarray(row.dose_value, dtype=float)
     units = limit_amount.units
     if is_per_bsa(units):
         bsa = _bsa_used(row, schedule)
         return dose / bsa, "m²"
     if is_per_weight(units):
-        weight = schedule.patient._weight_kg
+        weight = schedule.patient.magnitudes.weight_kg
         if row.basis.kind == "weight" and row.basis.value is not None:
             weight = row.basis.value
         if weight is None:
-            raise DomainError(f"checking {row.agent} per kg needs the patient's weight")
+            raise DomainError(
+                f"is needed to check {row.agent} per kg",
+                argument="weight",
+                value=None,
+                message=f"checking {row.agent} per kg needs the patient's weight",
+            )
         return dose / np.asarray(weight), "kg"
     return dose, ""
 
@@ -118,8 +120,6 @@ def _bsa_used(row: Row, schedule: Schedule) -> Any:
 
 def _limit_in_dose_units(limit_amount: Any, row: Row) -> float:
     """A limit of mg/m² as mg per m² (or mg/kg, or mg) in the row's dose unit."""
-    from dosing.units import is_per_bsa, is_per_weight
-
     if is_per_bsa(limit_amount.units):
         return float(limit_amount.m_as(row.unit / M2))
     if is_per_weight(limit_amount.units):
@@ -143,37 +143,43 @@ def _check_schedule(schedule: Schedule) -> list[Finding]:
     def who(mask: Any) -> str:
         if not cohort:
             return ""
+        mask = np.broadcast_to(np.asarray(mask, dtype=bool), schedule.patient.shape)
         count = int(np.count_nonzero(mask))
         return f" (patients: {count} of {mask.size})"
 
     for row in schedule:
-        flags = row.flags
-        if "withheld" in flags:
+        # What the policy steps did to this dose, as they recorded it (never worked out again).
+        done = {adjustment.flag: adjustment for adjustment in row.adjustments}
+        withheld = done.get("withheld")
+        if withheld is not None:
             findings.append(
                 Finding(
                     "error",
                     row.agent,
                     row.day,
                     f"{row.agent} is withheld (dose 0) by the renal policy"
-                    f"{who(_mask(flags, 'withheld'))}; {'; '.join(row.basis.notes)}",
+                    f"{who(withheld.applies)}; {withheld.reason}",
                     key,
                 )
             )
         for flag, what in (("dose_capped", "the template's cap"), ("bsa_capped", "the BSA cap")):
-            if flag in flags:
+            capped = done.get(flag)
+            if capped is not None:
                 findings.append(
                     Finding(
                         "info",
                         row.agent,
                         row.day,
-                        f"{row.agent} dose was limited by {what}{who(_mask(flags, flag))}",
+                        f"{row.agent} dose was limited by {what}{who(capped.applies)}",
                         key,
                     )
                 )
-        if "rounded" in flags:
-            calculated = np.asarray(row.calculated_value, dtype=float)
-            dose = np.asarray(row.dose_value, dtype=float)
-            change = np.abs(dose - calculated) / np.where(calculated > 0, calculated, 1.0)
+        rounded = done.get("rounded")
+        if rounded is not None:
+            calculated = np.asarray(rounded.before, dtype=float)
+            change = np.abs(np.asarray(rounded.after, dtype=float) - calculated) / np.where(
+                calculated > 0, calculated, 1.0
+            )
             moved = change > ROUNDING_WARNING
             if moved.any():
                 findings.append(
@@ -226,10 +232,6 @@ def _check_schedule(schedule: Schedule) -> list[Finding]:
                 )
             )
     return findings
-
-
-def _mask(flags: Any, name: str) -> Any:
-    return np.asarray(flags[name]) if isinstance(flags, Mapping) else np.asarray(True)
 
 
 def _text(quantity: Any) -> str:
@@ -295,12 +297,16 @@ def check(*schedules: Schedule | Iterable[Schedule]) -> list[Finding]:
         elif isinstance(item, list | tuple):
             flat.extend(item)
         else:
-            raise DomainError(f"check() takes schedules; got {item!r}")
+            raise _not_a_schedule(item)
     for item in flat:
         if not isinstance(item, Schedule):
-            raise DomainError(f"check() takes schedules; got {item!r}")
+            raise _not_a_schedule(item)
     if not flat:
-        raise DomainError("check() needs at least one schedule")
+        raise DomainError(
+            "needs at least one schedule",
+            argument="schedules",
+            message="check() needs at least one schedule",
+        )
     findings = [finding for schedule in flat for finding in _check_schedule(schedule)]
     if len(flat) > 1:
         findings.extend(_check_course(flat))
@@ -308,58 +314,11 @@ def check(*schedules: Schedule | Iterable[Schedule]) -> list[Finding]:
     return sorted(findings, key=lambda f: rank[f.severity])
 
 
-def reschedule(
-    schedule: Schedule, agent: str, *, day: int, to: int, administration: int = 1
-) -> Schedule:
-    """Move one administration of ``agent`` from ``day`` to ``to``, within its window.
-
-    A template line's ``window`` (days either way) and ``min_interval`` (fewest days between two
-    administrations of the agent) set what is allowed: inotuzumab ozogamicin days 8 and 15 may
-    move ±2 days keeping at least 6 days between doses. Anything else raises.
-
-    Returns a new schedule; the moved row keeps its ``planned_day`` and gets its new date.
-
-    Examples
-    --------
-    >>> import dosing
-    >>> from dosing import Q_
-    >>> child = dosing.Patient(height=Q_(150, "cm"), weight=Q_(40, "kg"))
-    >>> cycle = dosing.get_regimen("inotuzumab-cycle-1").expand(child)
-    >>> [r.day for r in dosing.reschedule(cycle, "inotuzumab ozogamicin", day=15, to=17)]
-    [1, 8, 17]
-    """
-    wanted = canonical_agent(agent)
-    rows = schedule.rows_for(agent)
-    matches = [r for r in rows if r.day == day and r.administration == administration]
-    if not matches:
-        raise UnknownMethodError("day", day, [str(d) for d in dict.fromkeys(r.day for r in rows)])
-    row = matches[0]
-    line = schedule.regimen.doses[row.line]
-    if isinstance(to, bool) or not isinstance(to, int):
-        raise DomainError(f"to={to!r} must be a day number (an integer)")
-    if abs(to - row.planned_day) > line.window:
-        allowed = "it may not move" if line.window == 0 else f"it may move ±{line.window} days"
-        raise DomainError(
-            f"{wanted} planned on day {row.planned_day} cannot move to day {to}: {allowed} in "
-            f"{schedule.regimen.key!r}"
-        )
-    regimen = schedule.regimen
-    if regimen.frame == "cycle":
-        assert regimen.cycle_length is not None
-        if not 1 <= to <= regimen.cycle_length:
-            raise DomainError(
-                f"day {to} is outside the {regimen.cycle_length}-day cycle of {regimen.key!r}"
-            )
-    others = [r.day for r in rows if r is not row]
-    if to in others and line.per_day == 1:
-        raise DomainError(f"{wanted} is already given on day {to}")
-    interval = line.min_interval
-    if interval is not None:
-        for other in others:
-            if 0 < abs(other - to) < interval or (other == to):
-                raise DomainError(
-                    f"moving {wanted} to day {to} leaves {abs(other - to)} days to the dose on "
-                    f"day {other}; at least {interval} days are needed"
-                )
-    moved = replace(row, day=to, date=schedule.date_of(to))
-    return schedule.with_rows(tuple(moved if r is row else r for r in schedule.rows))
+def _not_a_schedule(item: object) -> DomainError:
+    return DomainError(
+        "is not a schedule",
+        argument="schedules",
+        value=item,
+        shown=repr(item),
+        message=f"check() takes schedules; got {item!r}",
+    )

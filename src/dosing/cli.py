@@ -20,20 +20,29 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import json
 import re
 import sys
+import textwrap
 import warnings
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, NoReturn, TextIO
 
-import numpy as np
-
+import dosing
+from dosing._text import TABLE_WIDTH
 from dosing._version import __version__
-from dosing.errors import DosingError, DosingWarning, UnitsError
-from dosing.regimens.expand import UnusedPolicyWarning
-from dosing.regimens.model import canonical_agent
+from dosing.errors import (
+    NO_VALUE,
+    DosingError,
+    DosingWarning,
+    Example,
+    UnitsError,
+    UnusedPolicyWarning,
+    show_value,
+)
+from dosing.formats import FORMATS
+from dosing.units import parse_quantity, short, ureg
+from dosing.vocabulary import canonical_agent
 
 __all__ = ["main"]
 
@@ -78,8 +87,6 @@ def _quantity(argument: str, example: str, dimension: str) -> Callable[[str], An
     """An argparse type that reads a quantity with its unit and checks its dimension."""
 
     def read(text: str) -> Any:
-        from dosing.units import parse_quantity, ureg
-
         try:
             quantity = parse_quantity(text)
         except UnitsError as exc:
@@ -175,7 +182,13 @@ def _build_parser() -> _Parser:
         metavar="DATE",
         help="date of day 0 (transplant-frame regimens)",
     )
-    plan.add_argument("--format", action=_Once, choices=("table", "json", "csv"), default="table")
+    plan.add_argument(
+        "--format",
+        action=_Once,
+        choices=tuple(key for key, format_ in FORMATS.items() if format_.text),
+        default="table",
+        help="how to write the plan (default table)",
+    )
     policy = plan.add_argument_group("policy (all off by default)")
     policy.add_argument(
         "--bsa-cap",
@@ -281,8 +294,6 @@ def _patient_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def _regimen(text: str) -> Any:
-    import dosing
-
     if text.endswith(".toml") or Path(text).is_file():
         return dosing.load_regimen(text)
     if text.lower() not in dosing.regimen_keys():
@@ -294,9 +305,6 @@ def _regimen(text: str) -> Any:
 
 
 def _patient(args: argparse.Namespace) -> Any:
-    import dosing
-    from dosing.units import parse_quantity
-
     if args.bsa is None and (args.height is None or args.weight is None):
         missing = "--height" if args.height is None else "--weight"
         raise UsageError(
@@ -324,54 +332,126 @@ def _patient(args: argparse.Namespace) -> Any:
             **extra,
         )
     except DosingError as exc:
-        raise UsageError(_flagged(str(exc))) from None
+        raise UsageError(_message(exc)) from None
 
 
-_FLAG_NAMES = (
-    "serum_creatinine",
-    "creatinine_clearance",
-    "transplant_date",
-    "cycle_start",
-    "bsa_method",
-    "bsa_cap",
-    "height",
-    "weight",
-    "bsa",
-    "age",
-    "sex",
-)
+#: The command-line flag of each library argument (the part before any ``[...]``).
+_FLAGS = {
+    "height": "--height",
+    "weight": "--weight",
+    "bsa": "--bsa",
+    "age": "--age",
+    "sex": "--sex",
+    "serum_creatinine": "--serum-creatinine",
+    "creatinine_clearance": "--creatinine-clearance",
+    "transplant_date": "--transplant-date",
+    "cycle_start": "--cycle-start",
+    "bsa_method": "--bsa-method",
+    "bsa_cap": "--bsa-cap",
+    "rounding": "--round",
+    "dose_factors": "--reduce",
+    "max_rounding_change": "--max-rounding-change",
+    "renal": "--renal",
+    "dosing_weight": "--dosing-weight",
+    "ibw_method": "--dosing-weight",
+    "below_weight": "--infant-rule",
+    "divisor": "--infant-rule",
+}
+#: An example value of each flag, where a library example has no value for the command line.
+_EXAMPLES = {
+    "--height": "150cm",
+    "--weight": "40kg",
+    "--bsa": "1.29m2",
+    "--age": "12y",
+    "--sex": "female",
+    "--serum-creatinine": "0.6mg/dL",
+    "--creatinine-clearance": "90mL/min",
+    "--transplant-date": "2026-12-10",
+    "--cycle-start": "2026-12-10",
+    "--bsa-cap": "2m2",
+}
 
 
-def _flagged(message: str) -> str:
-    """Say a library message in command-line terms: flags instead of Python arguments.
+def _flag(argument: str | None, command: str = "plan") -> str | None:
+    """The flag that sets a library argument, e.g. ``rounding['x']`` -> ``--round['x']``."""
+    if argument is None:
+        return None
+    name, bracket, rest = argument.partition("[")
+    if command == "bsa" and name == "method":
+        return "--method"
+    if command == "plan" and name == "method":
+        return "--bsa-method"
+    flag = _FLAGS.get(name)
+    if flag is None:
+        return None
+    return f"{flag}{bracket}{rest}"
 
-    ``Patient(weight=Q_(40, 'kg'), ...)`` becomes ``--weight 40kg``; ``cycle_start=`` becomes
-    ``--cycle-start``; a ``datetime.date(2026, 1, 1)`` becomes ``2026-01-01``.
+
+def _cli_value(value: object) -> str:
+    """A value as typed on the command line: ``40kg``, ``1.29m2``, ``2026-12-10``."""
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if hasattr(value, "units") and hasattr(value, "magnitude"):
+        unit = short(value.units).replace("**", "").replace(" ", "")
+        return f"{value.magnitude:g}{'y' if unit == 'year' else unit}"
+    return str(value)
+
+
+def _cli_example(example: Example, command: str) -> str:
+    parts = []
+    for argument, value in example.arguments.items():
+        flag = _flag(argument, command) or argument
+        shown = (
+            _cli_value(value)
+            if isinstance(value, str | dt.date) or hasattr(value, "units")
+            else _EXAMPLES.get(flag, str(value))
+        )
+        parts.append(f"{flag} {shown}")
+    return f"{example.verb} {' '.join(parts)}"
+
+
+def _message(error: DosingError, command: str = "plan") -> str:
+    """A library error in command-line terms, made from its parts (argument, value, fix).
+
+    The flag replaces the argument (``--weight`` for ``weight``), the command line's notation
+    replaces Python's (``40kg`` for ``Q_(40, "kg")``), and an error about something no flag
+    sets is shown as the library wrote it.
     """
-    message = re.sub(
-        r"(\w+)=Q_\(([^,()]+), '([^']+)'\)",
-        lambda m: f"--{m.group(1).replace('_', '-')} {m.group(2)}{m.group(3)}".replace("**", ""),
-        message,
-    )
-    message = re.sub(
-        r"datetime\.date\((\d+), (\d+), (\d+)\)",
-        lambda m: dt.date(*map(int, m.groups())).isoformat(),
-        message,
-    )
-    message = message.replace(", ...)", ")").replace("age=...", "--age 12y")
-    message = re.sub(r"Patient\(([^()]*)\)", r"\1", message)
-    for name in _FLAG_NAMES:
-        flag = f"--{name.replace('_', '-')}"
-        message = re.sub(rf"(?<![-\w]){name}=(?=\s|$)", flag, message)
-        message = re.sub(rf"(?<![-\w]){name}=", flag + " ", message)
-        message = re.sub(rf"(?<![-\w]){name}(?=\[)", flag, message)
-    return message
+    flag = _flag(error.argument, command)
+
+    def mention(name: str, value: object) -> str:
+        shown = _flag(name, command) or name
+        return shown if value is NO_VALUE else f"{shown} {_cli_value(value)}"
+
+    fix: str | None
+    if isinstance(error.fix, Example):
+        fix = _cli_example(error.fix, command)
+    else:
+        fix = None if error.fix is None else error.filled(error.fix, mention)
+    if flag is None:
+        if isinstance(error.fix, Example) and fix is not None:
+            return dosing.errors.join_message("", error.filled(error.reason, mention), fix)
+        return str(error)
+    if error.value is NO_VALUE or error.value is None:
+        head = flag
+    elif isinstance(error.value, dt.date):
+        head = f"{flag} {error.value.isoformat()}"
+    else:
+        head = f"{flag} {error.shown if error.shown is not None else show_value(error.value)}"
+    return dosing.errors.join_message(head, error.filled(error.reason, mention), fix)
+
+
+def _unused(warning: UnusedPolicyWarning) -> str:
+    """The unused-policy warning in command-line terms (``--reduce['x']``, ``--renal 'x'``)."""
+
+    def where(field: str, item: str) -> str:
+        flag = _FLAGS[field]
+        return f"{flag} {item!r}" if field == "renal" else f"{flag}[{item!r}]"
+
+    return warning.text(where)
 
 
 def _policy(args: argparse.Namespace) -> Any:
-    import dosing
-    from dosing.units import parse_quantity
-
     rounding: dict[str, Any] = {}
     for text in args.round:
         agent, value = _pair("--round", text, "*=0.1mg")
@@ -434,30 +514,10 @@ def _policy(args: argparse.Namespace) -> Any:
     try:
         return dosing.Policy(**kwargs)
     except DosingError as exc:
-        raise UsageError(_policy_message(str(exc))) from None
-
-
-_POLICY_FLAGS = {
-    "method": "--bsa-method",
-    "dose_factors": "--reduce",
-    "rounding": "--round",
-    "renal": "--renal",
-    "dosing_weight": "--dosing-weight",
-    "max_rounding_change": "--max-rounding-change",
-    "bsa_cap": "--bsa-cap",
-}
-
-
-def _policy_message(message: str) -> str:
-    for name, flag in _POLICY_FLAGS.items():
-        message = re.sub(rf"(?<![-\w.]){name}=", flag + " ", message)
-        message = re.sub(rf"(?<![-\w.]){name}(?=\[)", flag, message)
-    return message
+        raise UsageError(_message(exc)) from None
 
 
 def _plan(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
-    import dosing
-
     regimens = [_regimen(text) for text in args.regimen]
     regimen = regimens[0] if len(regimens) == 1 else dosing.combine(*regimens)
     patient = _patient(args)
@@ -473,17 +533,16 @@ def _plan(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
                 cycle_start=args.cycle_start,
                 transplant_date=args.transplant_date,
             )
-        except UnusedPolicyWarning as exc:
-            raise UsageError(_policy_message(str(exc))) from None
+        except UnusedPolicyWarning as warning:
+            raise UsageError(_unused(warning)) from None
     findings = dosing.check(schedule)
     _flush_warnings(err)  # warnings about the inputs come first, where they are read
-    if args.format == "json":
-        json.dump(_json_document(schedule, findings), out, indent=2, ensure_ascii=False)
-        out.write("\n")
-    elif args.format == "csv":
-        out.write(schedule.to_csv())
-    else:
-        out.write(str(schedule) + "\n")
+    written = (
+        dosing.formats.write(schedule, "json", findings=findings)
+        if args.format == "json"
+        else dosing.formats.write(schedule, args.format)
+    )
+    out.write(written if written.endswith("\n") else written + "\n")
     for line in _grouped(findings):
         err.write(f"{line}\n")
     if policy.infant_rule is not None:
@@ -492,46 +551,13 @@ def _plan(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             "a sourced rule; check it against your protocol\n"
         )
     if schedule.regimen.unsourced:
-        err.write(
-            f"note: {regimen.key} has details no cited source settles; see 'dosing show "
-            f"{' / '.join(args.regimen)}'\n"
-        )
+        shows = " and ".join(f"'dosing show {text}'" for text in args.regimen)
+        err.write(f"note: {regimen.key} has details no cited source settles; see {shows}\n")
     err.write("note: not a medical device; every dose must be verified by a qualified person\n")
     return EXIT_FINDINGS if any(f.severity == "error" for f in findings) else 0
 
 
-def _json_document(schedule: Any, findings: Sequence[Any]) -> dict[str, Any]:
-    from dosing.units import ucum
-
-    patient: dict[str, Any] = {}
-    for name in ("height", "weight", "bsa", "age", "serum_creatinine", "creatinine_clearance"):
-        value = getattr(schedule.patient, name)
-        if value is not None:
-            patient[name] = {"value": float(value.magnitude), "unit": ucum(value.units)}
-    if schedule.patient.sex is not None:
-        patient["sex"] = schedule.patient.sex
-    if schedule.bsa is not None:
-        patient["bsa_used"] = schedule.bsa.to_record()
-    totals = {
-        agent: {"value": float(np.asarray(total.magnitude)), "unit": ucum(total.units)}
-        for agent, total in schedule.totals().items()
-    }
-    return {
-        "patient": patient,
-        "regimen": schedule.regimen.key,
-        "rows": schedule.to_records(),
-        "totals": totals,
-        "policy": schedule.policy.describe(),
-        "findings": [
-            {"severity": f.severity, "agent": f.agent, "day": f.day, "message": f.message}
-            for f in findings
-        ],
-    }
-
-
 def _bsa(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
-    import dosing
-
     if args.method != "all" and args.method not in dosing.BSA_FORMULAS:
         raise UsageError(
             f"--method {args.method!r} is not known; use one of: "
@@ -549,7 +575,7 @@ def _bsa(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         try:
             value = dosing.bsa(args.height, args.weight, method=key, sex=args.sex, age=args.age)
         except DosingError as exc:
-            raise UsageError(_flagged(str(exc))) from None
+            raise UsageError(_message(exc, "bsa")) from None
         out.write(
             f"{key:<{width}}  {value.m_as('m**2'):.4f} m²  ({formula.citation.authors}, "
             f"{formula.citation.year})\n"
@@ -558,13 +584,12 @@ def _bsa(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 
 
 def _list(out: TextIO) -> int:
-    import dosing
-
     keys = dosing.regimen_keys()
     width = max(len(k) for k in keys)
     for key in keys:
-        regimen = dosing.get_regimen(key)
-        out.write(f"{key:<{width}}  {regimen.name}\n")
+        line = f"{key:<{width}}  {dosing.get_regimen(key).name}"
+        indent = " " * (width + 2)
+        out.write("\n".join(textwrap.wrap(line, TABLE_WIDTH, subsequent_indent=indent)) + "\n")
     return 0
 
 
@@ -631,6 +656,14 @@ def _grouped(findings: Sequence[Any]) -> list[str]:
     return lines
 
 
+def args_command(argv: Sequence[str] | None) -> str:
+    """The command of ``argv`` (``plan``, ``bsa``, ...), for naming flags in an error."""
+    for item in sys.argv[1:] if argv is None else argv:
+        if not item.startswith("-"):
+            return item
+    return "plan"
+
+
 def _main(argv: Sequence[str] | None, out: TextIO, err: TextIO) -> int:
     parser = _build_parser()
     with warnings.catch_warnings(record=True) as caught:
@@ -650,7 +683,7 @@ def _main(argv: Sequence[str] | None, out: TextIO, err: TextIO) -> int:
             err.write(f"dosing: error: {exc}\n")
             return EXIT_USAGE
         except DosingError as exc:
-            err.write(f"dosing: error: {_policy_message(_flagged(str(exc)))}\n")
+            err.write(f"dosing: error: {_message(exc, args_command(argv))}\n")
             return EXIT_USAGE
         finally:
             _flush_warnings(err)

@@ -1,23 +1,28 @@
 """The patient: body size and the optional facts that some formulas and policies need.
 
 A :class:`Patient` is a frozen value object. It holds Quantities exactly as given (150 cm stays
-150 cm) and checks every field once, on construction, against the plausibility limits in
-:mod:`dosing.limits`. A patient whose height and weight are numpy arrays of one shape is a
+150 cm) and checks every field once, on construction, against the plausibility ranges in
+:mod:`dosing.plausibility`. A patient whose height and weight are numpy arrays of one shape is a
 *cohort*: every calculation then runs once over all of them.
+
+Its units are stripped once, too: :attr:`Patient.magnitudes` is a read-only view of every field
+as a plain float or array in one canonical unit (cm, kg, m², years, mg/dL, mL/min), which is what
+every formula and the expansion compute on.
 """
 
 from __future__ import annotations
 
 import warnings
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 from typing import Any, Final
 
 import numpy as np
 
 from dosing._arrays import guard, is_lazy
 from dosing.body._sex import validate_sex
-from dosing.errors import DomainError, ImplausibleInputWarning, UnitsError
-from dosing.limits import checked
+from dosing.body.kidney import creatinine_mg_per_dl
+from dosing.errors import DomainError, Example, ImplausibleInputWarning, UnitsError
+from dosing.plausibility import BMI_HIGH, BMI_LOW, GIVEN_BSA_TOLERANCE, checked
 from dosing.units import (
     CM,
     EGFR,
@@ -35,19 +40,39 @@ from dosing.units import (
     short,
 )
 
-__all__ = ["Patient"]
+__all__ = ["Patient", "PatientMagnitudes"]
 
-# Screening bands for combinations that are possible but odd; they warn, never raise. Both are
-# this library's convention (unsourced) and are documented in docs/safety.md.
-BMI_WARN_BELOW: Final = 10.0  # kg/m²
-BMI_WARN_ABOVE: Final = 60.0  # kg/m²
-GIVEN_BSA_TOLERANCE: Final = 0.20  # relative difference from Mosteller that warns
 #: 1 kg/cm² in kg/m², computed by pint once (BMI from a height in cm).
 _KG_PER_CM2_IN_KG_PER_M2: Final = float(Q_(1.0, "kg/cm**2").m_as(KG_PER_M2))
 
 
-def _quantity(value: object, unit: Any, name: str) -> Any:
-    return None if value is None else as_quantity(value, unit, name)
+@dataclass(frozen=True, slots=True)
+class PatientMagnitudes:
+    """A patient's facts as plain magnitudes in canonical units: the read-only view formulas use.
+
+    Each is a float (one patient), a read-only numpy array (a cohort) or a lazy (dask) array
+    carrying its plausibility checks, or None when the patient does not have it.
+
+    Attributes
+    ----------
+    height_cm, weight_kg, bsa_m2, age_years : float or array or None
+        Height [cm], actual weight [kg], a given BSA [m²] and age [years].
+    serum_creatinine_mg_dl : float or array or None
+        Serum creatinine [mg/dL] (converted from µmol/L where given so).
+    creatinine_clearance : float or array or None
+        A measured clearance, in mL/min, or in mL/min/1.73 m² when
+        :attr:`clearance_normalised` is true.
+    clearance_normalised : bool
+        Whether :attr:`creatinine_clearance` is normalised to 1.73 m².
+    """
+
+    height_cm: Magnitude | None = None
+    weight_kg: Magnitude | None = None
+    bsa_m2: Magnitude | None = None
+    age_years: Magnitude | None = None
+    serum_creatinine_mg_dl: Magnitude | None = None
+    creatinine_clearance: Magnitude | None = None
+    clearance_normalised: bool = False
 
 
 @dataclass(frozen=True, eq=False, slots=True)
@@ -107,48 +132,76 @@ class Patient:
     sex: Any = None
     serum_creatinine: Any = None
     creatinine_clearance: Any = None
-    # Magnitudes in canonical units, stripped once here and reused by every calculation.
-    _height_cm: Magnitude | None = field(default=None, init=False, repr=False)
-    _weight_kg: Magnitude | None = field(default=None, init=False, repr=False)
-    _bsa_m2: Magnitude | None = field(default=None, init=False, repr=False)
-    _age_years: Magnitude | None = field(default=None, init=False, repr=False)
-    _scr_mg_dl: Magnitude | None = field(default=None, init=False, repr=False)
-    _crcl: Magnitude | None = field(default=None, init=False, repr=False)
-    _crcl_normalised: bool = field(default=False, init=False, repr=False)
+    #: Every field as a plain magnitude in one canonical unit (read-only; see PatientMagnitudes).
+    magnitudes: PatientMagnitudes = field(init=False, repr=False, compare=False)
+    #: The cohort shape: ``()`` for one patient.
+    shape: tuple[int, ...] = field(init=False, repr=False, compare=False)
+    #: The checked lazy (dask) magnitudes, whose checks every computed dose carries.
+    lazy_checks: tuple[Any, ...] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         put = object.__setattr__
-        for name, unit in (("height", CM), ("weight", KG), ("bsa", M2), ("age", YEAR)):
+        stripped: dict[str, Any] = {}
+        for name, unit, key in _SIZE_FIELDS:
             value = getattr(self, name)
             if value is None:
                 continue
             quantity = as_quantity(value, unit, name)
             put(self, name, quantity)
-            put(
-                self,
-                f"_{name}_{_SUFFIX[name]}",
-                checked(name, magnitude(quantity, unit, name), unit),
-            )
+            stripped[key] = checked(name, magnitude(quantity, unit, name), unit)
         validate_sex(self.sex)
         if self.serum_creatinine is not None:
-            from dosing.body.renal import creatinine_mg_per_dl
-
             quantity = self._creatinine_quantity(self.serum_creatinine)
-            put(self, "_scr_mg_dl", creatinine_mg_per_dl(quantity))
+            stripped["serum_creatinine_mg_dl"] = creatinine_mg_per_dl(quantity)
             put(self, "serum_creatinine", quantity)
         if self.creatinine_clearance is not None:
             quantity, value, normalised = self._clearance(self.creatinine_clearance)
             put(self, "creatinine_clearance", quantity)
-            put(self, "_crcl", value)
-            put(self, "_crcl_normalised", normalised)
+            stripped["creatinine_clearance"] = value
+            stripped["clearance_normalised"] = normalised
         if not ((self.height is not None and self.weight is not None) or self.bsa is not None):
             raise DomainError(
-                f"Patient needs height and weight, or bsa (or all three); got "
+                "needs height and weight, or bsa (or all three)",
+                argument="Patient",
+                value=self._given() or "nothing",
+                fix=Example(
+                    {"height": Q_(150, "cm"), "weight": Q_(40, "kg")}, call="Patient", verb="give"
+                ),
+                message=f"Patient needs height and weight, or bsa (or all three); got "
                 f"{self._given() or 'nothing'}. E.g. Patient(height=Q_(150, 'cm'), "
-                f"weight=Q_(40, 'kg')) or Patient(bsa=Q_(1.29, 'm**2'))"
+                f"weight=Q_(40, 'kg')) or Patient(bsa=Q_(1.29, 'm**2'))",
             )
         self._check_shapes()
-        self._warn_if_odd()
+        self._warn_if_odd(stripped)
+        view = PatientMagnitudes(**stripped)
+        put(self, "magnitudes", view)
+        put(
+            self,
+            "shape",
+            np.broadcast_shapes(
+                *(
+                    np.shape(v)
+                    for v in (view.height_cm, view.weight_kg, view.bsa_m2, view.age_years)
+                    if v is not None
+                )
+            ),
+        )
+        put(
+            self,
+            "lazy_checks",
+            tuple(
+                value
+                for value in (
+                    view.height_cm,
+                    view.weight_kg,
+                    view.bsa_m2,
+                    view.age_years,
+                    view.serum_creatinine_mg_dl,
+                    view.creatinine_clearance,
+                )
+                if is_lazy(value)
+            ),
+        )
 
     # -- construction helpers ------------------------------------------------------------------
 
@@ -161,9 +214,11 @@ class Patient:
                 return as_quantity(value, UMOL_PER_L, "serum_creatinine")
             except UnitsError:
                 raise UnitsError(
-                    f"serum_creatinine={value!r} needs units of mass or substance "
-                    f"concentration; write serum_creatinine=Q_(0.5, 'mg/dL') or "
-                    f"Q_(44, 'umol/L')"
+                    "needs units of mass or substance concentration",
+                    argument="serum_creatinine",
+                    value=value,
+                    shown=repr(value),
+                    fix="write serum_creatinine=Q_(0.5, 'mg/dL') or Q_(44, 'umol/L')",
                 ) from None
 
     @staticmethod
@@ -182,9 +237,11 @@ class Patient:
                 quantity = as_quantity(value, EGFR, "creatinine_clearance")
             except UnitsError:
                 raise UnitsError(
-                    f"creatinine_clearance={value!r} needs units of mL/min (absolute) or "
-                    f"mL/min/standard_bsa (per 1.73 m²); write "
-                    f"creatinine_clearance=Q_(90, 'mL/min')"
+                    "needs units of mL/min (absolute) or mL/min/standard_bsa (per 1.73 m²)",
+                    argument="creatinine_clearance",
+                    value=value,
+                    shown=repr(value),
+                    fix=Example({"creatinine_clearance": Q_(90, "mL/min")}),
                 ) from None
             magnitude_ = checked(
                 "creatinine_clearance",
@@ -195,37 +252,39 @@ class Patient:
             return quantity, magnitude_, True
 
     def _given(self) -> str:
-        return ", ".join(
-            f.name
-            for f in fields(self)
-            if not f.name.startswith("_") and getattr(self, f.name) is not None
-        )
+        return ", ".join(name for name in _PUBLIC if getattr(self, name) is not None)
 
     def _check_shapes(self) -> None:
         shapes = {
-            f.name: np.shape(getattr(self, f.name).magnitude)
-            for f in fields(self)
-            if not f.name.startswith("_") and f.name != "sex" and getattr(self, f.name) is not None
+            name: np.shape(getattr(self, name).magnitude)
+            for name in _PUBLIC
+            if name != "sex" and getattr(self, name) is not None
         }
         if self.sex is not None and not isinstance(self.sex, str):
             shapes["sex"] = np.shape(self.sex)
         for name, shape in shapes.items():
             if any(not isinstance(size, int | np.integer) for size in shape):
                 raise DomainError(
-                    f"{name} is a lazy array of unknown length {shape}; call "
-                    f"{name}.compute_chunk_sizes() on the dask array first"
+                    f"is a lazy array of unknown length {shape}",
+                    argument=name,
+                    fix=f"call {name}.compute_chunk_sizes() on the dask array first",
                 )
         try:
             np.broadcast_shapes(*shapes.values())
         except ValueError:
             raise DomainError(
-                f"Patient fields have shapes that do not match: {shapes}; a cohort needs arrays "
-                f"of one shape"
+                f"have shapes that do not match: {shapes}",
+                argument="Patient fields",
+                fix="a cohort needs arrays of one shape",
             ) from None
 
-    def _warn_if_odd(self) -> None:
-        """Warn for odd but possible combinations; for a lazy cohort, when its weight is used."""
-        if self._height_cm is None or self._weight_kg is None:
+    def _warn_if_odd(self, stripped: dict[str, Any]) -> None:
+        """Warn for odd but possible combinations; for a lazy cohort, when its weight is used.
+
+        The checks are tied into ``stripped``'s lazy arrays (for numpy, they run here).
+        """
+        height_cm, weight_kg = stripped.get("height_cm"), stripped.get("weight_kg")
+        if height_cm is None or weight_kg is None:
             return
 
         def check_bmi(weight_kg: Any, height_cm: Any) -> None:
@@ -240,10 +299,10 @@ class Patient:
                 low = high = bmi
             else:
                 low, high = float(np.min(bmi)), float(np.max(bmi))  # two reductions, no masks
-            if low < BMI_WARN_BELOW or high > BMI_WARN_ABOVE:
+            if low < BMI_LOW or high > BMI_HIGH:
                 shown = f"{low:.1f}" if low == high else f"{low:.1f}–{high:.1f}"
                 warnings.warn(
-                    f"BMI {shown} kg/m² is outside {BMI_WARN_BELOW:g}–{BMI_WARN_ABOVE:g} "
+                    f"BMI {shown} kg/m² is outside {BMI_LOW:g}–{BMI_HIGH:g} "
                     f"kg/m²: check height and weight",
                     ImplausibleInputWarning,
                     stacklevel=6,
@@ -259,52 +318,21 @@ class Patient:
                     stacklevel=6,
                 )
 
-        put = object.__setattr__
-        put(
-            self,
-            "_weight_kg",
-            guard(self._weight_kg, check_bmi, self._weight_kg, self._height_cm),
-        )
-        if self._bsa_m2 is not None:
-            put(
-                self,
-                "_bsa_m2",
-                guard(self._bsa_m2, check_bsa, self._bsa_m2, self._height_cm, self._weight_kg),
+        stripped["weight_kg"] = guard(weight_kg, check_bmi, weight_kg, height_cm)
+        if stripped.get("bsa_m2") is not None:
+            stripped["bsa_m2"] = guard(
+                stripped["bsa_m2"], check_bsa, stripped["bsa_m2"], height_cm, stripped["weight_kg"]
             )
-
-    # -- value-object behaviour ----------------------------------------------------------------
-
-    @property
-    def lazy_checks(self) -> tuple[Any, ...]:
-        """The checked lazy (dask) fields, whose checks every computed dose carries."""
-        values = (
-            self._height_cm,
-            self._weight_kg,
-            self._bsa_m2,
-            self._age_years,
-            self._scr_mg_dl,
-            self._crcl,
-        )
-        return tuple(value for value in values if is_lazy(value))
-
-    @property
-    def shape(self) -> tuple[int, ...]:
-        """The cohort shape: ``()`` for one patient."""
-        return np.broadcast_shapes(
-            *(
-                np.shape(v)
-                for v in (self._height_cm, self._weight_kg, self._bsa_m2, self._age_years)
-                if v is not None
-            )
-        )
 
     @property
     def is_cohort(self) -> bool:
         """True when the fields are arrays (many patients in one object)."""
         return self.shape != ()
 
+    # -- value-object behaviour ----------------------------------------------------------------
+
     def _public(self) -> dict[str, Any]:
-        return {f.name: getattr(self, f.name) for f in fields(self) if not f.name.startswith("_")}
+        return {name: getattr(self, name) for name in _PUBLIC}
 
     def __repr__(self) -> str:
         parts = []
@@ -355,4 +383,20 @@ class Patient:
         return hash(tuple(parts))
 
 
-_SUFFIX: Final = {"height": "cm", "weight": "kg", "bsa": "m2", "age": "years"}
+#: Size fields: name, canonical unit, and the magnitude's name in PatientMagnitudes.
+_SIZE_FIELDS: Final = (
+    ("height", CM, "height_cm"),
+    ("weight", KG, "weight_kg"),
+    ("bsa", M2, "bsa_m2"),
+    ("age", YEAR, "age_years"),
+)
+#: The fields a caller gives, in order.
+_PUBLIC: Final = (
+    "height",
+    "weight",
+    "bsa",
+    "age",
+    "sex",
+    "serum_creatinine",
+    "creatinine_clearance",
+)

@@ -32,7 +32,7 @@ import numpy as np
 import numpy.typing as npt
 import pint
 
-from dosing.errors import UnitsError
+from dosing.errors import Code, Example, UnitsError
 
 __all__ = [
     "AUC",
@@ -123,21 +123,26 @@ _EXAMPLE: Final[dict[str, str]] = {
 }
 
 
-def _example(name: str, unit: Any, value: object = None) -> str:
+def _example(name: str, unit: Any, value: object = None) -> Example:
     """The call a user should write instead, e.g. ``weight=Q_(40, "kg")``."""
     shown = value if isinstance(value, int | float) and not isinstance(value, bool) else "..."
-    return f"{name}=Q_({shown}, {_EXAMPLE.get(str(unit), repr(str(unit)))})"
+    return Example({name: Code(f"Q_({shown}, {_EXAMPLE.get(str(unit), repr(str(unit)))})")})
 
 
 def _from_foreign(value: Any, name: str) -> Any:
     """Re-create a Quantity from another ``UnitRegistry`` in ours, checking definitions agree."""
     units = str(value.units)
+    fix = "make it with dosing.Q_ instead"
     try:
         ours = Q_(value.magnitude, units)
     except pint.errors.UndefinedUnitError as exc:
         raise UnitsError(
-            f"{name}={value!r} comes from another pint UnitRegistry whose unit {units!r} is not "
-            f"defined in dosing's registry; make it with dosing.Q_ instead"
+            f"comes from another pint UnitRegistry whose unit {units!r} is not defined in "
+            f"dosing's registry",
+            argument=name,
+            value=value,
+            shown=repr(value),
+            fix=fix,
         ) from exc
     theirs_root = value.to_root_units()
     ours_root = ours.to_root_units()
@@ -148,8 +153,12 @@ def _from_foreign(value: Any, name: str) -> Any:
         atol=0.0,
     ):
         raise UnitsError(
-            f"{name}={value!r} comes from another pint UnitRegistry that defines {units!r} "
-            f"differently from dosing's registry; make it with dosing.Q_ instead"
+            f"comes from another pint UnitRegistry that defines {units!r} differently from "
+            f"dosing's registry",
+            argument=name,
+            value=value,
+            shown=repr(value),
+            fix=fix,
         )
     return ours
 
@@ -184,15 +193,33 @@ def as_quantity(value: object, unit: Any, name: str) -> Any:
         try:
             quantity = parse_quantity(value)
         except UnitsError as exc:
-            raise UnitsError(f"{name}={value!r}: {exc}; write {_example(name, unit)}") from None
+            raise UnitsError(
+                f"cannot be read: {exc}",
+                argument=name,
+                value=value,
+                shown=repr(value),
+                fix=_example(name, unit),
+            ) from None
     else:
-        raise UnitsError(f"{name}={value!r} has no unit; write {_example(name, unit, value)}")
+        raise UnitsError(
+            "has no unit",
+            argument=name,
+            value=value,
+            shown=repr(value),
+            fix=_example(name, unit, value),
+        )
     if not quantity.dimensionality:  # checked on the unit alone: an array is never converted
-        raise UnitsError(f"{name}={value!r} has no unit; write {_example(name, unit)}")
+        raise UnitsError(
+            "has no unit", argument=name, value=value, shown=repr(value), fix=_example(name, unit)
+        )
     if quantity.dimensionality != unit.dimensionality:
         raise UnitsError(
-            f"{name}={value!r} has units of {quantity.dimensionality}, but {name} needs units of "
-            f"{unit.dimensionality}; write {_example(name, unit)}"
+            f"has units of {quantity.dimensionality}, but {name} needs units of "
+            f"{unit.dimensionality}",
+            argument=name,
+            value=value,
+            shown=repr(value),
+            fix=_example(name, unit),
         )
     return quantity
 
@@ -231,8 +258,11 @@ write weight=Q_(..., "kg")
         out: Magnitude = raw if raw.dtype == np.float64 else raw.astype(np.float64)
         return out
     raise UnitsError(
-        f"{name}={value!r} has a magnitude of type {type(raw).__name__}; use a number or a "
-        f"numpy array, e.g. {_example(name, unit)}"
+        f"has a magnitude of type {type(raw).__name__}",
+        argument=name,
+        value=value,
+        shown=repr(value),
+        fix=f"use a number or a numpy array, e.g. {_example(name, unit)}",
     )
 
 
@@ -273,8 +303,9 @@ def _normalise_unit(text: str) -> str:
     unit = re.sub(r"(?<![A-Za-z])iu(?![A-Za-z])", "IU", unit)  # iu/m2 as IU/m2
     if re.search(r"(?<![A-Za-z])units?(?![A-Za-z])", unit, re.IGNORECASE):
         raise UnitsError(
-            f"{text!r}: 'units' is ambiguous (pint would read micro-nit); write IU for "
-            f"international units"
+            f"{text!r}: 'units' is ambiguous (pint would read micro-nit)",
+            value=text,
+            fix="write IU for international units",
         )
     alias = _ALIASES.get(unit) or _ALIASES.get(unit.lower())
     if alias is not None:
@@ -310,25 +341,28 @@ def parse_quantity(text: str) -> Any:
     """
     match = _TEXT.match(text)
     if match is None:
-        raise UnitsError(f"{text!r} is not a number followed by a unit")
+        raise UnitsError(f"{text!r} is not a number followed by a unit", value=text)
     number_text, unit_text = match.group("number"), match.group("unit")
     if not unit_text:
-        raise UnitsError(f"{text!r} has no unit")
+        raise UnitsError(f"{text!r} has no unit", value=text)
     number: float | int = (
         int(number_text) if re.fullmatch(r"[-+]?[0-9]+", number_text) else float(number_text)
     )
     unit_expr = _normalise_unit(unit_text)
     if not _UNIT_CHARS.fullmatch(unit_expr) or _IMPLICIT_PRODUCT.search(unit_expr):
         raise UnitsError(
-            f"{text!r}: cannot read the unit {unit_text!r}; write one unit expression such as "
-            f"'mg/m**2', 'mg/kg' or 'cm'"
+            f"{text!r}: cannot read the unit {unit_text!r}",
+            value=text,
+            fix="write one unit expression such as 'mg/m**2', 'mg/kg' or 'cm'",
         )
     try:
         unit = ureg.Unit(unit_expr)
     except Exception as exc:  # pint raises many types for unreadable text; all mean the same
-        raise UnitsError(f"{text!r}: the unit {unit_text!r} is not known to pint") from exc
+        raise UnitsError(
+            f"{text!r}: the unit {unit_text!r} is not known to pint", value=text
+        ) from exc
     if unit == DIMENSIONLESS and unit_expr not in ("mg/kg", "g/kg"):
-        raise UnitsError(f"{text!r} has no unit")
+        raise UnitsError(f"{text!r} has no unit", value=text)
     return Q_(number, unit)
 
 

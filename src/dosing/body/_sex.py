@@ -7,7 +7,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from dosing.errors import DomainError, UnknownMethodError
+from dosing.errors import DomainError, UnknownKeyError
 
 SEXES = ("male", "female")
 
@@ -19,18 +19,24 @@ def is_male(sex: object, needed_by: str) -> bool | npt.NDArray[np.bool_]:
     formula (``needed_by``).
     """
     if sex is None:
-        raise DomainError(f"{needed_by} needs sex; pass sex='male' or sex='female'")
+        raise DomainError(
+            f"{needed_by} needs sex",
+            argument="sex",
+            value=None,
+            fix="pass sex='male' or sex='female'",
+            message=f"{needed_by} needs sex; pass sex='male' or sex='female'",
+        )
     if isinstance(sex, str):
         if sex not in SEXES:
-            raise UnknownMethodError("sex", sex, SEXES)
+            raise UnknownKeyError("sex", sex, SEXES)
         return sex == "male"
     values: Any = np.asarray(sex)
     if values.dtype.kind not in "US" or values.size == 0:
-        raise UnknownMethodError("sex", sex, SEXES)
+        raise UnknownKeyError("sex", sex, SEXES)
     known = np.isin(values, SEXES)
     if not known.all():
         first = values.ravel()[int(np.argmin(known.ravel()))]
-        raise UnknownMethodError("sex", str(first), SEXES)
+        raise UnknownKeyError("sex", str(first), SEXES)
     male: npt.NDArray[np.bool_] = values == "male"
     return male
 

@@ -9,28 +9,37 @@ The functions named after their authors (:func:`mosteller`, :func:`dubois`, ...)
 kernels: they take plain magnitudes in the units their paper uses (height [cm], weight [kg];
 Boyd's weight [g]) and return BSA [m²], vectorised over numpy arrays and never rounded. Use
 :func:`bsa` (``dosing.bsa``) to call them with Quantities: it checks and strips the units once,
-checks every element against the plausibility limits, and wraps the result in m².
+checks every element against the plausibility ranges, and wraps the result in m².
 
-Each formula is registered in :data:`BSA_FORMULAS` with its equation, citation and the
-population it was derived in.
+Each kernel is declared once with its equation, citation and derivation population
+(``@_formula(...)``), which registers it in :data:`BSA_FORMULAS` and writes its docstring.
 """
 
 from __future__ import annotations
 
+import inspect
 import math
 import warnings
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
-from typing import Any, Final
+from typing import Any, Final, TypeVar
 
 import numpy as np
 
 from dosing._arrays import guard, keep_checks
 from dosing.body._sex import is_male, validate_sex
-from dosing.errors import OutsidePopulationWarning, UnknownMethodError
-from dosing.limits import checked, same_shape, strip
-from dosing.references import REFERENCES, Reference
+from dosing.errors import OutsidePopulationWarning
+from dosing.plausibility import (
+    ADULT_AGE_YEARS,
+    CHILD_HEIGHT_CM,
+    CHILD_WEIGHT_KG,
+    checked,
+    same_shape,
+    strip,
+)
+from dosing.references import REFERENCES, Reference, check_references
+from dosing.registry import Registry
 from dosing.units import CM, KG, M2, Q_, YEAR, G, Magnitude, magnitude
 
 __all__ = [
@@ -49,146 +58,6 @@ __all__ = [
     "takahira",
     "yu_2010",
 ]
-
-# ---------------------------------------------------------------------------------------------
-# Kernels: magnitudes in, m² out. Never round here.
-
-
-def mosteller(height_cm: Magnitude, weight_kg: Magnitude) -> Magnitude:
-    """Mosteller: BSA [m²] = sqrt(H [cm] · W [kg] / 3600).
-
-    References
-    ----------
-    mosteller1987
-
-    Examples
-    --------
-    >>> float(mosteller(150.0, 40.0))  # sqrt(6000 / 3600) = sqrt(5/3)
-    1.2909944487358056
-    """
-    if isinstance(height_cm, float) and isinstance(weight_kg, float):
-        return math.sqrt(height_cm * weight_kg / 3600.0)
-    product = np.multiply(height_cm, weight_kg)
-    if isinstance(product, np.ndarray):
-        # In place on the fresh product: one temporary instead of three for a large cohort.
-        product /= 3600.0
-        return np.sqrt(product, out=product)
-    root: Magnitude = np.sqrt(product / 3600.0)  # pragma: no cover  (other array libraries)
-    return root  # pragma: no cover
-
-
-def dubois(height_cm: Magnitude, weight_kg: Magnitude) -> Magnitude:
-    """Du Bois & Du Bois: BSA [m²] = 0.007184 · W^0.425 · H^0.725.
-
-    References
-    ----------
-    dubois1916
-    """
-    return 0.007184 * np.power(weight_kg, 0.425) * np.power(height_cm, 0.725)
-
-
-def haycock(height_cm: Magnitude, weight_kg: Magnitude) -> Magnitude:
-    """Haycock: BSA [m²] = 0.024265 · W^0.5378 · H^0.3964.
-
-    References
-    ----------
-    haycock1978
-    """
-    return 0.024265 * np.power(weight_kg, 0.5378) * np.power(height_cm, 0.3964)
-
-
-def gehan_george(height_cm: Magnitude, weight_kg: Magnitude) -> Magnitude:
-    """Gehan & George (all ages): BSA [m²] = 0.0235 · W^0.51456 · H^0.42246.
-
-    References
-    ----------
-    gehan1970
-    """
-    return 0.0235 * np.power(weight_kg, 0.51456) * np.power(height_cm, 0.42246)
-
-
-def boyd(height_cm: Magnitude, weight_g: Magnitude) -> Magnitude:
-    """Boyd: BSA [m²] = 0.0003207 · H^0.3 · Wg^(0.7285 − 0.0188 · log10 Wg), weight in **grams**.
-
-    The logarithm is base 10; the natural log (a slip seen in public code) gives about 40 m².
-
-    References
-    ----------
-    boyd1935
-    """
-    exponent = 0.7285 - 0.0188 * np.log10(weight_g)
-    return 0.0003207 * np.power(height_cm, 0.3) * np.power(weight_g, exponent)
-
-
-def fujimoto(height_cm: Magnitude, weight_kg: Magnitude) -> Magnitude:
-    """Fujimoto: BSA [m²] = 0.008883 · W^0.444 · H^0.663.
-
-    References
-    ----------
-    fujimoto1968
-    """
-    return 0.008883 * np.power(weight_kg, 0.444) * np.power(height_cm, 0.663)
-
-
-def takahira(height_cm: Magnitude, weight_kg: Magnitude) -> Magnitude:
-    """Takahira: BSA [m²] = 0.007241 · W^0.425 · H^0.725.
-
-    References
-    ----------
-    takahira1925
-    """
-    return 0.007241 * np.power(weight_kg, 0.425) * np.power(height_cm, 0.725)
-
-
-def shuter_aslani(height_cm: Magnitude, weight_kg: Magnitude) -> Magnitude:
-    """Shuter & Aslani: BSA [m²] = 0.00949 · W^0.441 · H^0.655.
-
-    References
-    ----------
-    shuter2000
-    """
-    return 0.00949 * np.power(weight_kg, 0.441) * np.power(height_cm, 0.655)
-
-
-def schlich(height_cm: Magnitude, weight_kg: Magnitude, male: Any) -> Magnitude:
-    """Schlich (sex-specific): BSA [m²] = 0.000579479 · W^0.38 · H^1.24 (male);
-    0.000975482 · W^0.46 · H^1.08 (female). ``male`` is a bool or a boolean array.
-
-    References
-    ----------
-    schlich2010
-    """
-    as_male = 0.000579479 * np.power(weight_kg, 0.38) * np.power(height_cm, 1.24)
-    as_female = 0.000975482 * np.power(weight_kg, 0.46) * np.power(height_cm, 1.08)
-    return np.where(male, as_male, as_female) if np.ndim(male) else (as_male if male else as_female)
-
-
-def livingston_lee(weight_kg: Magnitude) -> Magnitude:
-    """Livingston & Lee (weight only): BSA [m²] = 0.1173 · W^0.6466; below 10 kg 0.1037 · W^0.6724.
-
-    References
-    ----------
-    livingston2001
-    """
-    above = 0.1173 * np.power(weight_kg, 0.6466)
-    below = 0.1037 * np.power(weight_kg, 0.6724)
-    if np.ndim(weight_kg):
-        return np.where(weight_kg < 10.0, below, above)
-    return below if weight_kg < 10.0 else above
-
-
-def yu_2010(height_cm: Magnitude, weight_kg: Magnitude) -> Magnitude:
-    """Yu, Lin & Yang: BSA [m²] = 71.3989 · H^0.7437 · W^0.4040 / 10000.
-
-    References
-    ----------
-    yu2010
-    """
-    return 71.3989 * np.power(height_cm, 0.7437) * np.power(weight_kg, 0.4040) / 10000.0
-
-
-# ---------------------------------------------------------------------------------------------
-# The registry
 
 
 @dataclass(frozen=True, slots=True)
@@ -217,6 +86,8 @@ class BSAFormula:
         Derived in adults only: a child gets an :class:`~dosing.OutsidePopulationWarning`.
     weight_unit : pint.Unit
         The unit the kernel takes weight in (kg, or g for Boyd).
+    note : str
+        A caveat beyond the equation (empty when there is none).
     """
 
     key: str
@@ -229,6 +100,7 @@ class BSAFormula:
     needs_sex: bool = False
     adults_only: bool = False
     weight_unit: Any = KG
+    note: str = ""
 
     @property
     def citation(self) -> Reference:
@@ -240,145 +112,203 @@ class BSAFormula:
     ) -> Any:
         return bsa(height, weight, method=self.key, sex=sex, age=age)
 
-
-_FORMULAS: Final = (
-    BSAFormula(
-        "mosteller",
-        "Mosteller",
-        mosteller,
-        "BSA = sqrt(H × W / 3600)",
-        "mosteller1987",
-        "A simplified form of the Gehan & George fit, checked by Mosteller against the Du Bois, "
-        "Gehan-George and Haycock formulas; used for children and adults.",
-    ),
-    BSAFormula(
-        "dubois",
-        "Du Bois & Du Bois",
-        dubois,
-        "BSA = 0.007184 × W^0.425 × H^0.725",
-        "dubois1916",
-        "Nine subjects measured by moulding (1916), mostly adults.",
-    ),
-    BSAFormula(
-        "haycock",
-        "Haycock",
-        haycock,
-        "BSA = 0.024265 × W^0.5378 × H^0.3964",
-        "haycock1978",
-        "Geometric measurements in infants, children and adults.",
-    ),
-    BSAFormula(
-        "gehan_george",
-        "Gehan & George",
-        gehan_george,
-        "BSA = 0.0235 × W^0.51456 × H^0.42246",
-        "gehan1970",
-        "A least-squares re-fit of Boyd's collected measurements, all ages.",
-    ),
-    BSAFormula(
-        "boyd",
-        "Boyd",
-        boyd,
-        "BSA = 0.0003207 × H^0.3 × Wg^(0.7285 − 0.0188 × log10(Wg)), Wg = weight in grams",
-        "boyd1935",
-        "Boyd's compilation of surface-area measurements across all ages.",
-        weight_unit=G,
-    ),
-    BSAFormula(
-        "fujimoto",
-        "Fujimoto",
-        fujimoto,
-        "BSA = 0.008883 × W^0.444 × H^0.663",
-        "fujimoto1968",
-        "Japanese subjects of all ages.",
-    ),
-    BSAFormula(
-        "takahira",
-        "Takahira",
-        takahira,
-        "BSA = 0.007241 × W^0.425 × H^0.725",
-        "takahira1925",
-        "Japanese subjects (as cited by Fujimoto et al. 1968).",
-    ),
-    BSAFormula(
-        "shuter_aslani",
-        "Shuter & Aslani",
-        shuter_aslani,
-        "BSA = 0.00949 × W^0.441 × H^0.655",
-        "shuter2000",
-        "Adults: a re-analysis of Du Bois & Du Bois with further measured subjects.",
-    ),
-    BSAFormula(
-        "schlich",
-        "Schlich",
-        schlich,
-        "male: BSA = 0.000579479 × W^0.38 × H^1.24; female: BSA = 0.000975482 × W^0.46 × H^1.08",
-        "schlich2010",
-        "German adults measured by 3-D body scan; sex-specific; implausible for children.",
-        needs_sex=True,
-        adults_only=True,
-    ),
-    BSAFormula(
-        "livingston_lee",
-        "Livingston & Lee",
-        livingston_lee,
-        "BSA = 0.1173 × W^0.6466 (W ≥ 10 kg); BSA = 0.1037 × W^0.6724 (W < 10 kg)",
-        "livingston2001",
-        "Published measurements of normal-weight and obese subjects; weight only, with a "
-        "separate fit below 10 kg.",
-        uses_height=False,
-    ),
-    BSAFormula(
-        "yu_2010",
-        "Yu, Lin & Yang",
-        yu_2010,
-        "BSA = 71.3989 × H^0.7437 × W^0.4040 / 10000",
-        "yu2010",
-        "Taiwanese subjects measured by 3-D body scanning.",
-    ),
-)
-
-
-class _ReadOnlyRegistry(Mapping[str, BSAFormula]):
-    """A read-only mapping whose failed lookups list the valid keys."""
-
-    __slots__ = ("_items",)
-
-    def __init__(self, items: dict[str, BSAFormula]) -> None:
-        self._items = items
-
-    def __getitem__(self, key: str) -> BSAFormula:
-        try:
-            return self._items[key]
-        except (KeyError, TypeError):
-            raise UnknownMethodError("method", key, self._items) from None
-
-    def __contains__(self, key: object) -> bool:
-        return key in self._items
-
-    def get(self, key: str, default: Any = None) -> Any:
-        return self._items.get(key, default)
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self._items)
-
-    def __len__(self) -> int:
-        return len(self._items)
-
-    def __repr__(self) -> str:
-        return f"BSA_FORMULAS({', '.join(self._items)})"
+    def docstring(self, examples: str | None) -> str:
+        """The kernel's docstring, made from this metadata (and the kernel's own examples)."""
+        parts = [f"{self.name}: {self.equation} [m²].", f"Derived in: {self.population}"]
+        if self.note:
+            parts.append(self.note)
+        parts.append(f"References\n----------\n{self.reference}")
+        if examples:
+            parts.append(inspect.cleandoc(examples))
+        return "\n\n".join(parts) + "\n"
 
 
 #: Read-only mapping: key -> :class:`BSAFormula`.
-BSA_FORMULAS: Mapping[str, BSAFormula] = _ReadOnlyRegistry({f.key: f for f in _FORMULAS})
+BSA_FORMULAS: Registry[BSAFormula] = Registry("method", name="BSA_FORMULAS")
 
-# Adult-only formulas warn for a child: under 18 years when age is given; when it is not, a
-# height under 155 cm or a weight under 45 kg is taken as possibly a child's (the case report's
-# 12-year-old, 150 cm and 40 kg, is). These thresholds are this library's screening convention
-# (unsourced), used only to warn; a small adult may be warned too.
-ADULT_AGE: Final = 18.0
-CHILD_HEIGHT_CM: Final = 155.0
-CHILD_WEIGHT_KG: Final = 45.0
+K = TypeVar("K", bound=Callable[..., Any])
+
+
+def _formula(
+    key: str, name: str, equation: str, reference: str, population: str, **options: Any
+) -> Callable[[K], K]:
+    """Declare the decorated kernel as formula ``key``: register it and write its docstring.
+
+    The equation, citation and population are written here once; the kernel's own docstring holds
+    only its examples, if any.
+    """
+
+    def register(kernel: K) -> K:
+        check_references((reference,), f"BSA formula {key!r}")
+        formula = BSAFormula(key, name, kernel, equation, reference, population, **options)
+        kernel.__doc__ = formula.docstring(kernel.__doc__)
+        BSA_FORMULAS.register(key, formula)
+        return kernel
+
+    return register
+
+
+# ---------------------------------------------------------------------------------------------
+# Kernels: magnitudes in, m² out. Never round here.
+
+
+@_formula(
+    "mosteller",
+    "Mosteller",
+    "BSA = sqrt(H × W / 3600)",
+    "mosteller1987",
+    "A simplified form of the Gehan & George fit, checked by Mosteller against the Du Bois, "
+    "Gehan-George and Haycock formulas; used for children and adults.",
+)
+def mosteller(height_cm: Magnitude, weight_kg: Magnitude) -> Magnitude:
+    """Examples
+    --------
+    >>> float(mosteller(150.0, 40.0))  # sqrt(6000 / 3600) = sqrt(5/3)
+    1.2909944487358056
+    """
+    if isinstance(height_cm, float) and isinstance(weight_kg, float):
+        return math.sqrt(height_cm * weight_kg / 3600.0)
+    product = np.multiply(height_cm, weight_kg)
+    if isinstance(product, np.ndarray):
+        # In place on the fresh product: one temporary instead of three for a large cohort.
+        product /= 3600.0
+        return np.sqrt(product, out=product)
+    root: Magnitude = np.sqrt(product / 3600.0)  # pragma: no cover  (other array libraries)
+    return root  # pragma: no cover
+
+
+@_formula(
+    "dubois",
+    "Du Bois & Du Bois",
+    "BSA = 0.007184 × W^0.425 × H^0.725",
+    "dubois1916",
+    "Nine subjects measured by moulding (1916), mostly adults.",
+)
+def dubois(height_cm: Magnitude, weight_kg: Magnitude) -> Magnitude:
+    return 0.007184 * np.power(weight_kg, 0.425) * np.power(height_cm, 0.725)
+
+
+@_formula(
+    "haycock",
+    "Haycock",
+    "BSA = 0.024265 × W^0.5378 × H^0.3964",
+    "haycock1978",
+    "Geometric measurements in infants, children and adults.",
+)
+def haycock(height_cm: Magnitude, weight_kg: Magnitude) -> Magnitude:
+    return 0.024265 * np.power(weight_kg, 0.5378) * np.power(height_cm, 0.3964)
+
+
+@_formula(
+    "gehan_george",
+    "Gehan & George",
+    "BSA = 0.0235 × W^0.51456 × H^0.42246",
+    "gehan1970",
+    "A least-squares re-fit of Boyd's collected measurements, all ages.",
+)
+def gehan_george(height_cm: Magnitude, weight_kg: Magnitude) -> Magnitude:
+    return 0.0235 * np.power(weight_kg, 0.51456) * np.power(height_cm, 0.42246)
+
+
+@_formula(
+    "boyd",
+    "Boyd",
+    "BSA = 0.0003207 × H^0.3 × Wg^(0.7285 − 0.0188 × log10(Wg)), Wg = weight in grams",
+    "boyd1935",
+    "Boyd's compilation of surface-area measurements across all ages.",
+    weight_unit=G,
+    note="The kernel takes weight in grams. The logarithm is base 10; the natural log (a slip "
+    "seen in public code) gives about 40 m².",
+)
+def boyd(height_cm: Magnitude, weight_g: Magnitude) -> Magnitude:
+    exponent = 0.7285 - 0.0188 * np.log10(weight_g)
+    return 0.0003207 * np.power(height_cm, 0.3) * np.power(weight_g, exponent)
+
+
+@_formula(
+    "fujimoto",
+    "Fujimoto",
+    "BSA = 0.008883 × W^0.444 × H^0.663",
+    "fujimoto1968",
+    "Japanese subjects of all ages.",
+)
+def fujimoto(height_cm: Magnitude, weight_kg: Magnitude) -> Magnitude:
+    return 0.008883 * np.power(weight_kg, 0.444) * np.power(height_cm, 0.663)
+
+
+@_formula(
+    "takahira",
+    "Takahira",
+    "BSA = 0.007241 × W^0.425 × H^0.725",
+    "takahira1925",
+    "Japanese subjects (as cited by Fujimoto et al. 1968).",
+)
+def takahira(height_cm: Magnitude, weight_kg: Magnitude) -> Magnitude:
+    return 0.007241 * np.power(weight_kg, 0.425) * np.power(height_cm, 0.725)
+
+
+@_formula(
+    "shuter_aslani",
+    "Shuter & Aslani",
+    "BSA = 0.00949 × W^0.441 × H^0.655",
+    "shuter2000",
+    "Adults: a re-analysis of Du Bois & Du Bois with further measured subjects.",
+)
+def shuter_aslani(height_cm: Magnitude, weight_kg: Magnitude) -> Magnitude:
+    return 0.00949 * np.power(weight_kg, 0.441) * np.power(height_cm, 0.655)
+
+
+@_formula(
+    "schlich",
+    "Schlich",
+    "male: BSA = 0.000579479 × W^0.38 × H^1.24; female: BSA = 0.000975482 × W^0.46 × H^1.08",
+    "schlich2010",
+    "German adults measured by 3-D body scan; sex-specific; implausible for children.",
+    needs_sex=True,
+    adults_only=True,
+    note="The kernel's ``male`` is a bool or a boolean array.",
+)
+def schlich(height_cm: Magnitude, weight_kg: Magnitude, male: Any) -> Magnitude:
+    as_male = 0.000579479 * np.power(weight_kg, 0.38) * np.power(height_cm, 1.24)
+    as_female = 0.000975482 * np.power(weight_kg, 0.46) * np.power(height_cm, 1.08)
+    return np.where(male, as_male, as_female) if np.ndim(male) else (as_male if male else as_female)
+
+
+#: Livingston & Lee fit a separate curve below this weight [kg].
+LIVINGSTON_LEE_SWITCH_KG: Final = 10.0
+
+
+@_formula(
+    "livingston_lee",
+    "Livingston & Lee",
+    "BSA = 0.1173 × W^0.6466 (W ≥ 10 kg); BSA = 0.1037 × W^0.6724 (W < 10 kg)",
+    "livingston2001",
+    "Published measurements of normal-weight and obese subjects; weight only, with a separate "
+    "fit below 10 kg.",
+    uses_height=False,
+    note="Weight only: the kernel takes no height.",
+)
+def livingston_lee(weight_kg: Magnitude) -> Magnitude:
+    above = 0.1173 * np.power(weight_kg, 0.6466)
+    below = 0.1037 * np.power(weight_kg, 0.6724)
+    if np.ndim(weight_kg):
+        return np.where(weight_kg < LIVINGSTON_LEE_SWITCH_KG, below, above)
+    return below if weight_kg < LIVINGSTON_LEE_SWITCH_KG else above
+
+
+@_formula(
+    "yu_2010",
+    "Yu, Lin & Yang",
+    "BSA = 71.3989 × H^0.7437 × W^0.4040 / 10000",
+    "yu2010",
+    "Taiwanese subjects measured by 3-D body scanning.",
+)
+def yu_2010(height_cm: Magnitude, weight_kg: Magnitude) -> Magnitude:
+    return 71.3989 * np.power(height_cm, 0.7437) * np.power(weight_kg, 0.4040) / 10000.0
+
+
+# ---------------------------------------------------------------------------------------------
+# Calling a formula with Quantities
 
 
 def _warn_if_outside(
@@ -389,8 +319,8 @@ def _warn_if_outside(
         return result
     if age is not None:
         values: tuple[Any, ...] = (checked("age", magnitude(age, YEAR, "age"), YEAR),)
-        limits: tuple[float, ...] = (ADULT_AGE,)
-        reason = f"age under {ADULT_AGE:g} years"
+        limits: tuple[float, ...] = (ADULT_AGE_YEARS,)
+        reason = f"age under {ADULT_AGE_YEARS:g} years"
     else:
         values, limits = (height_cm, weight_kg), (CHILD_HEIGHT_CM, CHILD_WEIGHT_KG)
         reason = (
@@ -447,7 +377,7 @@ def bsa(
     DomainError
         NaN, infinity, zero, negative or implausible input (any element of an array); a missing
         ``sex`` for a formula that needs it.
-    UnknownMethodError
+    UnknownKeyError
         An unknown ``method``, listing the valid keys.
 
     Warns
@@ -486,7 +416,7 @@ def bsa(
 def bsa_m2(
     height_cm: Magnitude, weight_kg: Magnitude, *, method: str, sex: object, age: object
 ) -> Magnitude:
-    """BSA [m²] from magnitudes already checked against the plausibility limits.
+    """BSA [m²] from magnitudes already checked against the plausibility ranges.
 
     The shared core of :func:`bsa` and of regimen expansion, which strips a patient's units once
     on construction and must not pay for it again per regimen.

@@ -7,29 +7,32 @@ factor, is a policy choice that differs between institutions (see ``docs/policie
 The ideal-body-weight formulas are linear in height above 60 inches (152.4 cm) and were written
 for adults. Below 60 inches they are extrapolated with a warning; where the extrapolation gives a
 weight that is not physical (a small child) the call is refused, never floored.
+
+Each formula is declared once, with its equation and citation, in :data:`IBW_FORMULAS` or
+:data:`LBW_FORMULAS`.
 """
 
 from __future__ import annotations
 
 import warnings
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any, Final
 
 import numpy as np
 
 from dosing._arrays import guard
 from dosing.body._sex import is_male
-from dosing.errors import (
-    DomainError,
-    ImplausibleInputWarning,
-    OutsidePopulationWarning,
-    UnknownMethodError,
-)
-from dosing.limits import LIMITS, strip
+from dosing.errors import DomainError, ImplausibleInputWarning, OutsidePopulationWarning
+from dosing.plausibility import BMI_LOW, RANGES, strip
+from dosing.references import REFERENCES, Reference, check_references
+from dosing.registry import Registry
 from dosing.units import CM, INCH, KG, KG_PER_M2, Q_, M, Magnitude
 
 __all__ = [
-    "IBW_METHODS",
-    "LBW_METHODS",
+    "IBW_FORMULAS",
+    "LBW_FORMULAS",
+    "WeightFormula",
     "adjusted_body_weight",
     "bmi",
     "ideal_body_weight",
@@ -51,22 +54,82 @@ def bmi(height: object, weight: object) -> Any:
     return Q_(weight_kg / (height_m * height_m), KG_PER_M2)
 
 
-#: Screening floor of a body-mass index (the library's band, see Patient): below it an ideal
-#: weight is not one any body of that height has.
-BMI_FLOOR: Final = 10.0
+@dataclass(frozen=True, slots=True)
+class WeightFormula:
+    """One published body-weight formula: its kernel, equation and citation.
+
+    Attributes
+    ----------
+    key : str
+        The ``method=`` key.
+    name : str
+        Human-readable name.
+    kernel : callable
+        Magnitudes in, kg out: ``kernel(height, male)`` for ideal weight (height in the
+        formula's own unit, :attr:`height_unit`), ``kernel(height_cm, weight_kg, male)`` for lean
+        weight.
+    equation : str
+        The equation as published, by sex.
+    reference : str
+        Key into :data:`dosing.references.REFERENCES`.
+    population : str
+        Who the formula was derived in or is meant for.
+    height_unit : pint.Unit
+        The unit the kernel takes height in.
+    """
+
+    key: str
+    name: str
+    kernel: Callable[..., Magnitude]
+    equation: str
+    reference: str
+    population: str
+    height_unit: Any = CM
+
+    @property
+    def citation(self) -> Reference:
+        """The full :class:`~dosing.references.Reference`."""
+        return REFERENCES[self.reference]
+
+
+#: Read-only: ideal-body-weight formulas by key.
+IBW_FORMULAS: Registry[WeightFormula] = Registry("method", name="IBW_FORMULAS")
+#: Read-only: lean-body-weight formulas by key.
+LBW_FORMULAS: Registry[WeightFormula] = Registry("method", name="LBW_FORMULAS")
+
+#: The height the adult ideal-weight lines start from [in].
+_IBW_BASE_INCHES: Final = 60.0
 #: One inch in metres, from pint.
 _INCH_IN_M: Final = float(Q_(1.0, INCH).m_as(M))
 
-#: IBW formulas: method -> (reference, male intercept [kg], male slope [kg/in],
-#: female intercept [kg], female slope [kg/in]); IBW = intercept + slope × (h [in] − 60).
-IBW_METHODS: Final[dict[str, tuple[str, float, float, float, float]]] = {
-    "devine": ("devine1974", 50.0, 2.3, 45.5, 2.3),
-    "robinson": ("robinson1983", 52.0, 1.9, 49.0, 1.7),
-    "miller": ("miller1983", 56.2, 1.41, 53.1, 1.36),
-    "hamwi": ("hamwi1964", 48.0, 2.7, 45.5, 2.2),
-}
 
-_IBW_BASE_INCHES: Final = 60.0
+def _linear_ibw(
+    key: str, name: str, reference: str, male: tuple[float, float], female: tuple[float, float]
+) -> None:
+    """Declare an adult IBW line: intercept [kg] + slope [kg/in] × (height [in] − 60)."""
+    check_references((reference,), f"ideal body weight {key!r}")
+    (male_a, male_b), (female_a, female_b) = male, female
+
+    def kernel(height_in: Magnitude, is_male_: Any) -> Magnitude:
+        intercept = np.where(is_male_, male_a, female_a)
+        slope = np.where(is_male_, male_b, female_b)
+        result: Any = intercept + slope * (height_in - _IBW_BASE_INCHES)
+        return float(result) if np.ndim(result) == 0 else result
+
+    equation = (
+        f"male {male_a:g} + {male_b:g} (h − 60); female {female_a:g} + {female_b:g} (h − 60), "
+        f"h = height in inches"
+    )
+    population = "adults, from 60 in (152.4 cm); extrapolated below with a warning"
+    IBW_FORMULAS.register(
+        key, WeightFormula(key, name, kernel, equation, reference, population, INCH)
+    )
+
+
+_linear_ibw("devine", "Devine", "devine1974", (50.0, 2.3), (45.5, 2.3))
+_linear_ibw("robinson", "Robinson", "robinson1983", (52.0, 1.9), (49.0, 1.7))
+_linear_ibw("miller", "Miller", "miller1983", (56.2, 1.41), (53.1, 1.36))
+_linear_ibw("hamwi", "Hamwi", "hamwi1964", (48.0, 2.7), (45.5, 2.2))
 
 
 def ideal_body_weight(height: object, *, sex: object, method: str = "devine") -> Any:
@@ -97,34 +160,32 @@ def ideal_body_weight(height: object, *, sex: object, method: str = "devine") ->
     >>> ideal_body_weight(Q_(180, "cm"), sex="male")  # 50 + 2.3 × (70.866 − 60) = 74.99
     <Quantity(74.992126, 'kilogram')>
     """
-    try:
-        reference, male_a, male_b, female_a, female_b = IBW_METHODS[method]
-    except (KeyError, TypeError):
-        raise UnknownMethodError("method", method, IBW_METHODS) from None
-    del reference
+    formula = IBW_FORMULAS[method]
     height_in = strip(height, "height", INCH)
     male = is_male(sex, f"ideal_body_weight(method={method!r})")
-    intercept = np.where(male, male_a, female_a)
-    slope = np.where(male, male_b, female_b)
-    ibw: Any = intercept + slope * (height_in - _IBW_BASE_INCHES)
-    if np.ndim(ibw) == 0:
-        ibw = float(ibw)
-    floor = LIMITS["weight"].low
+    ibw = formula.kernel(height_in, male)
+    floor = RANGES["weight"].low
 
     def check(ibw_block: Any, height_block: Any) -> None:
         # An ideal weight that no body of that height has (below the plausible weight, or a BMI
-        # under the library's 10 kg/m² screening band) is the adult line extrapolated too far.
+        # under the library's screening band) is the adult line extrapolated too far.
         implied_bmi = np.asarray(ibw_block) / (np.asarray(height_block) * _INCH_IN_M) ** 2
-        bad = (np.asarray(ibw_block) < floor) | (implied_bmi < BMI_FLOOR)
+        bad = (np.asarray(ibw_block) < floor) | (implied_bmi < BMI_LOW)
         if np.any(bad):
             index = int(np.argmax(bad))
-            shortest = float(np.asarray(height_block).flat[index])
+            shortest = Q_(float(np.asarray(height_block).flat[index]), INCH).to(CM)
             raise DomainError(
-                f"ideal_body_weight(method={method!r}) is not meaningful for height="
-                f"{Q_(shortest, INCH).to(CM):.1f~P}: the adult formula gives "
+                f"is not meaningful for height={shortest:.1f~P}: the adult formula gives "
+                f"{float(np.asarray(ibw_block).flat[index]):.3g} kg, a BMI of "
+                f"{float(implied_bmi.flat[index]):.3g} kg/m² at that height",
+                argument="height",
+                value=shortest,
+                fix="Use actual body weight, or a paediatric method",
+                message=f"ideal_body_weight(method={method!r}) is not meaningful for height="
+                f"{shortest:.1f~P}: the adult formula gives "
                 f"{float(np.asarray(ibw_block).flat[index]):.3g} kg, a BMI of "
                 f"{float(implied_bmi.flat[index]):.3g} kg/m² at that height. Use actual body "
-                f"weight, or a paediatric method"
+                f"weight, or a paediatric method",
             )
         if np.any(np.asarray(height_block) < _IBW_BASE_INCHES):
             warnings.warn(
@@ -157,8 +218,11 @@ def adjusted_body_weight(weight: object, ideal: object, factor: float = 0.4) -> 
         or not (0.0 <= float(factor) <= 1.0)
     ):
         raise DomainError(
-            f"factor={factor!r} must be a number from 0 to 1 (e.g. factor=0.4); it is the "
-            f"fraction of the excess over ideal body weight that is added back"
+            "must be a number from 0 to 1 (e.g. factor=0.4); it is the fraction of the excess "
+            "over ideal body weight that is added back",
+            argument="factor",
+            value=factor,
+            shown=repr(factor),
         )
     actual_kg = strip(weight, "weight", KG)
     ideal_kg = strip(ideal, "ideal", KG, limit="weight")
@@ -176,8 +240,43 @@ def adjusted_body_weight(weight: object, ideal: object, factor: float = 0.4) -> 
     return Q_(guard(adjusted, check, actual_kg, ideal_kg), KG)
 
 
-#: Lean-body-weight formulas: method -> reference key.
-LBW_METHODS: Final[dict[str, str]] = {"james": "james1976", "janmahasatian": "janmahasatian2005"}
+def _james(height_cm: Magnitude, weight_kg: Magnitude, male: Any) -> Magnitude:
+    ratio_sq = (weight_kg / height_cm) ** 2
+    return np.where(male, 1.1 * weight_kg - 128.0 * ratio_sq, 1.07 * weight_kg - 148.0 * ratio_sq)
+
+
+def _janmahasatian(height_cm: Magnitude, weight_kg: Magnitude, male: Any) -> Magnitude:
+    bmi_value = weight_kg / (height_cm * height_cm) * _KG_PER_CM2_IN_KG_PER_M2
+    return np.where(
+        male,
+        9270.0 * weight_kg / (6680.0 + 216.0 * bmi_value),
+        9270.0 * weight_kg / (8780.0 + 244.0 * bmi_value),
+    )
+
+
+#: 1 kg/cm² in kg/m², from pint (BMI from a height in cm).
+_KG_PER_CM2_IN_KG_PER_M2: Final = float(Q_(1.0, "kg/cm**2").m_as(KG_PER_M2))
+
+for _formula in (
+    WeightFormula(
+        "james",
+        "James",
+        _james,
+        "male 1.1 W − 128 (W/H)²; female 1.07 W − 148 (W/H)² (H in cm, W in kg)",
+        "james1976",
+        "adults; turns down and then negative at high BMI, where it is refused",
+    ),
+    WeightFormula(
+        "janmahasatian",
+        "Janmahasatian",
+        _janmahasatian,
+        "male 9270 W / (6680 + 216 BMI); female 9270 W / (8780 + 244 BMI)",
+        "janmahasatian2005",
+        "adults of a wide range of body size (fat-free mass by DXA and bioimpedance)",
+    ),
+):
+    check_references((_formula.reference,), f"lean body weight {_formula.key!r}")
+    LBW_FORMULAS.register(_formula.key, _formula)
 
 
 def lean_body_weight(height: object, weight: object, *, sex: object, method: str = "james") -> Any:
@@ -197,24 +296,11 @@ def lean_body_weight(height: object, weight: object, *, sex: object, method: str
     >>> lean_body_weight(Q_(180, "cm"), Q_(80, "kg"), sex="male")  # 88 − 128 × (80/180)²
     <Quantity(62.7160494, 'kilogram')>
     """
-    if method not in LBW_METHODS:
-        raise UnknownMethodError("method", method, LBW_METHODS)
+    formula = LBW_FORMULAS[method]
     height_cm = strip(height, "height", CM)
     weight_kg = strip(weight, "weight", KG)
     male = is_male(sex, f"lean_body_weight(method={method!r})")
-    lbw: Magnitude
-    if method == "james":
-        ratio_sq = (weight_kg / height_cm) ** 2
-        lbw = np.where(
-            male, 1.1 * weight_kg - 128.0 * ratio_sq, 1.07 * weight_kg - 148.0 * ratio_sq
-        )
-    else:
-        bmi_value = bmi(height, weight).m_as(KG_PER_M2)
-        lbw = np.where(
-            male,
-            9270.0 * weight_kg / (6680.0 + 216.0 * bmi_value),
-            9270.0 * weight_kg / (8780.0 + 244.0 * bmi_value),
-        )
+    lbw: Any = formula.kernel(height_cm, weight_kg, male)
     if np.ndim(lbw) == 0:
         lbw = float(lbw)
 
@@ -225,10 +311,17 @@ def lean_body_weight(height: object, weight: object, *, sex: object, method: str
         peak = np.where(male_block, 1.1 / 256.0, 1.07 / 296.0)
         past_peak = (ratio >= peak) if method == "james" else np.zeros_like(ratio, dtype=bool)
         if np.any(past_peak) or np.any(np.asarray(block) <= 0):
-            raise DomainError(
+            message = (
                 f"lean_body_weight(method={method!r}) is not meaningful for height={height!r}, "
                 f"weight={weight!r}: the James formula falls as weight rises beyond a BMI of "
                 f"about 43 kg/m² (men) or 36 kg/m² (women); use method='janmahasatian'"
+            )
+            raise DomainError(
+                "is past the peak of the James formula",
+                argument="method",
+                value=method,
+                fix="use method='janmahasatian'",
+                message=message,
             )
 
     return Q_(guard(lbw, check, lbw, weight_kg, height_cm, male), KG)

@@ -1,16 +1,13 @@
-"""Regimens: protocols written as data, expanded into every dose on every day."""
+"""Regimens: protocols written as data (day notation, the model, the loader, the catalogue)."""
 
-from dosing.regimens.builtin import combine, get_regimen, regimen_keys
+from dosing.regimens.builtin import REGIMENS, combine, get_regimen, regimen_keys
 from dosing.regimens.loader import load_regimen
 from dosing.regimens.model import DoseLine, Regimen
-from dosing.regimens.schedule import Basis, Row, Schedule
 
 __all__ = [
-    "Basis",
+    "REGIMENS",
     "DoseLine",
     "Regimen",
-    "Row",
-    "Schedule",
     "combine",
     "get_regimen",
     "load_regimen",

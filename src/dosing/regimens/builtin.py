@@ -6,20 +6,42 @@ per key, and the same frozen :class:`~dosing.Regimen` is returned on every looku
 
 from __future__ import annotations
 
-from functools import cache
+from dataclasses import replace
+from functools import partial
 from importlib import resources
 
 from dosing._data import load_toml
-from dosing.errors import RegimenError, UnknownMethodError
-from dosing.regimens.loader import regimen_from_mapping
+from dosing.errors import RegimenError
+from dosing.regimens.loader import check_no_same_day_twice, regimen_from_mapping
 from dosing.regimens.model import DoseLine, Regimen
+from dosing.registry import Registry
 
-__all__ = ["combine", "get_regimen", "regimen_keys"]
+__all__ = ["REGIMENS", "combine", "get_regimen", "regimen_keys"]
 
 _FOLDER = "regimens/catalogue"
 
 
-@cache
+def _load(key: str) -> Regimen:
+    """Read and check the catalogue file of ``key`` (once, on its first lookup)."""
+    source = f"<catalogue:{key}>"
+    data = load_toml(f"{_FOLDER}/{key}.toml")
+    regimen = regimen_from_mapping(data, source=source, require_references=True)
+    if regimen.key != key:  # pragma: no cover  (a packaging slip, caught by the tests)
+        raise RegimenError(source, "key", f"the file is named {key!r} but says {regimen.key!r}")
+    return regimen
+
+
+#: Read-only: the built-in regimens by key (lower case; a key in other case finds its regimen).
+#: Each template file is read on the first lookup of its key.
+REGIMENS: Registry[Regimen] = Registry("regimen", name="REGIMENS", normalise=str.lower)
+for _name in sorted(
+    item.name.removesuffix(".toml")
+    for item in resources.files("dosing").joinpath(_FOLDER).iterdir()
+    if item.name.endswith(".toml")
+):
+    REGIMENS.register_lazy(_name, partial(_load, _name))
+
+
 def regimen_keys() -> tuple[str, ...]:
     """The keys of the built-in regimens, sorted.
 
@@ -29,19 +51,14 @@ def regimen_keys() -> tuple[str, ...]:
     >>> dosing.regimen_keys()[:3]
     ('flu-arac-mel-ric', 'gvhd-mtx-10-7-7', 'gvhd-mtx-15-10-10')
     """
-    folder = resources.files("dosing").joinpath(_FOLDER)
-    return tuple(
-        sorted(
-            item.name.removesuffix(".toml")
-            for item in folder.iterdir()
-            if item.name.endswith(".toml")
-        )
-    )
+    return tuple(REGIMENS)
 
 
-@cache
 def get_regimen(key: str) -> Regimen:
     """A built-in regimen by key; an unknown key lists the built-in keys.
+
+    Keys are lower case; ``"Flu-AraC-Mel-RIC"`` finds the same regimen. The same frozen
+    :class:`~dosing.Regimen` is returned on every lookup.
 
     Examples
     --------
@@ -49,16 +66,7 @@ def get_regimen(key: str) -> Regimen:
     >>> dosing.get_regimen("gvhd-mtx-standard").frame
     'transplant'
     """
-    if isinstance(key, str) and key not in regimen_keys() and key.lower() in regimen_keys():
-        key = key.lower()  # keys are lower case; "Flu-AraC-Mel-RIC" means the same regimen
-    if not isinstance(key, str) or key not in regimen_keys():
-        raise UnknownMethodError("regimen", key, regimen_keys())
-    source = f"<catalogue:{key}>"
-    data = load_toml(f"{_FOLDER}/{key}.toml")
-    regimen = regimen_from_mapping(data, source=source, require_references=True)
-    if regimen.key != key:  # pragma: no cover  (a packaging slip, caught by the tests)
-        raise RegimenError(source, "key", f"the file is named {key!r} but says {regimen.key!r}")
-    return regimen
+    return REGIMENS[key]
 
 
 def combine(*regimens: Regimen, key: str | None = None, name: str | None = None) -> Regimen:
@@ -84,10 +92,6 @@ def combine(*regimens: Regimen, key: str | None = None, name: str | None = None)
     ('flu-arac-mel-ric+rabbit-atg+gvhd-mtx-standard', ('fludarabine', 'cytarabine', \
 'melphalan', 'anti-thymocyte globulin (rabbit)', 'methotrexate'))
     """
-    from dataclasses import replace
-
-    from dosing.regimens.loader import check_no_same_day_twice
-
     if not regimens:
         raise RegimenError("<combine>", None, "give at least one regimen")
     for index, regimen in enumerate(regimens):

@@ -39,15 +39,9 @@ from typing import Any, Final
 from dosing.errors import RegimenError, UnitsError, UnsourcedDefaultWarning
 from dosing.references import REFERENCES
 from dosing.regimens.days import FRAMES, DayNotationError, parse_days
-from dosing.regimens.model import (
-    CANONICAL,
-    DoseLine,
-    Kind,
-    Regimen,
-    canonical_agent,
-    sum_course_totals,
-)
+from dosing.regimens.model import CANONICAL, DoseLine, Kind, Regimen, sum_course_totals
 from dosing.units import DAY, GY, IU, KG, M2, MG, is_per_bsa, is_per_weight, parse_quantity, short
+from dosing.vocabulary import canonical_agent
 
 __all__ = ["load_regimen", "regimen_from_mapping"]
 

@@ -2,8 +2,8 @@
 
 A :class:`Regimen` is a protocol written down once: its frame (cycle or transplant days), its
 sources, and one :class:`DoseLine` per ``[[dose]]`` entry of the template. Expanding it for a
-patient (:meth:`Regimen.expand`) gives a :class:`~dosing.regimens.schedule.Schedule`; expanding
-never changes the regimen.
+patient (:meth:`Regimen.expand`, shorthand for :func:`dosing.expand.expand`) gives a
+:class:`~dosing.Schedule`; expanding never changes the regimen.
 
 Amounts are kept twice: as written (``prescribed``, e.g. 2 g/m²) and as one float in a canonical
 unit (``amount_value`` in mg/m², mg/kg, mg, IU/m², IU/kg, IU or Gy), so that expansion does no
@@ -17,15 +17,17 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Final, Literal
 
+from dosing.errors import UnknownKeyError
 from dosing.regimens.days import Frame, format_days
 from dosing.units import GY, IU, IU_PER_KG, IU_PER_M2, MG, MG_PER_KG, MG_PER_M2, short
+from dosing.vocabulary import canonical_agent
 
 if TYPE_CHECKING:
     from dosing.patient import Patient
-    from dosing.policies import Policy
-    from dosing.regimens.schedule import Schedule
+    from dosing.policy.policy import Policy
+    from dosing.schedule import Schedule
 
-__all__ = ["DoseLine", "Kind", "Regimen", "canonical_agent"]
+__all__ = ["DoseLine", "Kind", "Regimen", "sum_course_totals"]
 
 #: How an amount scales: per m² of BSA, per kg of weight, flat, or radiation (never scaled).
 Kind = Literal["bsa", "weight", "flat", "radiation"]
@@ -40,21 +42,6 @@ CANONICAL: Final[dict[tuple[str, str], tuple[Any, Any]]] = {
     ("flat", "activity"): (IU, IU),
     ("radiation", "radiation"): (GY, GY),
 }
-
-
-def canonical_agent(name: object) -> str:
-    """The form agent names are stored and matched in: lower case, single spaces.
-
-    Examples
-    --------
-    >>> canonical_agent("  Anti-Thymocyte  Globulin (Rabbit) ")
-    'anti-thymocyte globulin (rabbit)'
-    """
-    if not isinstance(name, str):
-        from dosing.errors import DomainError
-
-        raise DomainError(f"agent={name!r} must be an agent's name, e.g. 'melphalan'")
-    return " ".join(name.split()).casefold()
 
 
 @dataclass(frozen=True, slots=True)
@@ -234,7 +221,7 @@ class Regimen:
         >>> [(row.day, round(row.dose.m_as("mg"), 4)) for row in schedule]
         [(1, 1.0328), (8, 0.645), (15, 0.645)]
         """
-        from dosing.regimens.expand import expand
+        from dosing.expand import expand  # facade: the engine sits above the data it expands
 
         return expand(
             self,
@@ -246,40 +233,19 @@ class Regimen:
         )
 
     def describe(self) -> str:
-        """The definition as text: what ``dosing show`` prints."""
-        from dosing.references import REFERENCES
+        """The definition as text, wrapped at 80 columns: what ``dosing show`` prints.
 
-        frame = (
-            f"cycle days (day 1 = first day; {self.cycle_length}-day cycle)"
-            if self.frame == "cycle"
-            else "transplant days (day 0 = graft infusion)"
-        )
-        lines = [f"{self.key}: {self.name}", f"Frame: {frame}", "Doses:"]
-        for line in self.doses:
-            lines.append(f"  - {line.describe()}")
-            if line.note:
-                lines.append(f"      note: {line.note}")
-        lines.append("Totals per course:")
-        for agent in self.agents:
-            lines.append(f"  - {agent}: {_amount_text(self.course_total(agent))}")
-        if self.note:
-            lines.append(f"Note: {self.note}")
-        if self.unsourced:
-            lines.append("Not settled by any cited source (explicit, overridable defaults):")
-            lines.extend(f"  - {item}" for item in self.unsourced)
-        lines.append("Sources:")
-        if not self.references:
-            lines.append("  (none given)")
-        lines.extend(f"  - [{key}] {REFERENCES[key]}" for key in self.references)
-        return "\n".join(lines)
+        Shorthand for :func:`dosing.formats.text.describe_regimen`.
+        """
+        from dosing.formats.text import describe_regimen  # facade: output lives in formats
+
+        return describe_regimen(self)
 
     def course_total(self, agent: str) -> Any:
         """The per-course amount of ``agent`` as prescribed (e.g. 180 mg/m²), in its first
         line's units; lines in other units are converted by pint."""
-        from dosing.errors import UnknownMethodError
-
         wanted = canonical_agent(agent)
         lines = [line for line in self.doses if line.agent == wanted]
         if not lines:
-            raise UnknownMethodError("agent", agent, self.agents)
+            raise UnknownKeyError("agent", agent, self.agents)
         return sum_course_totals(lines)

@@ -1,4 +1,4 @@
-"""Renal function: Cockcroft–Gault creatinine clearance, bedside Schwartz eGFR, Calvert.
+"""Kidney function: Cockcroft–Gault creatinine clearance and bedside Schwartz eGFR.
 
 Two kinds of number are kept apart by their units:
 
@@ -21,13 +21,11 @@ import numpy as np
 from dosing._arrays import guard
 from dosing.body._sex import is_male
 from dosing.errors import OutsidePopulationWarning, UnitsError
-from dosing.limits import checked, strip
+from dosing.plausibility import ADULT_AGE_YEARS, checked, strip
 from dosing.units import (
-    AUC,
     CM,
     EGFR,
     KG,
-    MG,
     MG_PER_DL,
     ML_PER_MIN,
     Q_,
@@ -40,10 +38,11 @@ from dosing.units import (
 
 __all__ = [
     "CREATININE_MOLAR_CONVERSION",
-    "carboplatin_calvert",
+    "cockcroft_gault",
     "creatinine_clearance",
     "creatinine_mg_per_dl",
     "schwartz_bedside",
+    "schwartz_bedside_kernel",
 ]
 
 #: Serum creatinine: 1 mg/dL = 88.42 µmol/L (molar mass of creatinine ≈ 113.1 g/mol).
@@ -51,12 +50,6 @@ CREATININE_MOLAR_CONVERSION: Final = Q_(88.42, UMOL_PER_L) / Q_(1.0, MG_PER_DL)
 
 #: Schwartz bedside constant [mL/min/1.73 m² per (cm / (mg/dL))].
 SCHWARTZ_BEDSIDE_K: Final = 0.413
-
-#: Non-renal carboplatin clearance in the Calvert formula [mL/min].
-CALVERT_NONRENAL: Final = Q_(25.0, ML_PER_MIN)
-
-#: Default cap on GFR in the Calvert formula (FDA 2010, NCCN).
-CALVERT_GFR_CAP: Final = Q_(125.0, ML_PER_MIN)
 
 
 def creatinine_mg_per_dl(serum_creatinine: object, name: str = "serum_creatinine") -> Magnitude:
@@ -94,6 +87,12 @@ def cockcroft_gault(age_years: Any, weight_kg: Any, creatinine_mg_dl: Any, male:
     return (140.0 - age_years) * weight_kg / (72.0 * creatinine_mg_dl) * np.where(male, 1.0, 0.85)
 
 
+def schwartz_bedside_kernel(height_cm: Any, creatinine_mg_dl: Any) -> Any:
+    """The bedside Schwartz kernel on checked magnitudes [mL/min/1.73 m²]: 0.413 × H / SCr."""
+    egfr = SCHWARTZ_BEDSIDE_K * height_cm / creatinine_mg_dl
+    return float(egfr) if np.ndim(egfr) == 0 else egfr
+
+
 def creatinine_clearance(
     *, age: object, weight: object, serum_creatinine: object, sex: object
 ) -> Any:
@@ -122,10 +121,10 @@ def creatinine_clearance(
     male = is_male(sex, "creatinine_clearance (Cockcroft–Gault)")
 
     def check(block: Any) -> None:
-        if np.any(np.asarray(block) < 18.0):
+        if np.any(np.asarray(block) < ADULT_AGE_YEARS):
             warnings.warn(
-                "creatinine_clearance uses Cockcroft–Gault, derived in adults; for a patient "
-                "under 18 years use schwartz_bedside",
+                f"creatinine_clearance uses Cockcroft–Gault, derived in adults; for a patient "
+                f"under {ADULT_AGE_YEARS:g} years use schwartz_bedside",
                 OutsidePopulationWarning,
                 stacklevel=4,
             )
@@ -157,8 +156,7 @@ def schwartz_bedside(height: object, serum_creatinine: object, *, age: object = 
     """
     height_cm = strip(height, "height", CM)
     scr = creatinine_mg_per_dl(serum_creatinine)
-    egfr = SCHWARTZ_BEDSIDE_K * height_cm / scr
-    egfr = float(egfr) if np.ndim(egfr) == 0 else egfr
+    egfr = schwartz_bedside_kernel(height_cm, scr)
     if age is not None:
 
         def check(block: Any) -> None:
@@ -171,38 +169,3 @@ def schwartz_bedside(height: object, serum_creatinine: object, *, age: object = 
 
         egfr = guard(egfr, check, strip(age, "age", YEAR))
     return Q_(egfr, EGFR)
-
-
-def carboplatin_calvert(
-    target_auc: object, gfr: object, *, gfr_cap: object = CALVERT_GFR_CAP
-) -> Any:
-    """Calvert carboplatin dose [mg] = target AUC [mg·min/mL] × (GFR [mL/min] + 25 mL/min).
-
-    GFR is an absolute clearance (mL/min); an eGFR per 1.73 m² is refused until multiplied by the
-    patient's BSA. GFR is capped at ``gfr_cap`` (125 mL/min by default, per FDA/NCCN), so AUC
-    6, 5 and 4 give at most 900, 750 and 600 mg; ``gfr_cap=None`` removes the cap.
-
-    References
-    ----------
-    calvert1989, fda-carboplatin-gfr-cap
-
-    Examples
-    --------
-    >>> from dosing import Q_, carboplatin_calvert
-    >>> carboplatin_calvert(Q_(5, "mg*min/mL"), Q_(100, "mL/min"))  # 5 × (100 + 25)
-    <Quantity(625.0, 'milligram')>
-    >>> carboplatin_calvert(Q_(6, "mg*min/mL"), Q_(140, "mL/min"))  # capped: 6 × (125 + 25)
-    <Quantity(900.0, 'milligram')>
-    """
-    if hasattr(gfr, "dimensionality") and gfr.dimensionality == EGFR.dimensionality:
-        raise UnitsError(
-            f"gfr={gfr!r} is normalised to 1.73 m²; the Calvert formula needs an absolute "
-            f"clearance: pass (egfr * patient_bsa).to('mL/min')"
-        )
-    auc = strip(target_auc, "target_auc", AUC)
-    gfr_ml_min = strip(gfr, "gfr", ML_PER_MIN)
-    if gfr_cap is not None:
-        cap = strip(gfr_cap, "gfr_cap", ML_PER_MIN, limit="gfr")
-        gfr_ml_min = np.minimum(gfr_ml_min, cap)
-    dose = auc * (gfr_ml_min + CALVERT_NONRENAL.m_as(ML_PER_MIN))
-    return Q_(float(dose) if np.ndim(dose) == 0 else dose, MG)

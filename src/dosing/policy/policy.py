@@ -3,19 +3,10 @@
 Published sources disagree on how to round, cap, reduce and adapt doses (see
 ``docs/policies.md``). A :class:`Policy` makes each such choice a named field. The default policy
 changes nothing: Mosteller BSA, actual body weight, no cap, no factor, no rounding, no infant or
-renal rule. Every row of a schedule records, in ``row.flags``, which steps changed its dose.
+renal rule.
 
-Steps, in order (each flags the rows it changes):
-
-1. basis: BSA (given, else ``bsa_method``), capped at ``bsa_cap`` (``"bsa_capped"``); or the
-   dosing weight for per-kg amounts (``dosing_weight``); the infant rule turns a per-m² amount
-   into amount/divisor per kg for a patient under its weight threshold (``"infant_rule"``);
-2. ``dose_factors`` (``"reduced"``);
-3. ``renal`` tables (``"renal_adjusted"``; a dose not to be given becomes 0 and is also
-   ``"withheld"``);
-4. the template's per-administration ``cap`` (``"dose_capped"``);
-5. ``rounding``, half-up to an increment, last (``"rounded"``), never above a cap, and refused
-   when it would move a dose by more than ``max_rounding_change``.
+The policy says *what* to do; :mod:`dosing.policy.steps` does it, one step per choice, in a fixed
+order, and records on every row what each step changed (``row.adjustments``, ``row.flags``).
 """
 
 from __future__ import annotations
@@ -29,27 +20,14 @@ from typing import Any, Final, Literal
 import numpy as np
 
 from dosing.body.bsa import BSA_FORMULAS
-from dosing.body.weight import IBW_METHODS
-from dosing.errors import DomainError, UnitsError, UnknownMethodError
-from dosing.limits import LIMITS
-from dosing.regimens.model import canonical_agent
-from dosing.units import GY, IU, KG, M2, MG, as_quantity, magnitude, short
+from dosing.body.weight import IBW_FORMULAS
+from dosing.errors import DomainError, Example, UnitsError, UnknownKeyError
+from dosing.plausibility import RANGES
+from dosing.policy.renal import RENAL_TABLES
+from dosing.units import GY, IU, KG, M2, MG, Q_, as_quantity, magnitude, short, ucum
+from dosing.vocabulary import ALL_AGENTS, canonical_agent
 
-__all__ = ["FLAGS", "DosingWeight", "InfantRule", "Policy"]
-
-#: Every flag a row can carry, and nothing else.
-FLAGS: Final = (
-    "bsa_capped",
-    "infant_rule",
-    "reduced",
-    "renal_adjusted",
-    "withheld",
-    "dose_capped",
-    "rounded",
-)
-
-#: The key that applies a per-agent setting to every agent.
-ALL_AGENTS: Final = "*"
+__all__ = ["DosingWeight", "InfantRule", "Policy"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,11 +58,16 @@ class InfantRule:
     def __post_init__(self) -> None:
         weight = as_quantity(self.below_weight, KG, "below_weight")
         value = magnitude(weight, KG, "below_weight")
-        low, high = LIMITS["weight"].low, LIMITS["weight"].high
+        low, high = RANGES["weight"].low, RANGES["weight"].high
         if not (isinstance(value, float) and low <= value <= high):
             raise DomainError(
-                f"below_weight={self.below_weight!r} must be one weight within {low:g}–{high:g} "
-                f"kg, e.g. Q_(10, 'kg')"
+                f"must be one weight within {low:g}–{high:g} kg",
+                argument="below_weight",
+                value=self.below_weight,
+                shown=repr(self.below_weight),
+                fix=Example({"below_weight": Q_(10, "kg")}),
+                message=f"below_weight={self.below_weight!r} must be one weight within "
+                f"{low:g}–{high:g} kg, e.g. Q_(10, 'kg')",
             )
         divisor: Any = self.divisor
         if hasattr(divisor, "units"):
@@ -94,7 +77,12 @@ class InfantRule:
             or not isinstance(divisor, int | float)
             or not (math.isfinite(divisor) and divisor > 0)
         ):
-            raise DomainError(f"divisor={self.divisor!r} must be a positive number, e.g. 30")
+            raise DomainError(
+                "must be a positive number, e.g. 30",
+                argument="divisor",
+                value=self.divisor,
+                shown=repr(self.divisor),
+            )
         object.__setattr__(self, "below_weight", weight)
         object.__setattr__(self, "divisor", float(divisor))
 
@@ -136,9 +124,9 @@ class DosingWeight:
 
     def __post_init__(self) -> None:
         if self.kind not in ("actual", "ideal", "adjusted"):
-            raise UnknownMethodError("dosing_weight", self.kind, ("actual", "ideal", "adjusted"))
-        if self.ibw_method not in IBW_METHODS:
-            raise UnknownMethodError("ibw_method", self.ibw_method, IBW_METHODS)
+            raise UnknownKeyError("dosing_weight", self.kind, ("actual", "ideal", "adjusted"))
+        if self.ibw_method not in IBW_FORMULAS:
+            raise UnknownKeyError("ibw_method", self.ibw_method, IBW_FORMULAS)
         if self.kind == "adjusted":
             factor = self.factor
             if (
@@ -147,14 +135,24 @@ class DosingWeight:
                 or not (0.0 <= factor <= 1.0)
             ):
                 raise DomainError(
-                    f"DosingWeight('adjusted', factor={factor!r}): factor must be a number from "
-                    f"0 to 1 (0.4 in clinPK and carboplatin templates; 0.25 for ABW25)"
+                    "must be a number from 0 to 1 (0.4 in clinPK and carboplatin templates; "
+                    "0.25 for ABW25)",
+                    argument="factor",
+                    value=factor,
+                    shown=repr(factor),
+                    message=f"DosingWeight('adjusted', factor={factor!r}): factor must be a "
+                    f"number from 0 to 1 (0.4 in clinPK and carboplatin templates; 0.25 for "
+                    f"ABW25)",
                 )
             object.__setattr__(self, "factor", float(factor))
         elif self.factor is not None:
             raise DomainError(
-                f"DosingWeight({self.kind!r}, factor={self.factor!r}): a factor belongs to "
-                f"'adjusted' only"
+                "belongs to 'adjusted' only",
+                argument="factor",
+                value=self.factor,
+                shown=repr(self.factor),
+                message=f"DosingWeight({self.kind!r}, factor={self.factor!r}): a factor belongs "
+                f"to 'adjusted' only",
             )
 
     def describe(self) -> str:
@@ -171,16 +169,30 @@ _INCREMENT_UNITS: Final = (MG, IU, GY)
 
 def _agent_map(name: str, value: object) -> dict[str, Any]:
     if not isinstance(value, Mapping):
-        raise DomainError(f"{name}={value!r} must be a mapping of agent name to a value")
+        raise DomainError(
+            "must be a mapping of agent name to a value",
+            argument=name,
+            value=value,
+            shown=repr(value),
+        )
     out: dict[str, Any] = {}
     for agent, item in value.items():
         if not isinstance(agent, str) or not agent.strip():
-            raise DomainError(f"{name} has key {agent!r}; keys are agent names or '*'")
+            raise DomainError(
+                f"has key {agent!r}",
+                argument=name,
+                value=value,
+                fix="keys are agent names or '*'",
+                message=f"{name} has key {agent!r}; keys are agent names or '*'",
+            )
         key = ALL_AGENTS if agent.strip() == ALL_AGENTS else canonical_agent(agent)
         if key in out:
             raise DomainError(
-                f"{name} names {key!r} twice (as {agent!r} too); agent names match "
-                f"case-insensitively, so give each agent once"
+                f"names {key!r} twice (as {agent!r} too)",
+                argument=name,
+                fix="agent names match case-insensitively, so give each agent once",
+                message=f"{name} names {key!r} twice (as {agent!r} too); agent names match "
+                f"case-insensitively, so give each agent once",
             )
         out[key] = item
     return out
@@ -208,7 +220,7 @@ class Policy:
     infant_rule : InfantRule, optional
         Off unless given.
     renal : str or sequence of str, optional
-        Keys of :data:`dosing.renal.RENAL_TABLES`.
+        Keys of :data:`dosing.policy.renal.RENAL_TABLES`.
     dosing_weight : str, DosingWeight, or mapping of agent (or ``"*"``) to either
         The weight per-kg amounts use; actual body weight by default.
 
@@ -234,11 +246,16 @@ class Policy:
         if self.bsa_cap is not None:
             cap = as_quantity(self.bsa_cap, M2, "bsa_cap")
             value = magnitude(cap, M2, "bsa_cap")
-            low, high = LIMITS["bsa"].low, LIMITS["bsa"].high
+            low, high = RANGES["bsa"].low, RANGES["bsa"].high
             if not (isinstance(value, float) and low <= value <= high):
                 raise DomainError(
-                    f"bsa_cap={self.bsa_cap!r} must be one area within {low:g}–{high:g} m², "
-                    f"e.g. Q_(2.0, 'm**2')"
+                    f"must be one area within {low:g}–{high:g} m²",
+                    argument="bsa_cap",
+                    value=self.bsa_cap,
+                    shown=repr(self.bsa_cap),
+                    fix=Example({"bsa_cap": Q_(2.0, "m**2")}),
+                    message=f"bsa_cap={self.bsa_cap!r} must be one area within {low:g}–{high:g} "
+                    f"m², e.g. Q_(2.0, 'm**2')",
                 )
             put(self, "bsa_cap", cap)
         factors = _agent_map("dose_factors", self.dose_factors)
@@ -249,8 +266,11 @@ class Policy:
                 or not (0.0 < factor <= 1.0)
             ):
                 raise DomainError(
-                    f"dose_factors[{agent!r}]={factor!r} must be a fraction in (0, 1], e.g. 0.8 "
-                    f"for 80% of the full dose; a factor above 1 is refused"
+                    "must be a fraction in (0, 1], e.g. 0.8 for 80% of the full dose; a factor "
+                    "above 1 is refused",
+                    argument=f"dose_factors[{agent!r}]",
+                    value=factor,
+                    shown=repr(factor),
                 )
             factors[agent] = float(factor)
         put(self, "dose_factors", MappingProxyType(factors))
@@ -265,13 +285,18 @@ class Policy:
             or not (0.0 < change < 1.0)
         ):
             raise DomainError(
-                f"max_rounding_change={change!r} must be a fraction in (0, 1), e.g. 0.10"
+                "must be a fraction in (0, 1), e.g. 0.10",
+                argument="max_rounding_change",
+                value=change,
+                shown=repr(change),
             )
         put(self, "max_rounding_change", float(change))
         if self.infant_rule is not None and not isinstance(self.infant_rule, InfantRule):
             raise DomainError(
-                f"infant_rule={self.infant_rule!r} must be an InfantRule, e.g. "
-                f"InfantRule(below_weight=Q_(10, 'kg'), divisor=30)"
+                "must be an InfantRule, e.g. InfantRule(below_weight=Q_(10, 'kg'), divisor=30)",
+                argument="infant_rule",
+                value=self.infant_rule,
+                shown=repr(self.infant_rule),
             )
         put(self, "renal", _renal_keys(self.renal))
         put(self, "dosing_weight", _dosing_weights(self.dosing_weight))
@@ -311,17 +336,20 @@ class Policy:
         weights: Mapping[str, DosingWeight] = self.dosing_weight
         return weights.get(agent, weights.get(ALL_AGENTS, _ACTUAL))
 
-    def named_agents(self) -> dict[str, str]:
-        """Agents this policy names explicitly (not ``"*"``), each with the field naming it."""
-        from dosing.renal import RENAL_TABLES
+    def named_agents(self) -> dict[str, tuple[str, str]]:
+        """Agents this policy names explicitly (not ``"*"``), each with where it names them.
 
-        named: dict[str, str] = {}
+        Each agent maps to ``(field, item)``: the policy field and the item in it (the agent
+        itself, or the key of a renal table), e.g. ``("dose_factors", "fludarabine")`` or
+        ``("renal", "fludarabine-fludara-label")``.
+        """
+        named: dict[str, tuple[str, str]] = {}
         for field_name in ("dose_factors", "rounding", "dosing_weight"):
             for agent in getattr(self, field_name):
                 if agent != ALL_AGENTS:
-                    named.setdefault(agent, f"{field_name}[{agent!r}]")
+                    named.setdefault(agent, (field_name, agent))
         for key in self.renal or ():
-            named.setdefault(RENAL_TABLES[key].agent, f"renal={key!r}")
+            named.setdefault(RENAL_TABLES[key].agent, ("renal", key))
         return named
 
     def __repr__(self) -> str:
@@ -381,16 +409,17 @@ def _show(value: Any) -> str:
 
 
 def _record(quantity: Any) -> dict[str, Any]:
-    from dosing.units import ucum
-
     return {"value": float(quantity.magnitude), "unit": ucum(quantity.units)}
 
 
 def _increment(agent: str, value: object) -> Any:
     if isinstance(value, int | float):
         raise UnitsError(
-            f"rounding[{agent!r}]={value!r} has no unit; write rounding={{{agent!r}: "
-            f"Q_({value!r}, 'mg')}}"
+            "has no unit",
+            argument=f"rounding[{agent!r}]",
+            value=value,
+            shown=repr(value),
+            fix=f"write rounding={{{agent!r}: Q_({value!r}, 'mg')}}",
         )
     try:
         quantity = as_quantity(value, MG, f"rounding[{agent!r}]")
@@ -404,38 +433,50 @@ def _increment(agent: str, value: object) -> Any:
                 continue
         if quantity is None:
             raise UnitsError(
-                f"rounding[{agent!r}]={value!r} must be an increment of dose such as "
-                f"Q_(0.1, 'mg'), Q_(100, 'IU') or a vial size"
+                "must be an increment of dose such as Q_(0.1, 'mg'), Q_(100, 'IU') or a vial size",
+                argument=f"rounding[{agent!r}]",
+                value=value,
+                shown=repr(value),
             ) from None
     if np.ndim(quantity.magnitude) != 0:
         raise DomainError(
-            f"rounding[{agent!r}] must be one increment, e.g. Q_(0.1, 'mg'); got an array"
+            "must be one increment, e.g. Q_(0.1, 'mg'); got an array",
+            argument=f"rounding[{agent!r}]",
         )
     amount = float(quantity.magnitude)
     if not (math.isfinite(amount) and amount > 0):
         raise DomainError(
-            f"rounding[{agent!r}]={_show(quantity)} must be a positive increment, e.g. "
-            f"Q_(0.1, 'mg')"
+            "must be a positive increment, e.g. Q_(0.1, 'mg')",
+            argument=f"rounding[{agent!r}]",
+            value=quantity,
+            shown=_show(quantity),
         )
     return quantity
 
 
 def _renal_keys(value: object) -> tuple[str, ...] | None:
-    from dosing.renal import RENAL_TABLES
-
     if value is None:
         return None
     keys = (value,) if isinstance(value, str) else value
     if not isinstance(keys, list | tuple) or not keys:
-        raise DomainError(f"renal={value!r} must be a table key or a list of table keys")
+        raise DomainError(
+            "must be a table key or a list of table keys",
+            argument="renal",
+            value=value,
+            shown=repr(value),
+        )
     agents: dict[str, str] = {}
     for key in keys:
-        if key not in RENAL_TABLES:
-            raise UnknownMethodError("renal", key, RENAL_TABLES)
+        RENAL_TABLES[key]  # an unknown key raises, listing the valid ones
         agent = RENAL_TABLES[key].agent
         if agent in agents:
             raise DomainError(
-                f"renal tables {agents[agent]!r} and {key!r} both adjust {agent}; choose one"
+                f"names tables {agents[agent]!r} and {key!r}, which both adjust {agent}",
+                argument="renal",
+                value=tuple(keys),
+                fix="choose one",
+                message=f"renal tables {agents[agent]!r} and {key!r} both adjust {agent}; "
+                f"choose one",
             )
         agents[agent] = key
     return tuple(keys)
@@ -447,11 +488,21 @@ def _dosing_weights(value: object) -> Mapping[str, DosingWeight]:
             return item
         if item == "adjusted":
             raise DomainError(
-                f"{label}='adjusted' needs its factor: DosingWeight('adjusted', factor=0.4)"
+                "needs its factor: DosingWeight('adjusted', factor=0.4)",
+                argument=label,
+                value=item,
+                shown=repr(item),
+                message=f"{label}='adjusted' needs its factor: DosingWeight('adjusted', "
+                f"factor=0.4)",
             )
         if isinstance(item, str):
             return DosingWeight(item)  # type: ignore[arg-type]
-        raise DomainError(f"{label}={item!r} must be 'actual', 'ideal' or a DosingWeight")
+        raise DomainError(
+            "must be 'actual', 'ideal' or a DosingWeight",
+            argument=label,
+            value=item,
+            shown=repr(item),
+        )
 
     if isinstance(value, Mapping):
         mapped = {

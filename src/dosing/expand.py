@@ -1,0 +1,226 @@
+"""Expansion: a regimen and a patient in, every administration out.
+
+The way through, for each dose line of the regimen::
+
+    patient ──► basis (BSA, weight) ──► amount × basis ──► policy steps, in order ──► rows
+                dosing.basis                               dosing.policy.steps       one per day
+                                                                                     and per_day
+
+One code path serves one patient and a cohort: the patient's magnitudes were stripped of units
+once, on construction (:attr:`dosing.Patient.magnitudes`); each dose line's amount was converted
+to a canonical unit once, when the template was read; here every step is float or numpy
+arithmetic, computed once per dose line and shared by the rows of its days.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import warnings
+from typing import TYPE_CHECKING, Any, Final
+
+import numpy as np
+
+from dosing._arrays import keep_checks
+from dosing.basis import FLAT, RADIATION, Bases, as_magnitude, frozen
+from dosing.errors import NO_VALUE, DomainError, Example, UnusedPolicyWarning
+from dosing.patient import Patient
+from dosing.policy.policy import Policy
+from dosing.policy.steps import LineState, pipeline
+from dosing.regimens.days import calendar_date
+from dosing.schedule import LineResult, Row, Schedule, flags_of
+from dosing.units import Q_, Magnitude
+
+if TYPE_CHECKING:
+    from dosing.regimens.model import DoseLine, Regimen
+
+__all__ = ["expand"]
+
+#: The policy that changes nothing, made once.
+_DEFAULT_POLICY: Final = Policy()
+
+
+def expand(
+    regimen: Regimen,
+    patient: Patient,
+    *,
+    bsa_method: str | None = None,
+    policy: Policy | None = None,
+    cycle_start: object = None,
+    transplant_date: object = None,
+) -> Schedule:
+    """Expand ``regimen`` for ``patient``: see :meth:`dosing.Regimen.expand`."""
+    if not isinstance(patient, Patient):
+        raise DomainError(
+            "must be a dosing.Patient",
+            argument="patient",
+            value=patient,
+            shown=repr(patient),
+            fix=Example({"height": Q_(150, "cm"), "weight": Q_(40, "kg")}, call="Patient"),
+            message=f"patient={patient!r} must be a dosing.Patient, e.g. Patient(height=Q_(150, "
+            f"'cm'), weight=Q_(40, 'kg'))",
+        )
+    chosen = _policy(policy, bsa_method)
+    _warn_unused(chosen, regimen)
+    anchor = _anchor(regimen, cycle_start, transplant_date)
+    bases = Bases(patient, chosen)
+    steps = pipeline(chosen)
+    shape = patient.shape
+    lines = tuple(_compute(line, bases, chosen, steps, shape) for line in regimen.doses)
+    rows: list[tuple[tuple[int, int, int], Row]] = []
+    for result in lines:
+        line = result.line
+        for day in line.days:
+            date = None if anchor is None else calendar_date(regimen.frame, day, anchor)
+            for administration in range(1, line.per_day + 1):
+                row = Row(day, date, administration, day, result)
+                rows.append(((day, line.order, administration), row))
+    rows.sort(key=lambda item: item[0])
+    return Schedule(
+        regimen=regimen,
+        patient=patient,
+        rows=tuple(row for _, row in rows),
+        lines=lines,
+        policy=chosen,
+        anchor=anchor,
+        bsa=bases.patient_bsa() if bases.has_size() else None,
+    )
+
+
+def _compute(
+    line: DoseLine, bases: Bases, policy: Policy, steps: tuple[Any, ...], shape: tuple[int, ...]
+) -> LineResult:
+    """One dose line through the pipeline: basis, amount × basis, then each step in order."""
+    if line.kind == "bsa":
+        basis = bases.patient_bsa()
+        dose: Magnitude = line.amount_value * basis.value
+    elif line.kind == "weight":
+        basis = bases.actual_weight(line.agent, _amount(line))
+        dose = line.amount_value * basis.value
+    else:
+        basis = FLAT if line.kind == "flat" else RADIATION
+        dose = _constant(line.amount_value, bases.patient, shape)
+    state = LineState(line, basis, as_magnitude(dose))
+    calculated = None
+    for step in steps:
+        if step.stage == "prepare" and calculated is None:
+            calculated = state.dose
+        step.run(state, bases, policy)
+    lazy = bases.patient.lazy_checks
+    final = frozen(keep_checks(as_magnitude(state.dose), *lazy))
+    calculated = final if calculated is None else frozen(keep_checks(calculated, *lazy))
+    adjustments = tuple(state.adjustments)
+    return LineResult(
+        line, state.basis, calculated, final, adjustments, flags_of(adjustments, shape)
+    )
+
+
+def _constant(amount: float, patient: Patient, shape: tuple[int, ...]) -> Magnitude:
+    """A dose that does not scale, for every patient: one read-only view for a numpy cohort (no
+    memory per patient), a lazy array chunked like the patients for a lazy one."""
+    if not shape:
+        return amount
+    lazy = patient.lazy_checks
+    if lazy:
+        import dask.array as da  # only reached with a lazy cohort, so dask is installed
+
+        return da.full_like(lazy[0], amount, dtype=np.float64)  # type: ignore[no-untyped-call,no-any-return]
+    return np.broadcast_to(amount, shape)
+
+
+def _amount(line: DoseLine) -> str:
+    return f"{line.prescribed.magnitude:g} {line.prescribed.units:~C}"
+
+
+def _policy(policy: Policy | None, bsa_method: str | None) -> Policy:
+    if policy is None:
+        return _DEFAULT_POLICY if bsa_method is None else Policy(bsa_method=bsa_method)
+    if not isinstance(policy, Policy):
+        raise DomainError(
+            "must be a dosing.Policy", argument="policy", value=policy, shown=repr(policy)
+        )
+    if bsa_method is not None and bsa_method != policy.bsa_method:
+        raise DomainError(
+            f"disagrees with policy.bsa_method={policy.bsa_method!r}",
+            argument="bsa_method",
+            value=bsa_method,
+            shown=repr(bsa_method),
+            fix="give one of them",
+        )
+    return policy
+
+
+def _warn_unused(policy: Policy, regimen: Regimen) -> None:
+    named = policy.named_agents()
+    unused = sorted(agent for agent in named if agent not in regimen.agents)
+    if unused:
+        warnings.warn(
+            UnusedPolicyWarning(
+                ((*named[agent], agent) for agent in unused), regimen.key, regimen.agents
+            ),
+            stacklevel=4,
+        )
+
+
+def _anchor(regimen: Regimen, cycle_start: object, transplant_date: object) -> dt.date | None:
+    if regimen.frame == "transplant" and cycle_start is not None:
+        raise DomainError(
+            f": {regimen.key!r} counts transplant days (day 0 = graft infusion)",
+            argument="cycle_start",
+            value=cycle_start,
+            shown=repr(cycle_start),
+            fix="give {transplant_date} instead",
+            mentions={"transplant_date": NO_VALUE},
+        )
+    if regimen.frame == "cycle" and transplant_date is not None:
+        raise DomainError(
+            f": {regimen.key!r} counts cycle days (day 1 = first day of the cycle)",
+            argument="transplant_date",
+            value=transplant_date,
+            shown=repr(transplant_date),
+            fix="give {cycle_start} instead",
+            mentions={"cycle_start": NO_VALUE},
+        )
+    name, value = (
+        ("transplant_date", transplant_date)
+        if regimen.frame == "transplant"
+        else ("cycle_start", cycle_start)
+    )
+    if value is None:
+        return None
+    if isinstance(value, dt.datetime):
+        raise DomainError(
+            "must be a date, not a date and time", argument=name, value=value, shown=repr(value)
+        )
+    anchor: dt.date | None = None
+    if isinstance(value, dt.date):
+        anchor = value
+    elif isinstance(value, str):
+        try:
+            anchor = dt.date.fromisoformat(value)
+        except ValueError:
+            anchor = None
+    if anchor is None:
+        raise DomainError(
+            "must be a date, e.g. datetime.date(2026, 12, 10)",
+            argument=name,
+            value=value,
+            shown=repr(value),
+        )
+    _check_calendar(regimen, name, anchor)
+    return anchor
+
+
+def _check_calendar(regimen: Regimen, name: str, anchor: dt.date) -> None:
+    """Every day of the regimen must fall on a calendar date (years 1 to 9999)."""
+    for line in regimen.doses:
+        for day in (min(line.days), max(line.days)):
+            try:
+                calendar_date(regimen.frame, day, anchor)
+            except OverflowError:
+                raise DomainError(
+                    f"puts day {day} of {regimen.key!r} outside the calendar (years 1 to 9999)",
+                    argument=name,
+                    value=anchor,
+                    shown=anchor.isoformat(),
+                    fix="give the date the regimen starts from",
+                ) from None

@@ -1,0 +1,69 @@
+"""CSV text: one line per administration (per patient for a cohort), every value with its unit."""
+
+from __future__ import annotations
+
+import csv as _csv
+import io
+from typing import TYPE_CHECKING
+
+from dosing.formats._registry import register_format
+from dosing.formats.records import schedule_records
+
+if TYPE_CHECKING:
+    from dosing.schedule import Schedule
+
+__all__ = ["FIELDS", "to_csv"]
+
+#: The columns, in order (a cohort's CSV starts with ``patient``).
+FIELDS = (
+    "day",
+    "date",
+    "agent",
+    "dose",
+    "unit",
+    "calculated",
+    "prescribed",
+    "prescribed_unit",
+    "basis",
+    "flags",
+    "route",
+    "administration",
+    "per_day",
+    "regimen",
+    "planned_day",
+)
+
+
+@register_format("csv", description="CSV, one line per administration (per patient)", text=True)
+def to_csv(schedule: Schedule) -> str:
+    """CSV text with a header: day, date, agent, dose, unit and the other row fields.
+
+    Numbers are written at full precision (``repr`` of the float); flags are separated by spaces.
+    """
+    buffer = io.StringIO()
+    cohort = schedule.patient.is_cohort
+    fields = [*(["patient"] if cohort else []), *FIELDS]
+    writer = _csv.DictWriter(buffer, fieldnames=fields, lineterminator="\n")
+    writer.writeheader()
+    for record in schedule_records(schedule):
+        writer.writerow(
+            {
+                **({"patient": record["patient"]} if cohort else {}),
+                "day": record["day"],
+                "date": record["date"] or "",
+                "agent": record["agent"],
+                "dose": repr(record["dose"]["value"]),
+                "unit": record["dose"]["unit"],
+                "calculated": repr(record["calculated"]["value"]),
+                "prescribed": repr(record["prescribed"]["value"]),
+                "prescribed_unit": record["prescribed"]["unit"],
+                "basis": record["basis"]["text"],
+                "flags": " ".join(record["flags"]),
+                "route": record["route"] or "",
+                "administration": record["administration"],
+                "per_day": record["per_day"],
+                "regimen": record["regimen"],
+                "planned_day": record["planned_day"],
+            }
+        )
+    return buffer.getvalue()

@@ -1,0 +1,444 @@
+"""The policy pipeline: every step that changes a dose, in order, one small function each.
+
+A dose line starts as its amount times its basis (the patient's BSA for a per-m² amount, actual
+body weight for a per-kg one, nothing for a flat or radiation dose). Then each step of the
+pipeline runs, in the order of this file, and every step that changes the dose records an
+:class:`Adjustment` on the line: its name, the dose before and after, whom it applied to (a
+cohort's mask), its flag and the reason, in words a pharmacist can check. ``row.flags`` is the set
+of those flags; ``row.adjustments`` the record itself.
+
+=================  ==============================  =========  ============================
+step               what it does                    flag       policy field
+=================  ==============================  =========  ============================
+``dosing_weight``  per-kg dose on ideal/adjusted   dosing_    ``dosing_weight``
+                   weight instead of actual        weight
+``infant_rule``    per-m² amount ÷ divisor per kg  infant_    ``infant_rule``
+                   below a weight                  rule
+``bsa_cap``        per-m² dose on min(BSA, cap)    bsa_       ``bsa_cap``
+                                                   capped
+``dose_factor``    a fraction of the full dose     reduced    ``dose_factors``
+``renal``          a renal table's factor (0 is    renal_     ``renal``
+                   "do not give")                  adjusted,
+                                                   withheld
+``dose_cap``       the template's cap per          dose_      (the template's ``cap``)
+                   administration                  capped
+``rounding``       half-up to an increment         rounded    ``rounding``
+=================  ==============================  =========  ============================
+
+Steps of the ``"calculate"`` stage make the *calculated* dose (``row.calculated``); steps of the
+``"prepare"`` stage turn it into what is given (``row.dose``): rounding today.
+
+Adding a step is one function here, decorated with :func:`pipeline_step` at its place in the
+order, and its tests. It reads the line's state and the patient's bases, and calls
+:meth:`LineState.adjust` when it changes the dose; it never reaches back to change what an
+earlier step recorded.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from decimal import ROUND_HALF_UP, Decimal, localcontext
+from functools import cache
+from typing import TYPE_CHECKING, Any, Final, Literal
+
+import numpy as np
+
+from dosing._arrays import guard, is_lazy, may_any
+from dosing._text import value_text
+from dosing.basis import Bases, Basis, as_magnitude, flag_value
+from dosing.errors import DomainError, Example
+from dosing.policy.renal import RENAL_TABLES, RenalTable
+from dosing.registry import Registry
+from dosing.units import KG, Q_, Magnitude, short
+from dosing.vocabulary import FLAGS
+
+if TYPE_CHECKING:
+    from dosing.policy.policy import Policy
+    from dosing.regimens.model import DoseLine
+
+__all__ = [
+    "STEPS",
+    "Adjustment",
+    "LineState",
+    "Step",
+    "pipeline",
+    "pipeline_step",
+    "round_half_up",
+]
+
+Stage = Literal["calculate", "prepare"]
+
+
+@dataclass(frozen=True, slots=True)
+class Adjustment:
+    """What one policy step did to one dose line.
+
+    Attributes
+    ----------
+    step : str
+        The step's name (a key of :data:`STEPS`).
+    flag : str
+        The flag it sets (one of :data:`dosing.vocabulary.FLAGS`).
+    before, after : float or ndarray
+        The dose before and after the step, in the row's dose unit (arrays over a cohort; for a
+        patient the step did not apply to, ``after`` equals ``before``).
+    applies : bool or ndarray of bool
+        True for one patient; for a cohort, the read-only mask of the patients it changed.
+    reason : str
+        Why, with the numbers it used (the cap, the factor, the kidney function and its table).
+    """
+
+    step: str
+    flag: str
+    before: Any
+    after: Any
+    applies: Any
+    reason: str
+
+
+@dataclass(slots=True)
+class LineState:
+    """One dose line while the pipeline runs over it (internal to one expansion)."""
+
+    line: DoseLine
+    basis: Basis
+    dose: Magnitude
+    #: Whom the infant rule turned from per-m² to per-kg (False: no one).
+    per_kg: Any = False
+    adjustments: list[Adjustment] = field(default_factory=list)
+
+    def adjust(self, step: str, flag: str, after: Any, applies: Any, reason: str) -> None:
+        """Record that ``step`` changed the dose to ``after`` for ``applies``, and why."""
+        assert flag in FLAGS, flag  # a step's flag is declared in the vocabulary
+        after = as_magnitude(after)
+        self.adjustments.append(Adjustment(step, flag, self.dose, after, applies, reason))
+        self.dose = after
+
+
+@dataclass(frozen=True, slots=True)
+class Step:
+    """One step of the pipeline: its name, the flags it sets, its stage and its function."""
+
+    name: str
+    flags: tuple[str, ...]
+    stage: Stage
+    run: Callable[[LineState, Bases, Policy], None]
+    active: Callable[[Policy], bool]
+
+    @property
+    def summary(self) -> str:
+        """The first line of the step function's docstring."""
+        return (self.run.__doc__ or "").strip().splitlines()[0]
+
+
+#: The pipeline, in order: name -> :class:`Step`.
+STEPS: Registry[Step] = Registry("step", name="STEPS")
+
+Run = Callable[[LineState, Bases, "Policy"], None]
+
+
+def pipeline_step(
+    name: str,
+    *,
+    flags: tuple[str, ...],
+    active: Callable[[Policy], bool],
+    stage: Stage = "calculate",
+) -> Callable[[Run], Run]:
+    """Register the decorated function as the next step of the pipeline.
+
+    ``active(policy)`` says whether the policy asks for the step at all; an inactive step is not
+    run, so the default policy costs nothing.
+    """
+
+    def register(run: Run) -> Run:
+        unknown = [flag for flag in flags if flag not in FLAGS]
+        if unknown:  # pragma: no cover  (a slip caught on import)
+            raise KeyError(f"step {name!r} sets flags {unknown} not in dosing.vocabulary.FLAGS")
+        STEPS.register(name, Step(name, flags, stage, run, active))
+        return run
+
+    return register
+
+
+def pipeline(policy: Policy) -> tuple[Step, ...]:
+    """The steps ``policy`` asks for, in order."""
+    return tuple(step for step in STEPS.values() if step.active(policy))
+
+
+def _amount(line: DoseLine) -> str:
+    return f"{line.prescribed.magnitude:g} {short(line.prescribed.units)}"
+
+
+# ---------------------------------------------------------------------------------------------
+# The steps, in order.
+
+
+@pipeline_step(
+    "dosing_weight",
+    flags=("dosing_weight",),
+    active=lambda policy: any(w.kind != "actual" for w in policy.dosing_weight.values()),
+)
+def dosing_weight(state: LineState, bases: Bases, policy: Policy) -> None:
+    """A per-kg dose on the policy's ideal or adjusted body weight instead of actual weight."""
+    line = state.line
+    if line.kind != "weight":
+        return
+    choice = policy.weight_for(line.agent)
+    if choice.kind == "actual":
+        return
+    basis = bases.weight(choice, line.agent, _amount(line))
+    after = line.amount_value * basis.value
+    changed = after != state.dose
+    state.basis = basis
+    if may_any(changed):
+        state.adjust(
+            "dosing_weight",
+            "dosing_weight",
+            after,
+            flag_value(changed),
+            f"dosed by {choice.describe()}, {value_text(basis.value, KG)}, instead of actual "
+            f"body weight",
+        )
+
+
+@pipeline_step(
+    "infant_rule",
+    flags=("infant_rule",),
+    active=lambda policy: policy.infant_rule is not None,
+)
+def infant_rule(state: LineState, bases: Bases, policy: Policy) -> None:
+    """A per-m² amount given per kg of actual weight (÷ divisor) below the rule's weight."""
+    line, rule = state.line, policy.infant_rule
+    if line.kind != "bsa" or rule is None:
+        return
+    patient = bases.patient
+    weight = patient.magnitudes.weight_kg
+    if weight is None:
+        raise DomainError(
+            f"is needed by the infant rule to dose {line.agent}",
+            argument="weight",
+            value=None,
+            fix=Example({"weight": Q_(8, "kg")}, call="Patient", verb="give"),
+            message=f"the infant rule needs the patient's weight to dose {line.agent}; give "
+            f"Patient(weight=Q_(8, 'kg'), ...)",
+        )
+    threshold = float(rule.below_weight.m_as(KG))
+    below = weight < threshold
+    if not may_any(below):
+        return
+    per_kg = line.amount_value / rule.divisor * weight
+    note = (
+        f"infant rule: under {threshold:g} kg, the amount per m² ÷ {rule.divisor:g} per kg of "
+        f"actual weight"
+    )
+    if not is_lazy(below) and np.all(below):
+        inputs: tuple[tuple[str, Any], ...] = (("weight", patient.weight),)
+        state.basis = Basis("weight", weight, KG, "actual body weight", inputs, (note,))
+    else:
+        state.basis = state.basis.with_note(note + " (patients under the threshold)")
+    applies = flag_value(below)
+    state.per_kg = applies
+    state.adjust("infant_rule", "infant_rule", np.where(below, per_kg, state.dose), applies, note)
+
+
+@pipeline_step("bsa_cap", flags=("bsa_capped",), active=lambda policy: policy.bsa_cap is not None)
+def bsa_cap(state: LineState, bases: Bases, policy: Policy) -> None:
+    """A per-m² dose on the policy's BSA cap for a patient whose BSA is above it."""
+    line = state.line
+    if line.kind != "bsa":
+        return
+    capped_basis, capped = bases.capped_bsa()
+    if state.per_kg is not False:  # dosed per kg by the infant rule: no BSA to cap
+        capped = np.logical_and(capped, np.logical_not(state.per_kg))
+    if not may_any(capped):
+        return
+    uncapped = bases.patient_bsa()
+    state.basis = replace(capped_basis, notes=(*capped_basis.notes, *state.basis.notes))
+    after = np.where(capped, line.amount_value * capped_basis.value, state.dose)
+    state.adjust(
+        "bsa_cap",
+        "bsa_capped",
+        after,
+        flag_value(capped),
+        f"BSA {value_text(uncapped.value, uncapped.unit)} capped at "
+        f"{value_text(policy.bsa_cap.magnitude, policy.bsa_cap.units, given=True)} by policy",
+    )
+
+
+@pipeline_step("dose_factor", flags=("reduced",), active=lambda policy: bool(policy.dose_factors))
+def dose_factor(state: LineState, bases: Bases, policy: Policy) -> None:
+    """A fraction of the full dose, by the policy's dose factor for the agent."""
+    factor = policy.factor_for(state.line.agent, state.line.kind)
+    if factor == 1.0:
+        return
+    state.adjust(
+        "dose_factor", "reduced", state.dose * factor, True, f"{factor:.0%} of the full dose"
+    )
+
+
+@pipeline_step(
+    "renal",
+    flags=("renal_adjusted", "withheld"),
+    active=lambda policy: bool(policy.renal),
+)
+def renal(state: LineState, bases: Bases, policy: Policy) -> None:
+    """The factor of the policy's renal table for the patient's kidney function (0: withheld)."""
+    table = renal_table_for(policy, state.line.agent)
+    if table is None:
+        return
+    kidney = bases.kidney(table.measure)
+    factor = table.factor(kidney.value)
+    changed = factor < 1.0
+    if not may_any(changed):
+        return
+    reason = f"{kidney}; table {table.key}"
+    state.basis = state.basis.with_note(reason)
+    before = state.dose
+    state.adjust("renal", "renal_adjusted", state.dose * factor, flag_value(changed), reason)
+    withheld = factor == 0.0
+    if may_any(withheld):
+        state.adjustments.append(
+            Adjustment(
+                "renal",
+                "withheld",
+                before,
+                state.dose,
+                flag_value(withheld),
+                f"not to be given: {reason}",
+            )
+        )
+
+
+def renal_table_for(policy: Policy, agent: str) -> RenalTable | None:
+    """The policy's renal table for ``agent``, or None."""
+    for key in policy.renal or ():
+        if RENAL_TABLES[key].agent == agent:
+            return RENAL_TABLES[key]
+    return None
+
+
+@pipeline_step("dose_cap", flags=("dose_capped",), active=lambda policy: True)
+def dose_cap(state: LineState, bases: Bases, policy: Policy) -> None:
+    """The template's cap on one administration (e.g. vincristine 2 mg)."""
+    cap = state.line.cap_value
+    if cap is None:
+        return
+    over = state.dose > cap
+    if may_any(over):
+        state.adjust(
+            "dose_cap",
+            "dose_capped",
+            np.minimum(state.dose, cap),
+            flag_value(over),
+            f"capped at {value_text(cap, state.line.dose_unit, given=True)} per administration "
+            f"by the template",
+        )
+
+
+#: Clean-up of floating-point noise in dose / increment before half-up rounding: a quotient
+#: within 1e-9 of a half is a half (0.8 × 1.4375 / 0.1 must round like 11.5, not 11.4999...).
+_QUOTIENT_DECIMALS: Final = 9
+
+
+@pipeline_step(
+    "rounding",
+    flags=("rounded",),
+    active=lambda policy: bool(policy.rounding),
+    stage="prepare",
+)
+def rounding(state: LineState, bases: Bases, policy: Policy) -> None:
+    """Half-up to the policy's increment, never above a cap, refused past the largest change."""
+    line = state.line
+    increment = policy.increment_for(line.agent, line.dose_unit)
+    if increment is None:
+        return
+    if increment.dimensionality != line.dose_unit.dimensionality:
+        raise DomainError(
+            f"is {increment:~P}, but its doses are in {short(line.dose_unit)}",
+            argument=f"rounding[{line.agent!r}]",
+            value=increment,
+            fix=f"give an increment in {short(line.dose_unit)}",
+            message=f"rounding for {line.agent} is {increment:~P}, but its doses are in "
+            f"{short(line.dose_unit)}; give an increment in {short(line.dose_unit)}",
+        )
+    calculated = state.dose
+    step = float(increment.m_as(line.dose_unit))
+    rounded = round_half_up(calculated, step)
+    if line.cap_value is not None:
+        # A rounded dose never exceeds the cap: round down to the increment instead.
+        above = rounded > line.cap_value * (1 + 1e-12)
+        if may_any(above):
+            rounded = as_magnitude(np.where(above, _round_down(calculated, step), rounded))
+    limit = policy.max_rounding_change
+    agent, unit = line.agent, short(line.dose_unit)
+
+    def check(calculated_block: Any, rounded_block: Any) -> None:
+        values = np.asarray(calculated_block, dtype=float)
+        result = np.asarray(rounded_block, dtype=float)
+        change = np.zeros(np.broadcast_shapes(values.shape, result.shape))
+        np.divide(np.abs(result - values), values, out=change, where=values > 0)
+        if np.any(change > limit * (1 + 1e-12)):
+            worst = int(np.argmax(change))
+            raise DomainError(
+                f"would move the {agent} dose by {change.flat[worst]:.1%} "
+                f"({np.broadcast_to(values, change.shape).flat[worst]:.6g} → "
+                f"{np.broadcast_to(result, change.shape).flat[worst]:.6g} {unit}), more than "
+                "{max_rounding_change}",
+                argument=f"rounding[{agent!r}]",
+                value=increment,
+                shown=f"{step:g} {unit}",
+                fix="use a smaller increment",
+                mentions={"max_rounding_change": limit},
+            )
+
+    rounded = guard(rounded, check, calculated, rounded)
+    moved = np.logical_and(rounded != calculated, calculated > 0)
+    if may_any(moved):
+        state.adjust(
+            "rounding",
+            "rounded",
+            rounded,
+            flag_value(moved),
+            f"rounded half-up to {step:g} {unit}",
+        )
+
+
+def round_half_up(value: Magnitude, increment: float) -> Magnitude:
+    """Round to a multiple of ``increment``, halves away from zero (never half-even).
+
+    Scalars use :class:`decimal.Decimal` on the shortest decimal form of each float; arrays use
+    the same rule in numpy. The quotient is first cleared of floating-point noise below 1e-9, so a
+    dose that is a half in decimal arithmetic (1.15 mg to 0.1 mg) rounds up.
+
+    Examples
+    --------
+    >>> round_half_up(1.15, 0.1), round_half_up(1.25, 0.1), round_half_up(2.5, 1.0)
+    (1.2, 1.3, 3.0)
+    >>> round_half_up(np.array([1.15, 1.14, 0.05]), 0.1)
+    array([1.2, 1.1, 0.1])
+    """
+    if isinstance(value, float):
+        with localcontext() as context:
+            context.prec = 80  # room for any quotient of two floats at 1e-9
+            step = Decimal(repr(increment))
+            quotient = (Decimal(repr(value)) / step).quantize(Decimal(10) ** -_QUOTIENT_DECIMALS)
+            count = quotient.quantize(Decimal(1), rounding=ROUND_HALF_UP)
+            return float(count * step)
+    quotient_arr = np.round(value / increment, _QUOTIENT_DECIMALS)
+    counts = np.floor(quotient_arr + 0.5)
+    return np.round(counts * increment, _decimals(increment))
+
+
+def _round_down(value: Magnitude, increment: float) -> Magnitude:
+    quotient = np.round(value / increment, _QUOTIENT_DECIMALS)
+    out = np.round(np.floor(quotient) * increment, _decimals(increment))
+    return float(out) if np.ndim(out) == 0 else out
+
+
+@cache
+def _decimals(increment: float) -> int:
+    """Decimal places of an increment's shortest form (0.1 -> 1, 0.25 -> 2, 5.0 -> 0)."""
+    exponent = Decimal(repr(increment)).normalize().as_tuple().exponent
+    assert isinstance(exponent, int)
+    return max(0, -exponent)
