@@ -4,11 +4,18 @@ A page may hold the markers ``<!-- generated:formulas -->``, ``<!-- generated:re
 ``<!-- generated:regimens -->`` and ``<!-- generated:renal -->``; on build each is replaced by
 tables made from ``dosing.BSA_FORMULAS``, ``dosing.REFERENCES``, the regimen catalogue and the
 renal tables, so the docs cannot drift from the code.
+
+The docstrings use Sphinx roles (``:func:`bsa```), which the API pages would show as literal
+text; :func:`on_page_content` writes each as the code it names.
 """
 
 from __future__ import annotations
 
+import re
 from typing import Any
+
+#: A Sphinx role as mkdocstrings renders it: ``:func:<code>dosing.bsa</code>``.
+_ROLE = re.compile(r":(?:func|class|data|mod|meth|attr|exc|obj|ref):<code>(~?)([^<]*)</code>")
 
 
 def formulas_markdown() -> str:
@@ -83,3 +90,16 @@ def on_page_markdown(markdown: str, **kwargs: Any) -> str:
         if marker in markdown:
             markdown = markdown.replace(marker, generate())
     return markdown
+
+
+def on_page_content(html: str, **kwargs: Any) -> str:
+    """mkdocs hook: a Sphinx role in a rendered docstring becomes the code it names.
+
+    ``:class:`~dosing.Patient``` shows as ``Patient`` (the tilde asks for the last name only).
+    """
+
+    def code(match: re.Match[str]) -> str:
+        target = match.group(2)
+        return f"<code>{target.rsplit('.', 1)[-1] if match.group(1) else target}</code>"
+
+    return _ROLE.sub(code, html)

@@ -58,9 +58,7 @@ def test_over_the_per_dose_and_per_cycle_limits_is_an_error(tmp_path: pathlib.Pa
     per_dose, per_cycle = sorted(findings, key=lambda f: f.day is None)
     assert per_dose.agent == "inotuzumab ozogamicin"
     assert per_dose.day == 1
-    assert "0.9 mg/m², over the per-dose limit of 0.8 mg/m²" in per_dose.message.replace(
-        "mg/m²", "mg/m²"
-    ).replace("0.9 mg/m", "0.9 mg/m")
+    assert "0.9 mg/m², over the per-dose limit of 0.8 mg/m²" in per_dose.message
     assert "besponsa-label-2024" in per_dose.message
     assert per_cycle.day is None
     assert "1.9 mg/m² in ino-test, over the per-cycle limit of 1.8 mg/m²" in per_cycle.message

@@ -7,11 +7,13 @@ import io
 import json
 import math
 import pathlib
+import re
 import subprocess
 import sys
 
 import pytest
 
+import dosing
 from dosing.cli import main
 
 
@@ -416,3 +418,87 @@ def test_python_dash_m_runs_the_same_command() -> None:
     )
     assert bad.returncode == 2
     assert len(bad.stderr.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize(
+    ("key", "date"), [("flu-arac-mel-ric", "0001-01-03"), ("gvhd-mtx-standard", "9999-12-25")]
+)
+def test_a_date_that_puts_a_day_off_the_calendar_is_a_named_error(key: str, date: str) -> None:
+    status, out, err = run("plan", key, *BASE[2:], "--transplant-date", date)
+    assert status == 2
+    assert out == ""
+    assert err.startswith(f"dosing: error: --transplant-date {date} puts day ")
+    assert "outside the calendar" in err
+    assert "Traceback" not in err
+
+
+def test_the_hint_after_a_combined_plan_is_a_command_that_runs() -> None:
+    _, _, err = run(
+        "plan", "flu-arac-mel-ric", "rabbit-atg", "--height", "150cm", "--weight", "40kg"
+    )
+    hint = next(line for line in err.splitlines() if "no cited source settles" in line)
+    commands = re.findall(r"'(dosing show [^']+)'", hint)
+    assert commands == ["dosing show flu-arac-mel-ric", "dosing show rabbit-atg"]
+    for command in commands:
+        status, out, _ = run(*command.split()[1:])
+        assert status == 0
+        assert out.startswith(command.split()[-1])
+
+
+def test_the_header_shows_each_basis_once_with_every_agent_that_used_it() -> None:
+    status, out, _ = run(
+        "plan",
+        "flu-arac-mel-ric",
+        "rabbit-atg",
+        "--height",
+        "190cm",
+        "--weight",
+        "110kg",
+        "--sex",
+        "male",
+        "--bsa-cap",
+        "2m2",
+        "--dosing-weight",
+        "adjusted:0.4",
+    )
+    assert status == 0
+    header = out.split("Transplant days")[0].replace("\n  ", " ")
+    # Mosteller: sqrt(190 × 110 / 3600) = 2.409 m², capped at 2 m² for all three BSA agents.
+    assert "BSA 2.409 m² (Mosteller, from height 190 cm and weight 110 kg)\n" in header
+    assert (
+        "fludarabine, cytarabine, melphalan: BSA 2.000 m² (Mosteller, from height 190 cm and "
+        "weight 110 kg); capped at 2 m² by policy"
+    ) in header
+    # Devine male 190 cm: 50 + 2.3 × (190/2.54 − 60) = 84.05 kg; adjusted 84.05 + 0.4 × 25.95.
+    assert "anti-thymocyte globulin (rabbit): weight 94.43 kg (adjusted body weight" in header
+    assert header.count("BSA 2.000 m²") == 1
+    assert "dosing_weight" in out  # the adjusted weight changed the ATG dose: flagged
+
+
+@pytest.mark.parametrize("key", dosing.regimen_keys())
+def test_show_wraps_at_80_columns(key: str) -> None:
+    status, out, _ = run("show", key)
+    assert status == 0
+    for line in out.splitlines():  # a web address is never broken, so it may be longer
+        assert len(line) <= 80 or line.strip().startswith("https://"), line
+
+
+def test_format_choices_come_from_the_output_registry() -> None:
+    from dosing.formats import FORMATS
+
+    text_formats = [key for key, format_ in FORMATS.items() if format_.text]
+    assert set(text_formats) == {"table", "json", "csv"}
+    for key in text_formats:
+        status, out, _ = run(*BASE, "--format", key)
+        assert status == 0
+        assert (
+            out
+            == dosing.formats.write(
+                dosing.get_regimen("flu-arac-mel-ric").expand(
+                    dosing.Patient(height=dosing.Q_(150, "cm"), weight=dosing.Q_(40, "kg"))
+                ),
+                key,
+                **({"findings": []} if key == "json" else {}),
+            ).rstrip("\n")
+            + "\n"
+        )

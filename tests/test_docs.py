@@ -58,3 +58,15 @@ def test_every_page_in_the_navigation_exists() -> None:
     assert "tutorial.md" in pages
     for page in pages:
         assert (ROOT / "docs" / page).is_file(), page
+
+
+def test_sphinx_roles_in_docstrings_show_as_code_in_the_api_pages() -> None:
+    html = (
+        "<p>Use :func:<code>dosing.bsa</code> with :class:<code>~dosing.Patient</code> and "
+        ":data:<code>BSA_FORMULAS</code>.</p>"
+    )
+    page = hooks().on_page_content(html)  # type: ignore[attr-defined]
+    assert page == (
+        "<p>Use <code>dosing.bsa</code> with <code>Patient</code> and "
+        "<code>BSA_FORMULAS</code>.</p>"
+    )

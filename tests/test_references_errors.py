@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 
 import pytest
 
 import dosing
-from dosing import errors
+from dosing import Q_, DomainError, errors
 from dosing.references import REFERENCES, Reference, get_reference
 
 
@@ -75,3 +76,109 @@ def test_public_api_is_curated() -> None:
     for name in dosing.__all__:
         assert hasattr(dosing, name), name
     assert dosing.__version__
+
+
+def test_unknown_method_error_is_the_unknown_key_error() -> None:
+    assert errors.UnknownMethodError is errors.UnknownKeyError
+    assert dosing.UnknownMethodError is dosing.UnknownKeyError
+
+
+def test_a_citation_ends_each_part_with_one_full_stop() -> None:
+    text = str(REFERENCES["storb1986"])  # authors "Storb R, Deeg HJ, Whitehead J, et al."
+    assert "et al.. " not in text
+    assert text.startswith("Storb R, Deeg HJ, Whitehead J, et al. Methotrexate and cyclosporine")
+    assert ".." not in "".join(str(ref) for ref in REFERENCES.values())
+
+
+BAD_CALLS = [
+    (lambda: dosing.bsa(150, Q_(40, "kg")), errors.UnitsError, "height", 150),
+    (lambda: dosing.bsa(Q_(150, "cm"), Q_(40, "cm")), errors.UnitsError, "weight", None),
+    (lambda: dosing.Patient(height=Q_(150, "cm"), weight=Q_(4000, "kg")), DomainError, "weight"),
+    (lambda: dosing.Patient(height=Q_(150, "cm")), DomainError, "Patient"),
+    (lambda: dosing.Policy(rounding={"*": 0.1}), errors.UnitsError, "rounding['*']", 0.1),
+    (lambda: dosing.Policy(dose_factors={"melphalan": 1.2}), DomainError, "dose_factors"),
+    (lambda: dosing.Policy(bsa_method="nope"), errors.UnknownKeyError, "method", "nope"),
+    (lambda: dosing.Policy(renal="nope"), errors.UnknownKeyError, "renal", "nope"),
+    (lambda: dosing.get_regimen("nope"), errors.UnknownKeyError, "regimen", "nope"),
+    (lambda: dosing.InfantRule(below_weight=Q_(10, "kg"), divisor=0), DomainError, "divisor", 0),
+    (lambda: dosing.DosingWeight("lean"), errors.UnknownKeyError, "dosing_weight", "lean"),  # type: ignore[arg-type]
+    (
+        lambda: dosing.get_regimen("rabbit-atg").expand(dosing.Patient(bsa=Q_(1.29, "m**2"))),
+        DomainError,
+        "weight",
+        None,
+    ),
+    (
+        lambda: dosing.get_regimen("flu-arac-mel-ric").expand(
+            dosing.Patient(height=Q_(150, "cm"), weight=Q_(40, "kg")),
+            transplant_date=dt.date(1, 1, 3),
+        ),
+        DomainError,
+        "transplant_date",
+        dt.date(1, 1, 3),
+    ),
+    (
+        lambda: dosing.get_regimen("flu-arac-mel-ric").expand(
+            dosing.Patient(height=Q_(150, "cm"), weight=Q_(40, "kg")), cycle_start="2026-01-01"
+        ),
+        DomainError,
+        "cycle_start",
+        "2026-01-01",
+    ),
+]
+
+
+@pytest.mark.parametrize("case", BAD_CALLS, ids=lambda case: f"{case[1].__name__}-{case[2]}")
+def test_every_error_carries_its_argument_value_and_fix(case: tuple[object, ...]) -> None:
+    call, kind, argument = case[0], case[1], case[2]
+    with pytest.raises(kind) as info:
+        call()  # type: ignore[operator]
+    error = info.value
+    assert isinstance(error, errors.DosingError)
+    assert error.argument is not None
+    assert error.argument.startswith(argument)  # type: ignore[arg-type]
+    assert argument in str(error)  # the message names the argument
+    assert error.reason
+    if len(case) > 3 and case[3] is not None:
+        assert error.value == case[3]
+    assert error.fix is not None or isinstance(error, DomainError)
+
+
+def test_an_example_reads_as_python_and_a_missing_input_says_give() -> None:
+    error = errors.DosingError(
+        "is missing",
+        argument="weight",
+        value=None,
+        fix=errors.Example({"weight": Q_(40, "kg")}, call="Patient", verb="give"),
+    )
+    assert str(error) == 'weight=None is missing; give Patient(weight=Q_(40, "kg"))'
+    assert error.fix_text == 'give Patient(weight=Q_(40, "kg"))'
+
+
+def test_an_argument_mentioned_in_a_reason_reads_as_name_equals_value() -> None:
+    error = errors.DomainError(
+        "would move the dose by 50%, more than {limit}",
+        argument="rounding['*']",
+        value=Q_(1, "mg"),
+        fix="give {step} instead",
+        mentions={"limit": 0.1, "step": errors.NO_VALUE},
+    )
+    assert str(error) == (
+        "rounding['*']=1 mg would move the dose by 50%, more than limit=0.1; give step= instead"
+    )
+    assert error.filled("{limit}", lambda name, value: f"--{name} {value}") == "--limit 0.1"
+    assert repr(errors.NO_VALUE) == "NO_VALUE"
+    assert not errors.NO_VALUE
+
+
+def test_an_unused_policy_warning_names_the_field_the_agent_and_the_regimen() -> None:
+    child = dosing.Patient(height=Q_(150, "cm"), weight=Q_(40, "kg"))
+    with pytest.warns(dosing.UnusedPolicyWarning) as caught:
+        dosing.get_regimen("rabbit-atg").expand(
+            child, policy=dosing.Policy(dose_factors={"fludarbine": 0.8})
+        )
+    warning = caught[0].message
+    assert isinstance(warning, errors.UnusedPolicyWarning)
+    assert warning.unused == (("dose_factors", "fludarbine", "fludarbine"),)
+    assert warning.regimen == "rabbit-atg"
+    assert str(warning).startswith("the policy's dose_factors['fludarbine'] names 'fludarbine'")

@@ -28,12 +28,10 @@ A regimen key holding ``+`` is ``dosing.combine`` of its parts, in that order.
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import functools
 import math
 from collections import defaultdict
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -41,26 +39,12 @@ import pytest
 
 import dosing
 from dosing import Q_
+from tests.harness import HAND, Row, assert_hand_arithmetic, assert_quantity_allclose, load
 
-GOLDEN = Path(__file__).parent / "golden" / "regimens.csv"
-
-Row = dict[str, str]
 Case = tuple[str, str, str, str]  # regimen, patient, bsa_method, anchor
 
-HAND = "hand arithmetic: "
-_MATH: dict[str, Any] = {"sqrt": math.sqrt, "log10": math.log10, "__builtins__": {}}
-
-KEYS = (
-    "inotuzumab-cycle-1",
-    "inotuzumab-cycle-cr",
-    "inotuzumab-cycle-no-cr",
-    "flu-arac-mel-ric",
-    "mel-tbi-mac",
-    "gvhd-mtx-standard",
-    "gvhd-mtx-15-10-10",
-    "gvhd-mtx-10-7-7",
-    "rabbit-atg",
-)
+#: Every built-in regimen, from the catalogue: a new one without golden rows fails test_coverage.
+KEYS = dosing.regimen_keys()
 CYCLE_KEYS = frozenset({"inotuzumab-cycle-1", "inotuzumab-cycle-cr", "inotuzumab-cycle-no-cr"})
 TRANSPLANT = "flu-arac-mel-ric+rabbit-atg+gvhd-mtx-standard"
 
@@ -81,12 +65,7 @@ COHORT = ("case-child", "adult", "small-child")
 SINGLE_PATIENTS = ("case-child", "adult", "small-child", "bsa-only")
 
 
-def load() -> list[Row]:
-    with GOLDEN.open(newline="", encoding="utf-8") as handle:
-        return list(csv.DictReader(handle))
-
-
-ROWS = load()
+ROWS = load("regimens.csv")
 
 
 def case_of(row: Row) -> Case:
@@ -239,9 +218,9 @@ def test_cohort_matches_single_patients(key: str) -> None:
         assert row.date == dt.date.fromisoformat(lines[0]["date"]), (key, index)
         assert row.agent.lower() == lines[0]["agent"], (key, index)
         unit = lines[0]["unit"]
-        values = np.broadcast_to(np.asarray(row.dose.m_as(unit), dtype=float), (len(COHORT),))
-        want = np.array([float(line["expected"]) for line in lines])
-        np.testing.assert_allclose(values, want, rtol=1e-12, atol=0.0, err_msg=f"{key} #{index}")
+        doses = Q_(np.broadcast_to(row.dose.m_as(unit), (len(COHORT),)), unit)
+        want = Q_(np.array([float(line["expected"]) for line in lines]), unit)
+        assert_quantity_allclose(doses, want, rtol=1e-12)
     for agent_total in (r for r in CASES[singles["case-child"]] if r["kind"] == "total"):
         agent, unit = agent_total["agent"], agent_total["unit"]
         want = np.array(
@@ -254,9 +233,9 @@ def test_cohort_matches_single_patients(key: str) -> None:
                 for p in COHORT
             ]
         )
-        total = cohort_schedule(key, anchor).total(agent).m_as(unit)
-        values = np.broadcast_to(np.asarray(total, dtype=float), (len(COHORT),))
-        np.testing.assert_allclose(values, want, rtol=1e-12, atol=0.0, err_msg=f"{key} {agent}")
+        total = cohort_schedule(key, anchor).total(agent)
+        totals = Q_(np.broadcast_to(total.m_as(unit), (len(COHORT),)), unit)
+        assert_quantity_allclose(totals, Q_(want, unit), rtol=1e-12)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -272,9 +251,7 @@ def test_ids_are_unique() -> None:
 def test_hand_arithmetic_matches_expected(row: Row) -> None:
     assert row["source"].startswith(HAND), row["id"]
     assert (row["tol_kind"], row["tol"]) == ("rel", "1e-12"), row["id"]
-    expression = row["source"].removeprefix(HAND).split("  ")[0]
-    value = eval(expression, _MATH)
-    assert math.isclose(value, float(row["expected"]), rel_tol=1e-15, abs_tol=0.0), expression
+    assert_hand_arithmetic(row)
 
 
 @pytest.mark.parametrize("row", rows_of("row"))

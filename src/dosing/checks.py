@@ -27,7 +27,7 @@ from dosing.errors import DomainError
 from dosing.references import check_references
 from dosing.schedule import Row, Schedule
 from dosing.units import KG, M2, is_per_bsa, is_per_weight, parse_quantity, short
-from dosing.vocabulary import canonical_agent
+from dosing.vocabulary import FLAGS, canonical_agent
 
 __all__ = ["LIMITS_TABLE", "DoseLimit", "Finding", "check"]
 
@@ -35,12 +35,21 @@ Severity = Literal["error", "warning", "info"]
 
 #: Relative tolerance of limit comparisons: a dose exactly at a limit passes.
 LIMIT_RTOL: Final = 1e-9
-#: A rounding that moved a dose by more than this fraction is a warning.
-ROUNDING_WARNING: Final = 0.05
+
+#: The flags whose adjustments check() reports (each declared by its policy step).
+_REPORTED: Final = ("withheld", "dose_capped", "bsa_capped", "rounded")
+if not set(_REPORTED) <= set(FLAGS):  # pragma: no cover  (a renamed flag, caught on import)
+    raise KeyError(f"check() reports flags {set(_REPORTED) - set(FLAGS)} no step sets")
+
+_RULES: Final = load_toml("data/course_rules.toml")
+#: A rounding that moved a dose by more than this fraction is a warning (convention, unsourced).
+ROUNDING_WARNING: Final = float(_RULES["rounding"]["warn_above"])
 #: Inotuzumab ozogamicin cycles (BESPONSA label): at most 6; 2 recommended before HSCT.
 INO_AGENT: Final = "inotuzumab ozogamicin"
-INO_MAX_CYCLES: Final = 6
-INO_CYCLES_BEFORE_HSCT: Final = 2
+_INO: Final = _RULES["cycles"][INO_AGENT]
+INO_REFERENCES: Final = check_references(_INO["references"], f"course rules of {INO_AGENT}")
+INO_MAX_CYCLES: Final = int(_INO["max_cycles"])
+INO_CYCLES_BEFORE_HSCT: Final = int(_INO["cycles_before_transplant"])
 
 
 @dataclass(frozen=True, slots=True)
@@ -251,7 +260,7 @@ def _check_course(schedules: list[Schedule]) -> list[Finding]:
                 INO_AGENT,
                 None,
                 f"{count} cycles of {INO_AGENT}; the label allows at most {INO_MAX_CYCLES} "
-                f"[besponsa-label-2024]",
+                f"[{', '.join(INO_REFERENCES)}]",
             )
         )
     elif transplant and count > INO_CYCLES_BEFORE_HSCT:
@@ -262,7 +271,7 @@ def _check_course(schedules: list[Schedule]) -> list[Finding]:
                 None,
                 f"{count} cycles of {INO_AGENT} before a transplant; the label recommends "
                 f"{INO_CYCLES_BEFORE_HSCT} (a third may be considered) because the risk of "
-                f"VOD/SOS rises [besponsa-label-2024]",
+                f"VOD/SOS rises [{', '.join(INO_REFERENCES)}]",
             )
         )
     return findings

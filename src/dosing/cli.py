@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import os
 import re
 import sys
 import textwrap
@@ -95,7 +96,7 @@ def _quantity(argument: str, example: str, dimension: str) -> Callable[[str], An
             ) from None
         if quantity.dimensionality != ureg.Unit(dimension).dimensionality:
             raise UsageError(
-                f"{argument} {text!r} is not a {_DIMENSION_NAMES.get(dimension, dimension)}; "
+                f"{argument} {text!r} is not {_DIMENSION_NAMES[dimension]}; "
                 f"write e.g. {argument} {example}"
             )
         return quantity
@@ -103,12 +104,12 @@ def _quantity(argument: str, example: str, dimension: str) -> Callable[[str], An
     return read
 
 
+#: What each kind of quantity is called in an error, with its article.
 _DIMENSION_NAMES = {
-    "cm": "length",
-    "kg": "mass",
-    "m**2": "area",
-    "year": "duration",
-    "mL/min": "clearance",
+    "cm": "a length",
+    "kg": "a mass",
+    "m**2": "an area",
+    "year": "a duration",
 }
 
 
@@ -617,8 +618,6 @@ def main(
 
 def _silence_stdout() -> None:
     """Point stdout at /dev/null so that Python's final flush cannot fail again."""
-    import os
-
     try:
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())

@@ -62,7 +62,7 @@ class Reference:
     url: str | None = None
 
     def __str__(self) -> str:
-        text = f"{self.authors}. {self.title}. {self.source}."
+        text = f"{_sentence(self.authors)} {_sentence(self.title)} {_sentence(self.source)}"
         if self.doi:
             text += f" doi:{self.doi}"
         elif self.pmid:
@@ -79,6 +79,11 @@ class Reference:
         if self.pmid:
             return f"https://pubmed.ncbi.nlm.nih.gov/{self.pmid}/"
         return self.url
+
+
+def _sentence(text: str) -> str:
+    """``text`` ending in one full stop (``et al.`` is not given a second; ``?`` is kept)."""
+    return text if text.endswith((".", "?", "!")) else f"{text}."
 
 
 _REQUIRED: Final = ("authors", "title", "source")

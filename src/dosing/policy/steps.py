@@ -36,7 +36,7 @@ earlier step recorded.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from decimal import ROUND_HALF_UP, Decimal, localcontext
 from functools import cache
@@ -110,7 +110,7 @@ class LineState:
 
     def adjust(self, step: str, flag: str, after: Any, applies: Any, reason: str) -> None:
         """Record that ``step`` changed the dose to ``after`` for ``applies``, and why."""
-        assert flag in FLAGS, flag  # a step's flag is declared in the vocabulary
+        assert flag in FLAGS, flag  # declared by the step that sets it
         after = as_magnitude(after)
         self.adjustments.append(Adjustment(step, flag, self.dose, after, applies, reason))
         self.dose = after
@@ -141,21 +141,21 @@ Run = Callable[[LineState, Bases, "Policy"], None]
 def pipeline_step(
     name: str,
     *,
-    flags: tuple[str, ...],
+    flags: Mapping[str, str],
     active: Callable[[Policy], bool],
     stage: Stage = "calculate",
 ) -> Callable[[Run], Run]:
-    """Register the decorated function as the next step of the pipeline.
+    """Register the decorated function as the next step of the pipeline, with its flags.
 
-    ``active(policy)`` says whether the policy asks for the step at all; an inactive step is not
-    run, so the default policy costs nothing.
+    ``flags`` maps each flag the step sets to its meaning; they are declared into
+    :data:`dosing.vocabulary.FLAGS`. ``active(policy)`` says whether the policy asks for the step
+    at all; an inactive step is not run, so the default policy costs nothing.
     """
 
     def register(run: Run) -> Run:
-        unknown = [flag for flag in flags if flag not in FLAGS]
-        if unknown:  # pragma: no cover  (a slip caught on import)
-            raise KeyError(f"step {name!r} sets flags {unknown} not in dosing.vocabulary.FLAGS")
-        STEPS.register(name, Step(name, flags, stage, run, active))
+        for flag, meaning in flags.items():
+            FLAGS.register(flag, meaning)
+        STEPS.register(name, Step(name, tuple(flags), stage, run, active))
         return run
 
     return register
@@ -176,7 +176,7 @@ def _amount(line: DoseLine) -> str:
 
 @pipeline_step(
     "dosing_weight",
-    flags=("dosing_weight",),
+    flags={"dosing_weight": "a per-kg dose computed on ideal or adjusted body weight, not actual"},
     active=lambda policy: any(w.kind != "actual" for w in policy.dosing_weight.values()),
 )
 def dosing_weight(state: LineState, bases: Bases, policy: Policy) -> None:
@@ -204,7 +204,7 @@ def dosing_weight(state: LineState, bases: Bases, policy: Policy) -> None:
 
 @pipeline_step(
     "infant_rule",
-    flags=("infant_rule",),
+    flags={"infant_rule": "a per-m² amount given per kg by the policy's infant rule"},
     active=lambda policy: policy.infant_rule is not None,
 )
 def infant_rule(state: LineState, bases: Bases, policy: Policy) -> None:
@@ -242,7 +242,11 @@ def infant_rule(state: LineState, bases: Bases, policy: Policy) -> None:
     state.adjust("infant_rule", "infant_rule", np.where(below, per_kg, state.dose), applies, note)
 
 
-@pipeline_step("bsa_cap", flags=("bsa_capped",), active=lambda policy: policy.bsa_cap is not None)
+@pipeline_step(
+    "bsa_cap",
+    flags={"bsa_capped": "a per-m² dose computed on the policy's BSA cap, not the patient's BSA"},
+    active=lambda policy: policy.bsa_cap is not None,
+)
 def bsa_cap(state: LineState, bases: Bases, policy: Policy) -> None:
     """A per-m² dose on the policy's BSA cap for a patient whose BSA is above it."""
     line = state.line
@@ -266,7 +270,11 @@ def bsa_cap(state: LineState, bases: Bases, policy: Policy) -> None:
     )
 
 
-@pipeline_step("dose_factor", flags=("reduced",), active=lambda policy: bool(policy.dose_factors))
+@pipeline_step(
+    "dose_factor",
+    flags={"reduced": "a fraction of the full dose, by the policy's dose factor"},
+    active=lambda policy: bool(policy.dose_factors),
+)
 def dose_factor(state: LineState, bases: Bases, policy: Policy) -> None:
     """A fraction of the full dose, by the policy's dose factor for the agent."""
     factor = policy.factor_for(state.line.agent, state.line.kind)
@@ -279,7 +287,10 @@ def dose_factor(state: LineState, bases: Bases, policy: Policy) -> None:
 
 @pipeline_step(
     "renal",
-    flags=("renal_adjusted", "withheld"),
+    flags={
+        "renal_adjusted": "changed by a renal dose-adjustment table",
+        "withheld": "not to be given (dose 0) by a renal dose-adjustment table",
+    },
     active=lambda policy: bool(policy.renal),
 )
 def renal(state: LineState, bases: Bases, policy: Policy) -> None:
@@ -318,7 +329,11 @@ def renal_table_for(policy: Policy, agent: str) -> RenalTable | None:
     return None
 
 
-@pipeline_step("dose_cap", flags=("dose_capped",), active=lambda policy: True)
+@pipeline_step(
+    "dose_cap",
+    flags={"dose_capped": "limited by the template's cap per administration"},
+    active=lambda policy: True,
+)
 def dose_cap(state: LineState, bases: Bases, policy: Policy) -> None:
     """The template's cap on one administration (e.g. vincristine 2 mg)."""
     cap = state.line.cap_value
@@ -343,7 +358,7 @@ _QUOTIENT_DECIMALS: Final = 9
 
 @pipeline_step(
     "rounding",
-    flags=("rounded",),
+    flags={"rounded": "rounded half-up to the policy's increment"},
     active=lambda policy: bool(policy.rounding),
     stage="prepare",
 )

@@ -20,7 +20,7 @@ import datetime as dt
 import re
 from typing import Final, Literal
 
-from dosing.errors import DosingError
+from dosing.errors import NO_VALUE, DosingError
 
 __all__ = ["FRAMES", "Frame", "calendar_date", "format_days", "parse_days"]
 
@@ -35,7 +35,13 @@ MAX_ABS_DAY: Final = 400
 
 
 class DayNotationError(DosingError, ValueError):
-    """The day notation could not be read; the loader re-raises it as a RegimenError."""
+    """The day notation could not be read; the loader re-raises it as a RegimenError.
+
+    Its :attr:`argument` is ``"days"`` and its :attr:`value` the notation as written.
+    """
+
+    def __init__(self, message: str, notation: object = NO_VALUE) -> None:
+        super().__init__(message, argument="days", value=notation, message=message)
 
 
 def parse_days(notation: object) -> tuple[int, ...]:
@@ -59,15 +65,18 @@ def parse_days(notation: object) -> tuple[int, ...]:
     if not isinstance(notation, str):
         raise DayNotationError(
             f"days={notation!r} must be a string such as '-7..-5' or '1, 8, 15', or a list of "
-            f"integers"
+            f"integers",
+            notation,
         )
     if not notation.strip():
-        raise DayNotationError("days is empty; write e.g. '1, 8, 15' or '-7..-5'")
+        raise DayNotationError("days is empty; write e.g. '1, 8, 15' or '-7..-5'", notation)
     days: list[int] = []
     for raw in notation.split(","):
         token = raw.strip()
         if not token:
-            raise DayNotationError(f"empty item in {notation!r} (two commas, or a trailing one)")
+            raise DayNotationError(
+                f"empty item in {notation!r} (two commas, or a trailing one)", notation
+            )
         single = _SINGLE.match(token)
         ranged = _RANGE.match(token)
         if single:
@@ -75,23 +84,26 @@ def parse_days(notation: object) -> tuple[int, ...]:
         elif ranged:
             first, last = int(ranged.group(1)), int(ranged.group(2))
             if last < first:
-                raise DayNotationError(f"descending range {token!r}; write '{last}..{first}'")
+                raise DayNotationError(
+                    f"descending range {token!r}; write '{last}..{first}'", notation
+                )
             days.extend(range(first, last + 1))
         else:
             where = "" if token == notation.strip() else f" in {notation!r}"
             raise DayNotationError(
                 f"cannot read {token!r}{where}; write integers and inclusive ranges a..b "
-                f"separated by commas, e.g. '-7..-5' or '1, 8, 15'"
+                f"separated by commas, e.g. '-7..-5' or '1, 8, 15'",
+                notation,
             )
     return _checked(days, notation)
 
 
 def _from_list(values: list[object]) -> tuple[int, ...]:
     if not values:
-        raise DayNotationError("days is an empty list; give at least one day")
+        raise DayNotationError("days is an empty list; give at least one day", values)
     for value in values:
         if isinstance(value, bool) or not isinstance(value, int):
-            raise DayNotationError(f"days list item {value!r} is not an integer")
+            raise DayNotationError(f"days list item {value!r} is not an integer", values)
     return _checked([int(v) for v in values], values)  # type: ignore[call-overload]
 
 
@@ -101,10 +113,11 @@ def _checked(days: list[int], notation: object) -> tuple[int, ...]:
         if day in seen:
             raise DayNotationError(
                 f"day {day} is listed twice in {notation!r}; for several administrations on one "
-                f"day use per_day"
+                f"day use per_day",
+                notation,
             )
         if abs(day) > MAX_ABS_DAY:
-            raise DayNotationError(f"day {day} in {notation!r} is beyond ±{MAX_ABS_DAY}")
+            raise DayNotationError(f"day {day} in {notation!r} is beyond ±{MAX_ABS_DAY}", notation)
         seen.add(day)
     return tuple(days)
 

@@ -36,7 +36,7 @@ from os import PathLike
 from pathlib import Path
 from typing import Any, Final
 
-from dosing.errors import RegimenError, UnitsError, UnsourcedDefaultWarning
+from dosing.errors import NO_VALUE, RegimenError, UnitsError, UnsourcedDefaultWarning
 from dosing.references import REFERENCES
 from dosing.regimens.days import FRAMES, DayNotationError, parse_days
 from dosing.regimens.model import CANONICAL, DoseLine, Kind, Regimen, sum_course_totals
@@ -158,8 +158,8 @@ class _Reader:
     def __init__(self, source: str) -> None:
         self.source = source
 
-    def fail(self, field: str | None, message: str) -> RegimenError:
-        return RegimenError(self.source, field, message)
+    def fail(self, field: str | None, message: str, value: object = NO_VALUE) -> RegimenError:
+        return RegimenError(self.source, field, message, value=value)
 
     # -- top level -----------------------------------------------------------------------------
 
@@ -315,7 +315,7 @@ class _Reader:
         try:
             days = parse_days(raw["days"])
         except DayNotationError as exc:
-            raise self.fail(f"{where}.days", str(exc)) from None
+            raise self.fail(f"{where}.days", str(exc), raw["days"]) from None
         self.check_days_in_frame(days, frame, cycle_length, f"{where}.days")
         cap, cap_value = self.cap(raw, where, dose_unit)
         line = DoseLine(

@@ -113,8 +113,8 @@ class DoseLine:
         """One line for ``dosing show``: agent, amount, days, route, cap, total."""
         per_day = f" × {self.per_day} per day" if self.per_day != 1 else ""
         text = (
-            f"{self.agent}: {_amount_text(self.prescribed)}{per_day} on days "
-            f"{format_days(self.days)}"
+            f"{self.agent}: {_amount_text(self.prescribed)}{per_day} on "
+            f"{'day' if len(self.days) == 1 else 'days'} {format_days(self.days)}"
         )
         if self.route:
             text += f", {self.route}"
