@@ -24,8 +24,10 @@ SOURCE = pathlib.Path(dosing.__file__).parent
 #: The layers, bottom to top. A module may import from its own layer and the layers below.
 LAYERS: tuple[tuple[str, ...], ...] = (
     ("dosing._version", "dosing.errors"),
-    ("dosing.units", "dosing.registry", "dosing._data", "dosing._arrays", "dosing.vocabulary"),
+    ("dosing.units", "dosing.registry", "dosing._data", "dosing._arrays"),
+    ("dosing.vocabulary", "dosing.amounts"),
     ("dosing._text", "dosing.references", "dosing.plausibility"),
+    ("dosing.dose_limits",),
     (
         "dosing.body",
         "dosing.body._sex",
@@ -35,10 +37,12 @@ LAYERS: tuple[tuple[str, ...], ...] = (
         "dosing.exposure",
     ),
     ("dosing.patient",),
+    ("dosing.history",),
     (
         "dosing.regimens",
         "dosing.regimens.days",
         "dosing.regimens.model",
+        "dosing.regimens.screen",
         "dosing.regimens.loader",
         "dosing.regimens.builtin",
     ),
@@ -47,7 +51,13 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("dosing.policy.steps",),
     ("dosing.schedule",),
     ("dosing.expand",),
-    ("dosing.checks",),
+    (
+        "dosing.checks",
+        "dosing.checks.findings",
+        "dosing.checks.rules",
+        "dosing.checks.doses",
+        "dosing.checks.course",
+    ),
     (
         "dosing.formats",
         "dosing.formats._registry",

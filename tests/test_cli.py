@@ -85,7 +85,7 @@ def test_plan_with_policy_flags() -> None:
     rows = json.loads(out)["rows"]
     assert rows[0]["dose"]["value"] == 48.0  # 30 mg/m² × 2.0 m² × 0.8
     assert rows[0]["flags"] == ["bsa_capped", "reduced"]
-    assert "info:" in err
+    assert "info [capped]:" in err
 
 
 def test_plan_with_renal_and_infant_options() -> None:
@@ -348,7 +348,7 @@ def test_table_header_shows_every_basis_and_findings_are_grouped() -> None:
     assert "anti-thymocyte globulin (rabbit): weight 47.83 kg (ideal body weight (Devine))" in out
     assert "59.78 mg" in out
     status, _, err = run(*BASE, "--bsa-cap", "1m2")
-    assert "info: fludarabine days -7, -6, -5, -4: fludarabine dose was limited" in err
+    assert "info [capped]: fludarabine days -7, -6, -5, -4: fludarabine dose was limited" in err
     status, _, err = run(*BASE, "--bsa", "2.5m2")
     assert err.index("warning: the given bsa differs") < err.index("note: not a medical device")
 
@@ -491,14 +491,8 @@ def test_format_choices_come_from_the_output_registry() -> None:
     for key in text_formats:
         status, out, _ = run(*BASE, "--format", key)
         assert status == 0
-        assert (
-            out
-            == dosing.formats.write(
-                dosing.get_regimen("flu-arac-mel-ric").expand(
-                    dosing.Patient(height=dosing.Q_(150, "cm"), weight=dosing.Q_(40, "kg"))
-                ),
-                key,
-                **({"findings": []} if key == "json" else {}),
-            ).rstrip("\n")
-            + "\n"
+        schedule = dosing.get_regimen("flu-arac-mel-ric").expand(
+            dosing.Patient(height=dosing.Q_(150, "cm"), weight=dosing.Q_(40, "kg"))
         )
+        options = {"findings": dosing.check(schedule)} if key == "json" else {}
+        assert out == dosing.formats.write(schedule, key, **options).rstrip("\n") + "\n"

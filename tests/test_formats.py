@@ -74,9 +74,22 @@ def test_a_cohort_record_lists_only_the_adjustments_that_applied_to_that_patient
 def test_json_is_the_document_with_findings() -> None:
     schedule = ric()
     document = json.loads(write(schedule, "json"))
-    assert set(document) == {"patient", "regimen", "rows", "totals", "policy", "findings"}
+    assert set(document) == {
+        "patient",
+        "regimen",
+        "rows",
+        "totals",
+        "policy",
+        "findings",
+        "unsourced",
+        "references",
+    }
     assert document["rows"] == json.loads(json.dumps(schedule.to_records()))
-    assert document["findings"] == []
+    # The case report calls the regimen RIC; melphalan 180 mg/m² meets the MAC definition.
+    assert [f["code"] for f in document["findings"]] == ["intensity"]
+    assert document["unsourced"] == list(schedule.regimen.unsourced)
+    assert [ref["key"] for ref in document["references"]] == ["pbc28980"]
+    assert document["rows"][0]["unsourced"] == list(schedule.regimen.doses[0].unsourced)
     given = json.loads(write(schedule, "json", findings=dosing.check(schedule)))
     assert given == document
 

@@ -328,7 +328,10 @@ def test_empty_references_warn_for_user_files(tmp_path: pathlib.Path) -> None:
 
 def test_per_kg_amount_is_recognised_by_its_units(tmp_path: pathlib.Path) -> None:
     """pint calls mg/kg dimensionless, like a bare number: the loader must tell them apart."""
-    regimen = load_text(tmp_path, with_dose(agent='"atg"', amount='"1.25 mg/kg"', days='"1"'))
+    # (an agent unknown to the vocabulary: "ATG" alone names rabbit and equine products)
+    regimen = load_text(
+        tmp_path, with_dose(agent='"study drug"', amount='"1.25 mg/kg"', days='"1"')
+    )
     assert regimen.doses[0].kind == "weight"
     regimen = load_text(tmp_path, with_dose(agent='"x"', amount='"1250 ug/kg"', days='"1"'))
     assert regimen.doses[0].amount_value == pytest.approx(1.25)
@@ -369,7 +372,11 @@ def test_one_agent_on_one_day_twice_is_refused(tmp_path: pathlib.Path) -> None:
 
 
 def test_one_agent_dosed_two_ways_is_refused(tmp_path: pathlib.Path) -> None:
-    text = GOOD + '\n[[dose]]\nagent = "methotrexate"\namount = "5 mg/kg"\ndays = "8"\n'
+    # acknowledged, so that the per-kg slip screen lets it through to this rule
+    text = (
+        GOOD + '\n[[dose]]\nagent = "methotrexate"\namount = "5 mg/kg"\ndays = "8"\n'
+        'acknowledge = "testing the rule of one kind per agent"\n'
+    )
     with pytest.raises(RegimenError, match="one agent needs one kind of amount") as info:
         load_text(tmp_path, text)
     assert info.value.field == "dose[1].amount"

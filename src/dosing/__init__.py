@@ -34,6 +34,7 @@ from dosing.errors import (
     UnusedPolicyWarning,
 )
 from dosing.exposure import carboplatin_calvert
+from dosing.history import Exposure
 from dosing.patient import Patient
 from dosing.policy import DosingWeight, InfantRule, Policy
 from dosing.policy.steps import Adjustment
@@ -54,6 +55,7 @@ __all__ = [
     "DosingError",
     "DosingWarning",
     "DosingWeight",
+    "Exposure",
     "Finding",
     "ImplausibleInputWarning",
     "InfantRule",

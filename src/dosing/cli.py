@@ -190,6 +190,22 @@ def _build_parser() -> _Parser:
         default="table",
         help="how to write the plan (default table)",
     )
+    history = plan.add_argument_group("the patient's history (checked, never changes a dose)")
+    history.add_argument(
+        "--prior",
+        action="append",
+        default=[],
+        metavar="AGENT=AMOUNT[@DATE]",
+        help="an agent already given, e.g. 'melphalan=180mg/m2' or 'TBI=12Gy@2020-03-01' "
+        "(repeatable): for lifetime limits and repeat courses",
+    )
+    history.add_argument(
+        "--intended-repeat",
+        action="append",
+        default=[],
+        metavar="AGENT",
+        help="a repeat course that is intended (a second TBI): a warning, not an error",
+    )
     policy = plan.add_argument_group("policy (all off by default)")
     policy.add_argument(
         "--bsa-cap",
@@ -536,7 +552,7 @@ def _plan(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             )
         except UnusedPolicyWarning as warning:
             raise UsageError(_unused(warning)) from None
-    findings = dosing.check(schedule)
+    findings = dosing.check(schedule, prior=_prior(args), intended_repeats=args.intended_repeat)
     _flush_warnings(err)  # warnings about the inputs come first, where they are read
     written = (
         dosing.formats.write(schedule, "json", findings=findings)
@@ -639,20 +655,40 @@ def _flush_warnings(err: TextIO) -> None:
 
 
 def _grouped(findings: Sequence[Any]) -> list[str]:
-    """Findings that differ only by day, as one line naming the days."""
-    groups: dict[tuple[str, str, str], list[int]] = {}
+    """Findings that differ only by day, as one line naming the days, with their codes."""
+    groups: dict[tuple[str, str, str, str], list[int]] = {}
     for finding in findings:
-        key = (finding.severity, finding.agent, finding.message)
+        key = (finding.severity, finding.code, finding.agent, finding.message)
         groups.setdefault(key, [])
         if finding.day is not None:
             groups[key].append(finding.day)
     lines = []
-    for (severity, agent, message), days in groups.items():
+    for (severity, code, agent, message), days in groups.items():
         where = ""
         if days:
             where = f" day{'s' if len(days) > 1 else ''} {', '.join(map(str, days))}"
-        lines.append(f"{severity}: {agent}{where}: {message}")
+        lines.append(f"{severity} [{code}]: {agent}{where}: {message}")
     return lines
+
+
+def _prior(args: argparse.Namespace) -> list[Any]:
+    """The ``--prior AGENT=AMOUNT[@DATE]`` exposures."""
+    exposures = []
+    for text in args.prior:
+        agent, value = _pair("--prior", text, "melphalan=180mg/m2")
+        amount_text, _, date_text = value.partition("@")
+        try:
+            amount = parse_quantity(amount_text)
+        except UnitsError as exc:
+            raise UsageError(
+                f"--prior {text!r}: {exc}; write e.g. --prior 'melphalan=180mg/m2'"
+            ) from None
+        date = _date("--prior")(date_text) if date_text else None
+        try:
+            exposures.append(dosing.Exposure(agent, amount, date=date))
+        except DosingError as exc:
+            raise UsageError(f"--prior {text!r}: {exc}") from None
+    return exposures
 
 
 def args_command(argv: Sequence[str] | None) -> str:

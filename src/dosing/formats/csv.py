@@ -31,6 +31,8 @@ FIELDS = (
     "per_day",
     "regimen",
     "planned_day",
+    "unsourced",
+    "references",
 )
 
 
@@ -39,12 +41,15 @@ def to_csv(schedule: Schedule) -> str:
     """CSV text with a header: day, date, agent, dose, unit and the other row fields.
 
     Numbers are written at full precision (``repr`` of the float); flags are separated by spaces.
+    Each line carries its dose line's unsourced details and the regimen's citation keys, so that
+    a table taken apart still says what no source settles and where each number comes from.
     """
     buffer = io.StringIO()
     cohort = schedule.patient.is_cohort
     fields = [*(["patient"] if cohort else []), *FIELDS]
     writer = _csv.DictWriter(buffer, fieldnames=fields, lineterminator="\n")
     writer.writeheader()
+    references = " ".join(schedule.regimen.references)
     for record in schedule_records(schedule):
         writer.writerow(
             {
@@ -64,6 +69,8 @@ def to_csv(schedule: Schedule) -> str:
                 "per_day": record["per_day"],
                 "regimen": record["regimen"],
                 "planned_day": record["planned_day"],
+                "unsourced": "; ".join(record["unsourced"]),
+                "references": references,
             }
         )
     return buffer.getvalue()

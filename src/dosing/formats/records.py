@@ -17,6 +17,7 @@ import numpy as np
 from dosing.checks import check
 from dosing.errors import DomainError
 from dosing.formats._registry import register_format
+from dosing.references import REFERENCES
 from dosing.units import Q_, ucum
 
 if TYPE_CHECKING:
@@ -117,6 +118,9 @@ def row_record(row: Row, index: int | None = None) -> dict[str, Any]:
             or np.asarray(adjustment.applies).ravel()[index]
         ],
         "route": row.route,
+        "product": row.result.line.product,
+        "setting": row.result.line.setting,
+        "unsourced": list(row.result.line.unsourced),
         "administration": row.administration,
         "per_day": row.per_day,
         "regimen": row.regimen,
@@ -139,13 +143,23 @@ def schedule_records(schedule: Schedule) -> list[dict[str, Any]]:
 
 
 def finding_record(finding: Finding) -> dict[str, Any]:
-    """A JSON-safe dict of one check finding."""
+    """A JSON-safe dict of one check finding, with its stable code."""
     return {
         "severity": finding.severity,
+        "code": finding.code,
         "agent": finding.agent,
         "day": finding.day,
         "message": finding.message,
+        "regimen": finding.regimen,
+        "references": list(finding.references),
     }
+
+
+def references_record(keys: Sequence[str]) -> list[dict[str, Any]]:
+    """The citations of ``keys``: key, text and link."""
+    return [
+        {"key": key, "text": str(REFERENCES[key]), "link": REFERENCES[key].link} for key in keys
+    ]
 
 
 def json_document(schedule: Schedule, findings: Sequence[Finding] | None = None) -> dict[str, Any]:
@@ -175,6 +189,8 @@ def json_document(schedule: Schedule, findings: Sequence[Finding] | None = None)
         "totals": totals,
         "policy": schedule.policy.describe(),
         "findings": [finding_record(f) for f in findings],
+        "unsourced": list(schedule.regimen.unsourced),
+        "references": references_record(schedule.regimen.references),
     }
 
 

@@ -118,13 +118,20 @@ class LineState:
 
 @dataclass(frozen=True, slots=True)
 class Step:
-    """One step of the pipeline: its name, the flags it sets, its stage and its function."""
+    """One step of the pipeline: its name, the flags it sets, its stage and its function.
+
+    ``basis`` marks the steps that change what the amount is multiplied by (a dosing weight, the
+    infant rule, a BSA cap), as opposed to those that change the dose itself (a reduction, a
+    renal factor, a cap, rounding): a dose checked against the usual range of an agent is the
+    dose after the basis steps, before the others, which are deliberate.
+    """
 
     name: str
     flags: tuple[str, ...]
     stage: Stage
     run: Callable[[LineState, Bases, Policy], None]
     active: Callable[[Policy], bool]
+    basis: bool = False
 
     @property
     def summary(self) -> str:
@@ -144,6 +151,7 @@ def pipeline_step(
     flags: Mapping[str, str],
     active: Callable[[Policy], bool],
     stage: Stage = "calculate",
+    basis: bool = False,
 ) -> Callable[[Run], Run]:
     """Register the decorated function as the next step of the pipeline, with its flags.
 
@@ -155,7 +163,7 @@ def pipeline_step(
     def register(run: Run) -> Run:
         for flag, meaning in flags.items():
             FLAGS.register(flag, meaning)
-        STEPS.register(name, Step(name, tuple(flags), stage, run, active))
+        STEPS.register(name, Step(name, tuple(flags), stage, run, active, basis))
         return run
 
     return register
@@ -178,6 +186,7 @@ def _amount(line: DoseLine) -> str:
     "dosing_weight",
     flags={"dosing_weight": "a per-kg dose computed on ideal or adjusted body weight, not actual"},
     active=lambda policy: any(w.kind != "actual" for w in policy.dosing_weight.values()),
+    basis=True,
 )
 def dosing_weight(state: LineState, bases: Bases, policy: Policy) -> None:
     """A per-kg dose on the policy's ideal or adjusted body weight instead of actual weight."""
@@ -206,6 +215,7 @@ def dosing_weight(state: LineState, bases: Bases, policy: Policy) -> None:
     "infant_rule",
     flags={"infant_rule": "a per-m² amount given per kg by the policy's infant rule"},
     active=lambda policy: policy.infant_rule is not None,
+    basis=True,
 )
 def infant_rule(state: LineState, bases: Bases, policy: Policy) -> None:
     """A per-m² amount given per kg of actual weight (÷ divisor) below the rule's weight."""
@@ -246,6 +256,7 @@ def infant_rule(state: LineState, bases: Bases, policy: Policy) -> None:
     "bsa_cap",
     flags={"bsa_capped": "a per-m² dose computed on the policy's BSA cap, not the patient's BSA"},
     active=lambda policy: policy.bsa_cap is not None,
+    basis=True,
 )
 def bsa_cap(state: LineState, bases: Bases, policy: Policy) -> None:
     """A per-m² dose on the policy's BSA cap for a patient whose BSA is above it."""

@@ -8,6 +8,9 @@ The format is documented in ``docs/regimens.md``. In short::
     references = ["..."]           # keys of dosing.references.REFERENCES
     note = "..."                   # optional
     totals = { melphalan = "180 mg/m**2" }   # optional, checked per agent
+    setting = "conditioning"       # optional: the use (its dose limits apply); per line too
+    intensity = "RIC"              # optional: "MAC", "RIC" or "NMA", checked by dosing.check()
+    response = "cr"                # optional: a later cycle for a patient in CR/CRi, or "no-cr"
 
     [[dose]]
     agent = "cytarabine"
@@ -21,6 +24,8 @@ The format is documented in ``docs/regimens.md``. In short::
     unsourced = ["per-day split"]  # optional: details no source settles
     window = "2 day"               # optional: may move ±2 days when rescheduled
     min_interval = "6 day"         # optional: fewest days between this agent's doses
+    product = "Thymoglobulin"      # the product, where products are dosed differently
+    acknowledge = "..."            # optional: why an amount refused as a slip is meant
 
 Every error names the file and the field (``dose[2].days``) and says what to write instead.
 """
@@ -36,12 +41,22 @@ from os import PathLike
 from pathlib import Path
 from typing import Any, Final
 
-from dosing.errors import NO_VALUE, RegimenError, UnitsError, UnsourcedDefaultWarning
+from dosing.amounts import CANONICAL, DOSE_NUMERATORS, Kind, Measure, classify
+from dosing.dose_limits import DOSE_LIMITS
+from dosing.errors import (
+    NO_VALUE,
+    DomainError,
+    RegimenError,
+    UnitsError,
+    UnknownKeyError,
+    UnsourcedDefaultWarning,
+)
 from dosing.references import REFERENCES
 from dosing.regimens.days import FRAMES, DayNotationError, parse_days
-from dosing.regimens.model import CANONICAL, DoseLine, Kind, Regimen, sum_course_totals
-from dosing.units import DAY, GY, IU, KG, M2, MG, is_per_bsa, is_per_weight, parse_quantity, short
-from dosing.vocabulary import canonical_agent
+from dosing.regimens.model import DoseLine, Regimen, sum_course_totals
+from dosing.regimens.screen import screen_course, screen_line
+from dosing.units import DAY, GY, is_per_weight, parse_quantity, short
+from dosing.vocabulary import AGENTS, canonical_agent, identify, product_of
 
 __all__ = ["load_regimen", "regimen_from_mapping"]
 
@@ -54,6 +69,9 @@ _TOP_FIELDS: Final = {
     "note",
     "totals",
     "dose",
+    "setting",
+    "intensity",
+    "response",
 }
 _DOSE_FIELDS: Final = {
     "agent",
@@ -67,25 +85,18 @@ _DOSE_FIELDS: Final = {
     "unsourced",
     "window",
     "min_interval",
+    "product",
+    "setting",
+    "acknowledge",
 }
+#: Conditioning intensities a template may declare (Bacigalupo et al. 2009 working definitions).
+INTENSITIES: Final = ("MAC", "RIC", "NMA")
+#: The response a later cycle may be for: in complete remission (CR/CRi) or not.
+RESPONSES: Final = ("cr", "no-cr")
 #: Relative tolerance when checking that doses add up to a declared total.
 TOTAL_RTOL: Final = 1e-9
 #: Most administrations a line may have per day (a guard against typos such as 20 for 2).
 MAX_PER_DAY: Final = 24
-#: The units a dose amount may be written in (numerator), over m² or kg or nothing.
-DOSE_NUMERATORS: Final = frozenset(
-    {
-        "nanogram",
-        "microgram",
-        "milligram",
-        "gram",
-        "international_unit",
-        "kilointernational_unit",
-        "megainternational_unit",
-        "gray",
-        "centigray",
-    }
-)
 #: Screening bounds on one administration, in the canonical unit of each kind of amount. They
 #: catch slips of magnitude (1e6 g/m**2); no source sets them (library convention, documented in
 #: docs/safety.md), so they are far above any dose in use.
@@ -157,6 +168,8 @@ class _Reader:
 
     def __init__(self, source: str) -> None:
         self.source = source
+        #: A built-in template: references, known agents and named products are required.
+        self.strict = False
 
     def fail(self, field: str | None, message: str, value: object = NO_VALUE) -> RegimenError:
         return RegimenError(self.source, field, message, value=value)
@@ -180,14 +193,19 @@ class _Reader:
         cycle_length = self.cycle_length(data, frame)
         references = self.references(data, require_references)
         note = self.text(data, "note")
+        setting = self.setting(data, "setting", None)
+        intensity = self.choice(data, "intensity", INTENSITIES)
+        response = self.choice(data, "response", RESPONSES)
         raw_doses = data.get("dose")
         if not isinstance(raw_doses, list) or not raw_doses:
             raise self.fail("dose", "a template needs at least one [[dose]] table")
+        self.strict = require_references
         doses = tuple(
-            self.dose(raw, f"dose[{index}]", index, key, frame, cycle_length)
+            self.dose(raw, f"dose[{index}]", index, key, frame, cycle_length, setting)
             for index, raw in enumerate(raw_doses)
         )
         self.check_agents(doses)
+        screen_course(doses, DOSE_LIMITS, self.fail)
         totals = self.totals(data, doses)
         return Regimen(
             key=key,
@@ -199,7 +217,29 @@ class _Reader:
             note=note,
             totals=totals,
             source=self.source,
+            intensity=intensity,
+            response=response,
         )
+
+    def choice(self, data: Mapping[str, Any], field: str, allowed: tuple[str, ...]) -> Any:
+        value = data.get(field)
+        if value is not None and value not in allowed:
+            raise self.fail(
+                field, f"{field}={value!r}; write one of {', '.join(map(repr, allowed))}", value
+            )
+        return value
+
+    def setting(self, data: Mapping[str, Any], label: str, default: str | None) -> str | None:
+        value = data.get("setting", default)
+        if value is not None and (not isinstance(value, str) or value not in DOSE_LIMITS.settings):
+            raise self.fail(
+                label,
+                f"setting={value!r}; write one of "
+                f"{', '.join(map(repr, sorted(DOSE_LIMITS.settings)))} (the uses the dose limits "
+                f"know), or leave it out",
+                value,
+            )
+        return value
 
     def text(
         self,
@@ -275,6 +315,7 @@ class _Reader:
         regimen_key: str,
         frame: str,
         cycle_length: int | None,
+        setting: str | None,
     ) -> DoseLine:
         if not isinstance(raw, Mapping):
             raise self.fail(where, "each [[dose]] must be a table")
@@ -284,7 +325,7 @@ class _Reader:
                 f"{where}.{unknown[0]}",
                 f"unknown field; the fields are {', '.join(sorted(_DOSE_FIELDS))}",
             )
-        agent = canonical_agent(self.text(raw, "agent", required=True, where=where))
+        agent, product, known = self.identity(raw, where)
         if "amount" not in raw:
             raise self.fail(f"{where}.amount", "missing; it is required")
         prescribed = self.quantity(raw["amount"], f"{where}.amount")
@@ -336,12 +377,58 @@ class _Reader:
             min_interval=self.min_interval(raw, where),
             regimen=regimen_key,
             order=order,
+            product=product,
+            setting=self.setting(raw, f"{where}.setting", setting),
+            acknowledge=self.text(raw, "acknowledge", where=where),
+            known=known,
         )
+        screen_line(line, DOSE_LIMITS, where, self.fail)
         if "total" in raw:
             total = self.quantity(raw["total"], f"{where}.total")
             self.check_total(line.course_total, total, f"{where}.total", raw["total"])
             line = replace(line, total=total)
         return line
+
+    def identity(self, raw: Mapping[str, Any], where: str) -> tuple[str, str | None, bool]:
+        """The line's canonical agent, its product and whether the vocabulary knows it.
+
+        A brand names its product (``"Thymoglobulin"``); ``product = "..."`` names it otherwise,
+        and must agree. A built-in template names a known agent, and its product where the
+        agent's products are dosed differently.
+        """
+        name = self.text(raw, "agent", required=True, where=where)
+        try:
+            identity = identify(name)
+        except DomainError as exc:
+            raise self.fail(f"{where}.agent", f"{name!r} {exc.reason}; {exc.fix_text}") from None
+        product = identity.product
+        if "product" in raw:
+            if not identity.known:
+                raise self.fail(
+                    f"{where}.product",
+                    f"{name!r} is not in the vocabulary (data/agents.toml), so it has no products",
+                )
+            try:
+                named = product_of(identity.agent, raw["product"])
+            except UnknownKeyError as exc:
+                raise self.fail(f"{where}.product", str(exc), raw["product"]) from None
+            if product is not None and named != product:
+                raise self.fail(
+                    f"{where}.product",
+                    f"product={raw['product']!r} disagrees with the agent {name!r} ({product})",
+                )
+            product = named
+        if self.strict and not identity.known:
+            raise self.fail(f"{where}.agent", f"{name!r}: a built-in regimen names a known agent")
+        if identity.known and product is None and AGENTS[identity.agent].needs_product:
+            products = AGENTS[identity.agent].product_names
+            raise self.fail(
+                f"{where}.product",
+                f"missing: {identity.agent} products are dosed differently "
+                f"({', '.join(products)}), so a dose line names its product; write e.g. "
+                f'product = "{products[0]}"',
+            )
+        return identity.agent, product, identity.known
 
     def quantity(self, raw: object, label: str, example_unit: str = "mg/m**2") -> Any:
         if isinstance(raw, int | float):  # bool is an int too
@@ -355,44 +442,21 @@ class _Reader:
         except UnitsError as exc:
             raise self.fail(label, str(exc)) from None
 
-    def kind_of(self, amount: Any, label: str, raw: object) -> tuple[Kind, str]:
-        """Classify an amount by its units; pint's dimensionless mg/kg is caught by units.
+    def kind_of(self, amount: Any, label: str, raw: object) -> tuple[Kind, Measure]:
+        """Classify an amount by its units (:func:`dosing.amounts.classify`).
 
-        Only the units of clinical doses are accepted (see :data:`DOSE_NUMERATORS`): a typo such
-        as ``Mg/m2`` (megagram) or ``mg/cm**2`` is refused, never scaled by a million.
+        Only the units of clinical doses are accepted: a typo such as ``Mg/m2`` (megagram) or
+        ``mg/cm**2`` is refused, never scaled by a million.
         """
-        unit = amount.units
-        numerators = [name for name, power in unit._units.items() if power > 0]
-        denominators = {name: power for name, power in unit._units.items() if power < 0}
-        if (
-            len(numerators) != 1
-            or numerators[0] not in DOSE_NUMERATORS
-            or (denominators and denominators not in ({"meter": -2}, {"kilogram": -1}))
-        ):
+        try:
+            return classify(amount)
+        except UnitsError:
             raise self.fail(
                 label,
-                f"amount={raw!r}: {short(unit)} is not a unit of a clinical dose; write µg, mg "
-                f"or g (or IU, kIU, MIU), per m**2 or per kg, or Gy",
-            )
-        if is_per_weight(unit):
-            return "weight", "activity" if (unit * KG).dimensionality == IU.dimensionality else (
-                "mass"
-            )
-        if is_per_bsa(unit):
-            return "bsa", "activity" if (unit * M2).dimensionality == IU.dimensionality else "mass"
-        if unit.dimensionality == MG.dimensionality:
-            return "flat", "mass"
-        if unit.dimensionality == IU.dimensionality:
-            return "flat", "activity"
-        if unit.dimensionality == GY.dimensionality and all(
-            name.endswith("gray") for name in unit._units
-        ):
-            return "radiation", "radiation"
-        raise self.fail(
-            label,
-            f"amount={raw!r} is not a dose: write mass or activity per m² (mg/m**2, g/m**2, "
-            f"IU/m**2), per kg (mg/kg, IU/kg), a flat mass or activity (mg, IU), or Gy",
-        )
+                f"amount={raw!r}: {short(amount.units)} is not a unit of a clinical dose; write "
+                f"µg, mg or g (or IU, kIU, MIU), per m**2 or per kg, or Gy",
+                raw,
+            ) from None
 
     def check_days_in_frame(
         self, days: tuple[int, ...], frame: str, cycle_length: int | None, label: str

@@ -15,11 +15,12 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Final, Literal
+from typing import TYPE_CHECKING, Any
 
+from dosing.amounts import CANONICAL, Kind
 from dosing.errors import UnknownKeyError
 from dosing.regimens.days import Frame, format_days
-from dosing.units import GY, IU, IU_PER_KG, IU_PER_M2, MG, MG_PER_KG, MG_PER_M2, short
+from dosing.units import short
 from dosing.vocabulary import canonical_agent
 
 if TYPE_CHECKING:
@@ -27,21 +28,7 @@ if TYPE_CHECKING:
     from dosing.policy.policy import Policy
     from dosing.schedule import Schedule
 
-__all__ = ["DoseLine", "Kind", "Regimen", "sum_course_totals"]
-
-#: How an amount scales: per m² of BSA, per kg of weight, flat, or radiation (never scaled).
-Kind = Literal["bsa", "weight", "flat", "radiation"]
-
-#: Canonical amount unit and dose unit, by kind and by what is given (mass or activity).
-CANONICAL: Final[dict[tuple[str, str], tuple[Any, Any]]] = {
-    ("bsa", "mass"): (MG_PER_M2, MG),
-    ("bsa", "activity"): (IU_PER_M2, IU),
-    ("weight", "mass"): (MG_PER_KG, MG),
-    ("weight", "activity"): (IU_PER_KG, IU),
-    ("flat", "mass"): (MG, MG),
-    ("flat", "activity"): (IU, IU),
-    ("radiation", "radiation"): (GY, GY),
-}
+__all__ = ["CANONICAL", "DoseLine", "Kind", "Regimen", "sum_course_totals"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,6 +70,18 @@ class DoseLine:
         Key of the regimen this line came from (kept through :func:`~dosing.combine`).
     order : int
         Position in the file, used to sort rows within a day.
+    product : str or None
+        The product (brand) given, where the agent's products are dosed differently (rabbit
+        ATG: Thymoglobulin or Grafalon).
+    setting : str or None
+        The use the line is for (``"conditioning"``, ``"gvhd-prophylaxis"``, ...): the dose limits
+        of that setting apply to it, besides those of every use.
+    acknowledge : str or None
+        Why an amount the loader would refuse as a likely slip (over a hard limit, far outside the
+        usual range, in a kind of amount the agent's limits do not use) is written on purpose.
+        The line loads; ``dosing.check()`` still reports every limit it breaks.
+    known : bool
+        Whether the agent is in the vocabulary (``data/agents.toml``).
     """
 
     agent: str
@@ -103,6 +102,10 @@ class DoseLine:
     min_interval: int | None = None
     regimen: str = ""
     order: int = 0
+    product: str | None = None
+    setting: str | None = None
+    acknowledge: str | None = None
+    known: bool = True
 
     @property
     def administrations(self) -> int:
@@ -116,11 +119,17 @@ class DoseLine:
             f"{self.agent}: {_amount_text(self.prescribed)}{per_day} on "
             f"{'day' if len(self.days) == 1 else 'days'} {format_days(self.days)}"
         )
+        if self.product:
+            text += f" ({self.product})"
         if self.route:
             text += f", {self.route}"
+        if self.setting:
+            text += f", {self.setting}"
         if self.cap is not None:
             text += f", capped at {_amount_text(self.cap)} per administration"
         text += f" (total {_amount_text(self.course_total)})"
+        if self.acknowledge:
+            text += f"; acknowledged: {self.acknowledge}"
         return text
 
     @property
@@ -165,6 +174,12 @@ class Regimen:
         Declared course totals per agent, checked by the loader.
     source : str
         Where it was read from (a path, or ``<catalogue:KEY>``).
+    intensity : {"MAC", "RIC", "NMA"} or None
+        The conditioning intensity the protocol declares (myeloablative, reduced-intensity,
+        non-myeloablative); ``dosing.check()`` compares it with the working definitions.
+    response : {"cr", "no-cr"} or None
+        For a later cycle of a course whose label depends on response: the cycle is for a patient
+        in complete remission (CR/CRi) or not (inotuzumab ozogamicin).
     """
 
     key: str
@@ -176,6 +191,8 @@ class Regimen:
     note: str | None = None
     totals: Mapping[str, Any] = field(default_factory=dict)
     source: str = "<mapping>"
+    intensity: str | None = None
+    response: str | None = None
 
     @property
     def agents(self) -> tuple[str, ...]:

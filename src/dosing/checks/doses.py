@@ -1,0 +1,477 @@
+"""The checks of one schedule: each agent against its dose limits, and what the policy steps did.
+
+For each agent of the schedule, every limit of the limits table that applies to its lines (its
+product, its setting, the patient's age) is compared with the doses in the limit's own kind: per
+m² of the BSA each dose used, per kg of the weight it used, flat, or Gy; per administration, per
+day, or over the course. A hard limit exceeded is an error (``over_limit``); a dose outside a
+usual range a warning (``outside_range``). An agent none of whose limits could be compared gets
+a ``not_checked`` finding that says why, never silence.
+
+What the policy steps recorded on each row is reported as well: a withheld dose (error), a cap
+(info), a rounding that moved the dose by more than 5% (warning); and a dose that is not what its
+template prescribes once those steps are accounted for (``not_as_prescribed``, warning).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any, Final
+
+import numpy as np
+
+from dosing._text import given_text
+from dosing.amounts import CANONICAL, KIND_WORDS
+from dosing.checks.findings import Finding, Severity
+from dosing.checks.rules import ROUNDING_WARNING
+from dosing.dose_limits import DoseLimit, LimitTable
+from dosing.policy.steps import STEPS
+from dosing.vocabulary import AGENTS
+
+if TYPE_CHECKING:
+    from dosing.regimens.model import DoseLine
+    from dosing.schedule import LineResult, Row, Schedule
+
+__all__ = ["LIMIT_RTOL", "check_schedule", "compared", "in_kind"]
+
+#: Relative tolerance of limit comparisons: a dose exactly at a limit passes despite floating
+#: point (0.8 mg/m² × a BSA, divided back by it).
+LIMIT_RTOL: Final = 1e-9
+#: A dose further than this from what its recorded steps give is not as prescribed.
+PRESCRIBED_RTOL: Final = 1e-9
+#: The dose unit (mg, IU, Gy) of each canonical amount unit.
+_DOSE_UNIT: Final = {str(amount): dose for amount, dose in CANONICAL.values()}
+
+
+class _Context:
+    """One schedule being checked: its patient's sizes and how findings say whom they concern."""
+
+    def __init__(self, schedule: Schedule) -> None:
+        self.schedule = schedule
+        self.key = schedule.regimen.key
+        self.shape = schedule.patient.shape
+        self.cohort = schedule.patient.is_cohort
+        self.findings: list[Finding] = []
+        #: The limits each agent's doses were compared with.
+        self.compared: dict[str, list[DoseLimit]] = {}
+        values = schedule.patient.magnitudes
+        self.weight = values.weight_kg
+        self.age = values.age_years
+        self.bsa = None if schedule.bsa is None else schedule.bsa.value
+
+    def who(self, mask: Any) -> str:
+        if not self.cohort:
+            return ""
+        mask = np.broadcast_to(np.asarray(mask, dtype=bool), self.shape)
+        return f" (patients: {int(np.count_nonzero(mask))} of {mask.size})"
+
+    def add(
+        self,
+        severity: Severity,
+        code: str,
+        agent: str,
+        day: int | None,
+        message: str,
+        references: Iterable[str] = (),
+    ) -> None:
+        self.findings.append(
+            Finding(severity, agent, day, message, code, self.key, tuple(references))
+        )
+
+
+def in_kind(row: Row, limit: DoseLimit, context: _Context, dose: Any = None) -> Any:
+    """A row's dose (or ``dose``) in the limit's kind (per m² of the BSA used, per kg, flat, Gy),
+    or None when it cannot be expressed so (no weight; mg against IU)."""
+    if _DOSE_UNIT[str(limit.unit)] != row.unit:
+        return None
+    dose = np.asarray(row.dose_value if dose is None else dose, dtype=float)
+    if limit.kind == "bsa":
+        bsa = row.basis.value if row.basis.kind == "bsa" else context.bsa
+        return None if bsa is None else dose / np.asarray(bsa, dtype=float)
+    if limit.kind == "weight":
+        weight = row.basis.value if row.basis.kind == "weight" else context.weight
+        return None if weight is None else dose / np.asarray(weight, dtype=float)
+    return dose
+
+
+def _age_mask(limit: DoseLimit, ages: Any) -> Any:
+    """Whom an age-specific limit applies to: True, False, a mask, or None (age unknown)."""
+    if limit.age_from is None and limit.age_below is None:
+        return True
+    if ages is None:
+        return None
+    mask = np.ones(np.shape(ages), dtype=bool)
+    if limit.age_from is not None:
+        mask &= np.asarray(ages) >= limit.age_from
+    if limit.age_below is not None:
+        mask &= np.asarray(ages) < limit.age_below
+    return bool(mask) if mask.ndim == 0 else mask
+
+
+def _matches(line: DoseLine, limit: DoseLimit) -> bool:
+    return (
+        line.agent == limit.agent
+        and (limit.product is None or limit.product == line.product)
+        and (limit.setting is None or limit.setting == line.setting)
+    )
+
+
+def _period(limit: DoseLimit, schedule: Schedule) -> str:
+    if limit.per == "course":
+        return "per-cycle" if schedule.regimen.frame == "cycle" else "per-course"
+    return {"administration": "per-dose", "day": "per-day"}[limit.per]
+
+
+def _bound_text(limit: DoseLimit, value: float | None) -> str:
+    assert value is not None
+    return given_text(value, limit.unit)
+
+
+def _value_text(values: Any, limit: DoseLimit) -> str:
+    worst = float(np.max(values)) if np.size(values) else 0.0
+    return f"{worst:.4g} {_unit_text(limit)}"
+
+
+def _unit_text(limit: DoseLimit) -> str:
+    return given_text(1.0, limit.unit).split(" ", 1)[1]
+
+
+def _compare(
+    context: _Context,
+    limit: DoseLimit,
+    values: Any,
+    applies: Any,
+    day: int | None,
+    what: str,
+    after: str = "",
+) -> bool:
+    """Compare one amount with one limit; add a finding when it breaks it. Whether it did.
+
+    The message reads ``{what} {amount}{after}, over ...``.
+    """
+    values = np.asarray(values, dtype=float)
+    mask = np.broadcast_to(np.asarray(applies, dtype=bool), np.shape(values))
+    agent, schedule = limit.agent, context.schedule
+    if limit.tier == "hard":
+        assert limit.high is not None
+        over = (values > limit.high * (1.0 + LIMIT_RTOL)) & mask
+        if over.any():
+            shown = np.where(over, values, -np.inf)
+            context.add(
+                "error",
+                "over_limit",
+                agent,
+                day,
+                f"{what} {_value_text(shown, limit)}{after}, over the "
+                f"{_period(limit, schedule)} limit of {_bound_text(limit, limit.high)} "
+                f"{limit.sources}{context.who(over)}",
+                limit.references,
+            )
+            return True
+        return False
+    low = (values < limit.low * (1.0 - LIMIT_RTOL)) & mask if limit.low is not None else None
+    high = (values > limit.high * (1.0 + LIMIT_RTOL)) & mask if limit.high is not None else None
+    for outside, side in ((low, "below"), (high, "above")):
+        if outside is not None and outside.any():
+            shown = np.where(outside, values, np.inf if side == "below" else -np.inf)
+            worst = np.min(shown) if side == "below" else np.max(shown)
+            context.add(
+                "warning",
+                "outside_range",
+                agent,
+                day,
+                f"{what} {float(worst):.4g} {_unit_text(limit)}{after}, {side} the "
+                f"{limit.describe()} {limit.sources}{context.who(outside)}",
+                limit.references,
+            )
+    return False
+
+
+def _check_limits(
+    context: _Context, agent: str, lines: list[LineResult], table: LimitTable
+) -> None:
+    """Every applicable limit of ``agent`` against its rows; ``not_checked`` where it cannot."""
+    schedule = context.schedule
+    rows_of = {
+        id(result): [row for row in schedule.rows if row.result is result] for result in lines
+    }
+    compared: set[int] = set()  # the lines at least one limit was compared with
+    missing: dict[str, str] = {}  # a reason a limit could not be compared -> its text
+    hard_broken: set[tuple[str, int | None]] = set()
+    limits = [limit for limit in table.for_agent(agent) if limit.per != "lifetime"]
+    for tier in ("hard", "usual"):
+        for limit in (item for item in limits if item.tier == tier):
+            # Every kind of line is compared (a per-kg dose with a per-m² limit, through the BSA
+            # it used), when the dose can be expressed in the limit's kind.
+            matched = [result for result in lines if _matches(result.line, limit)]
+            if not matched:
+                continue
+            applies = _age_mask(limit, context.age)
+            if applies is None:
+                missing["age"] = (
+                    f"its {limit.describe()} {limit.sources} depends on age, which the patient "
+                    f"does not have"
+                )
+                continue
+            if applies is False:
+                continue
+            amounts: list[tuple[Row, Any]] = []
+            for result in matched:
+                # A usual range is about the dose the template prescribes, before the policy's
+                # deliberate reductions (a renal factor, a dose factor, a cap, rounding).
+                dose = _prescribed(result, context) if tier == "usual" else None
+                for row in rows_of[id(result)]:
+                    value = in_kind(row, limit, context, dose)
+                    if value is None:
+                        missing[limit.kind] = _why_not(limit, row, context)
+                        break
+                    amounts.append((row, value))
+                else:
+                    compared.add(id(result))
+            if not amounts:
+                continue
+            context.compared.setdefault(agent, []).append(limit)
+            if limit.per == "administration":
+                for row, value in amounts:
+                    if tier == "usual" and ("administration", row.day) in hard_broken:
+                        continue
+                    if _compare(context, limit, value, applies, row.day, f"{agent} dose is"):
+                        hard_broken.add(("administration", row.day))
+            elif limit.per == "day":
+                by_day: dict[int, Any] = {}
+                for row, value in amounts:
+                    by_day[row.day] = by_day.get(row.day, 0.0) + value
+                for day, value in by_day.items():
+                    if tier == "usual" and ("day", day) in hard_broken:
+                        continue
+                    what = f"{agent} gives on day {day}"
+                    if _compare(context, limit, value, applies, day, what):
+                        hard_broken.add(("day", day))
+            else:
+                total = sum((value for _, value in amounts), start=np.float64(0.0))
+                if tier == "usual" and ("course", None) in hard_broken:
+                    continue
+                after = f" in {context.schedule.regimen.key}"
+                if _compare(context, limit, total, applies, None, f"{agent} totals", after):
+                    hard_broken.add(("course", None))
+    _not_checked(context, agent, lines, table, compared, missing)
+
+
+def _why_not(limit: DoseLimit, row: Row, context: _Context) -> str:
+    if _DOSE_UNIT[str(limit.unit)] != row.unit:
+        return f"its limits are in {_unit_text(limit)}, its doses in {row.unit:~P}"
+    if limit.kind == "weight":
+        return f"its {limit.describe()} needs the patient's weight"
+    return f"its {limit.describe()} needs the patient's BSA"  # pragma: no cover
+
+
+def _not_checked(
+    context: _Context,
+    agent: str,
+    lines: list[LineResult],
+    table: LimitTable,
+    compared: set[int],
+    missing: dict[str, str],
+) -> None:
+    """Say what of ``agent`` was not compared with any limit, and why."""
+    reasons: list[str] = []
+    for result in lines:
+        if id(result) in compared:
+            continue
+        line = result.line
+        reasons.append(_reason(line, table, missing))
+    for reason in dict.fromkeys(reasons):
+        context.add("info", "not_checked", agent, None, f"{agent} was not checked: {reason}")
+    settings = {
+        limit.setting
+        for limit in table.for_agent(agent)
+        if limit.setting is not None and any(result.line.setting is None for result in lines)
+    }
+    if settings:
+        context.add(
+            "info",
+            "not_checked",
+            agent,
+            None,
+            f"{agent}: its limits for {', '.join(sorted(settings))} were not applied, because the "
+            f'template does not say the line is for that setting (write setting = "..."); the '
+            f"limits for every use were",
+        )
+
+
+def _reason(line: DoseLine, table: LimitTable, missing: dict[str, str]) -> str:
+    agent = line.agent
+    if not line.known:
+        return "it is not in the vocabulary (data/agents.toml), so no limit is known"
+    if agent in AGENTS and AGENTS[agent].needs_product and line.product is None:
+        products = ", ".join(AGENTS[agent].product_names)
+        return f"its products are dosed differently ({products}): name the product in the template"
+    for record in table.unchecked_for(agent):
+        if (
+            (record.product is None or record.product == line.product)
+            and (record.setting is None or record.setting == line.setting)
+            and (record.kind is None or record.kind == line.kind)
+        ):
+            return record.why
+    if line.kind in missing:
+        return missing[line.kind]
+    if "age" in missing:
+        return missing["age"]
+    if not table.knows(agent):
+        return "no limits are kept for it"
+    kinds = sorted({limit.kind for limit in table.for_agent(agent)})
+    if line.kind not in kinds:
+        return (
+            f"it is dosed {KIND_WORDS[line.kind]} here, and its limits are "
+            f"{' or '.join(KIND_WORDS[kind] for kind in kinds)}"
+        )
+    where = f" for the setting {line.setting}" if line.setting else ""
+    product = f" ({line.product})" if line.product else ""
+    return f"no limit applies to it{product}{where}"
+
+
+def _check_steps(context: _Context, result: LineResult, rows: list[Row]) -> None:
+    """Report what the policy steps recorded: withheld, capped, rounded far."""
+    agent = result.line.agent
+    done = {adjustment.flag: adjustment for adjustment in result.adjustments}
+    for row in rows:
+        withheld = done.get("withheld")
+        if withheld is not None:
+            context.add(
+                "error",
+                "withheld",
+                agent,
+                row.day,
+                f"{agent} is withheld (dose 0) by the renal policy{context.who(withheld.applies)}; "
+                f"{withheld.reason.removeprefix('not to be given: ')}",
+            )
+        for flag, what in (("dose_capped", "the template's cap"), ("bsa_capped", "the BSA cap")):
+            capped = done.get(flag)
+            if capped is not None:
+                context.add(
+                    "info",
+                    "capped",
+                    agent,
+                    row.day,
+                    f"{agent} dose was limited by {what}{context.who(capped.applies)}",
+                )
+        rounded = done.get("rounded")
+        if rounded is not None:
+            before = np.asarray(rounded.before, dtype=float)
+            change = np.abs(np.asarray(rounded.after, dtype=float) - before) / np.where(
+                before > 0, before, 1.0
+            )
+            moved = change > ROUNDING_WARNING
+            if moved.any():
+                context.add(
+                    "warning",
+                    "rounding",
+                    agent,
+                    row.day,
+                    f"rounding moved the {agent} dose by {float(np.max(change)):.1%} (more than "
+                    f"{ROUNDING_WARNING:.0%}){context.who(moved)}",
+                )
+
+
+def _start(result: LineResult, context: _Context) -> Any:
+    """The template's amount × the basis it starts on (the patient's BSA, actual weight, 1)."""
+    line = result.line
+    if line.kind == "bsa":
+        return None if context.bsa is None else line.amount_value * np.asarray(context.bsa)
+    if line.kind == "weight":
+        return None if context.weight is None else line.amount_value * np.asarray(context.weight)
+    return np.asarray(line.amount_value)
+
+
+def _prescribed(result: LineResult, context: _Context) -> Any:
+    """The dose the template prescribes on the basis the policy chose: after the basis steps
+    (dosing weight, infant rule, BSA cap), before the deliberate ones."""
+    dose = _start(result, context)
+    for adjustment in result.adjustments:
+        if not STEPS[adjustment.step].basis:
+            break
+        dose = adjustment.after
+    return result.dose if dose is None else dose
+
+
+def _check_prescribed(context: _Context, result: LineResult) -> None:
+    """The dose is the template's amount × its basis, changed only by the recorded steps."""
+    line = result.line
+    start = _start(result, context)
+    if start is None:  # pragma: no cover  (expansion needs the basis it multiplies by)
+        return
+    expected: Any = start
+    problems = []
+    for adjustment in result.adjustments:
+        if adjustment.flag == "withheld":  # recorded beside the renal step it belongs to
+            continue
+        if not _close(adjustment.before, expected):
+            problems.append(f"before {adjustment.step}")
+        expected = adjustment.after
+    final = result.dose
+    if not _close(final, expected):
+        problems.append("the final dose")
+    if not result.adjustments or any(a.step == "rounding" for a in result.adjustments):
+        calculated_ok = True
+    else:
+        calculated_ok = _close(result.calculated, expected)
+    if problems or not calculated_ok:
+        context.add(
+            "warning",
+            "not_as_prescribed",
+            line.agent,
+            None,
+            f"{line.agent}: the dose is not the template's {line.prescribed.magnitude:g} "
+            f"{line.prescribed.units:~P} × its basis with the recorded policy steps "
+            f"({', '.join(problems) or 'the calculated dose'}); the schedule may have been changed "
+            f"after it was made",
+        )
+
+
+def _close(actual: Any, expected: Any) -> bool:
+    return bool(
+        np.all(
+            np.isclose(
+                np.asarray(actual, dtype=float),
+                np.asarray(expected, dtype=float),
+                rtol=PRESCRIBED_RTOL,
+                atol=0.0,
+            )
+        )
+    )
+
+
+def check_schedule(schedule: Schedule, table: LimitTable) -> list[Finding]:
+    """Every finding of one schedule (see the module)."""
+    return _checked(schedule, table).findings
+
+
+def compared(schedule: Schedule, table: LimitTable) -> dict[str, tuple[DoseLimit, ...]]:
+    """The limits each agent of ``schedule`` was compared with (empty: none, and ``check()``
+    says why in a ``not_checked`` finding)."""
+    context = _checked(schedule, table)
+    return {agent: tuple(context.compared.get(agent, ())) for agent in schedule.agents}
+
+
+def _checked(schedule: Schedule, table: LimitTable) -> _Context:
+    context = _Context(schedule)
+    by_agent: dict[str, list[LineResult]] = {}
+    for result in schedule.lines:
+        by_agent.setdefault(result.line.agent, []).append(result)
+    rows_by_line = {
+        id(result): [r for r in schedule.rows if r.result is result] for result in schedule.lines
+    }
+    for agent, lines in by_agent.items():
+        if not lines[0].line.known:
+            context.add(
+                "warning",
+                "unknown_agent",
+                agent,
+                None,
+                f"{agent!r} is not in the vocabulary (data/agents.toml): it is not matched to "
+                f"any known agent, and its doses cannot be checked",
+            )
+        for result in lines:
+            _check_steps(context, result, rows_by_line[id(result)])
+            _check_prescribed(context, result)
+        _check_limits(context, agent, lines, table)
+    return context
