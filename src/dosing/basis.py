@@ -32,7 +32,8 @@ from dosing._arrays import guard, is_lazy, may_any
 from dosing._text import given_text, value_text
 from dosing.body._sex import is_male
 from dosing.body.bsa import BSA_FORMULAS, bsa_m2
-from dosing.body.kidney import cockcroft_gault, schwartz_bedside_kernel
+from dosing.body.egfr import schwartz_bedside_kernel
+from dosing.body.kidney import cockcroft_gault_kernel as cockcroft_gault
 from dosing.body.weight import adjusted_body_weight, ideal_body_weight
 from dosing.errors import DomainError, Example, ImplausibleInputWarning
 from dosing.plausibility import ADULT_AGE_YEARS
