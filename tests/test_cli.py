@@ -344,9 +344,15 @@ def test_table_header_shows_every_basis_and_findings_are_grouped() -> None:
     )
     assert status == 0
     assert "Patient: height 150 cm, weight 40 kg, age 12 year, male" in out
-    # Devine male at 150 cm: 50 + 2.3 × (150/2.54 − 60) = 47.83 kg; 1.25 mg/kg × 47.83
-    assert "anti-thymocyte globulin (rabbit): weight 47.83 kg (ideal body weight (Devine))" in out
-    assert "59.78 mg" in out
+    # Devine male at 150 cm: 50 + 2.3 × (150/2.54 − 60) = 47.83 kg, above his 40 kg: since
+    # issue 11 the lesser, actual weight, is used (1.25 mg/kg × 40 = 50 mg, not 59.78 mg),
+    # flagged and said, with a warning that the adult formula is not for a child.
+    assert "anti-thymocyte globulin (rabbit): weight 40.00 kg (ideal body weight (Devine))" in out
+    assert "ideal body weight 47.83 kg above actual weight 40 kg: actual weight used" in out
+    assert "50.00 mg" in out
+    assert "59.78 mg" not in out
+    assert "exceeds actual weight" in err
+    assert "method='bmi_for_age'" in err
     status, _, err = run(*BASE, "--bsa-cap", "1m2")
     assert "info: fludarabine days -7, -6, -5, -4: fludarabine dose was limited" in err
     status, _, err = run(*BASE, "--bsa", "2.5m2")
@@ -354,8 +360,11 @@ def test_table_header_shows_every_basis_and_findings_are_grouped() -> None:
 
 
 def test_normalised_clearance_and_exit_status_1_for_error_findings() -> None:
+    # The labels' tables are for adults, so the patient's age is needed (since issue 11).
     status, out, err = run(
         *BASE,
+        "--age",
+        "40y",
         "--creatinine-clearance",
         "60mL/min/1.73m2",
         "--renal",
@@ -366,7 +375,13 @@ def test_normalised_clearance_and_exit_status_1_for_error_findings() -> None:
     assert status == 0
     assert json.loads(out)["rows"][0]["flags"] == ["renal_adjusted"]
     status, out, err = run(
-        *BASE, "--creatinine-clearance", "20mL/min", "--renal", "fludarabine-fludara-label"
+        *BASE,
+        "--age",
+        "40y",
+        "--creatinine-clearance",
+        "20mL/min",
+        "--renal",
+        "fludarabine-fludara-label",
     )
     assert status == 1  # printed, but fludarabine is withheld: an error finding
     assert "fludarabine is withheld" in err

@@ -41,7 +41,7 @@ from dosing.errors import (
 )
 from dosing.exposure import carboplatin_calvert
 from dosing.patient import Patient
-from dosing.policy import DosingWeight, InfantRule, Policy
+from dosing.policy import DosingWeight, InfantRule, Policy, RenalEstimator
 from dosing.policy.steps import Adjustment
 from dosing.references import REFERENCES, Reference
 from dosing.regimens import DoseLine, Regimen, combine, get_regimen, load_regimen, regimen_keys
@@ -72,6 +72,7 @@ __all__ = [
     "Reference",
     "Regimen",
     "RegimenError",
+    "RenalEstimator",
     "Row",
     "Schedule",
     "UnitsError",
