@@ -517,3 +517,55 @@ def test_format_choices_come_from_the_output_registry() -> None:
             ).rstrip("\n")
             + "\n"
         )
+
+
+def test_plan_with_kidney_options_for_a_child() -> None:
+    child = (*BASE, "--age", "12y", "--sex", "male", "--renal", "fludarabine-fludara-label")
+    status, _, err = run(*child, "--serum-creatinine", "0.6mg/dL")
+    assert status == 2
+    assert "--renal 'fludarabine-fludara-label' is for adults" in err
+    assert "--renal-outside-population accept" in err
+    status, out, err = run(
+        *child,
+        "--serum-creatinine",
+        "53umol/L",
+        "--cystatin-c",
+        "0.9mg/L",
+        "--renal-outside-population",
+        "accept",
+        "--renal-estimator",
+        "child=ckid_u25_cr_cys",
+        "--format",
+        "json",
+    )
+    assert status == 0
+    record = json.loads(out)
+    # CKiD U25 average: (39.0 × 1.5 / (53 × 113.12 / 10000) + 87.2 × 1.011^−3 / 0.9) / 2
+    # = 95.68 /1.73 m² × 1.291 / 1.73 = 71.4 mL/min → [50, 80) → 80%
+    assert record["rows"][0]["flags"] == ["renal_adjusted", "renal_outside_population"]
+    assert record["rows"][0]["dose"]["value"] == pytest.approx(
+        30 * math.sqrt(150 * 40 / 3600) * 0.8
+    )
+    assert "CKiD U25, creatinine and cystatin C (2021) eGFR" in err
+    assert record["policy"]["renal_estimator"]["child"] == "ckid_u25_cr_cys"
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        (("--cystatin-c", "0.9"), "--cystatin-c '0.9'"),
+        (("--cystatin-c", "60nmol/L"), "substance concentration"),
+        (("--renal-estimator", "child"), "write AGENT=VALUE"),
+        (
+            ("--renal-estimator", "child=ckid_u25", "--renal-estimator", "child=x"),
+            "--renal-estimator gives 'child' twice",
+        ),
+        (("--renal-estimator", "child=schwarz"), "--renal-estimator child 'schwarz' is not known"),
+        (("--renal-estimator", "adult=mdrd"), "race coefficient"),
+        (("--renal-outside-population", "maybe"), "invalid choice"),
+    ],
+)
+def test_kidney_option_errors(extra: tuple[str, ...], message: str) -> None:
+    status, _, err = run(*BASE, *extra)
+    assert status == 2
+    assert message in err

@@ -141,7 +141,7 @@ def test_renal_policy_on_a_dask_cohort() -> None:
 
     with pytest.warns(OutsidePopulationWarning) as eager_warnings:
         eager = RIC.expand(cohort(ages, HEIGHTS, WEIGHTS), policy=policy)
-    with pytest.warns(OutsidePopulationWarning) as lazy_warnings:
+    with pytest.warns(OutsidePopulationWarning) as lazy_warnings:  # noqa: PT031 (on compute)
         deferred = RIC.expand(cohort(lazy(ages), lazy(HEIGHTS), lazy(WEIGHTS)), policy=policy)
         np.testing.assert_array_equal(deferred[0].dose_value.compute(), eager[0].dose_value)
     for caught in (eager_warnings, lazy_warnings):

@@ -28,6 +28,7 @@ named with the BSA used.
 from __future__ import annotations
 
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, Final
 
@@ -256,6 +257,7 @@ class Bases:
             patient.height, sex=patient.sex, method=choice.ibw_method, age=patient.age
         ).m_as(KG)
         actual = values.weight_kg
+        assert actual is not None  # checked by the caller
         if choice.kind == "ideal":
             weight: Any = ideal
         else:
@@ -310,6 +312,7 @@ class Bases:
         e.g. carboplatin by Calvert (GFR in mL/min, Cockcroft–Gault in NCCN's templates):
         ``bases.kidney_function("absolute", "cockcroft_gault")``.
         """
+        self._require_renal_input()
         value, how = self._kidney_value(measure, None, estimator)
         return Basis("kidney", value, EGFR if measure == "normalised" else ML_PER_MIN, how)
 
@@ -404,43 +407,32 @@ class Bases:
                 "below); give Patient(age=Q_(12, 'year'))",
             )
         children = values.age_years < ADULT_AGE_YEARS
-        groups = (
-            ("child", children, self._estimator_for("child", table, estimator)),
-            ("adult", np.logical_not(children), self._estimator_for("adult", table, estimator)),
-        )
         lazy = is_lazy(children)
-        present = [(g, mask, key) for g, mask, key in groups if may_any(mask)]
+        present = [
+            (group, mask, self._estimator_for(group, table, estimator))
+            for group, mask in (("child", children), ("adult", np.logical_not(children)))
+            if may_any(mask)
+        ]
         missing = {g: self._missing_inputs(key) for g, _, key in present}
         if lazy and all(missing[g] for g, _, _ in present):
             raise _needs(present[0][2], missing[present[0][0]], present[0][0])
-        results = []
+        results: list[tuple[Any, Any, str]] = []  # (mask, value or None, how) per group
         for group, mask, key in present:
             if missing[group]:
                 if not lazy:
                     raise _needs(key, missing[group], group)
-                results.append((group, mask, key, None, ""))
+                # lazy: who is in this group is known only when computed; refuse it then
+                results.append((mask, _refuse_group(key, missing[group], group), ""))
                 continue
             value, how = self._estimate(key, mask, measure, table)
-            results.append((group, mask, key, value, how))
-        if len(results) == 1:
-            _, mask, key, value, how = results[0]
-            assert value is not None
-            if lazy:  # whether every patient is in this group is known only when computed
-                other = "adult" if results[0][0] == "child" else "child"
-                other_key = self._estimator_for(other, table, estimator)
-                if self._missing_inputs(other_key):
-                    value = guard(value, _refuse_group(other_key, other), np.logical_not(mask))
-            return value, how
-        (_, child_mask, child_key, child_value, child_how) = results[0]
-        (_, _, adult_key, adult_value, adult_how) = results[1]
-        if child_value is None:  # lazy: refuse, when computed, a block with a child
-            assert adult_value is not None
-            return guard(adult_value, _refuse_group(child_key, "child"), child_mask), adult_how
-        if adult_value is None:
-            return (
-                guard(child_value, _refuse_group(adult_key, "adult"), np.logical_not(child_mask)),
-                child_how,
-            )
+            results.append((mask, value, how))
+        if len(results) == 1:  # numpy: everyone is a child, or everyone an adult
+            return results[0][1], results[0][2]
+        (child_mask, child_value, child_how), (adult_mask, adult_value, adult_how) = results
+        if callable(child_value):
+            return guard(adult_value, child_value, child_mask), adult_how
+        if callable(adult_value):
+            return guard(child_value, adult_value, adult_mask), child_how
         adult = f"{ADULT_AGE_YEARS:g}"
         mixed = np.where(child_mask, child_value, adult_value)
         return mixed, f"{child_how} (age < {adult}); {adult_how} (age ≥ {adult})"
@@ -486,7 +478,8 @@ class Bases:
     ) -> tuple[Magnitude, str]:
         """``key``'s estimate for the patients in ``mask``, in ``measure``, and how in words."""
         patient, values = self.patient, self.patient.magnitudes
-        male = is_male(patient.sex, EGFR_FORMULAS[key].name if key != CG else "Cockcroft–Gault")
+        needs_sex = key == CG or "sex" in EGFR_FORMULAS[key].needs
+        male = is_male(patient.sex, _estimator_name(key)) if needs_sex else None
         if key == CG:
             choice = self.policy.renal_estimator.cg_weight
             weight: Any = values.weight_kg
@@ -513,7 +506,7 @@ class Bases:
             value = egfr_magnitude(key, {k: v for k, v in inputs.items() if v is not None}, mask)
             how = f"{formula.name} eGFR"
             normalised = True
-        if table is not None and table.estimator not in (key, "unspecified", "measured"):
+        if table is not None and table.estimator not in (key, "unspecified"):
             how += f" (the table is written for {table.estimator_text()})"
         return self._in_measure(value, normalised, measure, how)
 
@@ -579,7 +572,8 @@ def _needs(key: str, missing: list[str], group: str) -> DomainError:
         else f"a patient of {ADULT_AGE_YEARS:g} or over"
     )
     name = _estimator_name(key)
-    needed = _BODY_INPUTS.get(key, missing)
+    body = _BODY_INPUTS.get(key, [])
+    needed = body if set(missing) <= set(body) else missing
     example = {field: _FIELD_EXAMPLES.get(field, "...") for field in missing}
     return DomainError(
         f"{name} (for {who}) needs {' and '.join(needed)}",
@@ -614,12 +608,12 @@ def _needs_measured(table: RenalTable) -> DomainError:
     )
 
 
-def _refuse_group(key: str, group: str) -> Any:
+def _refuse_group(key: str, missing: list[str], group: str) -> Callable[[Any], None]:
     """A blockwise check: raise if any patient of the masked group is present."""
 
     def check(mask_block: Any) -> None:
         if np.any(np.asarray(mask_block, dtype=bool)):
-            raise _needs(key, ["height"] if key != CG else ["weight", "sex"], group)
+            raise _needs(key, missing, group)
 
     return check
 

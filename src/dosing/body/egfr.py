@@ -210,7 +210,7 @@ def _equation(
 
 
 def _float(value: Any) -> Magnitude:
-    return float(value) if np.ndim(value) == 0 else value  # type: ignore[no-any-return]
+    return float(value) if np.ndim(value) == 0 else value
 
 
 #: One centimetre in metres, from pint (CKiD U25 takes height in m).

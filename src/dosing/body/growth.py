@@ -33,9 +33,13 @@ def _load() -> tuple[Any, Any, Any, tuple[str, ...]]:
     female = np.asarray(table["female"]["median_bmi"], dtype=np.float64)
     # A packaging slip (a lost or doubled row) fails on import, never silently.
     if not (ages.shape == male.shape == female.shape and np.all(np.diff(ages) > 0)):
-        raise ValueError("data/cdc_bmi_for_age.toml: ages must rise and match both sexes' medians")
+        raise ValueError(  # pragma: no cover  (a packaging slip)
+            "data/cdc_bmi_for_age.toml: ages must rise and match both sexes' medians"
+        )
     if not (np.all((male > 10) & (male < 30)) and np.all((female > 10) & (female < 30))):
-        raise ValueError("data/cdc_bmi_for_age.toml: a median BMI outside 10-30 kg/m²")
+        raise ValueError(  # pragma: no cover  (a packaging slip)
+            "data/cdc_bmi_for_age.toml: a median BMI outside 10-30 kg/m²"
+        )
     for array in (ages, male, female):
         array.flags.writeable = False
     return ages, male, female, references
@@ -51,7 +55,7 @@ _MONTHS_PER_YEAR: Final = float(Q_(1.0, YEAR).m_as("month"))
 
 def months(age_years: Magnitude) -> Magnitude:
     """An age in years as months (pint's year and month: 12 months a year)."""
-    return age_years * _MONTHS_PER_YEAR  # type: ignore[no-any-return]
+    return age_years * _MONTHS_PER_YEAR
 
 
 def median_bmi(age_months: Magnitude, male: Any) -> Magnitude:

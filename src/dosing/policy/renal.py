@@ -138,7 +138,7 @@ class RenalTable:
         # Band by band with where(), so that numpy and lazy (dask) arrays take the same path. A
         # clearance within a relative 1e-9 of a band's edge counts as on the edge: a
         # Cockcroft–Gault of exactly 50 mL/min computed as 49.99999999 is 50.
-        out: Any = self.bands[0].factor
+        out: Any = np.zeros_like(clearance) + self.bands[0].factor  # the input's shape
         for band in self.bands[1:]:
             if band.low_inclusive:
                 inside = clearance >= band.low * (1.0 - BAND_RTOL)

@@ -329,12 +329,12 @@ def renal(state: LineState, bases: Bases, policy: Policy) -> None:
         )
     factor = table.factor(kidney.basis.value)
     changed = factor < 1.0
-    if not may_any(changed):
-        if may_any(kidney.outside):
-            state.basis = state.basis.with_note(f"{kidney.basis}; table {table.key}")
-        return
+    # The kidney function and how it was obtained are recorded whether or not they change the
+    # dose: a full dose by a renal table is a finding too.
     reason = f"{kidney.basis}; table {table.key}"
     state.basis = state.basis.with_note(reason)
+    if not may_any(changed):
+        return
     before = state.dose
     state.adjust("renal", "renal_adjusted", state.dose * factor, flag_value(changed), reason)
     withheld = factor == 0.0
