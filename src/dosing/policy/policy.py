@@ -220,6 +220,8 @@ class RenalEstimator:
         ``"ideal"``, ``"lesser"`` (of ideal and actual) or ``DosingWeight("adjusted",
         factor=0.4)`` (NCCN's carboplatin templates: consider it for a BMI of 25 kg/m² or more).
 
+    Notes
+    -----
     The race-based equations (``ckd_epi_2009``, ``ckd_epi_cr_cys_2012``, ``mdrd``) are refused:
     a Patient has no race field. Every choice is recorded in the row's basis.
 
