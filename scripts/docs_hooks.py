@@ -1,9 +1,11 @@
 """mkdocs hooks: generate the formula and regimen catalogues from the library itself.
 
-A page may hold the markers ``<!-- generated:formulas -->``, ``<!-- generated:references -->``,
-``<!-- generated:regimens -->`` and ``<!-- generated:renal -->``; on build each is replaced by
-tables made from ``dosing.BSA_FORMULAS``, ``dosing.REFERENCES``, the regimen catalogue and the
-renal tables, so the docs cannot drift from the code.
+A page may hold the markers ``<!-- generated:formulas -->``, ``<!-- generated:egfr -->``,
+``<!-- generated:weights -->``, ``<!-- generated:references -->``, ``<!-- generated:regimens -->``,
+``<!-- generated:renal -->`` and ``<!-- generated:renal-estimators -->``; on build each is
+replaced by tables made from ``dosing.BSA_FORMULAS``, ``dosing.EGFR_FORMULAS``, the weight
+registries, ``dosing.REFERENCES``, the regimen catalogue and the renal tables, so the docs cannot
+drift from the code.
 
 The docstrings use Sphinx roles (``:func:`bsa```), which the API pages would show as literal
 text; :func:`on_page_content` writes each as the code it names.
@@ -40,6 +42,83 @@ def formulas_markdown() -> str:
     return "\n".join(lines)
 
 
+def _source(key: str) -> str:
+    import dosing
+
+    ref = dosing.REFERENCES[key]
+    link = f" [{ref.doi or ref.pmid or 'link'}]({ref.link})" if ref.link else ""
+    year = f", {ref.year}" if ref.year else ""
+    return f"{ref.authors}{year}.{link}"
+
+
+def egfr_markdown() -> str:
+    """Every eGFR equation: key, equation, derivation population, validated range, source."""
+    import dosing
+
+    lines = [
+        "| key | equation (mL/min/1.73 m²) | needs | derived in | validated range (warns "
+        "outside) | source |",
+        "|---|---|---|---|---|---|",
+    ]
+    for key, formula in dosing.EGFR_FORMULAS.items():
+        ranges = "; ".join(f"{r.describe()} ({r.source})" for r in formula.ranges) or "—"
+        needs = ", ".join(formula.needs)
+        note = f" {formula.note}" if formula.note else ""
+        lines.append(
+            f"| `{key}` | {formula.equation} | {needs} | {formula.population}.{note} | "
+            f"{ranges} | {_source(formula.reference)} |"
+        )
+    return "\n".join(lines)
+
+
+def weights_markdown() -> str:
+    """The ideal and lean body-weight formulas: key, equation, population, source."""
+    import dosing
+
+    lines = ["| function | key | equation | population | source |", "|---|---|---|---|---|"]
+    for function, registry in (
+        ("ideal_body_weight", dosing.body.IBW_FORMULAS),
+        ("lean_body_weight", dosing.body.LBW_FORMULAS),
+    ):
+        for key, formula in registry.items():
+            lines.append(
+                f"| `{function}` | `{key}` | {formula.equation} | {formula.population} | "
+                f"{_source(formula.reference)} |"
+            )
+    return "\n".join(lines)
+
+
+def renal_estimators_markdown() -> str:
+    """Which estimator, measure and population each renal table expects."""
+    from dosing.policy.renal import RENAL_TABLES
+
+    lines = [
+        "| table | agent | written for | thresholds | for | an adult gets (default) | a child gets "
+        "(default) |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for key, table in RENAL_TABLES.items():
+        if table.estimator == "measured":
+            adult = "a measured clearance (an estimate only if the policy names one)"
+        elif table.estimator == "unspecified":
+            adult = "CKD-EPI 2021 (creatinine-cystatin C 2021 with a cystatin C)"
+        else:
+            adult = table.estimator_text()
+        if table.population == "paediatric":
+            adult = "refused; with `renal_outside_population='accept'`, " + adult
+        if table.population == "adult":
+            child = "refused; with `renal_outside_population='accept'`, bedside Schwartz"
+        elif table.estimator in ("measured",):
+            child = "a measured clearance (an estimate only if the policy names one)"
+        else:
+            child = "bedside Schwartz"
+        lines.append(
+            f"| `{key}` | {table.agent} | {table.estimator_text()} | {table.unit_text} | "
+            f"{table.population_text()} | {adult} | {child} |"
+        )
+    return "\n".join(lines)
+
+
 def references_markdown() -> str:
     """Every citation in the catalogue."""
     import dosing
@@ -67,17 +146,21 @@ def renal_markdown() -> str:
 
     parts = []
     for key, table in RENAL_TABLES.items():
-        unit = "mL/min" if table.measure == "absolute" else "mL/min/1.73 m²"
-        bands = "\n".join(f"- {band.describe(unit)}" for band in table.bands)
+        bands = "\n".join(f"- {band.describe(table.unit_text)}" for band in table.bands)
+        readings = "".join(f"\n- *Interpretation:* {text}" for text in table.interpretation)
         parts.append(
-            f"#### `{key}` ({table.agent}, {table.measure})\n\n{bands}\n\n{table.note} "
-            f"Sources: {', '.join(table.references)}.\n"
+            f"#### `{key}` ({table.agent}, {table.measure})\n\n"
+            f"For {table.population_text()}; written for {table.estimator_text()}.\n\n"
+            f"{bands}{readings}\n\n{table.note} Sources: {', '.join(table.references)}.\n"
         )
     return "\n".join(parts)
 
 
 GENERATORS = {
     "<!-- generated:formulas -->": formulas_markdown,
+    "<!-- generated:egfr -->": egfr_markdown,
+    "<!-- generated:weights -->": weights_markdown,
+    "<!-- generated:renal-estimators -->": renal_estimators_markdown,
     "<!-- generated:references -->": references_markdown,
     "<!-- generated:regimens -->": regimens_markdown,
     "<!-- generated:renal -->": renal_markdown,

@@ -32,8 +32,10 @@ LAYERS: tuple[tuple[str, ...], ...] = (
         "dosing.body",
         "dosing.body._sex",
         "dosing.body.bsa",
+        "dosing.body.growth",
         "dosing.body.weight",
         "dosing.body.kidney",
+        "dosing.body.egfr",
         "dosing.exposure",
     ),
     ("dosing.patient",),
@@ -223,6 +225,7 @@ def test_patient_has_no_private_fields_to_read() -> None:
     "registry",
     [
         dosing.BSA_FORMULAS,
+        dosing.EGFR_FORMULAS,
         dosing.body.IBW_FORMULAS,
         dosing.body.LBW_FORMULAS,
         dosing.REFERENCES,

@@ -344,9 +344,15 @@ def test_table_header_shows_every_basis_and_findings_are_grouped() -> None:
     )
     assert status == 0
     assert "Patient: height 150 cm, weight 40 kg, age 12 year, male" in out
-    # Devine male at 150 cm: 50 + 2.3 × (150/2.54 − 60) = 47.83 kg; 1.25 mg/kg × 47.83
-    assert "anti-thymocyte globulin (rabbit): weight 47.83 kg (ideal body weight (Devine))" in out
-    assert "59.78 mg" in out
+    # Devine male at 150 cm: 50 + 2.3 × (150/2.54 − 60) = 47.83 kg, above his 40 kg: since
+    # issue 11 the lesser, actual weight, is used (1.25 mg/kg × 40 = 50 mg, not 59.78 mg),
+    # flagged and said, with a warning that the adult formula is not for a child.
+    assert "anti-thymocyte globulin (rabbit): weight 40.00 kg (ideal body weight (Devine))" in out
+    assert "ideal body weight 47.83 kg above actual weight 40 kg: actual weight used" in out
+    assert "50.00 mg" in out
+    assert "59.78 mg" not in out
+    assert "exceeds actual weight" in err
+    assert "method='bmi_for_age'" in err
     status, _, err = run(*BASE, "--bsa-cap", "1m2")
     assert "info [capped]: fludarabine days -7, -6, -5, -4: fludarabine dose was limited" in err
     status, _, err = run(*BASE, "--bsa", "2.5m2")
@@ -354,8 +360,11 @@ def test_table_header_shows_every_basis_and_findings_are_grouped() -> None:
 
 
 def test_normalised_clearance_and_exit_status_1_for_error_findings() -> None:
+    # The labels' tables are for adults, so the patient's age is needed (since issue 11).
     status, out, err = run(
         *BASE,
+        "--age",
+        "40y",
         "--creatinine-clearance",
         "60mL/min/1.73m2",
         "--renal",
@@ -366,7 +375,13 @@ def test_normalised_clearance_and_exit_status_1_for_error_findings() -> None:
     assert status == 0
     assert json.loads(out)["rows"][0]["flags"] == ["renal_adjusted"]
     status, out, err = run(
-        *BASE, "--creatinine-clearance", "20mL/min", "--renal", "fludarabine-fludara-label"
+        *BASE,
+        "--age",
+        "40y",
+        "--creatinine-clearance",
+        "20mL/min",
+        "--renal",
+        "fludarabine-fludara-label",
     )
     assert status == 1  # printed, but fludarabine is withheld: an error finding
     assert "fludarabine is withheld" in err
@@ -496,3 +511,55 @@ def test_format_choices_come_from_the_output_registry() -> None:
         )
         options = {"findings": dosing.check(schedule)} if key == "json" else {}
         assert out == dosing.formats.write(schedule, key, **options).rstrip("\n") + "\n"
+
+
+def test_plan_with_kidney_options_for_a_child() -> None:
+    child = (*BASE, "--age", "12y", "--sex", "male", "--renal", "fludarabine-fludara-label")
+    status, _, err = run(*child, "--serum-creatinine", "0.6mg/dL")
+    assert status == 2
+    assert "--renal 'fludarabine-fludara-label' is for adults" in err
+    assert "--renal-outside-population accept" in err
+    status, out, err = run(
+        *child,
+        "--serum-creatinine",
+        "53umol/L",
+        "--cystatin-c",
+        "0.9mg/L",
+        "--renal-outside-population",
+        "accept",
+        "--renal-estimator",
+        "child=ckid_u25_cr_cys",
+        "--format",
+        "json",
+    )
+    assert status == 0
+    record = json.loads(out)
+    # CKiD U25 average: (39.0 × 1.5 / (53 × 113.12 / 10000) + 87.2 × 1.011^−3 / 0.9) / 2
+    # = 95.68 /1.73 m² × 1.291 / 1.73 = 71.4 mL/min → [50, 80) → 80%
+    assert record["rows"][0]["flags"] == ["renal_adjusted", "renal_outside_population"]
+    assert record["rows"][0]["dose"]["value"] == pytest.approx(
+        30 * math.sqrt(150 * 40 / 3600) * 0.8
+    )
+    assert "CKiD U25, creatinine and cystatin C (2021) eGFR" in err
+    assert record["policy"]["renal_estimator"]["child"] == "ckid_u25_cr_cys"
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        (("--cystatin-c", "0.9"), "--cystatin-c '0.9'"),
+        (("--cystatin-c", "60nmol/L"), "substance concentration"),
+        (("--renal-estimator", "child"), "write AGENT=VALUE"),
+        (
+            ("--renal-estimator", "child=ckid_u25", "--renal-estimator", "child=x"),
+            "--renal-estimator gives 'child' twice",
+        ),
+        (("--renal-estimator", "child=schwarz"), "--renal-estimator child 'schwarz' is not known"),
+        (("--renal-estimator", "adult=mdrd"), "race coefficient"),
+        (("--renal-outside-population", "maybe"), "invalid choice"),
+    ],
+)
+def test_kidney_option_errors(extra: tuple[str, ...], message: str) -> None:
+    status, _, err = run(*BASE, *extra)
+    assert status == 2
+    assert message in err

@@ -127,7 +127,8 @@ def test_expand_a_dask_cohort_stays_lazy_and_matches_numpy_through_policies() ->
 
 def test_renal_policy_on_a_dask_cohort() -> None:
     ages = np.array([12.0, 40.0, 5.0, 0.5, 60.0, 8.0])
-    policy = Policy(renal="fludarabine-fludara-label")
+    # children and an adult table: the policy must accept it (issue 11)
+    policy = Policy(renal="fludarabine-fludara-label", renal_outside_population="accept")
 
     def cohort(values: object, h: object, w: object) -> Patient:
         return Patient(
@@ -138,11 +139,23 @@ def test_renal_policy_on_a_dask_cohort() -> None:
             serum_creatinine=Q_(0.8, "mg/dL"),
         )
 
-    eager = RIC.expand(cohort(ages, HEIGHTS, WEIGHTS), policy=policy)
-    with warnings.catch_warnings():
-        warnings.simplefilter("error", OutsidePopulationWarning)  # no Cockcroft–Gault for a child
+    with pytest.warns(OutsidePopulationWarning) as eager_warnings:
+        eager = RIC.expand(cohort(ages, HEIGHTS, WEIGHTS), policy=policy)
+    with pytest.warns(OutsidePopulationWarning) as lazy_warnings:  # noqa: PT031 (on compute)
         deferred = RIC.expand(cohort(lazy(ages), lazy(HEIGHTS), lazy(WEIGHTS)), policy=policy)
         np.testing.assert_array_equal(deferred[0].dose_value.compute(), eager[0].dose_value)
+    for caught in (eager_warnings, lazy_warnings):
+        texts = [str(w.message) for w in caught]
+        assert not any("Cockcroft–Gault, derived in adults" in t for t in texts)  # not a child's
+        assert any("under 1 year" in t for t in texts)  # Schwartz for the 6-month-old
+    np.testing.assert_array_equal(
+        deferred[0].flags["renal_outside_population"].compute(), ages < 18
+    )
+    with pytest.raises(DomainError, match="is for adults"):
+        RIC.expand(
+            cohort(lazy(ages), lazy(HEIGHTS), lazy(WEIGHTS)),
+            policy=Policy(renal="fludarabine-fludara-label"),
+        )[0].dose_value.compute()
 
 
 def test_lazy_rounding_limit_raises_when_computed() -> None:
@@ -193,6 +206,7 @@ def test_every_lazy_field_is_checked_even_when_no_dose_uses_it() -> None:
         patient = Patient(
             height=Q_(lazy(HEIGHTS), "cm"),
             weight=Q_(lazy(WEIGHTS), "kg"),
+            age=Q_(lazy(np.full(6, 40.0)), "year"),  # an adult table needs age (issue 11)
             creatinine_clearance=Q_(lazy(np.array(clearance, float)), "mL/min"),
         )
         schedule = RIC.expand(patient, policy=policy)

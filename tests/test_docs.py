@@ -70,3 +70,21 @@ def test_sphinx_roles_in_docstrings_show_as_code_in_the_api_pages() -> None:
         "<p>Use <code>dosing.bsa</code> with <code>Patient</code> and "
         "<code>BSA_FORMULAS</code>.</p>"
     )
+
+
+def test_generated_pages_cover_every_kidney_equation_weight_and_renal_table() -> None:
+    module = hooks()
+    egfr = module.egfr_markdown()  # type: ignore[attr-defined]
+    for key, formula in dosing.EGFR_FORMULAS.items():
+        assert f"| `{key}` | {formula.equation} |" in egfr
+        assert formula.population in egfr
+    weights = module.weights_markdown()  # type: ignore[attr-defined]
+    for key in (*dosing.body.IBW_FORMULAS, *dosing.body.LBW_FORMULAS):
+        assert f"`{key}`" in weights
+    estimators = module.renal_estimators_markdown()  # type: ignore[attr-defined]
+    renal = module.renal_markdown()  # type: ignore[attr-defined]
+    for key, table in dosing.policy.RENAL_TABLES.items():
+        assert f"| `{key}` |" in estimators
+        for text in table.interpretation:
+            assert text in renal
+    assert "refused; with `renal_outside_population='accept'`" in estimators

@@ -28,7 +28,10 @@ CSV_FILES = (
     "adjusted_body_weight.csv",
     "lean_body_weight.csv",
     "creatinine_clearance.csv",
+    "cockcroft_gault.csv",
+    "convert_creatinine.csv",
     "schwartz_bedside.csv",
+    "egfr.csv",
     "carboplatin_calvert.csv",
 )
 
@@ -68,7 +71,9 @@ def test_bmi(row: Row) -> None:
 def test_ideal_body_weight(row: Row) -> None:
     check(
         row,
-        lambda: dosing.ideal_body_weight(row["height"], sex=row["sex"], method=row["method"]),
+        lambda: dosing.ideal_body_weight(
+            row["height"], sex=row["sex"], method=row["method"], age=row["age"] or None
+        ),
     )
 
 
@@ -87,7 +92,11 @@ def test_lean_body_weight(row: Row) -> None:
     check(
         row,
         lambda: dosing.lean_body_weight(
-            row["height"], row["weight"], sex=row["sex"], method=row["method"]
+            row["height"],
+            row["weight"],
+            sex=row["sex"],
+            method=row["method"],
+            age=row["age"] or None,
         ),
     )
 
@@ -107,6 +116,46 @@ def test_creatinine_clearance(row: Row) -> None:
             sex=row["sex"],
         ),
     )
+
+
+@pytest.mark.parametrize("row", cases("cockcroft_gault.csv"))
+def test_cockcroft_gault(row: Row) -> None:
+    check(
+        row,
+        lambda: (
+            dosing.cockcroft_gault(
+                age=row["age"],
+                weight=row["weight"],
+                height=row["height"] or None,
+                serum_creatinine=row["serum_creatinine"],
+                sex=row["sex"],
+                weight_used=row["weight_used"],
+                factor=float(row["factor"]) if row["factor"] else None,
+            ).clearance
+        ),
+    )
+
+
+@pytest.mark.parametrize("row", cases("convert_creatinine.csv"))
+def test_convert_creatinine(row: Row) -> None:
+    check(row, lambda: dosing.convert_creatinine(row["serum_creatinine"], row["unit"]))
+
+
+@pytest.mark.parametrize("row", cases("egfr.csv"))
+def test_egfr(row: Row) -> None:
+    """Every eGFR equation; a row with a ``bsa`` is the absolute clearance (× BSA / 1.73 m²)."""
+
+    def call() -> Any:
+        arguments: dict[str, Any] = {
+            name: row[name] or None
+            for name in ("serum_creatinine", "cystatin_c", "age", "sex", "height")
+        }
+        if row["black"]:
+            arguments["black"] = row["black"] == "True"
+        estimate = dosing.egfr(method=row["method"], **arguments)
+        return estimate * dosing.Q_(row["bsa"]) if row["bsa"] else estimate
+
+    check(row, call)
 
 
 @pytest.mark.parametrize("row", cases("schwartz_bedside.csv"))
@@ -190,4 +239,24 @@ def test_coverage_of_formulas_and_branches() -> None:
     crcl = load("creatinine_clearance.csv")
     assert {row["sex"] for row in crcl} == {"male", "female"}
     assert any("umol/L" in row["serum_creatinine"] for row in crcl)
+    assert {row["weight_used"] for row in load("cockcroft_gault.csv")} == set(
+        dosing.body.kidney.CG_WEIGHTS
+    )
+    assert {row["unit"] for row in load("convert_creatinine.csv")} >= {"mg/dL", "umol/L"}
+
+    # Every eGFR equation has golden rows, for each sex where it has a sex term; the age
+    # branches of the piecewise ones (CKiD U25: < 12, 12-18, 18+; Schwartz original) are hit.
+    egfr_rows = load("egfr.csv")
+    assert {row["method"] for row in egfr_rows} == set(dosing.EGFR_FORMULAS)
+    for method, formula in dosing.EGFR_FORMULAS.items():
+        if "sex" in formula.needs:
+            sexes = {row["sex"] for row in egfr_rows if row["method"] == method}
+            assert sexes == {"male", "female"}, method
+        if formula.race_based:
+            races = {row["black"] for row in egfr_rows if row["method"] == method}
+            assert races == {"True", "False"}, method
+    ckid_ages = {float(r["age"].split()[0]) for r in egfr_rows if r["method"] == "ckid_u25"}
+    assert min(ckid_ages) < 12 <= max(a for a in ckid_ages if a < 18) and max(ckid_ages) >= 18
+    external = [r for r in egfr_rows if not r["source"].startswith(HAND)]
+    assert len(external) >= 90  # published examples and other projects' tests, not arithmetic
     assert {row["gfr_cap"] for row in load("carboplatin_calvert.csv")} >= {"default", "none"}

@@ -413,18 +413,27 @@ def test_withheld_dose_stays_in_the_schedule_and_check_reports_it() -> None:
 
 
 def test_generic_table_is_normalised_and_converted_with_bsa() -> None:
-    # 60 mL/min absolute for a BSA of 2.0 m²: 60 × 1.73 / 2.0 = 51.9 mL/min/1.73 m² → [30, 70)
-    patient = Patient(bsa=Q_(2.0, "m**2"), creatinine_clearance=Q_(60, "mL/min"))
+    # The tables are for adults: since issue 11 the patient's age is needed to apply them.
+    # 60 mL/min absolute for a BSA of 2.0 m²: 60 × 1.73 / 2.0 = 51.9 mL/min/1.73 m² → [30, 70]
+    patient = Patient(
+        bsa=Q_(2.0, "m**2"), age=Q_(50, "year"), creatinine_clearance=Q_(60, "mL/min")
+    )
     row = RIC.expand(patient, policy=Policy(renal="fludarabine-generic-label"))[0]
     assert row.dose.m_as("mg") == pytest.approx(30 * 2.0 * 0.8)
     assert "normalised to 1.73 m²" in str(row.basis)
     # 75 mL/min for a BSA of 1.5 m²: 75 × 1.73 / 1.5 = 86.5 → full dose
-    patient = Patient(bsa=Q_(1.5, "m**2"), creatinine_clearance=Q_(75, "mL/min"))
+    patient = Patient(
+        bsa=Q_(1.5, "m**2"), age=Q_(50, "year"), creatinine_clearance=Q_(75, "mL/min")
+    )
     assert RIC.expand(patient, policy=Policy(renal="fludarabine-generic-label"))[0].flags == (
         frozenset()
     )
     # measured normalised clearance used directly
-    patient = Patient(bsa=Q_(1.5, "m**2"), creatinine_clearance=Q_(69.9, "mL/min/standard_bsa"))
+    patient = Patient(
+        bsa=Q_(1.5, "m**2"),
+        age=Q_(50, "year"),
+        creatinine_clearance=Q_(69.9, "mL/min/standard_bsa"),
+    )
     assert (
         "renal_adjusted"
         in RIC.expand(patient, policy=Policy(renal="fludarabine-generic-label"))[0].flags
@@ -436,8 +445,8 @@ def test_generic_table_is_normalised_and_converted_with_bsa() -> None:
 
 
 def test_children_get_schwartz_and_adults_cockcroft_gault() -> None:
-    # Child: Schwartz 0.413 × 150 / 1.5 = 41.3 mL/min/1.73 m²; absolute 41.3 × 1.29099 / 1.73
-    # = 30.82 mL/min → [30, 50) → 60%
+    # Since issue 11 an adult table is never applied to a child silently: it raises, naming the
+    # way out, and applies only when the policy accepts it, flagged and warned.
     child = Patient(
         height=Q_(150, "cm"),
         weight=Q_(40, "kg"),
@@ -445,10 +454,23 @@ def test_children_get_schwartz_and_adults_cockcroft_gault() -> None:
         sex="male",
         serum_creatinine=Q_(1.5, "mg/dL"),
     )
-    row = RIC.expand(child, policy=Policy(renal="fludarabine-fludara-label"))[0]
+    with pytest.raises(DomainError, match="renal_outside_population='accept'") as info:
+        RIC.expand(child, policy=Policy(renal="fludarabine-fludara-label"))
+    assert info.value.argument == "renal"
+    assert "is for adults" in str(info.value)
+    assert "12 years old" in str(info.value)
+    # Child, accepted: Schwartz 0.413 × 150 / 1.5 = 41.3 mL/min/1.73 m²; absolute 41.3 ×
+    # 1.29099 / 1.73 = 30.82 mL/min → [30, 50) → 60%
+    accept = Policy(renal="fludarabine-fludara-label", renal_outside_population="accept")
+    with pytest.warns(dosing.OutsidePopulationWarning, match="is for adults"):
+        row = RIC.expand(child, policy=accept)[0]
     assert row.dose.m_as("mg") == pytest.approx(30 * BSA_CHILD * 0.6)
-    assert "bedside Schwartz" in str(row.basis)
-    assert "Cockcroft" not in str(row.basis)
+    assert "Schwartz bedside" in str(row.basis)
+    assert "Cockcroft–Gault from" not in str(row.basis)  # never computed for a child
+    assert "(the table is written for Cockcroft–Gault)" in str(row.basis)
+    assert "converted to mL/min with the patient's BSA (1.291 m²)" in str(row.basis)
+    assert row.flags == frozenset({"renal_adjusted", "renal_outside_population"})
+    assert [a.flag for a in row.adjustments] == ["renal_outside_population", "renal_adjusted"]
     # Adult: CG (140 − 50) × 70 / (72 × 1.5) = 58.33 mL/min → 80%
     grown = Patient(
         height=Q_(170, "cm"),
@@ -480,8 +502,13 @@ def test_renal_policy_never_defaults_a_missing_input() -> None:
     child_no_height = Patient(
         bsa=Q_(1.2, "m**2"), age=Q_(10, "year"), serum_creatinine=Q_(0.5, "mg/dL")
     )
-    with pytest.raises(DomainError, match="needs height"):
+    # an adult table refuses the child first (issue 11); accepted, Schwartz needs height
+    with pytest.raises(DomainError, match="is for adults"):
         RIC.expand(child_no_height, policy=policy)
+    with pytest.raises(DomainError, match="needs height"):
+        RIC.expand(
+            child_no_height, policy=Policy(renal=policy.renal, renal_outside_population="accept")
+        )
 
 
 def test_mixed_cohort_uses_each_patients_estimator() -> None:
@@ -492,12 +519,18 @@ def test_mixed_cohort_uses_each_patients_estimator() -> None:
         sex=np.array(["male", "male"]),
         serum_creatinine=Q_(1.5, "mg/dL"),
     )
-    row = RIC.expand(cohort, policy=Policy(renal="fludarabine-fludara-label"))[0]
+    # the child needs the policy's acceptance of the adult table (issue 11), recorded for him
+    with pytest.raises(DomainError, match="is for adults"):
+        RIC.expand(cohort, policy=Policy(renal="fludarabine-fludara-label"))
+    accept = Policy(renal="fludarabine-fludara-label", renal_outside_population="accept")
+    with pytest.warns(dosing.OutsidePopulationWarning):
+        row = RIC.expand(cohort, policy=accept)[0]
     np.testing.assert_allclose(
         row.dose.m_as("mg"),
         [30 * BSA_CHILD * 0.6, 30 * math.sqrt(170 * 70 / 3600) * 0.8],
         rtol=1e-12,
     )
+    np.testing.assert_array_equal(row.flags["renal_outside_population"], [True, False])
 
 
 @given(
@@ -610,7 +643,9 @@ def test_band_edges_survive_floating_point() -> None:
     row = RIC.expand(patient, policy=Policy(renal="fludarabine-fludara-label"))[0]
     assert row.dose.m_as("mg") == pytest.approx(30 * bsa * 0.8)
     # 115.2 L/day is 80 mL/min: the full dose
-    measured = Patient(bsa=Q_(1.5, "m**2"), creatinine_clearance=Q_(115.2, "L/day"))
+    measured = Patient(
+        bsa=Q_(1.5, "m**2"), age=Q_(40, "year"), creatinine_clearance=Q_(115.2, "L/day")
+    )
     assert RIC.expand(measured, policy=Policy(renal="fludarabine-fludara-label"))[0].flags == (
         frozenset()
     )

@@ -101,8 +101,8 @@ def test_adjusted_lies_between_ideal_and_actual(w: float, ibw: float, f: float) 
 
 
 def test_lean_body_weight_methods_and_refusals() -> None:
-    with pytest.raises(UnknownMethodError):
-        dosing.lean_body_weight(Q_(170, "cm"), Q_(70, "kg"), sex="male", method="boer")
+    with pytest.raises(UnknownMethodError):  # (Boer was unknown until issue 11 added it)
+        dosing.lean_body_weight(Q_(170, "cm"), Q_(70, "kg"), sex="male", method="broca")
     with pytest.raises(DomainError, match="needs sex"):
         dosing.lean_body_weight(Q_(170, "cm"), Q_(70, "kg"), sex=None)
     # James at BMI ~ 100 (150 cm, 225 kg): 1.1 × 225 − 128 × (1.5)² = 247.5 − 288 < 0
@@ -113,12 +113,16 @@ def test_lean_body_weight_methods_and_refusals() -> None:
 
 
 def test_cockcroft_gault_units_and_sex() -> None:
-    # female 60 y, 60 kg, SCr 88.42 µmol/L = 1 mg/dL: (140 − 60) × 60 / 72 × 0.85 = 56.67
+    # female 60 y, 60 kg, SCr 88.42 µmol/L: since issue 11 converted with creatinine's molar
+    # mass, 88.42 × 113.12 / 10000 = 1.000207 mg/dL (not exactly 1 mg/dL, as 88.42 was before):
+    # (140 − 60) × 60 / (72 × 1.000207) × 0.85 = 56.65
     got = dosing.creatinine_clearance(
         age=Q_(60, "year"), weight=Q_(60, "kg"), serum_creatinine=Q_(88.42, "umol/L"), sex="female"
     )
     assert got.units == Q_(1, "mL/min").units
-    assert got.magnitude == pytest.approx(80 * 60 / 72 * 0.85, rel=1e-12)
+    assert got.magnitude == pytest.approx(
+        80 * 60 / (72 * (88.42 * 113.12 / 10000)) * 0.85, rel=1e-12
+    )
     text = dosing.creatinine_clearance(
         age="60 y", weight="60 kg", serum_creatinine="88.42 umol/L", sex="female"
     )
@@ -165,13 +169,15 @@ def test_clearance_falls_as_creatinine_rises(scr: float, k: float) -> None:
 def test_schwartz_is_normalised_and_refused_where_absolute_is_needed() -> None:
     egfr = dosing.schwartz_bedside(Q_(150, "cm"), Q_(44.21, "umol/L"))
     assert egfr.units == EGFR
-    # 0.413 × 150 / (44.21 / 88.42 = 0.5) = 123.9
-    assert egfr.magnitude == pytest.approx(0.413 * 150 / 0.5, rel=1e-12)
+    # 0.413 × 150 / (44.21 × 113.12 / 10000 = 0.500104 mg/dL) = 123.874 (issue 11: through
+    # creatinine's molar mass; with the former 88.42 µmol/L per mg/dL it was 123.9)
+    scr = 44.21 * 113.12 / 10000
+    assert egfr.magnitude == pytest.approx(0.413 * 150 / scr, rel=1e-12)
     with pytest.raises(UnitsError, match="normalised to 1.73"):
         dosing.carboplatin_calvert(Q_(5, "mg*min/mL"), egfr)
     absolute = (egfr * Q_(1.29, "m**2")).to("mL/min")
     dose = dosing.carboplatin_calvert(Q_(5, "mg*min/mL"), absolute)
-    assert dose.m_as("mg") == pytest.approx(5 * (123.9 * 1.29 / 1.73 + 25))
+    assert dose.m_as("mg") == pytest.approx(5 * (0.413 * 150 / scr * 1.29 / 1.73 + 25))
 
 
 def test_schwartz_under_one_year_warns() -> None:

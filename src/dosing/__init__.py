@@ -10,11 +10,17 @@ from dosing._version import __version__
 from dosing.basis import Basis
 from dosing.body import (
     BSA_FORMULAS,
+    EGFR_FORMULAS,
     BSAFormula,
+    ClearanceEstimate,
+    EGFRFormula,
     adjusted_body_weight,
     bmi,
     bsa,
+    cockcroft_gault,
+    convert_creatinine,
     creatinine_clearance,
+    egfr,
     ideal_body_weight,
     lean_body_weight,
     schwartz_bedside,
@@ -36,7 +42,7 @@ from dosing.errors import (
 from dosing.exposure import carboplatin_calvert
 from dosing.history import Exposure
 from dosing.patient import Patient
-from dosing.policy import DosingWeight, InfantRule, Policy
+from dosing.policy import DosingWeight, InfantRule, Policy, RenalEstimator
 from dosing.policy.steps import Adjustment
 from dosing.references import REFERENCES, Reference
 from dosing.regimens import DoseLine, Regimen, combine, get_regimen, load_regimen, regimen_keys
@@ -45,16 +51,19 @@ from dosing.units import Q_, ureg
 
 __all__ = [
     "BSA_FORMULAS",
+    "EGFR_FORMULAS",
     "Q_",
     "REFERENCES",
     "Adjustment",
     "BSAFormula",
     "Basis",
+    "ClearanceEstimate",
     "DomainError",
     "DoseLine",
     "DosingError",
     "DosingWarning",
     "DosingWeight",
+    "EGFRFormula",
     "Exposure",
     "Finding",
     "ImplausibleInputWarning",
@@ -65,6 +74,7 @@ __all__ = [
     "Reference",
     "Regimen",
     "RegimenError",
+    "RenalEstimator",
     "Row",
     "Schedule",
     "UnitsError",
@@ -78,8 +88,11 @@ __all__ = [
     "bsa",
     "carboplatin_calvert",
     "check",
+    "cockcroft_gault",
     "combine",
+    "convert_creatinine",
     "creatinine_clearance",
+    "egfr",
     "formats",
     "get_regimen",
     "ideal_body_weight",

@@ -8,21 +8,27 @@ the patient's kidney function. Each is a :class:`Basis`: its value, unit, how it
 once and only when a dose line needs it: the BSA (given, else the policy's formula, capped by
 policy), the dosing weight of each choice, and the kidney function in the measure a table needs.
 
-Kidney function comes from, in this order:
+Kidney function, for a renal table, comes from, in this order:
 
 1. the patient's measured ``creatinine_clearance`` (absolute or normalised, by its units);
-2. an estimate from ``serum_creatinine``: Cockcroft–Gault for adults (18 years and over; needs
-   weight and sex), bedside Schwartz for children under 18 (needs height). Cockcroft–Gault is
-   never used for a child. Age is needed to choose.
+2. an estimate from ``serum_creatinine`` (and ``cystatin_c``) by the estimator the policy's
+   :class:`~dosing.RenalEstimator` gives each patient by age: by default, for adults (18 years
+   and over) the estimator the table's source names (FLUDARA: Cockcroft–Gault) or CKD-EPI 2021
+   where it names none; for children bedside Schwartz. Cockcroft–Gault is never used for a
+   child unless the policy names it. Age is needed to choose.
 
-With neither, or without what the estimator needs, expansion raises: a missing creatinine is
-never defaulted. A normalised value (per 1.73 m²) and an absolute one (mL/min) are converted
-through the patient's BSA only, and the conversion is named.
+The table's population is checked first: a child and an adult table (or any patient outside a
+table's population) raise, unless the policy accepts it (``renal_outside_population="accept"``),
+which the rows then record. With no kidney function, or without what the estimator needs,
+expansion raises: a missing creatinine is never defaulted. A normalised value (per 1.73 m²) and
+an absolute one (mL/min) are converted through the patient's BSA only, and the conversion is
+named with the BSA used.
 """
 
 from __future__ import annotations
 
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, Final
 
@@ -32,19 +38,20 @@ from dosing._arrays import guard, is_lazy, may_any
 from dosing._text import given_text, value_text
 from dosing.body._sex import is_male
 from dosing.body.bsa import BSA_FORMULAS, bsa_m2
-from dosing.body.kidney import cockcroft_gault, schwartz_bedside_kernel
-from dosing.body.weight import adjusted_body_weight, ideal_body_weight
-from dosing.errors import DomainError, Example, ImplausibleInputWarning
+from dosing.body.egfr import EGFR_FORMULAS, egfr_magnitude
+from dosing.body.kidney import cockcroft_gault_kernel
+from dosing.body.weight import adjusted_kg, ideal_body_weight
+from dosing.errors import DomainError, Example, ImplausibleInputWarning, OutsidePopulationWarning
 from dosing.plausibility import ADULT_AGE_YEARS
-from dosing.policy.policy import DosingWeight
+from dosing.policy.policy import CG, DosingWeight
+from dosing.policy.renal import RENAL_TABLES, Measure, RenalTable
 from dosing.units import EGFR, KG, M2, ML_PER_MIN, Q_, Magnitude, short
 
 if TYPE_CHECKING:
     from dosing.patient import Patient
     from dosing.policy.policy import Policy
-    from dosing.policy.renal import Measure
 
-__all__ = ["FLAT", "RADIATION", "STANDARD_BSA_M2", "Bases", "Basis"]
+__all__ = ["FLAT", "RADIATION", "STANDARD_BSA_M2", "Bases", "Basis", "KidneyFunction"]
 
 #: The body-surface area that eGFR equations normalise to [m²] (1.73 m², from pint).
 STANDARD_BSA_M2: Final = float(Q_(1.0, "standard_bsa").m_as(M2))
@@ -133,8 +140,8 @@ class Bases:
         self.policy = policy
         self._bsa: Basis | None = None
         self._capped: tuple[Basis, Any] | None = None
-        self._weights: dict[DosingWeight, Basis] = {}
-        self._kidney: dict[str, Basis] = {}
+        self._weights: dict[DosingWeight, tuple[Basis, Any]] = {}
+        self._kidney: dict[str, KidneyFunction] = {}
 
     # -- BSA --------------------------------------------------------------------------------------
 
@@ -194,12 +201,22 @@ class Bases:
         return self.weight(_ACTUAL_WEIGHT, agent, amount)
 
     def weight(self, choice: DosingWeight, agent: str, amount: str) -> Basis:
-        """The dosing weight ``choice`` (actual, ideal or adjusted), for a per-kg ``agent``."""
+        """The dosing weight ``choice`` (actual, ideal or adjusted), for a per-kg ``agent``.
+
+        An ideal or adjusted weight above the actual weight is replaced by the actual weight
+        (the lesser) unless ``choice.cap_at_actual`` is false; :meth:`weight_above_actual` says
+        for whom the choice's weight was above actual, either way.
+        """
         if choice not in self._weights:
             self._weights[choice] = self._weight(choice, agent, amount)
-        return self._weights[choice]
+        return self._weights[choice][0]
 
-    def _weight(self, choice: DosingWeight, agent: str, amount: str) -> Basis:
+    def weight_above_actual(self, choice: DosingWeight) -> Any:
+        """Whom ``choice``'s ideal or adjusted weight was above their actual weight (False: no
+        one; a mask for a cohort). Call :meth:`weight` first."""
+        return self._weights[choice][1]
+
+    def _weight(self, choice: DosingWeight, agent: str, amount: str) -> tuple[Basis, Any]:
         patient, values = self.patient, self.patient.magnitudes
         if values.weight_kg is None:
             raise DomainError(
@@ -212,175 +229,453 @@ class Bases:
             )
         inputs: tuple[tuple[str, Any], ...] = (("weight", patient.weight),)
         if choice.kind == "actual":
-            return Basis("weight", values.weight_kg, KG, choice.describe(), inputs)
+            return Basis("weight", values.weight_kg, KG, choice.describe(), inputs), False
+        value, above, note = self._ideal_or_adjusted(
+            choice, agent, f"the policy doses by {choice.describe()}"
+        )
+        inputs = (*inputs, ("height", patient.height), ("sex", patient.sex))
+        notes = (note,) if note else ()
+        basis = Basis("weight", frozen(as_magnitude(value)), KG, choice.describe(), inputs, notes)
+        return basis, flag_value(above) if may_any(above) else False
+
+    def _ideal_or_adjusted(self, choice: DosingWeight, who: str, why: str) -> tuple[Any, Any, str]:
+        """The ideal or adjusted weight [kg] of ``choice``, capped at actual weight unless the
+        choice says otherwise; the mask of whom it was above actual; a note for the basis."""
+        patient, values = self.patient, self.patient.magnitudes
         missing = [name for name in ("height", "sex") if getattr(patient, name) is None]
         if missing:
             example = {name: _EXAMPLES[name] for name in missing}
             raise DomainError(
-                f"is needed: {agent}: the policy doses by {choice.describe()}, which needs the "
-                f"patient's {' and '.join(missing)}",
+                f"is needed: {who}: {why}, which needs the patient's {' and '.join(missing)}",
                 argument=missing[0],
                 value=None,
                 fix=Example(example, call="Patient", verb="give"),
-                message=f"{agent}: the policy doses by {choice.describe()}, which needs the "
-                f"patient's {' and '.join(missing)}; give "
+                message=f"{who}: {why}, which needs the patient's {' and '.join(missing)}; give "
                 + ", ".join(f"{name}={_SHOWN_EXAMPLES[name]}" for name in missing),
             )
-        ideal = ideal_body_weight(patient.height, sex=patient.sex, method=choice.ibw_method)
-        inputs = (*inputs, ("height", patient.height), ("sex", patient.sex))
+        ideal = ideal_body_weight(
+            patient.height, sex=patient.sex, method=choice.ibw_method, age=patient.age
+        ).m_as(KG)
+        actual = values.weight_kg
+        assert actual is not None  # checked by the caller
         if choice.kind == "ideal":
-
-            def check(ideal_block: Any, actual_block: Any) -> None:
-                if np.any(np.asarray(ideal_block) > np.asarray(actual_block)):
-                    warnings.warn(
-                        f"{agent}: ideal body weight exceeds actual weight for some patients; "
-                        f"the policy doses by ideal body weight as asked",
-                        ImplausibleInputWarning,
-                        stacklevel=7,
-                    )
-
-            value = guard(ideal.m_as(KG), check, ideal.m_as(KG), values.weight_kg)
+            weight: Any = ideal
         else:
             assert choice.factor is not None  # DosingWeight requires it for "adjusted"
-            value = adjusted_body_weight(patient.weight, ideal, factor=choice.factor).m_as(KG)
-        return Basis("weight", frozen(value), KG, choice.describe(), inputs)
+            weight = adjusted_kg(actual, ideal, choice.factor)
+        above = weight > actual
+        what = "ideal" if choice.kind == "ideal" else "adjusted"
+        if choice.cap_at_actual:
+            used = np.minimum(weight, actual)
+            outcome = "actual weight used (the lesser; the policy's cap_at_actual=True)"
+        else:
+            used = weight
+            outcome = f"the {what} weight used as the policy asks (cap_at_actual=False)"
+
+        def check(above_block: Any) -> None:
+            if np.any(above_block):
+                warnings.warn(
+                    f"{who}: {what} body weight exceeds actual weight for some patients; {outcome}",
+                    ImplausibleInputWarning,
+                    stacklevel=8,
+                )
+
+        used = guard(used, check, above)
+        if self.patient.is_cohort or is_lazy(weight):
+            note = f"{what} body weight above actual for some patients: {outcome}"
+        else:
+            note = (
+                f"{what} body weight {value_text(weight, KG)} above actual weight "
+                f"{value_text(actual, KG, given=True)}: {outcome}"
+            )
+        return used, above, note if may_any(above) else ""
 
     # -- kidney -----------------------------------------------------------------------------------
 
-    def kidney(self, measure: Measure) -> Basis:
-        """The patient's kidney function in ``measure`` (absolute or normalised)."""
-        if measure not in self._kidney:
-            self._kidney[measure] = self._kidney_function(measure)
-        return self._kidney[measure]
+    def kidney(self, table: RenalTable) -> KidneyFunction:
+        """The patient's kidney function as ``table`` reads it: in its measure, by the estimator
+        the policy chooses for each patient, checked against the table's population.
 
-    def _kidney_function(self, measure: Measure) -> Basis:
-        patient, values = self.patient, self.patient.magnitudes
-        if values.creatinine_clearance is not None:
-            normalised = values.clearance_normalised
-            value = values.creatinine_clearance  # checked once, when the Patient was made
-            how = f"measured creatinine clearance ({short(patient.creatinine_clearance.units)})"
-        else:
-            if values.serum_creatinine_mg_dl is None:
-                raise DomainError(
-                    "or a measured creatinine clearance is needed by the renal policy (never "
-                    "defaulted)",
-                    argument="serum_creatinine",
-                    value=None,
-                    fix=Example(
-                        {"creatinine_clearance": Q_(90, "mL/min")}, call="Patient", verb="give"
-                    ),
-                    message="the renal policy needs the patient's renal function: give "
-                    "Patient(creatinine_clearance=Q_(90, 'mL/min')) or "
-                    "Patient(serum_creatinine=Q_(0.6, 'mg/dL'), age=...) (never defaulted)",
-                )
-            if values.age_years is None:
-                raise DomainError(
-                    "is needed to choose the kidney-function estimator",
-                    argument="age",
-                    value=None,
-                    fix=Example({"age": Q_(12, "year")}, call="Patient", verb="give"),
-                    message="the renal policy estimates renal function from serum_creatinine, "
-                    "and needs age to choose the estimator (Cockcroft–Gault from "
-                    f"{ADULT_AGE_YEARS:g} years, bedside Schwartz below); give "
-                    "Patient(age=Q_(12, 'year'))",
-                )
-            value, normalised, how = self._estimate()
-        wanted_normalised = measure == "normalised"
-        if normalised and not wanted_normalised:
-            value = value * self.patient_bsa().value / STANDARD_BSA_M2
-            how += ", converted to mL/min with the patient's BSA"
-        elif wanted_normalised and not normalised:
-            value = value * STANDARD_BSA_M2 / self.patient_bsa().value
-            how += ", normalised to 1.73 m² with the patient's BSA"
-        return Basis("kidney", value, EGFR if wanted_normalised else ML_PER_MIN, how)
-
-    def _estimate(self) -> tuple[Magnitude, bool, str]:
-        """Schwartz (normalised) for children, Cockcroft–Gault (absolute) for adults; for a mixed
-        cohort both, returned normalised. Kernels on the patient's checked magnitudes.
-
-        For a lazy cohort, who is a child is known only when computed: an estimator whose inputs
-        are missing raises then, for the block that needs it, with the same message.
+        A patient outside the table's population (a child and an adult table) raises, unless
+        the policy accepts it; then :attr:`KidneyFunction.outside` says whom it concerns.
         """
-        patient, values = self.patient, self.patient.magnitudes
-        ages: Any = values.age_years
-        children = ages < ADULT_AGE_YEARS
-        lazy = is_lazy(children)
-        any_child, any_adult = may_any(children), may_any(np.logical_not(children))
-        has_height = values.height_cm is not None
-        has_weight_and_sex = values.weight_kg is not None and patient.sex is not None
-        if any_child and not has_height and not lazy:
-            raise _needs_height()
-        if any_adult and not has_weight_and_sex and not lazy:
-            raise _needs_weight_and_sex()
-        if lazy and not (has_height or has_weight_and_sex):
+        if table.key not in self._kidney:
+            self._kidney[table.key] = self._kidney_for(table)
+        return self._kidney[table.key]
+
+    def kidney_function(self, measure: Measure, estimator: str | None = None) -> Basis:
+        """The patient's kidney function in ``measure``, with no table's population to check.
+
+        Measured clearance when the patient has one; else ``estimator`` for every patient (a
+        key of :data:`dosing.EGFR_FORMULAS` or ``"cockcroft_gault"``), or, without one, the
+        policy's :class:`~dosing.RenalEstimator` by age. For a dose by kidney function itself,
+        e.g. carboplatin by Calvert (GFR in mL/min, Cockcroft–Gault in NCCN's templates):
+        ``bases.kidney_function("absolute", "cockcroft_gault")``.
+        """
+        self._require_renal_input()
+        value, how = self._kidney_value(measure, None, estimator)
+        return Basis("kidney", value, EGFR if measure == "normalised" else ML_PER_MIN, how)
+
+    def _kidney_for(self, table: RenalTable) -> KidneyFunction:
+        self._require_renal_input()
+        outside, reason = self._outside_population(table)
+        value, how = self._kidney_value(table.measure, table, None)
+        if outside is not False and self.policy.renal_outside_population == "refuse":
+            value = guard(value, _refuse_outside(table, reason), outside)
+        basis = Basis("kidney", value, table.unit, how)
+        if outside is False or self.policy.renal_outside_population == "refuse":
+            return KidneyFunction(basis, False, "")
+        return KidneyFunction(basis, outside, reason)
+
+    def _require_renal_input(self) -> None:
+        values = self.patient.magnitudes
+        if (
+            values.creatinine_clearance is None
+            and values.serum_creatinine_mg_dl is None
+            and values.cystatin_c_mg_l is None
+        ):
             raise DomainError(
-                "needs height (children) or weight and sex (adults)",
-                argument="Patient",
-                message=f"{_needs_height()}; {_needs_weight_and_sex()}",
+                "or a measured creatinine clearance is needed by the renal policy (never "
+                "defaulted)",
+                argument="serum_creatinine",
+                value=None,
+                fix=Example(
+                    {"creatinine_clearance": Q_(90, "mL/min")}, call="Patient", verb="give"
+                ),
+                message="the renal policy needs the patient's renal function: give "
+                "Patient(creatinine_clearance=Q_(90, 'mL/min')) or "
+                "Patient(serum_creatinine=Q_(0.6, 'mg/dL'), age=...) (never defaulted)",
             )
-        scr: Any = values.serum_creatinine_mg_dl
-        schwartz_value = cg_value = None
-        if any_child and has_height:
-            schwartz_value = schwartz_bedside_kernel(values.height_cm, scr)
-        if any_adult and has_weight_and_sex:
-            # The kernel, not the public function: children in a mixed cohort get Schwartz and
-            # never this value, so its adult-population warning does not apply to them.
-            cg_value = cockcroft_gault(
-                values.age_years, values.weight_kg, scr, is_male(patient.sex, "Cockcroft–Gault")
+
+    def _outside_population(self, table: RenalTable) -> tuple[Any, str]:
+        """Whom the table's population excludes (False: no one), and why in words.
+
+        Without an age the population cannot be checked: refused, unless the policy accepts a
+        table outside its population, which then applies to everyone (recorded).
+        """
+        if table.population == "any":
+            return False, ""
+        ages = self.patient.magnitudes.age_years
+        who = table.population_text()
+        if ages is None:
+            if self.policy.renal_outside_population == "accept":
+                return True, f"renal table {table.key} is for {who}; no age given to check it"
+            raise DomainError(
+                f"is needed to check that renal table {table.key!r} applies: it is for {who}",
+                argument="age",
+                value=None,
+                fix=Example({"age": Q_(40, "year")}, call="Patient", verb="give"),
+                message=f"renal table {table.key!r} is for {who}, so it needs age to check the "
+                f"patient is one: give Patient(age=Q_(40, 'year')) (or accept the table for "
+                f"anyone with Policy(renal_outside_population='accept'))",
             )
         adult = f"{ADULT_AGE_YEARS:g}"
-        if schwartz_value is not None and cg_value is None:
-            if lazy:  # no weight or sex: every patient must be a child
-                schwartz_value = guard(schwartz_value, _refuse_if(False), children)
-            return (
-                schwartz_value,
-                True,
-                f"bedside Schwartz eGFR from serum creatinine (age < {adult})",
+        if table.population == "adult":
+            outside = ages < ADULT_AGE_YEARS
+            reason = f"renal table {table.key} is for {who}, applied to a patient under {adult}"
+        else:
+            outside = ages >= ADULT_AGE_YEARS
+            reason = (
+                f"renal table {table.key} is for {who}, applied to a patient of {adult} or over"
             )
-        if cg_value is not None and schwartz_value is None:
-            if lazy:  # no height: every patient must be an adult
-                cg_value = guard(cg_value, _refuse_if(True), children)
-            return cg_value, False, f"Cockcroft–Gault from serum creatinine (age ≥ {adult})"
-        assert cg_value is not None
-        assert schwartz_value is not None
-        mixed = np.where(
-            children, schwartz_value, cg_value * STANDARD_BSA_M2 / self.patient_bsa().value
-        )
-        return mixed, True, f"bedside Schwartz (age < {adult}) or Cockcroft–Gault (age ≥ {adult})"
+        if not may_any(outside):
+            return False, ""
+        if self.policy.renal_outside_population == "refuse" and not is_lazy(outside):
+            raise _refusal(table, reason, ages, np.asarray(outside))
+        return (outside if is_lazy(outside) else flag_value(outside)), reason
+
+    def _kidney_value(
+        self, measure: Measure, table: RenalTable | None, estimator: str | None
+    ) -> tuple[Magnitude, str]:
+        """Measured clearance, or an estimate by each patient's estimator, in ``measure``."""
+        values = self.patient.magnitudes
+        if values.creatinine_clearance is not None:
+            clearance = self.patient.creatinine_clearance
+            how = f"measured creatinine clearance ({short(clearance.units)})"
+            return self._in_measure(
+                values.creatinine_clearance, values.clearance_normalised, measure, how
+            )
+        if values.age_years is None:
+            raise DomainError(
+                "is needed to choose the kidney-function estimator",
+                argument="age",
+                value=None,
+                fix=Example({"age": Q_(12, "year")}, call="Patient", verb="give"),
+                message="the renal policy estimates renal function from serum_creatinine, "
+                "and needs age to choose the estimator (by default Cockcroft–Gault from "
+                f"{ADULT_AGE_YEARS:g} years for a table written for it, bedside Schwartz "
+                "below); give Patient(age=Q_(12, 'year'))",
+            )
+        children = values.age_years < ADULT_AGE_YEARS
+        lazy = is_lazy(children)
+        present = [
+            (group, mask, self._estimator_for(group, table, estimator))
+            for group, mask in (("child", children), ("adult", np.logical_not(children)))
+            if may_any(mask)
+        ]
+        missing = {g: self._missing_inputs(key) for g, _, key in present}
+        if lazy and all(missing[g] for g, _, _ in present):
+            raise _needs(present[0][2], missing[present[0][0]], present[0][0])
+        results: list[tuple[Any, Any, str]] = []  # (mask, value or None, how) per group
+        for group, mask, key in present:
+            if missing[group]:
+                if not lazy:
+                    raise _needs(key, missing[group], group)
+                # lazy: who is in this group is known only when computed; refuse it then
+                results.append((mask, _refuse_group(key, missing[group], group), ""))
+                continue
+            value, how = self._estimate(key, mask, measure, table)
+            results.append((mask, value, how))
+        if len(results) == 1:  # numpy: everyone is a child, or everyone an adult
+            return results[0][1], results[0][2]
+        (child_mask, child_value, child_how), (adult_mask, adult_value, adult_how) = results
+        if callable(child_value):
+            return guard(adult_value, child_value, child_mask), adult_how
+        if callable(adult_value):
+            return guard(child_value, adult_value, adult_mask), child_how
+        adult = f"{ADULT_AGE_YEARS:g}"
+        mixed = np.where(child_mask, child_value, adult_value)
+        return mixed, f"{child_how} (age < {adult}); {adult_how} (age ≥ {adult})"
+
+    def _estimator_for(self, group: str, table: RenalTable | None, estimator: str | None) -> str:
+        """The estimator for ``group`` ("adult" or "child"): the caller's, else the policy's,
+        else the table's where it fits the group, else the documented default."""
+        if estimator is not None:
+            return estimator
+        chosen = getattr(self.policy.renal_estimator, group)
+        if chosen is not None:
+            return str(chosen)
+        named = None if table is None else table.estimator
+        if group == "adult":
+            if named == "measured" and table is not None:
+                raise _needs_measured(table)
+            if named in (CG, *EGFR_FORMULAS):
+                return str(named)
+            return (
+                "ckd_epi_2021"
+                if self.patient.magnitudes.cystatin_c_mg_l is None
+                else ("ckd_epi_cr_cys_2021")
+            )
+        if named == "measured" and table is not None:
+            raise _needs_measured(table)
+        if table is not None and table.population != "adult" and named in EGFR_FORMULAS:
+            return str(named)
+        return "schwartz_bedside"
+
+    def _missing_inputs(self, key: str) -> list[str]:
+        """The patient's fields ``key`` needs and the patient does not have."""
+        patient = self.patient
+        if key == CG:
+            needed = ["serum_creatinine", "weight", "sex"]
+            if self.policy.renal_estimator.cg_weight.kind != "actual":
+                needed.append("height")
+        else:
+            needed = [_PATIENT_FIELD.get(name, name) for name in EGFR_FORMULAS[key].needs]
+        return [name for name in needed if getattr(patient, name) is None]
+
+    def _estimate(
+        self, key: str, mask: Any, measure: Measure, table: RenalTable | None
+    ) -> tuple[Magnitude, str]:
+        """``key``'s estimate for the patients in ``mask``, in ``measure``, and how in words."""
+        patient, values = self.patient, self.patient.magnitudes
+        needs_sex = key == CG or "sex" in EGFR_FORMULAS[key].needs
+        male = is_male(patient.sex, _estimator_name(key)) if needs_sex else None
+        if key == CG:
+            choice = self.policy.renal_estimator.cg_weight
+            weight: Any = values.weight_kg
+            if choice.kind != "actual":
+                weight, _, _ = self._ideal_or_adjusted(
+                    choice, "Cockcroft–Gault", f"the renal policy weighs by {choice.describe()}"
+                )
+            value = cockcroft_gault_kernel(
+                values.age_years, weight, values.serum_creatinine_mg_dl, male
+            )
+            value = guard(value, _warn_cg_for_children, values.age_years, mask)
+            weight_text = self.policy.renal_estimator.cg_weight_text()
+            how = f"Cockcroft–Gault from serum creatinine on {weight_text}"
+            normalised = False
+        else:
+            formula = EGFR_FORMULAS[key]
+            inputs = {
+                "creatinine": values.serum_creatinine_mg_dl,
+                "cystatin": values.cystatin_c_mg_l,
+                "age": values.age_years,
+                "height": values.height_cm,
+                "male": male,
+            }
+            value = egfr_magnitude(key, {k: v for k, v in inputs.items() if v is not None}, mask)
+            how = f"{formula.name} eGFR"
+            normalised = True
+        if table is not None and table.estimator not in (key, "unspecified"):
+            how += f" (the table is written for {table.estimator_text()})"
+        return self._in_measure(value, normalised, measure, how)
+
+    def _in_measure(
+        self, value: Any, normalised: bool, measure: Measure, how: str
+    ) -> tuple[Magnitude, str]:
+        """``value`` in ``measure``, converted through the patient's BSA, the conversion named."""
+        wanted_normalised = measure == "normalised"
+        if normalised and not wanted_normalised:
+            bsa = self.patient_bsa()
+            value = value * bsa.value / STANDARD_BSA_M2
+            how += f", converted to mL/min with the patient's BSA ({_bsa_text(bsa)})"
+        elif wanted_normalised and not normalised:
+            bsa = self.patient_bsa()
+            value = value * STANDARD_BSA_M2 / bsa.value
+            how += f", normalised to 1.73 m² with the patient's BSA ({_bsa_text(bsa)})"
+        return value, how
 
 
+@dataclass(frozen=True, slots=True)
+class KidneyFunction:
+    """The patient's kidney function as one renal table reads it.
+
+    Attributes
+    ----------
+    basis : Basis
+        The kidney function in the table's measure, and how it was obtained.
+    outside : bool or ndarray of bool
+        Whom the table's population excludes and the policy accepted anyway (False: no one).
+    reason : str
+        Why they are outside, in words (empty when no one is).
+    """
+
+    basis: Basis
+    outside: Any
+    reason: str
+
+
+#: The Patient field each eGFR input comes from.
+_PATIENT_FIELD: Final = {"sex": "sex", "black": "black"}
 _SHOWN_EXAMPLES: Final = {"height": "Q_(150, 'cm')", "sex": "'male' or 'female'"}
+_FIELD_EXAMPLES: Final[dict[str, Any]] = {
+    "height": Q_(150, "cm"),
+    "weight": Q_(70, "kg"),
+    "sex": "female",
+    "serum_creatinine": Q_(0.6, "mg/dL"),
+    "cystatin_c": Q_(0.9, "mg/L"),
+}
 
 
-def _needs_height() -> DomainError:
+def _bsa_text(bsa: Basis) -> str:
+    return f"{value_text(bsa.value, M2, given=bsa.method == 'given')}"
+
+
+def _estimator_name(key: str) -> str:
+    return "Cockcroft–Gault" if key == CG else EGFR_FORMULAS[key].name
+
+
+def _needs(key: str, missing: list[str], group: str) -> DomainError:
+    who = (
+        f"a patient under {ADULT_AGE_YEARS:g}"
+        if group == "child"
+        else f"a patient of {ADULT_AGE_YEARS:g} or over"
+    )
+    name = _estimator_name(key)
+    body = _BODY_INPUTS.get(key, [])
+    needed = body if set(missing) <= set(body) else missing
+    example = {field: _FIELD_EXAMPLES.get(field, "...") for field in missing}
     return DomainError(
-        f"bedside Schwartz (for a patient under {ADULT_AGE_YEARS:g}) needs height",
-        argument="height",
+        f"{name} (for {who}) needs {' and '.join(needed)}",
+        argument=missing[0],
         value=None,
-        fix=Example({"height": Q_(150, "cm")}, call="Patient", verb="give"),
-        message=f"bedside Schwartz (for a patient under {ADULT_AGE_YEARS:g}) needs height; give "
-        f"Patient(height=Q_(150, 'cm'))",
+        fix=Example(example, call="Patient", verb="give"),
+        message=f"{name} (for {who}) needs {' and '.join(needed)}; give Patient("
+        + ", ".join(f"{field}={_python(value)}" for field, value in example.items())
+        + ")",
     )
 
 
-def _needs_weight_and_sex() -> DomainError:
+#: What the common estimators need besides serum creatinine, as their messages name it.
+_BODY_INPUTS: Final = {CG: ["weight", "sex"], "schwartz_bedside": ["height"]}
+
+
+def _python(value: Any) -> str:
+    if hasattr(value, "units"):
+        return f"Q_({value.magnitude!r}, '{short(value.units)}')"
+    return repr(value)
+
+
+def _needs_measured(table: RenalTable) -> DomainError:
     return DomainError(
-        f"Cockcroft–Gault (for a patient of {ADULT_AGE_YEARS:g} or over) needs weight and sex",
-        argument="weight",
+        f"is needed: renal table {table.key!r} is written for a measured creatinine clearance",
+        argument="creatinine_clearance",
         value=None,
-        fix=Example({"weight": Q_(70, "kg"), "sex": "female"}, call="Patient", verb="give"),
-        message=f"Cockcroft–Gault (for a patient of {ADULT_AGE_YEARS:g} or over) needs weight "
-        f"and sex; give Patient(weight=Q_(70, 'kg'), sex='female')",
+        fix=Example({"creatinine_clearance": Q_(90, "mL/min")}, call="Patient", verb="give"),
+        message=f"renal table {table.key!r} is written for a measured creatinine clearance: give "
+        f"Patient(creatinine_clearance=Q_(90, 'mL/min')), or choose an estimator explicitly with "
+        f"Policy(renal_estimator=RenalEstimator(adult=..., child=...))",
     )
 
 
-def _refuse_if(child: bool) -> Any:
-    """A blockwise check: raise if any patient is (``child``) or is not a child."""
+def _refuse_group(key: str, missing: list[str], group: str) -> Callable[[Any], None]:
+    """A blockwise check: raise if any patient of the masked group is present."""
 
-    def check(children_block: Any) -> None:
-        mask = np.asarray(children_block, dtype=bool)
-        if np.any(mask if child else ~mask):
-            raise _needs_weight_and_sex() if child is False else _needs_height()
+    def check(mask_block: Any) -> None:
+        if np.any(np.asarray(mask_block, dtype=bool)):
+            raise _needs(key, missing, group)
+
+    return check
+
+
+def _warn_cg_for_children(age_block: Any, mask_block: Any) -> None:
+    if np.any((np.asarray(age_block) < ADULT_AGE_YEARS) & np.asarray(mask_block, dtype=bool)):
+        warnings.warn(
+            f"Cockcroft–Gault, derived in adults, is applied by the renal policy to a patient "
+            f"under {ADULT_AGE_YEARS:g}",
+            OutsidePopulationWarning,
+            stacklevel=8,
+        )
+
+
+def _refusal(table: RenalTable, reason: str, ages: Any, outside: Any) -> DomainError:
+    first = float(np.broadcast_to(np.asarray(ages), np.shape(outside))[outside].flat[0])
+    group = "children" if table.population == "adult" else "adults"
+    others = [
+        key
+        for key, other in RENAL_TABLES.items()
+        if other.agent == table.agent
+        and other.key != table.key
+        and other.population in ("any", "paediatric" if group == "children" else "adult")
+    ]
+    way = (
+        f"use a table for {group} ({', '.join(repr(key) for key in others)})"
+        if others
+        else f"use a table for {group} (none is shipped for {table.agent}: see the policies "
+        f"documentation)"
+    )
+    accept = (
+        "or accept the table outside its population explicitly with {renal_outside_population} "
+        "(the kidney function is then converted to the table's measure with the patient's BSA, "
+        "and every affected row says so)"
+    )
+    return DomainError(
+        f"is for {table.population_text()}; the patient is {first:g} years old",
+        argument="renal",
+        value=table.key,
+        shown=repr(table.key),
+        fix=f"{way}, {accept}",
+        mentions={"renal_outside_population": "accept"},
+        message=f"renal table {table.key!r} is for {table.population_text()}; the patient is "
+        f"{first:g} years old. {way[0].upper()}{way[1:]}, "
+        + accept.replace("{renal_outside_population}", "Policy(renal_outside_population='accept')"),
+    )
+
+
+def _refuse_outside(table: RenalTable, reason: str) -> Any:
+    """A blockwise check for a lazy cohort: raise if any patient is outside the population."""
+
+    def check(outside_block: Any) -> None:
+        outside = np.asarray(outside_block, dtype=bool)
+        if np.any(outside):
+            raise DomainError(
+                f"is for {table.population_text()} ({reason})",
+                argument="renal",
+                value=table.key,
+                shown=repr(table.key),
+                fix="accept it explicitly with {renal_outside_population}",
+                mentions={"renal_outside_population": "accept"},
+            )
 
     return check
 

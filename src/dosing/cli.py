@@ -256,7 +256,23 @@ def _build_parser() -> _Parser:
         action=_Once,
         default=None,
         metavar="actual|ideal|adjusted:F",
-        help="weight for per-kg doses, e.g. adjusted:0.4 (default actual)",
+        help="weight for per-kg doses, e.g. adjusted:0.4 (default actual); never above actual",
+    )
+    policy.add_argument(
+        "--renal-estimator",
+        action="append",
+        default=[],
+        metavar="GROUP=KEY",
+        help="kidney-function estimator for 'adult' or 'child', e.g. child=ckid_u25, or the "
+        "Cockcroft-Gault weight, cockcroft_gault_weight=lesser (repeatable)",
+    )
+    policy.add_argument(
+        "--renal-outside-population",
+        action=_Once,
+        default=None,
+        choices=("refuse", "accept"),
+        help="a renal table outside its population (an adult table and a child): refuse "
+        "(default) or accept, recorded on every affected row",
     )
 
     bsa = commands.add_parser("bsa", help="body-surface area by one or every formula")
@@ -305,6 +321,12 @@ def _patient_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="CLEARANCE",
         help="measured creatinine clearance: absolute (90mL/min) or normalised (90mL/min/1.73m2)",
     )
+    group.add_argument(
+        "--cystatin-c",
+        action=_Once,
+        metavar="CONC",
+        help="serum cystatin C, e.g. 0.9mg/L",
+    )
 
 
 # -- commands -----------------------------------------------------------------------------------
@@ -332,6 +354,7 @@ def _patient(args: argparse.Namespace) -> Any:
     for name, flag, example in (
         ("serum_creatinine", "--serum-creatinine", "0.5mg/dL"),
         ("creatinine_clearance", "--creatinine-clearance", "90mL/min (or 90mL/min/1.73m2)"),
+        ("cystatin_c", "--cystatin-c", "0.9mg/L"),
     ):
         value = getattr(args, name)
         if value is not None:
@@ -361,6 +384,7 @@ _FLAGS = {
     "sex": "--sex",
     "serum_creatinine": "--serum-creatinine",
     "creatinine_clearance": "--creatinine-clearance",
+    "cystatin_c": "--cystatin-c",
     "transplant_date": "--transplant-date",
     "cycle_start": "--cycle-start",
     "bsa_method": "--bsa-method",
@@ -369,6 +393,11 @@ _FLAGS = {
     "dose_factors": "--reduce",
     "max_rounding_change": "--max-rounding-change",
     "renal": "--renal",
+    "renal_estimator": "--renal-estimator",
+    "renal_estimator.adult": "--renal-estimator adult",
+    "renal_estimator.child": "--renal-estimator child",
+    "renal_estimator.cockcroft_gault_weight": "--renal-estimator cockcroft_gault_weight",
+    "renal_outside_population": "--renal-outside-population",
     "dosing_weight": "--dosing-weight",
     "ibw_method": "--dosing-weight",
     "below_weight": "--infant-rule",
@@ -383,6 +412,7 @@ _EXAMPLES = {
     "--sex": "female",
     "--serum-creatinine": "0.6mg/dL",
     "--creatinine-clearance": "90mL/min",
+    "--cystatin-c": "0.9mg/L",
     "--transplant-date": "2026-12-10",
     "--cycle-start": "2026-12-10",
     "--bsa-cap": "2m2",
@@ -514,6 +544,12 @@ def _policy(args: argparse.Namespace) -> Any:
             )
         else:
             weight_choice = text
+    estimator: dict[str, str] = {}
+    for text in args.renal_estimator:
+        group, key = _pair("--renal-estimator", text, "child=ckid_u25")
+        if group in estimator:
+            raise UsageError(f"--renal-estimator gives {group!r} twice; give each once")
+        estimator[group] = key
     kwargs: dict[str, Any] = {
         "bsa_cap": args.bsa_cap,
         "rounding": rounding,
@@ -521,7 +557,10 @@ def _policy(args: argparse.Namespace) -> Any:
         "infant_rule": infant,
         "renal": tuple(args.renal) or None,
         "dosing_weight": weight_choice,
+        "renal_estimator": estimator,
     }
+    if args.renal_outside_population is not None:
+        kwargs["renal_outside_population"] = args.renal_outside_population
     if args.bsa_method is not None:
         kwargs["bsa_method"] = args.bsa_method
     if args.max_rounding_change is not None:

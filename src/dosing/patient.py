@@ -20,7 +20,7 @@ import numpy as np
 
 from dosing._arrays import guard, is_lazy
 from dosing.body._sex import validate_sex
-from dosing.body.kidney import creatinine_mg_per_dl
+from dosing.body.kidney import creatinine_mg_per_dl, cystatin_c_mg_per_l
 from dosing.errors import DomainError, Example, ImplausibleInputWarning, UnitsError
 from dosing.plausibility import BMI_HIGH, BMI_LOW, GIVEN_BSA_TOLERANCE, checked
 from dosing.units import (
@@ -30,6 +30,7 @@ from dosing.units import (
     KG_PER_M2,
     M2,
     MG_PER_DL,
+    MG_PER_L,
     ML_PER_MIN,
     Q_,
     UMOL_PER_L,
@@ -59,6 +60,8 @@ class PatientMagnitudes:
         Height [cm], actual weight [kg], a given BSA [m²] and age [years].
     serum_creatinine_mg_dl : float or array or None
         Serum creatinine [mg/dL] (converted from µmol/L where given so).
+    cystatin_c_mg_l : float or array or None
+        Serum cystatin C [mg/L].
     creatinine_clearance : float or array or None
         A measured clearance, in mL/min, or in mL/min/1.73 m² when
         :attr:`clearance_normalised` is true.
@@ -73,6 +76,7 @@ class PatientMagnitudes:
     serum_creatinine_mg_dl: Magnitude | None = None
     creatinine_clearance: Magnitude | None = None
     clearance_normalised: bool = False
+    cystatin_c_mg_l: Magnitude | None = None
 
 
 @dataclass(frozen=True, eq=False, slots=True)
@@ -96,9 +100,12 @@ class Patient:
     sex : {"male", "female"}, optional
         No default: a formula that needs sex and does not get it raises.
     serum_creatinine : pint.Quantity, optional
-        Serum creatinine in mg/dL or µmol/L.
+        Serum creatinine in mg/dL or µmol/L (converted through creatinine's molar mass).
     creatinine_clearance : pint.Quantity, optional
         A measured creatinine clearance, absolute (mL/min) or normalised (``mL/min/standard_bsa``).
+    cystatin_c : pint.Quantity, optional
+        Serum cystatin C [mass concentration], mg/L (standardized, IFCC-calibrated), 0.05–20
+        mg/L; for the cystatin C eGFR equations.
 
     Raises
     ------
@@ -132,6 +139,7 @@ class Patient:
     sex: Any = None
     serum_creatinine: Any = None
     creatinine_clearance: Any = None
+    cystatin_c: Any = None
     #: Every field as a plain magnitude in one canonical unit (read-only; see PatientMagnitudes).
     magnitudes: PatientMagnitudes = field(init=False, repr=False, compare=False)
     #: The cohort shape: ``()`` for one patient.
@@ -154,6 +162,9 @@ class Patient:
             quantity = self._creatinine_quantity(self.serum_creatinine)
             stripped["serum_creatinine_mg_dl"] = creatinine_mg_per_dl(quantity)
             put(self, "serum_creatinine", quantity)
+        if self.cystatin_c is not None:
+            stripped["cystatin_c_mg_l"] = cystatin_c_mg_per_l(self.cystatin_c)
+            put(self, "cystatin_c", as_quantity(self.cystatin_c, MG_PER_L, "cystatin_c"))
         if self.creatinine_clearance is not None:
             quantity, value, normalised = self._clearance(self.creatinine_clearance)
             put(self, "creatinine_clearance", quantity)
@@ -198,6 +209,7 @@ class Patient:
                     view.age_years,
                     view.serum_creatinine_mg_dl,
                     view.creatinine_clearance,
+                    view.cystatin_c_mg_l,
                 )
                 if is_lazy(value)
             ),
@@ -399,4 +411,5 @@ _PUBLIC: Final = (
     "sex",
     "serum_creatinine",
     "creatinine_clearance",
+    "cystatin_c",
 )

@@ -40,12 +40,14 @@ __all__ = [
     "DAY",
     "EGFR",
     "GY",
+    "G_PER_MOL",
     "IU",
     "KG",
     "KG_PER_M2",
     "M2",
     "MG",
     "MG_PER_DL",
+    "MG_PER_L",
     "ML_PER_MIN",
     "Q_",
     "YEAR",
@@ -93,6 +95,10 @@ YEAR: Final = ureg.Unit("year")
 DAY: Final = ureg.Unit("day")
 HOUR: Final = ureg.Unit("hour")
 MG_PER_DL: Final = ureg.Unit("mg/dL")
+#: Cystatin C is reported in mg/L.
+MG_PER_L: Final = ureg.Unit("mg/L")
+#: Molar mass (creatinine's is stated once, in :mod:`dosing.body.kidney`).
+G_PER_MOL: Final = ureg.Unit("g/mol")
 UMOL_PER_L: Final = ureg.Unit("umol/L")
 ML_PER_MIN: Final = ureg.Unit("mL/min")
 #: eGFR normalised to a body-surface area of 1.73 m²: mL/min/(1.73 m²).
@@ -115,6 +121,7 @@ _EXAMPLE: Final[dict[str, str]] = {
     str(M2): '"m**2"',
     str(YEAR): '"year"',
     str(MG_PER_DL): '"mg/dL"',
+    str(MG_PER_L): '"mg/L"',
     str(ML_PER_MIN): '"mL/min"',
     str(EGFR): '"mL/min/standard_bsa"',
     str(AUC): '"mg*min/mL"',

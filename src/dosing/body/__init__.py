@@ -1,7 +1,13 @@
 """Body size and organ function: BSA formulas, dosing weights and kidney function."""
 
 from dosing.body.bsa import BSA_FORMULAS, BSAFormula, bsa
-from dosing.body.kidney import creatinine_clearance, schwartz_bedside
+from dosing.body.egfr import EGFR_FORMULAS, EGFRFormula, egfr, schwartz_bedside
+from dosing.body.kidney import (
+    ClearanceEstimate,
+    cockcroft_gault,
+    convert_creatinine,
+    creatinine_clearance,
+)
 from dosing.body.weight import (
     IBW_FORMULAS,
     LBW_FORMULAS,
@@ -13,13 +19,19 @@ from dosing.body.weight import (
 
 __all__ = [
     "BSA_FORMULAS",
+    "EGFR_FORMULAS",
     "IBW_FORMULAS",
     "LBW_FORMULAS",
     "BSAFormula",
+    "ClearanceEstimate",
+    "EGFRFormula",
     "adjusted_body_weight",
     "bmi",
     "bsa",
+    "cockcroft_gault",
+    "convert_creatinine",
     "creatinine_clearance",
+    "egfr",
     "ideal_body_weight",
     "lean_body_weight",
     "schwartz_bedside",

@@ -6,7 +6,15 @@
   dose line, each recording what it changed on the row (``row.adjustments``).
 """
 
-from dosing.policy.policy import DosingWeight, InfantRule, Policy
+from dosing.policy.policy import DosingWeight, InfantRule, Policy, RenalEstimator
 from dosing.policy.renal import RENAL_TABLES, RenalBand, RenalTable
 
-__all__ = ["RENAL_TABLES", "DosingWeight", "InfantRule", "Policy", "RenalBand", "RenalTable"]
+__all__ = [
+    "RENAL_TABLES",
+    "DosingWeight",
+    "InfantRule",
+    "Policy",
+    "RenalBand",
+    "RenalEstimator",
+    "RenalTable",
+]

@@ -3,7 +3,8 @@
 Published sources disagree on how to round, cap, reduce and adapt doses (see
 ``docs/policies.md``). A :class:`Policy` makes each such choice a named field. The default policy
 changes nothing: Mosteller BSA, actual body weight, no cap, no factor, no rounding, no infant or
-renal rule.
+renal rule. (When a renal table is named, how the patient's kidney function is estimated is a
+choice too: :class:`RenalEstimator`.)
 
 The policy says *what* to do; :mod:`dosing.policy.steps` does it, one step per choice, in a fixed
 order, and records on every row what each step changed (``row.adjustments``, ``row.flags``).
@@ -20,6 +21,8 @@ from typing import Any, Final, Literal
 import numpy as np
 
 from dosing.body.bsa import BSA_FORMULAS
+from dosing.body.egfr import EGFR_FORMULAS
+from dosing.body.kidney import cg_weight_description
 from dosing.body.weight import IBW_FORMULAS
 from dosing.errors import DomainError, Example, UnitsError, UnknownKeyError
 from dosing.plausibility import RANGES
@@ -27,7 +30,7 @@ from dosing.policy.renal import RENAL_TABLES
 from dosing.units import GY, IU, KG, M2, MG, Q_, as_quantity, magnitude, short, ucum
 from dosing.vocabulary import ALL_AGENTS, canonical_agent
 
-__all__ = ["DosingWeight", "InfantRule", "Policy"]
+__all__ = ["DosingWeight", "InfantRule", "Policy", "RenalEstimator"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,20 +112,43 @@ class DosingWeight:
     factor : float, optional
         For ``"adjusted"`` only (e.g. 0.4, or 0.25 for "ABW25"); required there.
     ibw_method : str
-        The ideal-body-weight formula (``devine`` by default; needs height and sex).
+        The ideal-body-weight formula (``devine`` by default; needs height and sex; for a
+        child, ``"bmi_for_age"``, which needs age).
+    cap_at_actual : bool
+        An ideal or adjusted weight above the actual weight is never used: the actual weight,
+        the lesser, is (True, the default). ``False`` uses it even then. Either way a row whose
+        weight was above actual is flagged ``dosing_weight`` and a warning says so. Using the
+        lesser of ideal and actual weight is the usual practice (clinPK's dosing weight: "if
+        TBW < IBW, use TBW"; calculators do the same for Cockcroft–Gault); no guideline was
+        found that states it, so it is a convention.
 
     Examples
     --------
     >>> from dosing import DosingWeight
     >>> DosingWeight("adjusted", factor=0.25)
     DosingWeight(kind='adjusted', factor=0.25, ibw_method='devine')
+    >>> DosingWeight("ideal", cap_at_actual=False)
+    DosingWeight(kind='ideal', factor=None, ibw_method='devine', cap_at_actual=False)
     """
 
     kind: WeightKind = "actual"
     factor: float | None = None
     ibw_method: str = "devine"
+    cap_at_actual: bool = True
+
+    def __repr__(self) -> str:
+        text = f"DosingWeight(kind={self.kind!r}, factor={self.factor!r}, ibw_method="
+        text += repr(self.ibw_method)
+        return text + (")" if self.cap_at_actual else ", cap_at_actual=False)")
 
     def __post_init__(self) -> None:
+        if not isinstance(self.cap_at_actual, bool):
+            raise DomainError(
+                "must be True or False",
+                argument="cap_at_actual",
+                value=self.cap_at_actual,
+                shown=repr(self.cap_at_actual),
+            )
         if self.kind not in ("actual", "ideal", "adjusted"):
             raise UnknownKeyError("dosing_weight", self.kind, ("actual", "ideal", "adjusted"))
         if self.ibw_method not in IBW_FORMULAS:
@@ -159,9 +185,112 @@ class DosingWeight:
         """Words for the basis column: ``adjusted body weight (factor 0.25, Devine IBW)``."""
         if self.kind == "actual":
             return "actual body weight"
+        name = IBW_FORMULAS[self.ibw_method].name
+        even = "" if self.cap_at_actual else ", even above actual weight"
         if self.kind == "ideal":
-            return f"ideal body weight ({self.ibw_method.title()})"
-        return f"adjusted body weight (factor {self.factor:g}, {self.ibw_method.title()} IBW)"
+            return f"ideal body weight ({name}){even}"
+        return f"adjusted body weight (factor {self.factor:g}, {name} IBW){even}"
+
+
+#: The estimators a policy may choose: the eGFR equations and Cockcroft–Gault.
+CG: Final = "cockcroft_gault"
+
+
+@dataclass(frozen=True, slots=True)
+class RenalEstimator:
+    """How a renal table gets the patient's kidney function when it is not measured.
+
+    A measured ``creatinine_clearance`` is always used as measured. Otherwise the kidney
+    function is estimated from serum creatinine (and cystatin C), by age:
+
+    Parameters
+    ----------
+    adult : str, optional
+        The estimator for patients of 18 and over: a key of :data:`dosing.EGFR_FORMULAS` or
+        ``"cockcroft_gault"``. ``None`` (the default): the estimator the table's source names
+        (FLUDARA: Cockcroft–Gault); where it names none, CKD-EPI 2021 (the NKF-ASN Task Force's
+        recommendation for US adults, Delgado et al. 2021), or CKD-EPI 2021 creatinine-cystatin
+        C when the patient has a cystatin C (preferred by NIDDK for drug dosing).
+    child : str, optional
+        The estimator for patients under 18. ``None`` (the default): the table's, when the
+        table is for children and names one; else bedside Schwartz (Schwartz et al. 2009,
+        derived from 1 to 16 years). Never Cockcroft–Gault unless named here (it then warns).
+    cockcroft_gault_weight : str or DosingWeight
+        The weight Cockcroft–Gault uses: ``"actual"`` (the default, as in the paper),
+        ``"ideal"``, ``"lesser"`` (of ideal and actual) or ``DosingWeight("adjusted",
+        factor=0.4)`` (NCCN's carboplatin templates: consider it for a BMI of 25 kg/m² or more).
+
+    Notes
+    -----
+    The race-based equations (``ckd_epi_2009``, ``ckd_epi_cr_cys_2012``, ``mdrd``) are refused:
+    a Patient has no race field. Every choice is recorded in the row's basis.
+
+    Examples
+    --------
+    >>> from dosing import RenalEstimator
+    >>> RenalEstimator(child="ckid_u25", cockcroft_gault_weight="lesser")
+    RenalEstimator(adult=None, child='ckid_u25', cockcroft_gault_weight='lesser')
+    """
+
+    adult: str | None = None
+    child: str | None = None
+    cockcroft_gault_weight: Any = "actual"
+
+    def __post_init__(self) -> None:
+        for group in ("adult", "child"):
+            key = getattr(self, group)
+            if key is None:
+                continue
+            if key != CG and key not in EGFR_FORMULAS:
+                raise UnknownKeyError(f"renal_estimator.{group}", key, (CG, *EGFR_FORMULAS))
+            if key != CG and EGFR_FORMULAS[key].race_based:
+                raise DomainError(
+                    "has a race coefficient, and a Patient has no race",
+                    argument=f"renal_estimator.{group}",
+                    value=key,
+                    shown=repr(key),
+                    fix="use a race-free equation, e.g. 'ckd_epi_2021'",
+                )
+        weight = self.cockcroft_gault_weight
+        if isinstance(weight, DosingWeight):
+            return
+        if weight not in ("actual", "ideal", "lesser"):
+            raise DomainError(
+                "must be 'actual', 'ideal', 'lesser' or a DosingWeight such as "
+                "DosingWeight('adjusted', factor=0.4)",
+                argument="renal_estimator.cockcroft_gault_weight",
+                value=weight,
+                shown=repr(weight),
+            )
+
+    @property
+    def cg_weight(self) -> DosingWeight:
+        """The Cockcroft–Gault weight as a :class:`DosingWeight`."""
+        weight = self.cockcroft_gault_weight
+        if isinstance(weight, DosingWeight):
+            return weight
+        if weight == "ideal":
+            return DosingWeight("ideal", cap_at_actual=False)
+        return DosingWeight("ideal") if weight == "lesser" else DosingWeight("actual")
+
+    def cg_weight_text(self) -> str:
+        """The Cockcroft–Gault weight in words."""
+        weight = self.cg_weight
+        if weight.kind == "actual":
+            return "actual body weight"
+        if weight.kind == "ideal":
+            used = "lesser" if weight.cap_at_actual else "ideal"
+            return cg_weight_description(used, weight.ibw_method, None)
+        text = cg_weight_description("adjusted", weight.ibw_method, weight.factor)
+        return text + (", at most actual weight" if weight.cap_at_actual else "")
+
+    def describe(self) -> dict[str, Any]:
+        """A JSON-safe description."""
+        return {
+            "adult": self.adult or "the table's estimator (CKD-EPI 2021 where it names none)",
+            "child": self.child or "the table's estimator for children, else bedside Schwartz",
+            "cockcroft_gault_weight": self.cg_weight_text(),
+        }
 
 
 _INCREMENT_UNITS: Final = (MG, IU, GY)
@@ -222,7 +351,17 @@ class Policy:
     renal : str or sequence of str, optional
         Keys of :data:`dosing.policy.renal.RENAL_TABLES`.
     dosing_weight : str, DosingWeight, or mapping of agent (or ``"*"``) to either
-        The weight per-kg amounts use; actual body weight by default.
+        The weight per-kg amounts use; actual body weight by default. An ideal or adjusted
+        weight above the actual weight uses the actual weight unless the DosingWeight says
+        ``cap_at_actual=False``; either way the row is flagged.
+    renal_estimator : RenalEstimator or mapping
+        How kidney function is estimated for the renal tables (by default the table's own
+        estimator for adults, bedside Schwartz for children).
+    renal_outside_population : {"refuse", "accept"}
+        A renal table applied to a patient outside its population (an adult table and a child)
+        raises (``"refuse"``, the default). ``"accept"`` applies it, converting the patient's
+        kidney function to the table's measure through their BSA; every affected row records
+        it (flag ``renal_outside_population``) and a warning says so.
 
     Examples
     --------
@@ -239,6 +378,8 @@ class Policy:
     infant_rule: InfantRule | None = None
     renal: str | tuple[str, ...] | None = None
     dosing_weight: Any = "actual"
+    renal_estimator: Any = RenalEstimator()
+    renal_outside_population: str = "refuse"
 
     def __post_init__(self) -> None:
         put = object.__setattr__
@@ -300,6 +441,30 @@ class Policy:
             )
         put(self, "renal", _renal_keys(self.renal))
         put(self, "dosing_weight", _dosing_weights(self.dosing_weight))
+        estimator = self.renal_estimator
+        if isinstance(estimator, Mapping):
+            unknown = set(estimator) - {"adult", "child", "cockcroft_gault_weight"}
+            if unknown:
+                raise DomainError(
+                    f"has key(s) {sorted(unknown)}",
+                    argument="renal_estimator",
+                    value=estimator,
+                    shown=repr(estimator),
+                    fix="use 'adult', 'child' and 'cockcroft_gault_weight'",
+                )
+            estimator = RenalEstimator(**estimator)
+        if not isinstance(estimator, RenalEstimator):
+            raise DomainError(
+                "must be a RenalEstimator, e.g. RenalEstimator(child='ckid_u25')",
+                argument="renal_estimator",
+                value=estimator,
+                shown=repr(estimator),
+            )
+        put(self, "renal_estimator", estimator)
+        if self.renal_outside_population not in ("refuse", "accept"):
+            raise UnknownKeyError(
+                "renal_outside_population", self.renal_outside_population, ("refuse", "accept")
+            )
 
     # -- lookups used by expansion -------------------------------------------------------------
 
@@ -383,6 +548,8 @@ class Policy:
             },
             "renal": list(self.renal) if self.renal else None,
             "dosing_weight": {k: v.describe() for k, v in self.dosing_weight.items()},
+            "renal_estimator": self.renal_estimator.describe(),
+            "renal_outside_population": self.renal_outside_population,
         }
 
 
@@ -399,6 +566,10 @@ def _is_default(name: str, value: Any) -> bool:
         return bool(value == "mosteller")
     if name == "max_rounding_change":
         return bool(value == 0.10)
+    if name == "renal_estimator":
+        return bool(value == RenalEstimator())
+    if name == "renal_outside_population":
+        return bool(value == "refuse")
     return value is None
 
 

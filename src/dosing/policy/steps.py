@@ -11,15 +11,18 @@ of those flags; ``row.adjustments`` the record itself.
 step               what it does                    flag       policy field
 =================  ==============================  =========  ============================
 ``dosing_weight``  per-kg dose on ideal/adjusted   dosing_    ``dosing_weight``
-                   weight instead of actual        weight
+                   weight instead of actual (never weight
+                   above actual unless asked)
 ``infant_rule``    per-m² amount ÷ divisor per kg  infant_    ``infant_rule``
                    below a weight                  rule
 ``bsa_cap``        per-m² dose on min(BSA, cap)    bsa_       ``bsa_cap``
                                                    capped
 ``dose_factor``    a fraction of the full dose     reduced    ``dose_factors``
-``renal``          a renal table's factor (0 is    renal_     ``renal``
-                   "do not give")                  adjusted,
-                                                   withheld
+``renal``          a renal table's factor (0 is    renal_     ``renal``,
+                   "do not give"); a table         adjusted,  ``renal_estimator``,
+                   outside its population only     withheld,  ``renal_outside_
+                   when the policy accepts it      renal_out  population``
+                                                   side_pop.
 ``dose_cap``       the template's cap per          dose_      (the template's ``cap``)
                    administration                  capped
 ``rounding``       half-up to an increment         rounded    ``rounding``
@@ -36,6 +39,7 @@ earlier step recorded.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from decimal import ROUND_HALF_UP, Decimal, localcontext
@@ -47,7 +51,7 @@ import numpy as np
 from dosing._arrays import guard, is_lazy, may_any
 from dosing._text import value_text
 from dosing.basis import Bases, Basis, as_magnitude, flag_value
-from dosing.errors import DomainError, Example
+from dosing.errors import DomainError, Example, OutsidePopulationWarning
 from dosing.policy.renal import RENAL_TABLES, RenalTable
 from dosing.registry import Registry
 from dosing.units import KG, Q_, Magnitude, short
@@ -184,12 +188,16 @@ def _amount(line: DoseLine) -> str:
 
 @pipeline_step(
     "dosing_weight",
-    flags={"dosing_weight": "a per-kg dose computed on ideal or adjusted body weight, not actual"},
+    flags={
+        "dosing_weight": "a per-kg dose computed on ideal or adjusted body weight, not actual, "
+        "or whose ideal or adjusted weight was above actual weight (the lesser used unless the "
+        "policy says otherwise)"
+    },
     active=lambda policy: any(w.kind != "actual" for w in policy.dosing_weight.values()),
     basis=True,
 )
 def dosing_weight(state: LineState, bases: Bases, policy: Policy) -> None:
-    """A per-kg dose on the policy's ideal or adjusted body weight instead of actual weight."""
+    """A per-kg dose on the policy's ideal or adjusted weight, by default never above actual."""
     line = state.line
     if line.kind != "weight":
         return
@@ -197,18 +205,18 @@ def dosing_weight(state: LineState, bases: Bases, policy: Policy) -> None:
     if choice.kind == "actual":
         return
     basis = bases.weight(choice, line.agent, _amount(line))
+    above = bases.weight_above_actual(choice)
     after = line.amount_value * basis.value
-    changed = after != state.dose
+    changed = np.logical_or(after != state.dose, above)
     state.basis = basis
     if may_any(changed):
-        state.adjust(
-            "dosing_weight",
-            "dosing_weight",
-            after,
-            flag_value(changed),
+        reason = (
             f"dosed by {choice.describe()}, {value_text(basis.value, KG)}, instead of actual "
-            f"body weight",
+            f"body weight"
         )
+        if basis.notes:
+            reason += "; " + "; ".join(basis.notes)
+        state.adjust("dosing_weight", "dosing_weight", after, flag_value(changed), reason)
 
 
 @pipeline_step(
@@ -301,6 +309,8 @@ def dose_factor(state: LineState, bases: Bases, policy: Policy) -> None:
     flags={
         "renal_adjusted": "changed by a renal dose-adjustment table",
         "withheld": "not to be given (dose 0) by a renal dose-adjustment table",
+        "renal_outside_population": "a renal table applied outside the population it was "
+        "written for (an adult table and a child), because the policy accepts it",
     },
     active=lambda policy: bool(policy.renal),
 )
@@ -309,13 +319,33 @@ def renal(state: LineState, bases: Bases, policy: Policy) -> None:
     table = renal_table_for(policy, state.line.agent)
     if table is None:
         return
-    kidney = bases.kidney(table.measure)
-    factor = table.factor(kidney.value)
+    kidney = bases.kidney(table)
+    if may_any(kidney.outside):
+        # Recorded on every affected row, whether or not the factor changes the dose.
+        note = f"{kidney.reason}, accepted by the policy (renal_outside_population='accept')"
+        warnings.warn(
+            f"{state.line.agent}: {note}; kidney function: {kidney.basis.method}",
+            OutsidePopulationWarning,
+            stacklevel=5,
+        )
+        state.adjustments.append(
+            Adjustment(
+                "renal",
+                "renal_outside_population",
+                state.dose,
+                state.dose,
+                flag_value(kidney.outside),
+                note,
+            )
+        )
+    factor = table.factor(kidney.basis.value)
     changed = factor < 1.0
+    # The kidney function and how it was obtained are recorded whether or not they change the
+    # dose: a full dose by a renal table is a finding too.
+    reason = f"{kidney.basis}; table {table.key}"
+    state.basis = state.basis.with_note(reason)
     if not may_any(changed):
         return
-    reason = f"{kidney}; table {table.key}"
-    state.basis = state.basis.with_note(reason)
     before = state.dose
     state.adjust("renal", "renal_adjusted", state.dose * factor, flag_value(changed), reason)
     withheld = factor == 0.0
