@@ -2,10 +2,11 @@
 
 A page may hold the markers ``<!-- generated:formulas -->``, ``<!-- generated:egfr -->``,
 ``<!-- generated:weights -->``, ``<!-- generated:references -->``, ``<!-- generated:regimens -->``,
-``<!-- generated:renal -->`` and ``<!-- generated:renal-estimators -->``; on build each is
-replaced by tables made from ``dosing.BSA_FORMULAS``, ``dosing.EGFR_FORMULAS``, the weight
-registries, ``dosing.REFERENCES``, the regimen catalogue and the renal tables, so the docs cannot
-drift from the code.
+``<!-- generated:renal -->``, ``<!-- generated:renal-estimators -->``,
+``<!-- generated:limits -->``, ``<!-- generated:codes -->`` and ``<!-- generated:agents -->``;
+on build each is replaced by tables made from ``dosing.BSA_FORMULAS``, ``dosing.EGFR_FORMULAS``,
+the weight registries, ``dosing.REFERENCES``, the regimen catalogue, the renal tables, the dose
+limits, the finding codes and the agent vocabulary, so the docs cannot drift from the code.
 
 The docstrings use Sphinx roles (``:func:`bsa```), which the API pages would show as literal
 text; :func:`on_page_content` writes each as the code it names.
@@ -156,7 +157,77 @@ def renal_markdown() -> str:
     return "\n".join(parts)
 
 
+def limits_markdown() -> str:
+    """Every dose limit with its source (or why it has none), and what is recorded unchecked."""
+    from dosing.dose_limits import DOSE_LIMITS
+
+    lines = [
+        "| agent | product | setting | age | tier | limit | source |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for agent in sorted(DOSE_LIMITS.limits):
+        for limit in DOSE_LIMITS.for_agent(agent):
+            ages = []
+            if limit.age_from is not None:
+                ages.append(f"from {limit.age_from:g} y")
+            if limit.age_below is not None:
+                ages.append(f"under {limit.age_below:g} y")
+            if limit.references:
+                quote = limit.quote.replace("|", "/")
+                source = f"{', '.join(limit.references)}: \u201c{quote}\u201d"
+            else:
+                source = f"**unsourced**: {limit.unsourced}"
+            lines.append(
+                f"| {agent} | {limit.product or ''} | {limit.setting or 'any'} | "
+                f"{' '.join(ages) or 'any'} | {limit.tier} | {limit.describe()} | {source} |"
+            )
+    unchecked = [
+        "",
+        "Recorded as **not checked** (every such dose gets a `not_checked` finding):",
+        "",
+    ]
+    for agent in sorted(DOSE_LIMITS.unchecked):
+        for record in DOSE_LIMITS.unchecked_for(agent):
+            what = " ".join(
+                part
+                for part in (
+                    agent,
+                    f"({record.product})" if record.product else "",
+                    f"in {record.setting}" if record.setting else "",
+                    f"{record.kind} amounts" if record.kind else "",
+                )
+                if part
+            )
+            unchecked.append(f"- {what}: {record.why}")
+    return "\n".join(lines + unchecked)
+
+
+def codes_markdown() -> str:
+    """The finding codes of dosing.check()."""
+    from dosing.checks import CODES
+
+    return "\n".join(f"- `{code}`: {meaning}" for code, meaning in CODES.items())
+
+
+def agents_markdown() -> str:
+    """Every agent the vocabulary knows, with its synonyms and products."""
+    from dosing.vocabulary import AGENTS
+
+    lines = ["| agent | also written | products | classes |", "|---|---|---|---|"]
+    for name in sorted(AGENTS):
+        agent = AGENTS[name]
+        products = ", ".join(
+            product.name + (" (distinct)" if product.distinct else "") for product in agent.products
+        )
+        classes = ", ".join(sorted(agent.classes))
+        lines.append(f"| {name} | {', '.join(agent.synonyms)} | {products} | {classes} |")
+    return "\n".join(lines)
+
+
 GENERATORS = {
+    "<!-- generated:limits -->": limits_markdown,
+    "<!-- generated:codes -->": codes_markdown,
+    "<!-- generated:agents -->": agents_markdown,
     "<!-- generated:formulas -->": formulas_markdown,
     "<!-- generated:egfr -->": egfr_markdown,
     "<!-- generated:weights -->": weights_markdown,

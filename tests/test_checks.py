@@ -643,6 +643,29 @@ def test_a_declared_intensity_that_the_thresholds_contradict_is_warned() -> None
         template({"agent": "fludarabine", "amount": "30 mg/m**2", "days": "1"}, intensity="max")
 
 
+@pytest.mark.parametrize(
+    ("line", "past"),
+    [
+        # Giralt 2009: "busulfan dose < 9 mg/kg ... should be considered RIC": 2 × 4.5 = 9 is not
+        ({"agent": "Bu", "amount": "4.5 mg/kg", "days": "1..2", "route": "oral"}, True),
+        ({"agent": "Bu", "amount": "4.4 mg/kg", "days": "1..2", "route": "oral"}, False),
+        # "thiotepa dose < 10 mg/kg": 2 × 5 = 10 is not RIC
+        ({"agent": "thiotepa", "amount": "5 mg/kg", "days": "1..2"}, True),
+        ({"agent": "thiotepa", "amount": "4.9 mg/kg", "days": "1..2"}, False),
+        # "< 500 cGy of total body irradiation as a single fraction": 5 Gy once is not RIC
+        ({"agent": "TBI", "amount": "5 Gy", "days": "1", "acknowledge": "single"}, True),
+        ({"agent": "TBI", "amount": "2 Gy", "days": "1"}, False),
+        # "melphalan dose <140 mg/m(2)": 140 itself is read as RIC (the classic Flu/Mel 140)
+        ({"agent": "melphalan", "amount": "140 mg/m**2", "days": "1"}, False),
+        ({"agent": "melphalan", "amount": "70.5 mg/m**2", "days": "1..2"}, True),
+    ],
+)
+def test_the_reduced_intensity_thresholds_at_their_edges(line: dict[str, str], past: bool) -> None:
+    regimen = template(line, intensity="RIC", setting="conditioning")
+    found = "intensity" in codes(dosing.check(regimen.expand(ADULT)))
+    assert found is past
+
+
 # -- agent identity ------------------------------------------------------------------------------
 
 

@@ -12,7 +12,7 @@ These rules are data (``dosing/data/course_rules.toml``), each with its source:
   intended; a repeat course of an alkylating agent a warning with the cumulative amount; another
   anthracycline than one given before a warning (their equivalence is not computed);
 * **intensity**: a template's declared intensity (MAC, RIC, NMA) against the working definitions
-  (Bacigalupo et al. 2009, thresholds as commonly quoted and marked unverified).
+  (the CIBMTR operational definition of reduced intensity, Giralt et al. 2009).
 """
 
 from __future__ import annotations
@@ -479,7 +479,8 @@ def _met_criteria(schedule: Schedule) -> tuple[list[str], set[str]]:
             written = {_route(line.route) for line in lines}
             if route not in written:
                 continue
-        threshold_q = parse_quantity(raw["over"])
+        inclusive = "at_least" in raw  # "at_least": the threshold itself meets it; "over": not
+        threshold_q = parse_quantity(raw["at_least" if inclusive else "over"])
         kind, _ = classify(threshold_q)
         unit = MG_PER_M2 if kind == "bsa" else MG_PER_KG
         same = [line for line in lines if line.kind == kind and line.amount_unit == unit]
@@ -487,9 +488,15 @@ def _met_criteria(schedule: Schedule) -> tuple[list[str], set[str]]:
             continue
         total = sum(line.amount_value * line.administrations for line in same)
         threshold = float(threshold_q.m_as(unit))
-        if total > threshold * (1 + LIMIT_RTOL):
+        meets = (
+            total >= threshold * (1 - LIMIT_RTOL)
+            if inclusive
+            else total > threshold * (1 + LIMIT_RTOL)
+        )
+        if meets:
+            words = "at least" if inclusive else "over"
             met.append(
-                f"{agent} {given_text(total, unit)} (over {given_text(threshold, unit)} is "
+                f"{agent} {given_text(total, unit)} ({words} {given_text(threshold, unit)} is "
                 f"myeloablative)"
             )
     return met, known
@@ -524,8 +531,9 @@ def _check_intensity(schedules: Sequence[Schedule], out: _Findings) -> None:
                 "warning",
                 "intensity",
                 ", ".join(sorted(known)),
-                f"{key} declares {declared}, but {'; '.join(met)} meets the myeloablative "
-                f"working definition {_sources(refs)}{caveat}; check the source",
+                f"{key} declares {declared}, but {'; '.join(met)} is past the reduced-intensity "
+                f"thresholds of the working definitions {_sources(refs)}{caveat}; check the "
+                f"source",
                 refs,
                 regimen=key,
             )
