@@ -156,9 +156,9 @@ HARD_LIMITS: list[tuple[str, str | None, str | None, str, str, str]] = [
     # Evomela/Alkeran IV: "100mg/m2 daily for 2 consecutive days"
     ("melphalan", None, None, "course", "200 mg/m**2", "100mg/m2 daily for 2 days"),
     # methotrexate label: "the dose may be escalated to 15 grams/m2"
-    ("methotrexate", None, None, "administration", "15 g/m**2", "escalated to 15 grams/m2"),
+    ("methotrexate", None, "systemic", "administration", "15 g/m**2", "escalated to 15 grams/m2"),
     # methotrexate label: "12 g/m2 (maximum 20 g/dose)"
-    ("methotrexate", None, None, "administration", "20 g", "maximum 20 g/dose"),
+    ("methotrexate", None, "systemic", "administration", "20 g", "maximum 20 g/dose"),
     # Adachi 2019: "15 mg/m2 on day 1, and 10 mg/m2 on days 3 and 6"
     ("methotrexate", None, "gvhd-prophylaxis", "administration", "15 mg/m**2", "15 mg/m2"),
     # Thymoglobuline SG label: "2.5 mg/kg/day from day -4 to day -2 or -1"
@@ -179,14 +179,11 @@ HARD_LIMITS: list[tuple[str, str | None, str | None, str, str, str]] = [
         "10 mg/kg",
         "cumulative dose of 7.5 to 10 mg/kg",
     ),
-    # Thymoglobuline SG/CH label: "usually between 2 and 5 mg/kg/day"
-    ("anti-thymocyte globulin (rabbit)", "Thymoglobulin", None, "day", "5 mg/kg", "2 and 5"),
-    # Thymoglobuline SG/CH label: "a cumulative dose of 4.5 to 21 mg/kg"
-    ("anti-thymocyte globulin (rabbit)", "Thymoglobulin", None, "course", "21 mg/kg", "to 21"),
+    # Thymoglobuline SG/CH label, acute GVHD: "usually between 2 and 5 mg/kg/day for 5 days":
+    # 5 × 5 = 25 mg/kg, the largest labelled course
+    ("anti-thymocyte globulin (rabbit)", "Thymoglobulin", None, "course", "25 mg/kg", "5 days"),
     # Atgam Nordic leaflet: "Den högsta dagliga dosen ... 40 mg per kg kroppsvikt"
     ("anti-thymocyte globulin (equine)", "Atgam", None, "day", "40 mg/kg", "40 mg per kg"),
-    # Atgam Nordic leaflet: "Totaldosen är 160 mg per kg kroppsvikt"
-    ("anti-thymocyte globulin (equine)", "Atgam", None, "course", "160 mg/kg", "160 mg per kg"),
     # Unsourced, marked so in the data: the largest single fraction in the literature (10 Gy)
     ("total body irradiation", None, None, "administration", "10 Gy", "unsourced"),
     # Unsourced, marked so in the data: the largest course compared in a trial (15.75 Gy)
@@ -207,10 +204,10 @@ HARD_LIMITS: list[tuple[str, str | None, str | None, str, str, str]] = [
     ("etoposide", None, "conditioning", "course", "65 mg/kg", "60-65 mg/kg"),
     # Trecondi SmPC: "Treosulfan 14 g/m2 ... per day"
     ("treosulfan", None, None, "day", "14 g/m**2", "14 g/m2"),
+    # Trecondi SmPC: "14 g/m2 ... given on three consecutive days": 3 × 14 = 42 g/m²
+    ("treosulfan", None, None, "course", "42 g/m**2", "14 g/m2 ... on three days"),
     # BiCNU label: "greater than 1400 mg/m² cumulative dose are at significantly higher risk"
     ("carmustine", None, None, "lifetime", "1400 mg/m**2", "1400 mg/m²"),
-    # BEAM (2004): "Carmustine 300mg/m2 (−6)"
-    ("carmustine", None, None, "administration", "300 mg/m**2", "300mg/m2"),
     # Meyers 2005: "total dosage/cycle = 120 mg/m2"
     ("cisplatin", None, None, "course", "120 mg/m**2", "120 mg/m2"),
     # drugs.com vincristine: "Maximum Dose = 2 mg"
@@ -234,9 +231,14 @@ HARD_LIMITS: list[tuple[str, str | None, str | None, str, str, str]] = [
 ]
 
 
+#: The rows above give methotrexate's general limits in the "systemic" setting, since a
+#: methotrexate line must name its setting.
+_SYSTEMIC = {"methotrexate": "systemic"}
+
+
 def test_the_hard_limit_rows_cover_every_packaged_hard_limit() -> None:
     packaged = Counter(
-        (limit.agent, limit.product, limit.setting, limit.per)
+        (limit.agent, limit.product, limit.setting or _SYSTEMIC.get(limit.agent), limit.per)
         for agent in DOSE_LIMITS.limits
         for limit in DOSE_LIMITS.for_agent(agent)
         if limit.tier == "hard"
@@ -749,8 +751,9 @@ def test_an_unknown_setting_is_refused() -> None:
 def test_the_issues_slips_are_refused_naming_the_field(
     agent: str, amount: str, expected: str
 ) -> None:
+    days = "1..2" if agent == "melphalan" else "1"  # the catalogue's two days of melphalan
     with pytest.raises(RegimenError) as caught:
-        template({"agent": agent, "amount": amount, "days": "1"}, setting="conditioning")
+        template({"agent": agent, "amount": amount, "days": days}, setting="conditioning")
     text = str(caught.value)
     assert "test.toml" in text
     assert "dose[0].amount" in text
@@ -758,7 +761,8 @@ def test_the_issues_slips_are_refused_naming_the_field(
 
 
 def test_an_atg_slip_is_refused_with_what_was_meant() -> None:
-    with pytest.raises(RegimenError, match=r"over its hard limit .*did you mean 1.25 mg/kg"):
+    # no usual range with both ends to suggest from: the message says to check the unit
+    with pytest.raises(RegimenError, match=r"over its hard limit .*check the number and its unit"):
         template(
             {"agent": "Thymoglobulin", "amount": "1.25 g/kg", "days": "1"},
             setting="gvhd-prophylaxis",
@@ -796,17 +800,24 @@ def test_a_custom_limits_file_is_read_and_checked(tmp_path: pathlib.Path) -> Non
 # -- properties over every catalogue line -------------------------------------------------------
 
 
-def _applicable(agent: str, product: str | None, setting: str | None, unit: str) -> list[Any]:
-    kind_unit = Q_(1, unit).units
-    return [
-        limit
-        for limit in DOSE_LIMITS.for_agent(agent)
-        if (limit.product is None or limit.product == product)
-        and (limit.setting is None or limit.setting == setting)
-        and limit.age_from is None
-        and limit.age_below is None
-        and Q_(1, limit.unit).is_compatible_with(Q_(1, kind_unit))
-    ]
+def _hard_rows(line: Any) -> list[tuple[str, float]]:
+    """The rows of HARD_LIMITS (this file's sourced numbers) for a catalogue line, as
+    (per, limit in the line's own unit)."""
+    rows = []
+    for agent, product, setting, per, amount, _quote in HARD_LIMITS:
+        if agent != line.agent or per == "lifetime" or agent == "daunorubicin":
+            continue
+        if product is not None and product != line.product:
+            continue
+        if setting not in (None, "systemic") and setting != line.setting:
+            continue
+        limit = Q_(amount)
+        if not limit.is_compatible_with(Q_(1, line.amount_unit)):
+            continue
+        if ("/kg" in amount) != (line.kind == "weight") or ("/m" in amount) != (line.kind == "bsa"):
+            continue
+        rows.append((per, float(limit.m_as(line.amount_unit))))
+    return rows
 
 
 def _line_info(key: str, index: int) -> tuple[dict[str, Any], Any]:
@@ -832,36 +843,30 @@ def test_scaling_a_line_past_a_hard_limit_is_refused_or_an_error(
     key: str, index: int, patient: Patient, past: float
 ) -> None:
     data, line = _line_info(key, index)
-    hard = [
-        limit
-        for limit in _applicable(line.agent, line.product, line.setting, str(line.amount_unit))
-        if limit.tier == "hard" and limit.per != "lifetime"
-    ]
-    if not hard:
+    rows = _hard_rows(line)
+    if not rows:  # no hard limit in the line's kind: the far-above-usual property covers it
         return
-    limit = hard[0]
-    in_limit_unit = Q_(line.amount_value, line.amount_unit).m_as(limit.unit)
-    own = in_limit_unit * {"administration": 1, "day": line.per_day}.get(
-        limit.per, line.administrations
-    )
-    factor = past * limit.high / own
-    scaled = without_totals(data)
-    number, unit = split(scaled["dose"][index]["amount"])
-    scaled["dose"][index]["amount"] = f"{number * factor!r} {unit}"
-    with pytest.raises(RegimenError):
-        regimen_from_mapping(scaled, source="scaled.toml")
-    scaled["dose"][index]["acknowledge"] = "scaled on purpose"
-    try:
-        regimen = regimen_from_mapping(scaled, source="scaled.toml")
-    except RegimenError as refused:
-        refusal = str(refused)
-    else:
-        refusal = ""
-    if refusal:  # past the loader's generic screening bound, which no acknowledgement lifts
-        assert "screening bound" in refusal
-        return
-    findings = dosing.check(regimen.expand(patient))
-    assert any(f.code == "over_limit" and f.agent == line.agent for f in findings)
+    for per, high in rows:  # past each hard limit of the line's kind in turn
+        own = line.amount_value * {"administration": 1, "day": line.per_day}.get(
+            per, line.administrations
+        )
+        scaled = without_totals(data)
+        number, unit = split(scaled["dose"][index]["amount"])
+        scaled["dose"][index]["amount"] = f"{number * past * high / own!r} {unit}"
+        with pytest.raises(RegimenError):
+            regimen_from_mapping(scaled, source="scaled.toml")
+        scaled["dose"][index]["acknowledge"] = "scaled on purpose"
+        try:
+            regimen = regimen_from_mapping(scaled, source="scaled.toml")
+        except RegimenError as refused:
+            refusal = str(refused)
+        else:
+            refusal = ""
+        if refusal:  # past the loader's generic screening bound, which no acknowledgement lifts
+            assert "screening bound" in refusal
+            continue
+        findings = dosing.check(regimen.expand(patient))
+        assert any(f.code == "over_limit" and f.agent == line.agent for f in findings)
 
 
 def _slips(amount: str) -> list[str]:
@@ -990,11 +995,323 @@ def test_synonyms_and_case_variants_give_the_same_findings(
     assert [str(f) for f in first] == [str(f) for f in second]
 
 
-def test_prior_exposures_are_refused_in_a_kind_no_limit_can_use() -> None:
-    regimen = dosing.get_regimen("mel-tbi-mac").expand(CHILD)
-    exposure = Exposure("melphalan", Q_(5, "mg/kg"))
-    findings = dosing.check(regimen, prior=[exposure])
-    assert any(f.code in ("not_checked", "prior_exposure") for f in findings)
+def test_a_prior_amount_in_a_kind_no_limit_uses_is_said_to_be_unchecked() -> None:
+    # doxorubicin's lifetime limit is per m²; a prior amount per kg without sizes cannot count
+    plan = template({"agent": "doxorubicin", "amount": "60 mg/m**2", "days": "1"})
+    findings = dosing.check(plan.expand(ADULT), prior=[Exposure("doxorubicin", Q_(5, "mg/kg"))])
+    unchecked = [f for f in findings if f.code == "not_checked"]
+    assert len(unchecked) == 1
+    assert "cannot be compared" in unchecked[0].message
+    assert "over_lifetime" not in codes(findings)
+
+
+def test_every_catalogue_line_has_a_sourced_hard_limit_row() -> None:
+    # so that the scaling property never returns early for a catalogue line
+    assert all(_hard_rows(_line_info(key, index)[1]) for key, index in LINES)
+
+
+#: (agent, product, setting, per, low, high, quote from the source) for every usual range.
+USUAL_LIMITS: list[tuple[str, str | None, str | None, str, str | None, str | None, str]] = [
+    # Atgam US label: "10 to 20 mg/kg daily"; Nordic leaflet: "högsta dagliga dosen ... 40 mg"
+    ("anti-thymocyte globulin (equine)", "Atgam", None, "day", "10 mg/kg", "40 mg/kg", "10 to 20"),
+    # low-dose ATG paper: "a total of 2 mg/kg Thymoglobulin"; SG label: "7.5 to 10 mg/kg"
+    (
+        "anti-thymocyte globulin (rabbit)",
+        "Thymoglobulin",
+        "gvhd-prophylaxis",
+        "course",
+        "2 mg/kg",
+        "10 mg/kg",
+        "a total of 2 mg/kg",
+    ),
+    # Thymoglobuline SG label: "usually between 2 and 5 mg/kg/day for 5 days"
+    ("anti-thymocyte globulin (rabbit)", "Thymoglobulin", None, "day", None, "5 mg/kg", "2 and 5"),
+    # Busulfex: "0.8 mg per kg ... every six hours" (3.2/day); EU bands to 1.2 mg/kg q6h (4.8)
+    ("busulfan", None, None, "day", "3.2 mg/kg", "4.8 mg/kg", "0.8 mg per kg"),
+    # Busulfex EU: "3.2 mg/kg ... for 2 or 3 consecutive days"; 16 doses of 1.2 mg/kg = 19.2
+    ("busulfan", None, None, "course", "6.4 mg/kg", "19.2 mg/kg", "3.2 mg/kg x 2"),
+    # NCCN: "For a target AUC = 6, the maximum dose is 6 x 150 = 900 mg"
+    ("carboplatin", None, None, "administration", None, "900 mg", "6 x 150 = 900 mg"),
+    # BiCNU: "Initially 150–200mg/m2"; BEAM: "Carmustine 300mg/m2"
+    ("carmustine", None, None, "administration", "150 mg/m**2", "300 mg/m**2", "150–200"),
+    # cisplatin label: "Doses greater than 100 mg/m2/cycle ... are rarely used"
+    ("cisplatin", None, None, "course", None, "100 mg/m**2", "greater than 100 mg/m2/cycle"),
+    # Clolar: "the recommended pediatric dose of 52 mg/m²"
+    ("clofarabine", None, None, "day", None, "52 mg/m**2", "52 mg/m²"),
+    # Luznik 2010: "50 mg/kg/d ... on days 3 and 4"; Deeg 2006: "50 mg/kg × 4"
+    ("cyclophosphamide", None, None, "course", "100 mg/kg", "200 mg/kg", "50 mg/kg/d x 2"),
+    # cytarabine label: "100 mg/m² IV every 12 hours"; Lazarus: "3 g/m2 every 12 hrs"
+    ("cytarabine", None, None, "administration", "100 mg/m**2", "3 g/m**2", "100 mg/m²"),
+    # cytarabine label: "intrathecally ... from 5 mg/m² to 75 mg/m²"
+    ("cytarabine", None, "intrathecal", "administration", "5 mg/m**2", "75 mg/m**2", "5 to 75"),
+    # daunorubicin label: "exceeding 400 to 550 mg/m2 in adults"
+    ("daunorubicin", None, None, "lifetime", None, "400 mg/m**2", "400 to 550"),
+    # doxorubicin: unsourced in the data (its verbatim text was not reached)
+    ("doxorubicin", None, None, "administration", "40 mg/m**2", "75 mg/m**2", "unsourced"),
+    # eviQ: "etoposide at 60 mg/kg"; Osti: "a dose of 25-50 mg/kg"
+    ("etoposide", None, "conditioning", "course", "25 mg/kg", "60 mg/kg", "25-50 ... 60"),
+    # VePesid: "from 35 mg/m2/day ... to 50 ... | 50 to 100 mg/m2/day"
+    ("etoposide", None, None, "day", "35 mg/m**2", "100 mg/m**2", "35 ... 100 mg/m2/day"),
+    # FLUDARA: "25 mg/m2 ... for 5 consecutive days"; Busulfex EU: "40 mg/m2 for 4 days"
+    ("fludarabine", None, None, "day", "25 mg/m**2", "40 mg/m**2", "25 ... 40 mg/m2"),
+    # Busulfex EU: "40 mg/m2 for 4 consecutive days"; Trecondi: "total ... 150 mg/m2" (to 160)
+    ("fludarabine", None, "conditioning", "course", None, "160 mg/m**2", "40 mg/m2 x 4"),
+    # BESPONSA: "Day 1 (0.8mg/m2), Day 8 (0.5mg/m2)"
+    ("inotuzumab ozogamicin", None, None, "administration", "0.5 mg/m**2", "0.8 mg/m**2", "0.5"),
+    # Alkeran IV: "The usual IV dose is 16 mg/m2."
+    ("melphalan", None, None, "administration", "16 mg/m**2", None, "16 mg/m2"),
+    # Evomela: "100mg/m2 daily for 2 consecutive days"; BEAM: "M 140mg/m2"
+    ("melphalan", None, "conditioning", "course", "140 mg/m**2", "200 mg/m**2", "140 ... 200"),
+    # Adachi 2019: "15 mg/m2 on day 1"; Shiratori 2020: "Mini-MTX, 5 mg/m2"
+    ("methotrexate", None, "gvhd-prophylaxis", "administration", "5 mg/m**2", "15 mg/m**2", "5"),
+    # Tepadina: "fra 125 mg/m2/dag ... til 481 mg/m2/dag"
+    ("thiotepa", None, None, "day", "125 mg/m**2", "481 mg/m**2", "125 ... 481 mg/m2/dag"),
+    # eviQ: "1320 cGy in 11 fractions" (1.2 Gy); Ishibashi: "12/4/4" (3 Gy)
+    ("total body irradiation", None, None, "administration", "1.2 Gy", "3 Gy", "1.2 ... 3 Gy"),
+    # ARO review: "12 to 15 Gy" myeloablative; "Low-dose TBI, with doses of 2 to 8 Gy"
+    ("total body irradiation", None, None, "course", "2 Gy", "15 Gy", "2 to 8 ... 12 to 15 Gy"),
+    # Trecondi: "The total treosulfan dose is 30 g/m2"; "14 g/m2 ... three consecutive days"
+    ("treosulfan", None, None, "course", "30 g/m**2", "42 g/m**2", "30 ... 42 g/m2"),
+    # vincristine label: "Adults: 0.4 to 1.4 mg/m2"; "Children: 1.5 to 2.0 mg/m2"
+    ("vincristine", None, None, "administration", "0.4 mg/m**2", "2 mg/m**2", "0.4 ... 2.0"),
+    # vincristine label: "10 kg or less ... the starting dose should be 0.05 mg/kg"
+    ("vincristine", None, None, "administration", None, "0.05 mg/kg", "0.05 mg/kg"),
+]
+
+
+def test_the_usual_range_rows_cover_every_packaged_usual_range() -> None:
+    packaged = Counter(
+        (limit.agent, limit.product, limit.setting, limit.per)
+        for agent in DOSE_LIMITS.limits
+        for limit in DOSE_LIMITS.for_agent(agent)
+        if limit.tier == "usual"
+    )
+    in_tests = Counter((a, p, s, per) for a, p, s, per, *_ in USUAL_LIMITS)
+    assert packaged == in_tests
+
+
+@pytest.mark.parametrize(
+    ("agent", "product", "setting", "per", "low", "high", "quote"), USUAL_LIMITS
+)
+def test_exactly_at_a_usual_edge_is_quiet_and_just_past_it_warns(
+    agent: str,
+    product: str | None,
+    setting: str | None,
+    per: str,
+    low: str | None,
+    high: str | None,
+    quote: str,
+) -> None:
+    if per == "lifetime":
+        return  # lifetime ranges are compared with the history: see the lifetime tests
+    per_text = {"administration": "per administration", "day": "per day", "course": "per course"}
+    for edge, side in ((low, "below"), (high, "above")):
+        if edge is None:
+            continue
+        for factor, past in ((1.0, False), (0.98 if side == "below" else 1.02, True)):
+            number, unit = split(edge)
+            # a course is given over days each under the agent's per-dose and per-day limits
+            days = max(2, _days_for(agent, per, edge)) if per == "course" else 1
+            line: dict[str, Any] = {
+                "agent": agent,
+                "amount": f"{number * factor / days!r} {unit}",
+                "days": ",".join(str(1 + 7 * d) for d in range(days)),
+                "acknowledge": "testing the range",
+            }
+            if product:
+                line["product"] = product
+            if setting:
+                line["setting"] = setting
+            # vincristine: a child of 10 kg per kg (the label's "10 kg or less"), and of BSA
+            # 0.856 m² per m² (sqrt(120 × 22 / 3600)), so that 2 mg/m² stays under 2 mg
+            height, weight, age = (170.0, 70.0, 40.0)
+            if agent == "vincristine":
+                height, weight, age = (75.0, 10.0, 1.5) if "/kg" in unit else (120.0, 22.0, 7.0)
+            patient = Patient(
+                height=Q_(height, "cm"), weight=Q_(weight, "kg"), age=Q_(age, "year"), sex="male"
+            )
+            regimen = template(line, cycle_length=f"{7 * days + 1} day")
+            findings = dosing.check(regimen.expand(patient))
+            shown_unit = unit.replace("**2", "²").replace("ug", "µg")
+            flagged = [
+                f
+                for f in findings
+                if f.code == "outside_range"
+                and side in f.message
+                and per_text[per] in f.message
+                and f"{shown_unit} {per_text[per]}" in f.message
+            ]
+            # past a usual top that is also a hard limit, the hard limit's error is reported
+            stricter = [f for f in findings if f.code == "over_limit"] if side == "above" else []
+            assert bool(flagged or stricter) is past, (edge, factor, findings)
+            if not past:
+                assert not stricter, findings
+
+
+# -- what review found: settings, the course, history ------------------------------------------
+
+
+def test_a_methotrexate_line_must_say_its_setting() -> None:
+    # 5 mg/m² (GVHD prophylaxis, Shiratori 2020) to 15 g/m² (the label's high dose): no limit can
+    # tell a slip without the setting
+    with pytest.raises(RegimenError, match=r"dose\[0\]\.setting: missing: methotrexate"):
+        template({"agent": "MTX", "amount": "15 g/m**2", "days": "1"})
+    high = template({"agent": "MTX", "amount": "12 g/m**2", "days": "1", "setting": "systemic"})
+    assert high.doses[0].setting == "systemic"
+
+
+def test_systemic_limits_say_nothing_of_an_intrathecal_dose() -> None:
+    it = {"agent": "methotrexate", "amount": "12 mg", "days": "1", "setting": "intrathecal"}
+    findings = dosing.check(template(it).expand(CHILD))
+    assert codes(findings) == ["not_checked"]
+    assert "Intrathecal" in findings[0].message
+    assert compared(template(it).expand(CHILD)) == {"methotrexate": ()}
+    # cytarabine label: intrathecal "doses ranging from 5 mg/m² to 75 mg/m²": 30 mg/m² is usual
+    # there, though far below the systemic range (100 mg/m² to 3 g/m²)
+    arac = {"agent": "cytarabine", "amount": "30 mg/m**2", "days": "1", "setting": "intrathecal"}
+    assert dosing.check(template(arac).expand(CHILD)) == []
+
+
+def test_a_line_checked_only_in_part_says_so() -> None:
+    campath = {"agent": "Campath", "amount": "0.2 mg/kg", "days": "1..5"}
+    findings = dosing.check(template(campath).expand(CHILD))
+    assert [(f.code, "only in part" in f.message) for f in findings] == [("not_checked", True)]
+
+
+def test_a_per_day_slip_names_per_day() -> None:
+    # Busulfex US label: "Cyclophosphamide 60 mg per kg ... on each of two days"; written twice
+    # a day it is 120 mg/kg a day
+    with pytest.raises(RegimenError, match=r'per_day = 2 .* amount = "30 mg/kg" or per_day = 1'):
+        template({"agent": "Cy", "amount": "60 mg/kg", "days": "1", "per_day": 2})
+
+
+def test_no_suggestion_that_would_underdose() -> None:
+    # a reading is suggested only inside a usual range with both ends
+    with pytest.raises(RegimenError) as caught:
+        template({"agent": "treosulfan", "amount": "14 g/m**2", "days": "1", "per_day": 2})
+    assert "14 mg/m" not in str(caught.value)
+
+
+def test_far_above_a_usual_range_is_an_error() -> None:
+    # Busulfex: "0.8 mg per kg ... every six hours" (3.2 mg/kg a day); the EU bands reach
+    # 1.2 mg/kg (4.8 mg/kg a day). 3.2 mg/kg four times a day is 12.8 mg/kg a day: 2.7 times
+    # the top, an error by the library's convention (twice the top)
+    bu = {"agent": "Bu", "amount": "3.2 mg/kg", "days": "1..4", "per_day": 4}
+    findings = dosing.check(template(bu, setting="conditioning").expand(ADULT))
+    errors = [f for f in findings if f.severity == "error" and f.code == "outside_range"]
+    assert errors
+    assert "12.8 mg/kg" in errors[0].message
+    # 1.5 times the top stays a warning: 1.8 mg/kg × 4 = 7.2 mg/kg a day
+    bu = {"agent": "Bu", "amount": "1.8 mg/kg", "days": "1..2", "per_day": 4}
+    findings = dosing.check(template(bu, setting="conditioning").expand(ADULT))
+    assert [f.severity for f in findings if f.code == "outside_range"] == ["warning", "warning"]
+
+
+def test_two_schedules_of_one_transplant_are_one_course() -> None:
+    twice = dosing.get_regimen("mel-tbi-mac").expand(ADULT)
+    findings = [f for f in dosing.check(twice, twice) if f.code == "over_limit"]
+    # TBI 2 × 12 = 24 Gy over the unsourced 15.75 Gy; melphalan 2 × 180 = 360 over 200 mg/m²
+    assert sorted(f.agent for f in findings) == ["melphalan", "total body irradiation"]
+    assert "24 Gy" in next(f.message for f in findings if f.agent == "total body irradiation")
+
+
+def test_a_second_transplant_in_one_plan_is_a_repeat() -> None:
+    first = dosing.get_regimen("mel-tbi-mac").expand(ADULT, transplant_date=dt.date(2025, 1, 10))
+    second = dosing.get_regimen("mel-tbi-mac").expand(ADULT, transplant_date=dt.date(2026, 3, 2))
+    findings = dosing.check(first, second)
+    assert ("error", "total body irradiation") in {
+        (f.severity, f.agent) for f in findings if f.code == "prior_exposure"
+    }
+    intended = dosing.check(first, second, intended_repeats=["TBI"])
+    assert "error" not in {f.severity for f in intended if f.agent == "total body irradiation"}
+
+
+def test_an_unknown_prior_or_intended_agent_is_not_dropped() -> None:
+    schedule = dosing.get_regimen("mel-tbi-mac").expand(ADULT)
+    findings = dosing.check(schedule, prior=[Exposure("melfalan", Q_(180, "mg/m**2"))])
+    assert sorted(codes(findings)) == ["not_checked", "unknown_agent"]
+    with pytest.raises(DomainError, match="intended_repeats='foo'"):
+        dosing.check(schedule, intended_repeats=["foo"])
+
+
+def test_a_lifetime_limit_per_kg_counts_a_prior_amount_per_m2_given_both_sizes() -> None:
+    # daunorubicin label: "10 mg/kg in children less than 2 years of age". 200 mg/m² given at
+    # BSA 0.43 m² and 9 kg is 200 × 0.43 / 9 = 9.556 mg/kg; with 3 × 1 mg/kg planned, 12.56
+    infant = Patient(height=Q_(75, "cm"), weight=Q_(9, "kg"), age=Q_(1, "year"))
+    plan = template({"agent": "daunorubicin", "amount": "1 mg/kg", "days": "1..3"})
+    prior = [Exposure("daunorubicin", Q_(200, "mg/m**2"), bsa=Q_(0.43, "m**2"), weight=Q_(9, "kg"))]
+    over = [f for f in dosing.check(plan.expand(infant), prior=prior) if f.code == "over_lifetime"]
+    assert len(over) == 1
+    assert "12.56 mg/kg" in over[0].message
+
+
+def test_without_an_age_a_total_over_every_ages_limit_is_an_error() -> None:
+    # daunorubicin label: 550 mg/m² in adults, the largest of its per-m² limits; 500 + 3 × 60 =
+    # 680 mg/m² is over it, whatever the age
+    ageless = Patient(height=Q_(170, "cm"), weight=Q_(70, "kg"))
+    plan = template({"agent": "daunorubicin", "amount": "60 mg/m**2", "days": "1..3"})
+    findings = dosing.check(plan.expand(ageless), prior=[Exposure("DNR x", Q_(1, "mg/m**2"))])
+    assert "over_lifetime" not in codes(findings)
+    prior = [Exposure("daunorubicin", Q_(500, "mg/m**2"))]
+    over = [f for f in dosing.check(plan.expand(ageless), prior=prior) if f.code == "over_lifetime"]
+    assert over and "680 mg/m²" in over[0].message
+    # 100 + 180 = 280: under the largest limit, so the age decides: said to be unchecked
+    low = [Exposure("daunorubicin", Q_(100, "mg/m**2"))]
+    quiet = dosing.check(plan.expand(ageless), prior=low)
+    assert "over_lifetime" not in codes(quiet)
+    assert any("depend on age" in f.message for f in quiet if f.code == "not_checked")
+
+
+def test_a_lifetime_limit_counts_as_compared() -> None:
+    plan = template({"agent": "daunorubicin", "amount": "60 mg/m**2", "days": "1..3"})
+    assert dosing.check(plan.expand(ADULT)) == []
+    assert compared(plan.expand(ADULT))["daunorubicin"]
+
+
+def test_a_cohort_lifetime_error_says_how_many_patients() -> None:
+    cohort = Patient(
+        height=Q_(np.array([170.0, 170.0]), "cm"),
+        weight=Q_(np.array([70.0, 70.0]), "kg"),
+        age=Q_(np.array([40.0, 10.0]), "year"),
+    )
+    plan = template({"agent": "daunorubicin", "amount": "60 mg/m**2", "days": "1"})
+    # 250 + 60 = 310 mg/m²: over the children's 300 (the 10-year-old), under the adults' 550
+    prior = [Exposure("daunorubicin", Q_(250, "mg/m**2"))]
+    over = [f for f in dosing.check(plan.expand(cohort), prior=prior) if f.code == "over_lifetime"]
+    assert len(over) == 1
+    assert "patients: 1 of 2" in over[0].message
+
+
+def test_a_prior_cycle_without_a_count_is_said_to_be_counted_as_one() -> None:
+    findings = dosing.check(INO_CR.expand(CHILD), prior=[Exposure("Besponsa", Q_(10, "mg/m**2"))])
+    assert any("without a cycle count" in f.message for f in findings if f.code == "not_checked")
+
+
+VOCABULARY_AGENTS = sorted(AGENTS)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    agent=st.sampled_from(VOCABULARY_AGENTS),
+    amount=st.sampled_from(["1 mg/m**2", "1 mg/kg", "1 mg", "2 Gy", "50 mg/m**2", "5 mg/kg"]),
+    setting=st.sampled_from([None, "conditioning", "gvhd-prophylaxis", "intrathecal", "systemic"]),
+    patient=PATIENTS,
+)
+def test_every_agent_of_a_users_template_is_compared_or_said_unchecked(
+    agent: str, amount: str, setting: str | None, patient: Patient
+) -> None:
+    line: dict[str, Any] = {"agent": agent, "amount": amount, "days": "1", "acknowledge": "any"}
+    if AGENTS[agent].needs_product:
+        line["product"] = AGENTS[agent].products[0].name
+    if setting:
+        line["setting"] = setting
+    try:
+        regimen = template(line)
+    except RegimenError:  # a structural refusal (a setting a methotrexate line needs)
+        return
+    schedule = regimen.expand(patient)
+    not_checked = {f.agent for f in dosing.check(schedule) if f.code == "not_checked"}
+    assert compared(schedule)[agent] or agent in not_checked
 
 
 # -- rescheduling -------------------------------------------------------------------------------

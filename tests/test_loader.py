@@ -17,6 +17,7 @@ key = "test"
 name = "Test regimen"
 frame = "transplant"
 references = ["storb1986"]
+setting = "gvhd-prophylaxis"
 
 [[dose]]
 agent = "methotrexate"

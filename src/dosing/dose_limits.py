@@ -24,7 +24,7 @@ from __future__ import annotations
 import math
 import tomllib
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from os import PathLike
 from pathlib import Path
 from types import MappingProxyType
@@ -156,6 +156,22 @@ class LimitTable:
     unchecked: Mapping[str, tuple[Unchecked, ...]]
     settings: Mapping[str, str]
     source: str = "<packaged>"
+    #: Settings the limits without a setting do not apply to (intrathecal: a systemic limit says
+    #: nothing of an intrathecal dose).
+    separate: frozenset[str] = frozenset()
+    #: Agents whose lines must say their setting, with why (their doses span settings so far
+    #: apart that no limit can tell a slip without it).
+    requires_setting: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
+
+    def applies(
+        self, limit: DoseLimit | Unchecked, product: str | None, setting: str | None
+    ) -> bool:
+        """Whether ``limit`` is for a line of this product and setting."""
+        if limit.product is not None and limit.product != product:
+            return False
+        if limit.setting is None:
+            return setting not in self.separate
+        return limit.setting == setting
 
     def for_agent(self, agent: str) -> tuple[DoseLimit, ...]:
         """Every limit of ``agent`` (canonical name), of every product, setting and age."""
@@ -165,19 +181,20 @@ class LimitTable:
         """What is recorded as not checked for ``agent``."""
         return self.unchecked.get(agent, ())
 
-    def kinds(self, agent: str, product: str | None = None) -> frozenset[str]:
-        """The kinds of amount ``agent`` is known in: those of its limits and unchecked records.
+    def kinds(
+        self, agent: str, product: str | None = None, setting: str | None = None
+    ) -> frozenset[str]:
+        """The kinds of amount ``agent`` is known in, for a line of this product and setting:
+        those of its limits and unchecked records that apply to it.
 
-        With ``product``, only the records of that product and those of every product count: a
-        product that is not checked does not open every kind for the products that are.
+        A product that is not checked does not open every kind for the products that are, nor
+        an intrathecal record for a systemic line.
         """
-
-        def mine(record_product: str | None) -> bool:
-            return product is None or record_product is None or record_product == product
-
-        kinds: set[str] = {limit.kind for limit in self.for_agent(agent) if mine(limit.product)}
+        kinds: set[str] = {
+            limit.kind for limit in self.for_agent(agent) if self.applies(limit, product, setting)
+        }
         for record in self.unchecked_for(agent):
-            if not mine(record.product):
+            if not self.applies(record, product, setting):
                 continue
             if record.kind is None:  # not checked in any kind: every kind is in use
                 kinds.update(KIND_WORDS)
@@ -222,11 +239,20 @@ def _read(data: Mapping[str, Any], source: str) -> LimitTable:
         isinstance(k, str) and isinstance(v, str) for k, v in settings.items()
     ):
         raise fail("settings", "a table of setting = description")
-    unknown_top = set(data) - {"settings", "limit", "unchecked"}
+    known_top = {"settings", "separate_settings", "requires_setting", "limit", "unchecked"}
+    unknown_top = set(data) - known_top
     if unknown_top:
         raise fail(
-            sorted(unknown_top)[0], "unknown table; the tables are settings, limit, unchecked"
+            sorted(unknown_top)[0], f"unknown table; the tables are {', '.join(sorted(known_top))}"
         )
+    separate = data.get("separate_settings", [])
+    if not isinstance(separate, list) or not all(name in settings for name in separate):
+        raise fail("separate_settings", f"a list of settings, each one of {sorted(settings)}")
+    requires = data.get("requires_setting", {})
+    if not isinstance(requires, Mapping) or not all(
+        isinstance(why, str) and canonical_agent(name) in AGENTS for name, why in requires.items()
+    ):
+        raise fail("requires_setting", "a table of agent = why its lines must name a setting")
     limits: dict[str, list[DoseLimit]] = {}
     for index, raw in enumerate(data.get("limit", [])):
         limit = _limit(raw, f"limit[{index}]", settings, fail)
@@ -240,6 +266,10 @@ def _read(data: Mapping[str, Any], source: str) -> LimitTable:
         unchecked=MappingProxyType({k: tuple(v) for k, v in unchecked.items()}),
         settings=MappingProxyType(dict(settings)),
         source=source,
+        separate=frozenset(separate),
+        requires_setting=MappingProxyType(
+            {canonical_agent(name): " ".join(why.split()) for name, why in requires.items()}
+        ),
     )
 
 

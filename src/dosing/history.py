@@ -157,7 +157,8 @@ class Exposure:
     def in_kind(self, kind: str, unit: Any) -> float | None:
         """The amount in ``kind`` and its canonical ``unit``, or None when it cannot be converted.
 
-        A flat amount converts per m² with :attr:`bsa` and per kg with :attr:`weight`.
+        A flat amount converts per m² with :attr:`bsa` and per kg with :attr:`weight`; an amount
+        per m² converts per kg (and back) with both.
         """
         own_kind, measure = classify(self.amount)
         own_unit = CANONICAL[(own_kind, measure)][0]
@@ -170,6 +171,16 @@ class Exposure:
         if own_kind == "flat" and kind == "weight" and self.weight is not None:
             per_kg = value / magnitude(self.weight, KG, "weight")
             return float(per_kg) if CANONICAL[("weight", measure)][0] == unit else None
+        if (
+            {own_kind, kind} == {"bsa", "weight"}
+            and self.bsa is not None
+            and self.weight is not None
+        ):
+            # through the absolute amount: per m² × BSA = per kg × weight
+            bsa = float(magnitude(self.bsa, M2, "bsa"))
+            weight = float(magnitude(self.weight, KG, "weight"))
+            converted = value * bsa / weight if own_kind == "bsa" else value * weight / bsa
+            return converted if CANONICAL[(kind, measure)][0] == unit else None
         return None
 
     def _check_comparable(self) -> None:

@@ -30,7 +30,7 @@ from dosing.dose_limits import DOSE_LIMITS, LimitTable
 from dosing.errors import DomainError
 from dosing.history import Exposure
 from dosing.schedule import Schedule
-from dosing.vocabulary import canonical_agent
+from dosing.vocabulary import canonical_agent, identify
 
 __all__ = [
     "CODES",
@@ -107,7 +107,19 @@ def check(
                 value=exposure,
                 shown=repr(exposure),
             )
-    intended = frozenset(canonical_agent(name) for name in intended_repeats)
+    if isinstance(intended_repeats, str):
+        intended_repeats = [intended_repeats]
+    intended_names = list(intended_repeats)
+    for name in intended_names:
+        if not identify(name).known:
+            raise DomainError(
+                "is not an agent the vocabulary knows (data/agents.toml); a repeat can only be "
+                "intended for a known agent, e.g. intended_repeats=['total body irradiation']",
+                argument="intended_repeats",
+                value=name,
+                shown=repr(name),
+            )
+    intended = frozenset(canonical_agent(name) for name in intended_names)
     table = DOSE_LIMITS if limits is None else limits
     if not isinstance(table, LimitTable):
         raise DomainError(

@@ -109,6 +109,16 @@ def _check_cycles(schedules: Sequence[Schedule], prior: Sequence[Exposure], out:
         before = sum(e.cycles or 1 for e in prior if e.agent == rule.agent)
         if not cycles and not before:
             continue
+        uncounted = [e for e in prior if e.agent == rule.agent and e.cycles is None]
+        if uncounted:
+            out.add(
+                "info",
+                "not_checked",
+                rule.agent,
+                f"{len(uncounted)} prior exposure(s) of {rule.agent} without a cycle count were "
+                f"counted as one cycle each: give Exposure(..., cycles=N) (the amount alone does "
+                f"not say how many cycles it was) to check the label's cycle limits",
+            )
         count = before + len(cycles)
         refs = rule.references
         agent = rule.agent
@@ -302,16 +312,19 @@ def _check_lifetime(
         planned_any = any(agent in schedule.agents for schedule in schedules)
         for limit in lifetime:
             applies = _age_mask(limit, ages)
-            if applies is None:
-                out.add(
-                    "info",
-                    "not_checked",
-                    agent,
-                    f"the {limit.describe()} of {agent} {limit.sources} depends on age, which the "
-                    f"patient does not have",
-                )
-                continue
-            if applies is False or not np.any(applies):
+            unknown_age = applies is None
+            if unknown_age:
+                # compared with the largest limit of any age in its kind: over that, it is over
+                # every age's limit; under it, the age decides, so it is said to be unchecked
+                same_kind = [
+                    other.high
+                    for other in lifetime
+                    if other.kind == limit.kind and other.unit == limit.unit and other.high
+                ]
+                if limit.high is None or limit.high < max(same_kind):
+                    continue
+                applies = True
+            elif applies is False or not np.any(applies):
                 continue
             before, unconverted = 0.0, []
             for exposure in prior:
@@ -343,11 +356,29 @@ def _check_lifetime(
                     f"{limit.describe()} {limit.sources}",
                 )
                 continue
-            _lifetime_finding(agent, limit, before, planned, applies, out)
+            if unknown_age:
+                total = before + np.asarray(planned, dtype=float)
+                if not np.any(total > (limit.high or np.inf) * (1 + LIMIT_RTOL)):
+                    out.add(
+                        "info",
+                        "not_checked",
+                        agent,
+                        f"the lifetime limits of {agent} {limit.sources} depend on age, which the "
+                        f"patient does not have (the total is under the largest of them, "
+                        f"{limit.describe()})",
+                    )
+                    continue
+            _lifetime_finding(agent, limit, before, planned, applies, out, schedules)
 
 
 def _lifetime_finding(
-    agent: str, limit: DoseLimit, before: float, planned: Any, applies: Any, out: _Findings
+    agent: str,
+    limit: DoseLimit,
+    before: float,
+    planned: Any,
+    applies: Any,
+    out: _Findings,
+    schedules: Sequence[Schedule] = (),
 ) -> None:
     assert limit.high is not None
     total = np.asarray(before + np.asarray(planned, dtype=float))
@@ -376,7 +407,8 @@ def _lifetime_finding(
             severity,
             code,
             agent,
-            f"{agent}: {story}; {max(remain, 0.0):.4g} {unit} remained before this plan",
+            f"{agent}: {story}; {max(remain, 0.0):.4g} {unit} remained before this plan"
+            f"{_who(schedules[0], over) if schedules else ''}",
             limit.references,
         )
 
@@ -558,6 +590,110 @@ def _check_intensity(schedules: Sequence[Schedule], out: _Findings) -> None:
             )
 
 
+def _transplants(schedules: Sequence[Schedule]) -> list[list[Schedule]]:
+    """The transplant-frame schedules grouped by their day 0 (one group per transplant; the
+    undated ones are one group: give dates to tell two transplants apart)."""
+    groups: dict[Any, list[Schedule]] = {}
+    for schedule in schedules:
+        if schedule.regimen.frame == "transplant":
+            groups.setdefault(schedule.anchor, []).append(schedule)
+    return list(groups.values())
+
+
+def _check_one_course(group: Sequence[Schedule], table: LimitTable, out: _Findings) -> None:
+    """Per-course hard limits over every schedule of one transplant (checked one by one too)."""
+    if len(group) < 2:
+        return
+    agents = dict.fromkeys(agent for schedule in group for agent in schedule.agents)
+    keys = ", ".join(dict.fromkeys(schedule.regimen.key for schedule in group))
+    for agent in agents:
+        lines = [r.line for s in group for r in s.lines if r.line.agent == agent]
+        if sum(agent in schedule.agents for schedule in group) < 2:
+            continue
+        for limit in table.for_agent(agent):
+            if limit.tier != "hard" or limit.per != "course" or limit.high is None:
+                continue
+            if not all(table.applies(limit, line.product, line.setting) for line in lines):
+                continue
+            applies = _age_mask(limit, group[0].patient.magnitudes.age_years)
+            if applies is None or applies is False:
+                continue
+            total = _planned(group, limit)
+            if total is None:
+                continue
+            over = (np.asarray(total, dtype=float) > limit.high * (1 + LIMIT_RTOL)) & applies
+            if np.any(over):
+                worst = float(np.max(np.where(over, total, -np.inf)))
+                unit = given_text(1.0, limit.unit).split(" ", 1)[1]
+                out.add(
+                    "error",
+                    "over_limit",
+                    agent,
+                    f"{agent} totals {worst:.4g} {unit} over the schedules of one transplant "
+                    f"({keys}), over its {limit.describe()} {limit.sources}"
+                    f"{_who(group[0], over)}; if these are two transplants, give each its "
+                    f"transplant date",
+                    limit.references,
+                )
+
+
+def _check_planned_repeats(
+    schedules: Sequence[Schedule], intended: frozenset[str], out: _Findings
+) -> None:
+    """An agent to be repeated in a later transplant of the same plan: as a prior exposure."""
+    groups = _transplants(schedules)
+    if len(groups) < 2:
+        return
+    refuse = {canonical_agent(name) for name in _REPEATS["refuse"]}
+    warn_classes = set(_REPEATS["warn_classes"])
+    seen: dict[str, str] = {}
+    for group in sorted(groups, key=lambda g: (g[0].anchor is None, g[0].anchor or dt.date.min)):
+        here = {agent: group[0].regimen.key for s in group for agent in s.agents}
+        for agent, key in here.items():
+            if agent not in seen:
+                continue
+            classes = AGENTS[agent].classes if agent in AGENTS else frozenset()
+            story = f"planned in {seen[agent]} and again in {key}"
+            if agent in refuse and agent not in intended:
+                out.add(
+                    "error",
+                    "prior_exposure",
+                    agent,
+                    f"{agent} in two transplants of one plan ({story}); a second course is an "
+                    f"error unless it is intended: pass intended_repeats=[{agent!r}]",
+                )
+            elif agent in refuse:
+                out.add("warning", "prior_exposure", agent, f"{agent} again, as intended: {story}")
+            elif classes & warn_classes:
+                out.add(
+                    "warning",
+                    "prior_exposure",
+                    agent,
+                    f"a repeat course of {agent} ({', '.join(sorted(classes & warn_classes))}): "
+                    f"{story}",
+                )
+        for agent, key in here.items():
+            seen.setdefault(agent, key)
+
+
+def _check_prior_names(prior: Sequence[Exposure], out: _Findings) -> None:
+    for exposure in prior:
+        if not exposure.known:
+            out.add(
+                "warning",
+                "unknown_agent",
+                exposure.agent,
+                f"the prior exposure {exposure.agent!r} is not in the vocabulary "
+                f"(data/agents.toml): it is matched to no planned agent, and no limit counts it",
+            )
+            out.add(
+                "info",
+                "not_checked",
+                exposure.agent,
+                f"the prior exposure {exposure.agent!r} was not checked: check its spelling",
+            )
+
+
 def check_course(
     schedules: Sequence[Schedule],
     prior: Sequence[Exposure],
@@ -566,6 +702,10 @@ def check_course(
 ) -> list[Finding]:
     """Every finding across the course (see the module)."""
     out = _Findings()
+    _check_prior_names(prior, out)
+    for group in _transplants(schedules):
+        _check_one_course(group, table, out)
+    _check_planned_repeats(schedules, intended, out)
     _check_cycles(schedules, prior, out)
     _check_lifetime(schedules, prior, table, out)
     _check_repeats(schedules, prior, intended, out)

@@ -22,7 +22,7 @@ import numpy as np
 from dosing._text import given_text
 from dosing.amounts import CANONICAL, KIND_WORDS
 from dosing.checks.findings import Finding, Severity
-from dosing.checks.rules import ROUNDING_WARNING
+from dosing.checks.rules import FAR_ABOVE_USUAL, ROUNDING_WARNING
 from dosing.dose_limits import DoseLimit, LimitTable
 from dosing.policy.steps import STEPS
 from dosing.vocabulary import AGENTS
@@ -107,12 +107,8 @@ def _age_mask(limit: DoseLimit, ages: Any) -> Any:
     return bool(mask) if mask.ndim == 0 else mask
 
 
-def _matches(line: DoseLine, limit: DoseLimit) -> bool:
-    return (
-        line.agent == limit.agent
-        and (limit.product is None or limit.product == line.product)
-        and (limit.setting is None or limit.setting == line.setting)
-    )
+def _matches(line: DoseLine, limit: DoseLimit, table: LimitTable) -> bool:
+    return line.agent == limit.agent and table.applies(limit, line.product, line.setting)
 
 
 def _period(limit: DoseLimit, schedule: Schedule) -> str:
@@ -128,7 +124,7 @@ def _bound_text(limit: DoseLimit, value: float | None) -> str:
 
 def _value_text(values: Any, limit: DoseLimit) -> str:
     worst = float(np.max(values)) if np.size(values) else 0.0
-    return f"{worst:.4g} {_unit_text(limit)}"
+    return f"{_number(worst)} {_unit_text(limit)}"
 
 
 def _unit_text(limit: DoseLimit) -> str:
@@ -170,20 +166,35 @@ def _compare(
         return False
     low = (values < limit.low * (1.0 - LIMIT_RTOL)) & mask if limit.low is not None else None
     high = (values > limit.high * (1.0 + LIMIT_RTOL)) & mask if limit.high is not None else None
-    for outside, side in ((low, "below"), (high, "above")):
+    far = None
+    if limit.high is not None and high is not None:
+        far = (values > limit.high * FAR_ABOVE_USUAL * (1.0 + LIMIT_RTOL)) & mask
+        high = high & ~far
+    for outside, side in ((low, "below"), (high, "above"), (far, "far above")):
         if outside is not None and outside.any():
             shown = np.where(outside, values, np.inf if side == "below" else -np.inf)
             worst = np.min(shown) if side == "below" else np.max(shown)
+            severity: Severity = "warning"
+            tail = ""
+            if side == "far above":
+                severity = "error"
+                tail = f" (more than {FAR_ABOVE_USUAL:g} times its top: an error by convention)"
             context.add(
-                "warning",
+                severity,
                 "outside_range",
                 agent,
                 day,
-                f"{what} {float(worst):.4g} {_unit_text(limit)}{after}, {side} the "
-                f"{limit.describe()} {limit.sources}{context.who(outside)}",
+                f"{what} {_number(float(worst))} {_unit_text(limit)}{after}, {side} the "
+                f"{limit.describe()} {limit.sources}{tail}"
+                f"{context.who(outside)}",
                 limit.references,
             )
     return False
+
+
+def _number(value: float) -> str:
+    """Four significant figures, never in exponent notation for a dose (70000, not 7e+04)."""
+    return f"{value:.4g}" if abs(value) < 1e4 else f"{value:.0f}"
 
 
 def _check_limits(
@@ -202,7 +213,7 @@ def _check_limits(
         for limit in (item for item in limits if item.tier == tier):
             # Every kind of line is compared (a per-kg dose with a per-m² limit, through the BSA
             # it used), when the dose can be expressed in the limit's kind.
-            matched = [result for result in lines if _matches(result.line, limit)]
+            matched = [result for result in lines if _matches(result.line, limit, table)]
             if not matched:
                 continue
             applies = _age_mask(limit, context.age)
@@ -253,6 +264,21 @@ def _check_limits(
                 after = f" in {context.schedule.regimen.key}"
                 if _compare(context, limit, total, applies, None, f"{agent} totals", after):
                     hard_broken.add(("course", None))
+    # Lifetime limits are compared across the course (dosing.checks.course), with the prior
+    # exposures; a line that can be expressed in one that applies to the patient is compared.
+    for limit in table.for_agent(agent):
+        if limit.per != "lifetime":
+            continue
+        applies = _age_mask(limit, context.age)
+        if applies is None or applies is False or not np.any(applies):
+            continue
+        for result in lines:
+            rows = rows_of[id(result)]
+            if _matches(result.line, limit, table) and all(
+                in_kind(row, limit, context) is not None for row in rows
+            ):
+                compared.add(id(result))
+                context.compared.setdefault(agent, []).append(limit)
     _not_checked(context, agent, lines, table, compared, missing)
 
 
@@ -274,13 +300,25 @@ def _not_checked(
 ) -> None:
     """Say what of ``agent`` was not compared with any limit, and why."""
     reasons: list[str] = []
+    partial: list[str] = []
     for result in lines:
-        if id(result) in compared:
-            continue
         line = result.line
-        reasons.append(_reason(line, table, missing))
+        if id(result) not in compared:
+            reasons.append(_reason(line, table, missing))
+            continue
+        # compared with some limit, but its own kind or setting is recorded as not checked:
+        # say so, since the limits it met are not the ones for it
+        partial.extend(
+            record.why
+            for record in table.unchecked_for(agent)
+            if table.applies(record, line.product, line.setting) and record.kind == line.kind
+        )
     for reason in dict.fromkeys(reasons):
         context.add("info", "not_checked", agent, None, f"{agent} was not checked: {reason}")
+    for reason in dict.fromkeys(partial):
+        context.add(
+            "info", "not_checked", agent, None, f"{agent} was checked only in part: {reason}"
+        )
     settings = {
         limit.setting
         for limit in table.for_agent(agent)
@@ -306,10 +344,8 @@ def _reason(line: DoseLine, table: LimitTable, missing: dict[str, str]) -> str:
         products = ", ".join(AGENTS[agent].product_names)
         return f"its products are dosed differently ({products}): name the product in the template"
     for record in table.unchecked_for(agent):
-        if (
-            (record.product is None or record.product == line.product)
-            and (record.setting is None or record.setting == line.setting)
-            and (record.kind is None or record.kind == line.kind)
+        if table.applies(record, line.product, line.setting) and (
+            record.kind is None or record.kind == line.kind
         ):
             return record.why
     if line.kind in missing:

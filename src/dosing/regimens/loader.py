@@ -130,6 +130,7 @@ def load_regimen(path: str | Path) -> Regimen:
     ... name = "Methotrexate, my centre"
     ... frame = "transplant"
     ... references = ["storb1986"]
+    ... setting = "gvhd-prophylaxis"
     ... [[dose]]
     ... agent = "methotrexate"
     ... amount = "10 mg/m**2"

@@ -54,8 +54,7 @@ def _applicable(line: DoseLine, table: LimitTable, kind: str | None = None) -> l
     return [
         limit
         for limit in table.for_agent(line.agent)
-        if (limit.product is None or limit.product == line.product)
-        and (limit.setting is None or limit.setting == line.setting)
+        if table.applies(limit, line.product, line.setting)
         and limit.kind == (kind or line.kind)
         and limit.unit == line.amount_unit
     ]
@@ -129,20 +128,26 @@ def _fits(line: DoseLine, table: LimitTable, quantity: Any) -> bool:
     limits = [
         limit
         for limit in table.for_agent(line.agent)
-        if (limit.product is None or limit.product == line.product)
-        and (limit.setting is None or limit.setting == line.setting)
+        if table.applies(limit, line.product, line.setting)
         and limit.kind == kind
         and limit.unit == unit
         and limit.per in ("administration", "day", "course")
     ]
-    if not any(limit.tier == "usual" for limit in limits):
+    # A reading is suggested only when it lands inside a usual range with both ends (a range
+    # open at one end cannot say that a number is a usual dose: it would suggest 60 µg/kg of
+    # cyclophosphamide), and inside every other range and under every hard limit. A course
+    # range is compared with this line's own total: a line that is only part of its course may
+    # then get no suggestion, never a wrong one.
+    if not any(
+        limit.tier == "usual" and limit.low is not None and limit.high is not None
+        for limit in limits
+    ):
         return False
     for limit in limits:
         amount = _period_amount(line, limit.per, value)
         if limit.high is not None and amount > limit.high * (1 + 1e-9):
             return False
-        # a line is a part of its course: only the top of a course range applies to it alone
-        if limit.per != "course" and limit.low is not None and amount < limit.low * (1 - 1e-9):
+        if limit.low is not None and amount < limit.low * (1 - 1e-9):
             return False
     return True
 
@@ -192,10 +197,18 @@ def _written(line: DoseLine) -> str:
 
 def screen_line(line: DoseLine, table: LimitTable, where: str, fail: Fail) -> None:
     """Refuse a dose line whose amount is a likely slip for its agent (see the module)."""
+    why = table.requires_setting.get(line.agent)
+    if why is not None and line.setting is None:
+        raise fail(
+            f"{where}.setting",
+            f"missing: {line.agent} {why}; write setting = one of "
+            f"{', '.join(map(repr, sorted(table.settings)))} (in the line or at the top of the "
+            f"template)",
+        )
     if line.acknowledge or not line.known or not table.knows(line.agent):
         return
     label = f"{where}.amount"
-    kinds = table.kinds(line.agent, line.product)
+    kinds = table.kinds(line.agent, line.product, line.setting)
     if line.kind not in kinds:
         wanted = " or ".join(KIND_WORDS[kind] for kind in sorted(kinds))
         raise fail(
@@ -207,10 +220,24 @@ def screen_line(line: DoseLine, table: LimitTable, where: str, fail: Fail) -> No
     limits = _applicable(line, table)
     over = _over_hard(line, limits, line.amount_value)
     if over is not None:
+        hint = _suggestion(line, table)
+        per_day_slip = (
+            over.per == "day"
+            and line.per_day > 1
+            and over.high is not None
+            and line.amount_value <= over.high * (1 + 1e-9)
+        )
+        if per_day_slip:
+            hint = (
+                f"; per_day = {line.per_day} gives it {line.per_day} times a day: is "
+                f"{_written(line)} the amount per day? Then write amount = "
+                f'"{line.prescribed.magnitude / line.per_day:g} '
+                f'{short(line.prescribed.units)}" or per_day = 1'
+            )
         raise fail(
             label,
             f"{line.agent} {_written(line)} ({_per_text(line, over)}) is over its "
-            f"{over.describe()} {over.sources}{_suggestion(line, table)}",
+            f"{over.describe()} {over.sources}{hint}",
         )
     outside = _outside_usual(line, limits, line.amount_value)
     if outside is not None:
@@ -283,8 +310,7 @@ def _course_limits(line: DoseLine, table: LimitTable, kind: str, unit: Any) -> l
         limit
         for limit in table.for_agent(line.agent)
         if limit.per in ("course", "lifetime")
-        and (limit.product is None or limit.product == line.product)
-        and (limit.setting is None or limit.setting == line.setting)
+        and table.applies(limit, line.product, line.setting)
         and limit.kind == kind
         and limit.unit == unit
     ]
