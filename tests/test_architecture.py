@@ -27,7 +27,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("dosing.units", "dosing.registry", "dosing._data", "dosing._arrays"),
     ("dosing.vocabulary", "dosing.amounts"),
     ("dosing._text", "dosing.references", "dosing.plausibility"),
-    ("dosing.dose_limits",),
+    ("dosing.dose_limits", "dosing.products"),
     (
         "dosing.body",
         "dosing.body._sex",
@@ -48,7 +48,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
         "dosing.regimens.loader",
         "dosing.regimens.builtin",
     ),
-    ("dosing.policy", "dosing.policy.renal", "dosing.policy.policy"),
+    ("dosing.policy", "dosing.policy.renal", "dosing.policy.bands", "dosing.policy.policy"),
     ("dosing.basis",),
     ("dosing.policy.steps",),
     ("dosing.schedule",),

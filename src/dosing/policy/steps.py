@@ -450,7 +450,7 @@ def banding(state: LineState, bases: Bases, policy: Policy) -> None:
     banded = np.logical_and(np.logical_and(inside, np.logical_not(over_cap)), given)
     left = np.logical_and(np.logical_not(banded), given)
     unit = short(line.dose_unit)
-    where = f"table {table.key} (version {table.version}; rule {table.boundary})"
+    where = f"table {table.key}"
     if may_any(left):
         why = []
         if may_any(np.logical_and(np.logical_not(inside), given)):
