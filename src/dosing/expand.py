@@ -116,7 +116,7 @@ def _compute(
         final,
         adjustments,
         flags_of(adjustments, shape),
-        policy.presentation_for(line.agent, line.product),
+        policy.presentation_for(line.agent),
     )
 
 

@@ -720,7 +720,7 @@ def make_band_table(
     >>> table = make_band_table("fludarabine", Q_(20, "mg"), Q_(80, "mg"), tolerance=0.06,
     ...                         increment=Q_(0.1, "mL"), product="fludarabine-25mg-ml-2ml")
     >>> table.bands[0]
-    Band(20–22.5 mg -> 21.2 mg)
+    Band(20–21.27 mg -> 20 mg)
     >>> table.worst_variance <= 0.06
     True
     """

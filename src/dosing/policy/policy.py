@@ -28,7 +28,7 @@ from dosing.errors import DomainError, Example, UnitsError, UnknownKeyError
 from dosing.plausibility import RANGES
 from dosing.policy.bands import BAND_TABLES, BandTable
 from dosing.policy.renal import RENAL_TABLES
-from dosing.products import PRODUCTS, Presentation, presentation
+from dosing.products import Presentation, presentation
 from dosing.units import GY, IU, KG, M2, MG, Q_, as_quantity, magnitude, short, ucum
 from dosing.vocabulary import ALL_AGENTS, canonical_agent
 
@@ -372,8 +372,8 @@ class Policy:
         and ``check()`` says why. An agent with a band table is not also rounded.
     products : mapping of agent to a product key (``dosing.PRODUCTS``)
         The presentation each agent is prepared from: ``row.volume`` (the volume to draw up),
-        ``schedule.vials()`` and vial rounding use it. An agent with one presentation, or whose
-        template line names a brand with one, needs no entry.
+        ``schedule.vials()`` and vial rounding use it. None is chosen unless named here (or by
+        the agent's band table): the default policy prepares nothing.
 
     Examples
     --------
@@ -542,19 +542,16 @@ class Policy:
         table: BandTable | None = self.bands.get(agent)
         return table
 
-    def presentation_for(self, agent: str, brand: str | None = None) -> Presentation | None:
-        """The presentation ``agent`` is prepared from: the policy's, else the only one of
-        the template's brand (``brand``), else the agent's only one, else None."""
+    def presentation_for(self, agent: str) -> Presentation | None:
+        """The presentation ``agent`` is prepared from: the policy's, else the one its band
+        table is for, else None (products are never guessed, even for an agent with one)."""
         key = self.products.get(agent)
         if key is not None:
             return presentation(agent, key)
         table = self.bands.get(agent)
         if table is not None and table.product is not None:
             return presentation(agent, table.product)
-        candidates = PRODUCTS.get(agent, ())
-        if brand is not None:
-            candidates = tuple(item for item in candidates if item.brand == brand)
-        return candidates[0] if len(candidates) == 1 else None
+        return None
 
     def weight_for(self, agent: str) -> DosingWeight:
         """The dosing weight of ``agent``: its own, else ``"*"``, else actual."""

@@ -540,7 +540,7 @@ def rounding(state: LineState, bases: Bases, policy: Policy) -> None:
         return
     what = None
     if isinstance(increment, str):  # "vial": whole vials of the agent's product
-        item = policy.presentation_for(line.agent, line.product)
+        item = policy.presentation_for(line.agent)
         if item is None:
             raise DomainError(
                 "rounds to whole vials, but the policy names no product for "
