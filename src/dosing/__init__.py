@@ -42,10 +42,10 @@ from dosing.errors import (
 from dosing.exposure import carboplatin_calvert
 from dosing.history import Exposure
 from dosing.patient import Patient
-from dosing.products import PRESENTATIONS, PRODUCTS, Presentation
 from dosing.policy import DosingWeight, InfantRule, Policy, RenalEstimator
 from dosing.policy.bands import BAND_TABLES, Band, BandTable, load_band_table, make_band_table
 from dosing.policy.steps import Adjustment
+from dosing.products import PRESENTATIONS, PRODUCTS, Presentation
 from dosing.references import REFERENCES, Reference
 from dosing.regimens import DoseLine, Regimen, combine, get_regimen, load_regimen, regimen_keys
 from dosing.schedule import Row, Schedule, reschedule

@@ -28,7 +28,7 @@ from dosing._data import load_toml
 from dosing.errors import DomainError, UnknownKeyError
 from dosing.references import REFERENCES
 from dosing.registry import Registry
-from dosing.units import MG, Magnitude, parse_quantity, short, ureg
+from dosing.units import MG, Magnitude, parse_quantity, ureg
 from dosing.vocabulary import AGENTS, canonical_agent, product_of
 
 __all__ = ["PRESENTATIONS", "PRODUCTS", "Presentation", "presentation"]
@@ -252,14 +252,3 @@ def presentation(agent: str, key: object, argument: str = "products") -> Present
             )
         raise UnknownKeyError(f"{argument}[{agent!r}]", key, own)
     return PRESENTATIONS[key]
-
-
-def describe(item: Presentation) -> str:
-    """One line: ``fludarabine phosphate 50 mg/2 mL (25 mg/mL) solution [fludarabine-teva-label]``."""
-    return f"{item.name} [{', '.join(item.references)}]"
-
-
-def concentration_text(item: Presentation) -> str:
-    """``25 mg/mL``."""
-    value = item.concentration
-    return f"{value.magnitude:g} {short(value.units)}"

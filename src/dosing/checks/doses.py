@@ -373,9 +373,7 @@ def _check_steps(context: _Context, result: LineResult, rows: list[Row]) -> None
                 )
 
 
-def _check_banding(
-    context: _Context, result: LineResult, row: Row, done: dict[str, Any]
-) -> None:
+def _check_banding(context: _Context, result: LineResult, row: Row, done: dict[str, Any]) -> None:
     """A dose the band table left as calculated, or banded by an accepted or example table."""
     agent = result.line.agent
     left = done.get("not_banded")
@@ -449,9 +447,7 @@ def _check_prescribed(context: _Context, result: LineResult) -> None:
     final = result.dose
     if not _close(final, expected):
         problems.append("the final dose")
-    if not result.adjustments or any(
-        STEPS[a.step].stage == "prepare" for a in result.adjustments
-    ):
+    if not result.adjustments or any(STEPS[a.step].stage == "prepare" for a in result.adjustments):
         calculated_ok = True
     else:
         calculated_ok = _close(result.calculated, expected)

@@ -114,9 +114,7 @@ def preparation(schedule: Schedule) -> list[str]:
             parts.append(f"not banded: {left.reason.split(': ', 1)[1]}")
         item = result.presentation
         if item is not None:
-            parts.append(
-                f"{value_text(row.volume.magnitude, row.volume.units)} of {item.name}"
-            )
+            parts.append(f"{value_text(row.volume.magnitude, row.volume.units)} of {item.name}")
         if parts:
             lines.append(f"{row.agent} (day {days}): " + "; ".join(parts))
     vials = schedule.vials()

@@ -29,7 +29,7 @@ import math
 import tomllib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
+from decimal import ROUND_FLOOR, Decimal
 from importlib import resources
 from os import PathLike
 from pathlib import Path
@@ -38,10 +38,10 @@ from typing import Any, Final, Literal
 import numpy as np
 
 from dosing.errors import DomainError, UnitsError
-from dosing.products import PRESENTATIONS, Presentation, presentation
+from dosing.products import Presentation, presentation
 from dosing.references import REFERENCES
 from dosing.registry import Registry
-from dosing.units import MG, Magnitude, Q_, as_quantity, parse_quantity, short, ureg
+from dosing.units import MG, Q_, as_quantity, parse_quantity, short, ureg
 from dosing.vocabulary import AGENTS, canonical_agent
 
 __all__ = [
@@ -296,6 +296,10 @@ def _toml_string(text: str) -> str:
 
 
 def _refuse(where: str, reason: str, value: object = None, fix: str | None = None) -> DomainError:
+    if isinstance(value, tuple):
+        value = tuple(float(v) for v in value)
+    elif isinstance(value, np.floating):
+        value = float(value)
     return DomainError(reason, argument=where, value=value, shown=repr(value), fix=fix)
 
 
@@ -344,8 +348,7 @@ def build_table(
     if boundary not in ("A", "B"):
         raise _refuse(
             f"{where}.boundary",
-            "must be 'A' (a dose at a boundary goes to the band above) or 'B' (to the band "
-            "below)",
+            "must be 'A' (a dose at a boundary goes to the band above) or 'B' (to the band below)",
             boundary,
         )
     if ureg.Unit(unit).dimensionality != MG.dimensionality:
@@ -354,9 +357,9 @@ def build_table(
             argument=f"{where}.unit",
             value=unit,
         )
-    lows = np.asarray(lower, dtype=float)
-    highs = np.asarray(upper, dtype=float)
-    doses = np.asarray(dose, dtype=float)
+    lows = np.array([float(v) for v in lower], dtype=float)
+    highs = np.array([float(v) for v in upper], dtype=float)
+    doses = np.array([float(v) for v in dose], dtype=float)
     if lows.size == 0:
         raise _refuse(f"{where}.bands", "has no band", [])
     values = np.concatenate([lows, highs, doses])
@@ -770,10 +773,12 @@ def make_band_table(
         upper = _grid(dose / (one - t), grid, ROUND_FLOOR)
         if upper <= lower:
             raise _refuse(
-                "resolution",
-                f"is too coarse at {float(lower):g} mg: the band ending within "
-                f"{float(tolerance):.0%} of {float(dose):g} mg is shorter than one step",
-                resolution or increment,
+                "increment",
+                f"is too coarse for a {float(tolerance):.0%} tolerance just above "
+                f"{float(lower):g} mg: no multiple of {step_mg:g} mg covers the next "
+                f"{grid_mg:g} mg step of the boundaries",
+                increment,
+                fix="use a finer increment, or a finer resolution for the boundaries",
             )
         lows.append(float(lower))
         highs.append(float(upper))
@@ -855,4 +860,3 @@ def _shipped() -> Registry[BandTable]:
 
 #: The shipped tables, by key: those a public source gives, and clearly marked examples.
 BAND_TABLES: Registry[BandTable] = _shipped()
-

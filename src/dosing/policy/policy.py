@@ -487,8 +487,7 @@ class Policy:
                     "names '*'; a product is an agent's own",
                     argument="products",
                     value=self.products,
-                    fix="name each agent, e.g. products={'fludarabine': "
-                    "'fludarabine-25mg-ml-2ml'}",
+                    fix="name each agent, e.g. products={'fludarabine': 'fludarabine-25mg-ml-2ml'}",
                 )
             presentation(agent, key)  # an unknown key, or another agent's, raises
         put(self, "products", MappingProxyType(products))

@@ -59,8 +59,8 @@ from dosing._text import value_text
 from dosing.basis import Bases, Basis, as_magnitude, flag_value
 from dosing.errors import DomainError, Example, OutsidePopulationWarning
 from dosing.policy.renal import RENAL_TABLES, RenalTable
-from dosing.registry import Registry
 from dosing.products import PRODUCTS
+from dosing.registry import Registry
 from dosing.units import KG, Q_, Magnitude, short
 from dosing.vocabulary import FLAGS
 
@@ -432,8 +432,7 @@ def banding(state: LineState, bases: Bases, policy: Policy) -> None:
         return
     if table.unit.dimensionality != line.dose_unit.dimensionality:
         raise DomainError(
-            f"is in {short(table.unit)}, but the {line.agent} doses are in "
-            f"{short(line.dose_unit)}",
+            f"is in {short(table.unit)}, but the {line.agent} doses are in {short(line.dose_unit)}",
             argument=f"bands[{line.agent!r}]",
             value=table,
             shown=repr(table),
@@ -472,8 +471,8 @@ def banding(state: LineState, bases: Bases, policy: Policy) -> None:
         )
     if not may_any(banded):
         return
-    after = np.where(banded, band, calculated)
-    after = float(after) if np.ndim(after) == 0 else after
+    chosen = np.where(banded, band, calculated)
+    after: Any = float(chosen) if np.ndim(chosen) == 0 else chosen
     with np.errstate(invalid="ignore", divide="ignore"):
         variance = np.where(banded, (after - calculated) / np.asarray(calculated), np.nan)
     detail = {
@@ -552,7 +551,9 @@ def rounding(state: LineState, bases: Bases, policy: Policy) -> None:
                 + (", ".join(repr(p.key) for p in PRODUCTS.get(line.agent, ())) or "none known"),
             )
         increment = item.content
-        what = f"whole vials of {item.name} ({item.content.magnitude:g} {short(item.content.units)})"
+        what = (
+            f"whole vials of {item.name} ({item.content.magnitude:g} {short(item.content.units)})"
+        )
     if increment.dimensionality != line.dose_unit.dimensionality:
         raise DomainError(
             f"is {increment:~P}, but its doses are in {short(line.dose_unit)}",
