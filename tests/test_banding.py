@@ -159,7 +159,8 @@ def test_the_loader_refuses_overlaps_gaps_disorder_and_out_of_tolerance_bands(
         ({"boundary": '"C"'}, DomainError, "band above"),
         ({"references": '["no-such-ref"]'}, UnknownKeyError, "no-such-ref"),
         ({"product": '"cytarabine-20mg-ml-5ml"'}, DomainError, "cytarabine"),
-        ({"columns": '["dose", "from", "to"]'}, DomainError, "must start with"),
+        ({"columns": '["dose", "from", "from"]'}, DomainError, "each column once"),
+        ({"columns": '["from", "dose", "colour"]'}, DomainError, "each column once"),
         ({"accept_out_of_tolerance": '"  "'}, DomainError, "reason"),
     ],
 )
@@ -187,6 +188,14 @@ def test_printed_columns_are_checked_against_the_bands(tmp_path: pathlib.Path) -
     header = {"columns": '["from", "to", "dose", "to_b", "below", "above"]', "resolution": "0.01"}
     # (1.05 − 1.0) / 1.0 = 5%; (1.05 − 1.1) / 1.1 = −4.55%: printed 5 and −5 agree.
     good = ["[1.0, 1.1, 1.05, 1.09, 5, -5],"]
+    # The published order, To (A) written "to_a"; or To (B) alone, To (A) = 1.09 + 0.01 = 1.1.
+    for columns, row in (
+        ('["from", "to_a", "to_b", "dose"]', "[1.0, 1.1, 1.09, 1.05],"),
+        ('["from", "to_b", "dose"]', "[1.0, 1.09, 1.05],"),
+    ):
+        fields = {"columns": columns, "resolution": "0.01"}
+        table = load_band_table(_write(tmp_path, _table_text([row], **fields)))
+        assert table.bands[0].upper.m_as("mg") == 1.1 and table.bands[0].dose.m_as("mg") == 1.05
     assert load_band_table(_write(tmp_path, _table_text(good, **header))).bands[0].below == (
         pytest.approx(0.05)
     )

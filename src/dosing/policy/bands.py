@@ -495,7 +495,9 @@ _FIELDS: Final = frozenset(
 )
 _REQUIRED: Final = ("format", "key", "agent", "unit", "tolerance", "boundary", "version", "bands")
 _COLUMNS: Final = ("from", "to", "dose")
-_OPTIONAL_COLUMNS: Final = ("to_b", "below", "above")
+#: Every column a table may print, in any order: "to" (To (A) <, also written "to_a") or
+#: "to_b" (To (B) ≤, with `resolution`) is needed, and "from" and "dose".
+_KNOWN_COLUMNS: Final = ("from", "to", "to_a", "to_b", "dose", "below", "above")
 
 
 def load_band_table(
@@ -563,10 +565,17 @@ def _parse(text: str, where: str, accept: str | None) -> BandTable:
             raw["format"],
         )
     columns = tuple(raw.get("columns", _COLUMNS))
-    if columns[:3] != _COLUMNS or not set(columns[3:]) <= set(_OPTIONAL_COLUMNS):
+    columns = tuple("to" if name == "to_a" else name for name in columns)
+    if (
+        not set(columns) <= set(_KNOWN_COLUMNS)
+        or len(set(columns)) != len(columns)
+        or not {"from", "dose"} <= set(columns)
+        or not ({"to", "to_b"} & set(columns))
+    ):
         raise _refuse(
             f"{where}: columns",
-            f"must start with {list(_COLUMNS)}, then any of {list(_OPTIONAL_COLUMNS)}",
+            "must name each column once, from: 'from', 'to' (To (A) <, or 'to_a'), 'to_b' "
+            "(To (B) <=), 'dose', 'below', 'above'; 'from', 'dose' and 'to' or 'to_b' are needed",
             list(columns),
         )
     rows = raw["bands"]
@@ -580,15 +589,31 @@ def _parse(text: str, where: str, accept: str | None) -> BandTable:
             f"{where}: bands",
             f"must be a list of rows of {len(columns)} numbers ({', '.join(columns)})",
         )
+    resolution = raw.get("resolution")
+    if "to_b" in columns and (
+        isinstance(resolution, bool)
+        or not isinstance(resolution, int | float)
+        or not resolution > 0
+    ):
+        raise _refuse(
+            f"{where}: resolution",
+            "must give the dose resolution of the To (B) column (e.g. 0.01) when the table "
+            "prints it",
+            resolution,
+        )
+    column = {name: [row[columns.index(name)] for row in rows] for name in columns}
+    if "to" not in column:
+        # To (A) is To (B) plus the resolution: 0.22 + 0.01 = 0.23, on the table's decimal grid.
+        column["to"] = [float(f"{value + resolution:.12g}") for value in column["to_b"]]
     unit = _unit(raw["unit"], where)
     table = build_table(
         key=str(raw["key"]),
         agent=raw["agent"],
         tolerance=raw["tolerance"],
         boundary=raw["boundary"],
-        lower=[row[0] for row in rows],
-        upper=[row[1] for row in rows],
-        dose=[row[2] for row in rows],
+        lower=column["from"],
+        upper=column["to"],
+        dose=column["dose"],
         unit=unit,
         version=str(raw["version"]),
         references=tuple(raw.get("references", ())),
@@ -602,7 +627,7 @@ def _parse(text: str, where: str, accept: str | None) -> BandTable:
         note=str(raw.get("note", "")),
         where=where,
     )
-    _check_printed(table, columns, rows, raw.get("resolution"), where)
+    _check_printed(table, column, resolution, where)
     return table
 
 
@@ -617,45 +642,30 @@ def _unit(text: object, where: str) -> Any:
 
 
 def _check_printed(
-    table: BandTable,
-    columns: tuple[str, ...],
-    rows: list[list[float]],
-    resolution: object,
-    where: str,
+    table: BandTable, column: dict[str, list[float]], resolution: Any, where: str
 ) -> None:
     """The printed columns (To (B), variance below and above) agree with the bands.
 
     They are a transcription check: a slip in one column of a copied table is caught.
     """
-    if "to_b" in columns:
-        if isinstance(resolution, bool) or not isinstance(resolution, int | float):
-            raise _refuse(
-                f"{where}: resolution",
-                "must give the dose resolution of the To (B) column (e.g. 0.01) when the table "
-                "prints it",
-                resolution,
-            )
-        at = columns.index("to_b")
-        for i, row in enumerate(rows):
-            if not math.isclose(row[1] - resolution, row[at], abs_tol=1e-9 * row[1]):
+    if "to_b" in column:
+        for i, (upper, printed) in enumerate(zip(column["to"], column["to_b"], strict=True)):
+            if not math.isclose(upper - resolution, printed, abs_tol=1e-9 * upper):
                 raise _refuse(
                     f"{where}: bands[{i}]",
-                    f"prints To (B) {row[at]:g}, not To (A) {row[1]:g} less the resolution "
+                    f"prints To (B) {printed:g}, not To (A) {upper:g} less the resolution "
                     f"{resolution:g}",
-                    row,
+                    printed,
                 )
-    for name, attribute in (("below", "below"), ("above", "above")):
-        if name not in columns:
-            continue
-        at = columns.index(name)
-        for i, row in enumerate(rows):
-            computed = 100 * getattr(table.bands[i], attribute)
-            if abs(computed - row[at]) > _PRINTED_SLACK + 1e-9:
+    for name in ("below", "above"):
+        for i, printed in enumerate(column.get(name, ())):
+            computed = 100 * getattr(table.bands[i], name)
+            if abs(computed - printed) > _PRINTED_SLACK + 1e-9:
                 raise _refuse(
                     f"{where}: bands[{i}]",
-                    f"prints a variance {name} of {row[at]:g}%, but its band gives "
+                    f"prints a variance {name} of {printed:g}%, but its band gives "
                     f"{computed:.2f}% (more than {_PRINTED_SLACK:g} point apart)",
-                    row,
+                    printed,
                 )
 
 
