@@ -6,6 +6,8 @@ import io
 import json
 import pathlib
 
+import pytest
+
 from dosing.cli import main
 
 DATA = pathlib.Path(__file__).parent / "data"
@@ -104,3 +106,31 @@ def test_bands_make_refuses_missing_or_wrong_arguments() -> None:
         "--tolerance", "6%", "--increment", "0.1mL",
     )  # fmt: skip
     assert status == 2 and "product" in err
+
+
+def test_csv_carries_band_variance_and_volume_only_when_asked() -> None:
+    import csv
+
+    status, out, _ = run(
+        "plan", VCR, "--bsa", "0.3m2", "--format", "csv",
+        "--band", "vincristine=nhs-1mg-ml-vincristine",
+        "--product", "vincristine=vincristine-1mg-ml-1ml",
+    )  # fmt: skip
+    assert status == 0
+    row = next(csv.DictReader(io.StringIO(out)))
+    # 0.45 mg in [0.44, 0.49) → 0.46 mg: (0.46 − 0.45) / 0.45 = 0.0222; 0.46 mL at 1 mg/mL.
+    assert (row["band_lower"], row["band_upper"]) == ("0.44", "0.49")
+    assert float(row["band_variance"]) == pytest.approx(0.01 / 0.45)
+    assert (row["product_key"], float(row["volume"]), row["volume_unit"]) == (
+        "vincristine-1mg-ml-1ml",
+        pytest.approx(0.46),
+        "mL",
+    )
+    status, out, _ = run("plan", VCR, "--bsa", "0.3m2", "--format", "csv")
+    assert "band_lower" not in out.splitlines()[0]
+    status, out, _ = run(
+        "plan", VCR, "--bsa", "0.1m2", "--format", "csv",
+        "--band", "vincristine=nhs-1mg-ml-vincristine",
+    )  # fmt: skip
+    row = next(csv.DictReader(io.StringIO(out)))
+    assert row["band_lower"] == "" and row["volume"] == ""  # not banded, no product
