@@ -151,7 +151,7 @@ def test_the_loader_refuses_overlaps_gaps_disorder_and_out_of_tolerance_bands(
         ({"format": "2"}, DomainError, "reads band-table format 1"),
         ({"colour": '"red"'}, DomainError, "unknown field"),
         ({"version": None}, DomainError, "lacks the field"),
-        ({"agent": '"frobnicate"'}, DomainError, "does not know"),
+        ({"agent": '"ATG"'}, DomainError, "more than one agent"),
         ({"unit": '"mL"'}, UnitsError, "unit of mass"),
         ({"unit": '"furlongs of"'}, UnitsError, "not a unit"),
         ({"tolerance": "1.5"}, DomainError, "fraction"),
@@ -173,6 +173,17 @@ def test_the_loader_refuses_a_malformed_file(
         text = _table_text(["[1.0, 1.3, 1.15],"], **fields)  # type: ignore[arg-type]
     with pytest.raises(error, match=message):
         load_band_table(_write(tmp_path, text))
+
+
+def test_a_table_for_an_agent_the_vocabulary_does_not_know_is_kept_by_name(
+    tmp_path: pathlib.Path,
+) -> None:
+    rows = ["[1000.0, 1100.0, 1050.0],"]
+    table = load_band_table(_write(tmp_path, _table_text(rows, agent='"Gemcitabine"')))
+    assert table.agent == "gemcitabine"
+    assert Policy(bands={"GEMCITABINE": table}).bands["gemcitabine"] is table
+    synonym = load_band_table(_write(tmp_path, _table_text(rows, agent='"Ara-C"')))
+    assert synonym.agent == "cytarabine"
 
 
 def test_the_loader_refuses_what_is_not_a_table(tmp_path: pathlib.Path) -> None:

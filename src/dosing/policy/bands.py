@@ -42,7 +42,7 @@ from dosing.products import Presentation, presentation
 from dosing.references import REFERENCES
 from dosing.registry import Registry
 from dosing.units import MG, Q_, as_quantity, parse_quantity, short, ureg
-from dosing.vocabulary import AGENTS, canonical_agent
+from dosing.vocabulary import canonical_agent
 
 __all__ = [
     "BAND_TABLES",
@@ -106,7 +106,8 @@ class BandTable:
     key : str
         The table's name (``"nhs-1mg-ml-vincristine"``).
     agent : str
-        The canonical agent it bands.
+        The canonical agent it bands (resolved through :mod:`dosing.vocabulary`; a name it does
+        not know is kept, in lower case).
     tolerance : float
         The largest variance it declares, as a fraction (0.06).
     boundary : {"A", "B"}
@@ -331,13 +332,10 @@ def build_table(
         No band; a band that is empty, out of order, overlapping or leaving a gap; a band dose
         that falls; a band dose outside the declared tolerance (unless accepted, with a reason).
     """
+    # Through the vocabulary: a synonym or brand is its agent, an ambiguous name ("ATG") is
+    # refused; a name it does not know is kept as written (lower case), as in a template, so
+    # that an institution's table for an agent dosing has no data on (gemcitabine) still works.
     canonical = canonical_agent(agent)
-    if canonical not in AGENTS:
-        raise _refuse(
-            f"{where}.agent",
-            f"names {agent!r}, which the vocabulary (data/agents.toml) does not know",
-            agent,
-        )
     if isinstance(tolerance, bool) or not isinstance(tolerance, int | float):
         raise _refuse(f"{where}.tolerance", "must be a fraction such as 0.06", tolerance)
     tolerance = float(tolerance)
