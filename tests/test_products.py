@@ -191,3 +191,20 @@ def test_a_brand_must_be_the_agents_own() -> None:
         _presentation("test", _raw(brand="Evomela"))
     assert _presentation("test", _raw(brand="Fludara")).brand == "Fludara"
     assert np.isclose(_presentation("test", _raw(volume=None)).volume.m_as("mL"), 2.0)
+
+
+def test_rounding_to_a_syringe_graduation_of_the_named_product() -> None:
+    policy = Policy(
+        products={"fludarabine": "fludarabine-25mg-ml-2ml"},
+        rounding={"fludarabine": Q_(0.1, "mL")},
+    )
+    row = RIC.expand(CHILD, policy=policy).rows_for("fludarabine")[0]
+    # 0.1 mL × 25 mg/mL = 2.5 mg; 38.7298 mg / 2.5 = 15.49 → 15 × 2.5 = 37.5 mg = 1.5 mL.
+    assert row.dose == Q_(37.5, "mg")
+    assert row.volume.m_as("mL") == pytest.approx(1.5)
+    assert "0.1 mL of fludarabine" in row.adjustments[-1].reason
+    assert policy.describe()["rounding"]["fludarabine"] == {"value": 0.1, "unit": "mL"}
+    with pytest.raises(DomainError, match="rounds to a volume"):
+        RIC.expand(CHILD, policy=Policy(rounding={"fludarabine": Q_(0.1, "mL")}))
+    with pytest.raises(dosing.UnitsError, match="name the agents"):
+        Policy(rounding={"*": Q_(0.1, "mL")})

@@ -29,7 +29,7 @@ from dosing.plausibility import RANGES
 from dosing.policy.bands import BAND_TABLES, BandTable
 from dosing.policy.renal import RENAL_TABLES
 from dosing.products import Presentation, presentation
-from dosing.units import GY, IU, KG, M2, MG, Q_, as_quantity, magnitude, short, ucum
+from dosing.units import GY, IU, KG, M2, MG, Q_, as_quantity, magnitude, short, ucum, ureg
 from dosing.vocabulary import ALL_AGENTS, canonical_agent
 
 __all__ = ["DosingWeight", "InfantRule", "Policy", "RenalEstimator"]
@@ -296,6 +296,7 @@ class RenalEstimator:
 
 
 _INCREMENT_UNITS: Final = (MG, IU, GY)
+ML: Final = ureg.Unit("mL")
 
 
 def _agent_map(name: str, value: object) -> dict[str, Any]:
@@ -347,7 +348,8 @@ class Policy:
         agent's own entry wins over ``"*"``, which applies to every agent dosed in the
         increment's dimension (a mass increment leaves radiation doses alone) and has no band
         table. ``"vial"`` (for a named agent) rounds to whole vials of the agent's product
-        (``products``), refused like any rounding past ``max_rounding_change``.
+        (``products``), and a volume (``Q_(0.1, "mL")``, a syringe graduation) to that volume of
+        it; both refused like any rounding past ``max_rounding_change``.
     max_rounding_change : float
         A rounding that would move a dose by more than this fraction raises (HOPA: ±10%).
     infant_rule : InfantRule, optional
@@ -670,7 +672,7 @@ def _increment(agent: str, value: object) -> Any:
         quantity = as_quantity(value, MG, f"rounding[{agent!r}]")
     except UnitsError:
         quantity = None
-        for unit in (IU, GY):
+        for unit in (IU, GY, ML):
             try:
                 quantity = as_quantity(value, unit, f"rounding[{agent!r}]")
                 break
@@ -678,11 +680,21 @@ def _increment(agent: str, value: object) -> Any:
                 continue
         if quantity is None:
             raise UnitsError(
-                "must be an increment of dose such as Q_(0.1, 'mg'), Q_(100, 'IU') or a vial size",
+                "must be an increment of dose such as Q_(0.1, 'mg'), Q_(100, 'IU'), a syringe "
+                "graduation such as Q_(0.1, 'mL') with the agent's product, or 'vial'",
                 argument=f"rounding[{agent!r}]",
                 value=value,
                 shown=repr(value),
             ) from None
+    if quantity.dimensionality == ML.dimensionality and agent == ALL_AGENTS:
+        raise UnitsError(
+            "must be an increment of dose such as Q_(0.1, 'mg'); a volume (a syringe "
+            "graduation) is converted at one agent's product, so name the agents",
+            argument="rounding['*']",
+            value=value,
+            shown=_show(quantity),
+            fix="write rounding={'fludarabine': Q_(0.1, 'mL')} with the product in products=",
+        )
     if np.ndim(quantity.magnitude) != 0:
         raise DomainError(
             "must be one increment, e.g. Q_(0.1, 'mg'); got an array",

@@ -520,6 +520,8 @@ def _frozen(value: Any) -> Any:
     return array
 
 
+_ML: Final = Q_(1.0, "mL").units
+
 #: Clean-up of floating-point noise in dose / increment before half-up rounding: a quotient
 #: within 1e-9 of a half is a half (0.8 × 1.4375 / 0.1 must round like 11.5, not 11.4999...).
 _QUOTIENT_DECIMALS: Final = 9
@@ -538,22 +540,33 @@ def rounding(state: LineState, bases: Bases, policy: Policy) -> None:
     if increment is None:
         return
     what = None
-    if isinstance(increment, str):  # "vial": whole vials of the agent's product
+    volume = not isinstance(increment, str) and increment.dimensionality == _ML.dimensionality
+    if isinstance(increment, str) or volume:  # whole vials, or a syringe graduation
         item = policy.presentation_for(line.agent)
         if item is None:
+            known = PRODUCTS.get(line.agent, ())
             raise DomainError(
-                "rounds to whole vials, but the policy names no product for "
-                f"{line.agent}, and it has {len(PRODUCTS.get(line.agent, ()))} presentations",
+                f"rounds to {'whole vials' if not volume else 'a volume'}, but the policy names "
+                f"no product for {line.agent}, and it has {len(known)} presentations",
                 argument=f"rounding[{line.agent!r}]",
                 value=increment,
-                shown=repr(increment),
+                shown=repr(increment) if not volume else f"{increment:~P}",
                 fix=f"name one in products={{{line.agent!r}: ...}}: "
-                + (", ".join(repr(p.key) for p in PRODUCTS.get(line.agent, ())) or "none known"),
+                + (", ".join(repr(p.key) for p in known) or "none known"),
             )
-        increment = item.content
-        what = (
-            f"whole vials of {item.name} ({item.content.magnitude:g} {short(item.content.units)})"
-        )
+        if volume:
+            what = (
+                f"{increment.magnitude:g} {short(increment.units)} of {item.name} "
+                f"({(increment * item.concentration).to(line.dose_unit):~P})"
+            )
+            increment = (increment * item.concentration).to(line.dose_unit)
+            increment = Q_(float(f"{increment.magnitude:.12g}"), increment.units)
+        else:
+            increment = item.content
+            what = (
+                f"whole vials of {item.name} ({item.content.magnitude:g} "
+                f"{short(item.content.units)})"
+            )
     if increment.dimensionality != line.dose_unit.dimensionality:
         raise DomainError(
             f"is {increment:~P}, but its doses are in {short(line.dose_unit)}",
