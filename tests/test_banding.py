@@ -511,3 +511,30 @@ def test_band_for_takes_an_array() -> None:
     with pytest.raises(DomainError, match="0.1 mg"):
         NHS.band_for(Q_([0.1, 1.4], "mg"))
     assert math.isnan(NHS.lookup(0.1)[0])
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    st.floats(min_value=0.1, max_value=2000.0),
+    st.floats(min_value=1.2, max_value=30.0),
+    st.sampled_from([0.03, 0.06, 0.1]),
+    st.floats(min_value=0.05, max_value=0.9),
+    st.sampled_from(["A", "B"]),
+)
+def test_a_generated_table_gives_measurable_doses_and_covers_its_range(
+    low: float, ratio: float, tolerance: float, fraction: float, boundary: str
+) -> None:
+    increment = float(f"{low * tolerance * fraction:.2g}")
+    table = make_band_table(
+        "fludarabine",
+        Q_(low, "mg"),
+        Q_(low * ratio, "mg"),
+        tolerance=tolerance,
+        increment=Q_(increment, "mg"),
+        boundary=boundary,
+    )
+    for band in table.bands:
+        count = band.dose.magnitude / increment
+        assert abs(count - round(count)) < 1e-6  # a whole number of measurable steps
+    for dose in (low, low * ratio):
+        assert table.band_for(Q_(dose, "mg")) > Q_(0, "mg")  # both ends are inside
