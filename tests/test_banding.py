@@ -505,6 +505,20 @@ def test_a_table_in_another_dimension_is_refused() -> None:
         )
 
 
+def test_a_band_table_is_never_made_unchecked() -> None:
+    with pytest.raises(DomainError, match="load_band_table"):
+        BandTable(
+            key="x",
+            agent="vincristine",
+            tolerance=0.06,
+            boundary="A",
+            bands=(),
+            worst_variance=0.0,
+            unit=dosing.ureg.Unit("mg"),
+            version="1",
+        )
+
+
 def test_band_for_takes_an_array() -> None:
     doses = NHS.band_for(Q_([0.215, 1.425], "mg"))
     assert list(doses.m_as("mg")) == [0.22, 1.4]

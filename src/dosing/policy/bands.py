@@ -49,6 +49,7 @@ __all__ = [
     "FORMAT_VERSION",
     "Band",
     "BandTable",
+    "build_table",
     "load_band_table",
     "make_band_table",
 ]
@@ -98,8 +99,9 @@ class Band:
 class BandTable:
     """A validated dose-band table for one agent (and product concentration).
 
-    Make one with :func:`load_band_table` or :func:`make_band_table`; the constructor checks every
-    guarantee of the module and raises :class:`~dosing.DomainError` for a table that breaks one.
+    Make one with :func:`load_band_table`, :func:`make_band_table` or :func:`build_table`, which
+    check every guarantee of the module and raise :class:`~dosing.DomainError` for a table that
+    breaks one; the bare constructor is refused, so that no table escapes them.
 
     Attributes
     ----------
@@ -154,6 +156,14 @@ class BandTable:
     _lower: Any = field(default=None, repr=False)
     _upper: Any = field(default=None, repr=False)
     _dose: Any = field(default=None, repr=False)
+
+    def __post_init__(self) -> None:
+        if self._lower is None or self._upper is None or self._dose is None:
+            raise DomainError(
+                "is made by load_band_table, make_band_table or build_table, which check it",
+                argument="BandTable",
+                fix="use dosing.load_band_table(path) or dosing.make_band_table(...)",
+            )
 
     def __repr__(self) -> str:
         return f"BandTable({self.key!r})"
