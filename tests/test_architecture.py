@@ -27,7 +27,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("dosing.units", "dosing.registry", "dosing._data", "dosing._arrays"),
     ("dosing.vocabulary", "dosing.amounts"),
     ("dosing._text", "dosing.references", "dosing.plausibility"),
-    ("dosing.dose_limits",),
+    ("dosing.dose_limits", "dosing.products"),
     (
         "dosing.body",
         "dosing.body._sex",
@@ -48,7 +48,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
         "dosing.regimens.loader",
         "dosing.regimens.builtin",
     ),
-    ("dosing.policy", "dosing.policy.renal", "dosing.policy.policy"),
+    ("dosing.policy", "dosing.policy.renal", "dosing.policy.bands", "dosing.policy.policy"),
     ("dosing.basis",),
     ("dosing.policy.steps",),
     ("dosing.schedule",),
@@ -255,11 +255,12 @@ def test_the_pipeline_runs_in_the_documented_order_and_declares_every_flag() -> 
         "dose_factor",
         "renal",
         "dose_cap",
+        "banding",
         "rounding",
     ]
     declared = [flag for step in STEPS.values() for flag in step.flags]
     assert declared == list(FLAGS)  # each flag declared once, by the step that sets it
     assert all(FLAGS[flag] for flag in FLAGS)  # with its meaning
-    assert [step.stage for step in STEPS.values()].index("prepare") == len(STEPS) - 1
+    assert [step.stage for step in STEPS.values()].index("prepare") == len(STEPS) - 2
     for step in STEPS.values():
         assert step.summary.endswith(".")  # the step's docstring says what it does

@@ -43,19 +43,26 @@ from dosing.exposure import carboplatin_calvert
 from dosing.history import Exposure
 from dosing.patient import Patient
 from dosing.policy import DosingWeight, InfantRule, Policy, RenalEstimator
+from dosing.policy.bands import BAND_TABLES, Band, BandTable, load_band_table, make_band_table
 from dosing.policy.steps import Adjustment
+from dosing.products import PRESENTATIONS, PRODUCTS, Presentation
 from dosing.references import REFERENCES, Reference
 from dosing.regimens import DoseLine, Regimen, combine, get_regimen, load_regimen, regimen_keys
 from dosing.schedule import Row, Schedule, reschedule
 from dosing.units import Q_, ureg
 
 __all__ = [
+    "BAND_TABLES",
     "BSA_FORMULAS",
     "EGFR_FORMULAS",
+    "PRESENTATIONS",
+    "PRODUCTS",
     "Q_",
     "REFERENCES",
     "Adjustment",
     "BSAFormula",
+    "Band",
+    "BandTable",
     "Basis",
     "ClearanceEstimate",
     "DomainError",
@@ -71,6 +78,7 @@ __all__ = [
     "OutsidePopulationWarning",
     "Patient",
     "Policy",
+    "Presentation",
     "Reference",
     "Regimen",
     "RegimenError",
@@ -97,7 +105,9 @@ __all__ = [
     "get_regimen",
     "ideal_body_weight",
     "lean_body_weight",
+    "load_band_table",
     "load_regimen",
+    "make_band_table",
     "regimen_keys",
     "reschedule",
     "schwartz_bedside",

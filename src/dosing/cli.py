@@ -14,6 +14,11 @@ Examples
     dosing bsa --height 150cm --weight 40kg --method all
     dosing list
     dosing show mel-tbi-mac
+    dosing plan vincristine.toml --bsa 0.95m2 --band vincristine=nhs-1mg-ml-vincristine \
+        --product vincristine=vincristine-1mg-ml-2ml
+    dosing bands nhs-1mg-ml-vincristine
+    dosing bands --make fludarabine --low 20mg --high 80mg --tolerance 6% --increment 0.1mL \
+        --product fludarabine-25mg-ml-2ml
 """
 
 from __future__ import annotations
@@ -219,7 +224,32 @@ def _build_parser() -> _Parser:
         action="append",
         default=[],
         metavar="AGENT=INCREMENT",
-        help="round half-up to an increment, e.g. '*=0.1mg' (repeatable)",
+        help="round half-up to an increment, e.g. '*=0.1mg', or to whole vials of the agent's "
+        "--product, e.g. 'melphalan=vial' (repeatable)",
+    )
+    policy.add_argument(
+        "--band",
+        action="append",
+        default=[],
+        metavar="AGENT=TABLE",
+        help="band an agent's doses by a band table: a file (see 'dosing bands') or a shipped "
+        "key, e.g. vincristine=nhs-1mg-ml-vincristine (repeatable)",
+    )
+    policy.add_argument(
+        "--accept-out-of-tolerance",
+        action=_Once,
+        default=None,
+        metavar="REASON",
+        help="accept a --band table file whose band dose is outside its tolerance, giving the "
+        "reason (every banded row says so)",
+    )
+    policy.add_argument(
+        "--product",
+        action="append",
+        default=[],
+        metavar="AGENT=PRODUCT",
+        help="the product an agent is prepared from (volumes, vials per day, vial rounding), "
+        "e.g. fludarabine=fludarabine-25mg-ml-2ml (repeatable; see 'dosing products')",
     )
     policy.add_argument(
         "--max-rounding-change",
@@ -287,6 +317,31 @@ def _build_parser() -> _Parser:
     bsa.add_argument("--age", action=_Once, type=_quantity("--age", "12y", "year"))
 
     commands.add_parser("list", help="the built-in regimens")
+    bands = commands.add_parser(
+        "bands", help="show a band table (checked), or make one with --make"
+    )
+    bands.add_argument(
+        "table", nargs="?", metavar="KEY|FILE.toml", help="a shipped table key or a table file"
+    )
+    bands.add_argument("--accept-out-of-tolerance", action=_Once, default=None, metavar="REASON")
+    make = bands.add_argument_group("make a table (printed in the file format)")
+    make.add_argument("--make", action=_Once, metavar="AGENT", help="the agent to make it for")
+    make.add_argument("--low", action=_Once, type=_quantity("--low", "20mg", "mg"))
+    make.add_argument("--high", action=_Once, type=_quantity("--high", "80mg", "mg"))
+    make.add_argument("--tolerance", action=_Once, metavar="FRACTION", help="e.g. 6%% or 0.06")
+    make.add_argument(
+        "--increment",
+        action=_Once,
+        metavar="AMOUNT",
+        help="the smallest measurable dose: a mass (0.1mg) or a volume with --product (0.1mL)",
+    )
+    make.add_argument("--resolution", action=_Once, metavar="AMOUNT")
+    make.add_argument("--boundary", action=_Once, choices=("A", "B"), default="A")
+    make.add_argument("--product", action=_Once, metavar="PRODUCT")
+    make.add_argument("--key", action=_Once, metavar="KEY")
+
+    commands.add_parser("products", help="the products (vials) known for each agent")
+
     show = commands.add_parser("show", help="a regimen's definition, totals and sources")
     show.add_argument("regimen", metavar="KEY|FILE.toml")
     return parser
@@ -390,6 +445,8 @@ _FLAGS = {
     "bsa_method": "--bsa-method",
     "bsa_cap": "--bsa-cap",
     "rounding": "--round",
+    "bands": "--band",
+    "products": "--product",
     "dose_factors": "--reduce",
     "max_rounding_change": "--max-rounding-change",
     "renal": "--renal",
@@ -505,6 +562,9 @@ def _policy(args: argparse.Namespace) -> Any:
         agent = agent if agent == "*" else canonical_agent(agent)
         if agent in rounding:
             raise UsageError(f"--round gives {agent!r} twice; give each agent once")
+        if value == "vial":
+            rounding[agent] = value
+            continue
         try:
             rounding[agent] = parse_quantity(value)
         except UnitsError as exc:
@@ -550,7 +610,23 @@ def _policy(args: argparse.Namespace) -> Any:
         if group in estimator:
             raise UsageError(f"--renal-estimator gives {group!r} twice; give each once")
         estimator[group] = key
+    bands: dict[str, Any] = {}
+    for text in args.band:
+        agent, value = _pair("--band", text, "vincristine=nhs-1mg-ml-vincristine")
+        agent = canonical_agent(agent)
+        if agent in bands:
+            raise UsageError(f"--band gives {agent!r} twice; give each agent once")
+        bands[agent] = _band_table(value, args.accept_out_of_tolerance)
+    products: dict[str, str] = {}
+    for text in args.product:
+        agent, value = _pair("--product", text, "fludarabine=fludarabine-25mg-ml-2ml")
+        agent = canonical_agent(agent)
+        if agent in products:
+            raise UsageError(f"--product gives {agent!r} twice; give each agent once")
+        products[agent] = value
     kwargs: dict[str, Any] = {
+        "bands": bands,
+        "products": products,
         "bsa_cap": args.bsa_cap,
         "rounding": rounding,
         "dose_factors": factors,
@@ -571,6 +647,101 @@ def _policy(args: argparse.Namespace) -> Any:
         return dosing.Policy(**kwargs)
     except DosingError as exc:
         raise UsageError(_message(exc)) from None
+
+
+def _band_table(text: str, accept: str | None) -> Any:
+    """A shipped band table by key, or a table file (checked by the loader)."""
+    if text in dosing.BAND_TABLES:
+        return dosing.BAND_TABLES[text]
+    if not Path(text).is_file():
+        raise UsageError(
+            f"--band {text!r} is neither a shipped table ({', '.join(dosing.BAND_TABLES)}) nor "
+            f"a file"
+        )
+    return dosing.load_band_table(text, accept_out_of_tolerance=accept)
+
+
+def _bands(args: argparse.Namespace, out: TextIO) -> int:
+    if args.make is None:
+        if args.table is None:
+            out.write("Shipped band tables (dosing bands KEY shows one):\n")
+            for key, table in dosing.BAND_TABLES.items():
+                mark = " [EXAMPLE]" if table.example else ""
+                out.write(f"  {key}{mark}: {table.agent}, {table.range_text()}\n")
+            return 0
+        table = _band_table(args.table, args.accept_out_of_tolerance)
+        out.write(_table_text(table))
+        return 0
+    missing = [
+        flag
+        for flag, value in (
+            ("--low", args.low),
+            ("--high", args.high),
+            ("--tolerance", args.tolerance),
+            ("--increment", args.increment),
+        )
+        if value is None
+    ]
+    if missing:
+        raise UsageError(f"--make needs {', '.join(missing)}")
+    try:
+        increment = parse_quantity(args.increment)
+        resolution = None if args.resolution is None else parse_quantity(args.resolution)
+    except UnitsError as exc:
+        raise UsageError(f"--increment/--resolution: {exc}") from None
+    table = dosing.make_band_table(
+        args.make,
+        args.low,
+        args.high,
+        tolerance=_percent_or_fraction("--tolerance", args.tolerance),
+        increment=increment,
+        boundary=args.boundary,
+        resolution=resolution,
+        product=args.product,
+        key=args.key,
+    )
+    out.write(table.to_toml())
+    return 0
+
+
+def _table_text(table: Any) -> str:
+    unit = short(table.unit)
+    lines = [
+        f"{table.key}: {table.agent}" + (" [EXAMPLE: no source gives it]" if table.example else ""),
+        f"Version: {table.version}",
+        f"Tolerance ±{table.tolerance:.2%}; worst variance {table.worst_variance:.2%}; boundary "
+        f"rule {table.boundary} ("
+        + (
+            "a dose at a boundary goes to the band above"
+            if table.boundary == "A"
+            else "a dose at a boundary goes to the band below"
+        )
+        + ")",
+    ]
+    if table.accepted:
+        lines.append(f"Accepted outside its tolerance: {table.accepted}")
+    lines.append(f"Source: {table.source}")
+    lines.append(f"{'From':>10}  {'To':>10}  {'Band dose':>10}  {'Below':>7}  {'Above':>7}")
+    for band in table.bands:
+        lines.append(
+            f"{band.lower.magnitude:>10g}  {band.upper.magnitude:>10g}  "
+            f"{band.dose.magnitude:>10g}  {band.below:>+7.2%}  {band.above:>+7.2%}"
+        )
+    lines.append(f"(doses in {unit}; variance = (band dose − calculated) / calculated)")
+    return (
+        "\n".join(wrapped for line in lines for wrapped in textwrap.wrap(line, TABLE_WIDTH) or [""])
+        + "\n"
+    )
+
+
+def _products(out: TextIO) -> int:
+    for agent, items in dosing.PRODUCTS.items():
+        out.write(f"{agent}:\n")
+        for item in items:
+            line = f"  {item.key}: {item.name} [{', '.join(item.references)}]"
+            out.write("\n".join(textwrap.wrap(line, TABLE_WIDTH, subsequent_indent="      ")))
+            out.write("\n")
+    return 0
 
 
 def _plan(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
@@ -751,6 +922,10 @@ def _main(argv: Sequence[str] | None, out: TextIO, err: TextIO) -> int:
                 status = _bsa(args, out, err)
             elif args.command == "list":
                 status = _list(out)
+            elif args.command == "bands":
+                status = _bands(args, out)
+            elif args.command == "products":
+                status = _products(out)
             else:
                 status = _show(args, out)
         except UsageError as exc:

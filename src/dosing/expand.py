@@ -110,7 +110,13 @@ def _compute(
     calculated = final if calculated is None else frozen(keep_checks(calculated, *lazy))
     adjustments = tuple(state.adjustments)
     return LineResult(
-        line, state.basis, calculated, final, adjustments, flags_of(adjustments, shape)
+        line,
+        state.basis,
+        calculated,
+        final,
+        adjustments,
+        flags_of(adjustments, shape),
+        policy.presentation_for(line.agent),
     )
 
 

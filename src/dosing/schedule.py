@@ -26,8 +26,9 @@ from dosing._text import given_text, value_text
 from dosing.basis import Basis
 from dosing.errors import DomainError, UnknownKeyError
 from dosing.policy.steps import Adjustment
+from dosing.products import Presentation
 from dosing.regimens.days import calendar_date, format_days
-from dosing.units import Q_, Magnitude
+from dosing.units import MG, Q_, Magnitude
 from dosing.vocabulary import canonical_agent
 
 if TYPE_CHECKING:
@@ -35,7 +36,35 @@ if TYPE_CHECKING:
     from dosing.policy.policy import Policy
     from dosing.regimens.model import DoseLine, Regimen
 
-__all__ = ["LineResult", "Row", "Schedule", "flags_of", "reschedule"]
+__all__ = ["LineResult", "Row", "Schedule", "VialUse", "flags_of", "reschedule"]
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class VialUse:
+    """The vials of one product one agent needs on one day (:meth:`Schedule.vials`).
+
+    Attributes
+    ----------
+    day : int
+        The day.
+    agent : str
+        The canonical agent.
+    presentation : Presentation
+        The product drawn from.
+    dose_mg : float or ndarray
+        The day's total dose [mg] (an array over a cohort).
+    vials : float or ndarray
+        Whole vials needed.
+    waste : float or ndarray
+        What is left in them [mg].
+    """
+
+    day: int
+    agent: str
+    presentation: Presentation
+    dose_mg: Any
+    vials: Any
+    waste: Any
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -54,6 +83,8 @@ class LineResult:
         What each policy step changed, in order.
     flags : frozenset of str, or mapping of str to boolean array (a cohort)
         The flags of :attr:`adjustments`.
+    presentation : Presentation or None
+        The product the dose is prepared from (``Policy(products=...)``), when known.
     """
 
     line: DoseLine
@@ -62,6 +93,7 @@ class LineResult:
     dose: Magnitude
     adjustments: tuple[Adjustment, ...]
     flags: Any
+    presentation: Presentation | None = None
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -117,6 +149,35 @@ class Row:
     def calculated(self) -> Any:
         """The dose before rounding (equal to :attr:`dose` without a rounding policy)."""
         return Q_(self.result.calculated, self.result.line.dose_unit)
+
+    @property
+    def presentation(self) -> Presentation | None:
+        """The product the dose is prepared from, or None when the policy names none."""
+        return self.result.presentation
+
+    @property
+    def volume(self) -> Any:
+        """The volume of :attr:`presentation` to draw up for :attr:`dose` (mL), or None.
+
+        Dose ÷ the product's concentration (as supplied, or after the reconstitution its label
+        states), so that volume × concentration = dose. None when no product is known for the
+        agent (name one with ``Policy(products={agent: key})``).
+
+        Examples
+        --------
+        >>> import dosing
+        >>> from dosing import Q_
+        >>> child = dosing.Patient(height=Q_(150, "cm"), weight=Q_(40, "kg"))
+        >>> policy = dosing.Policy(products={"fludarabine": "fludarabine-25mg-ml-2ml"})
+        >>> ric = dosing.get_regimen("flu-arac-mel-ric").expand(child, policy=policy)
+        >>> row = ric.rows_for("fludarabine")[0]
+        >>> row.dose, row.volume  # 30 mg/m² × 1.29099 m², ÷ 25 mg/mL
+        (<Quantity(38.7298335, 'milligram')>, <Quantity(1.54919334, 'milliliter')>)
+        """
+        item = self.result.presentation
+        if item is None:
+            return None
+        return item.volume_of(self.dose)
 
     @property
     def prescribed(self) -> Any:
@@ -289,6 +350,42 @@ class Schedule:
             if result.line.agent not in agents:
                 agents.append(result.line.agent)
         return {text: tuple(agents) for text, agents in used.items()}
+
+    def vials(self) -> tuple[VialUse, ...]:
+        """The vials each agent needs on each day, and the waste, for the agents with a product.
+
+        Each day's doses of an agent are drawn from fresh vials of its product
+        (:attr:`Row.presentation`): vials = ⌈day's total ÷ vial content⌉, waste = vials × content
+        − day's total. A multiple-dose vial's rest may be kept (its label says how long); the
+        waste is then what is left at the end of the day, at most. Agents without a product
+        are left out (name one with ``Policy(products={agent: key})``).
+
+        Examples
+        --------
+        >>> import dosing
+        >>> from dosing import Q_
+        >>> child = dosing.Patient(height=Q_(150, "cm"), weight=Q_(40, "kg"))
+        >>> policy = dosing.Policy(products={"fludarabine": "fludarabine-25mg-ml-2ml"})
+        >>> ric = dosing.get_regimen("flu-arac-mel-ric").expand(child, policy=policy)
+        >>> use = ric.vials()[0]
+        >>> use.day, use.agent, use.vials, round(use.waste, 4)  # 50 mg − 38.7298 mg
+        (-7, 'fludarabine', 1.0, 11.2702)
+        """
+        totals: dict[tuple[int, str], tuple[Any, Presentation]] = {}
+        for row in self.rows:
+            item = row.presentation
+            if item is None:
+                continue
+            dose_mg = np.asarray(row.dose.m_as(MG), dtype=float)
+            key = (row.day, row.agent)
+            previous = totals.get(key)
+            totals[key] = (dose_mg if previous is None else previous[0] + dose_mg, item)
+        out = []
+        for (day, agent), (total, item) in totals.items():
+            total_value = float(total) if np.ndim(total) == 0 else total
+            count, waste = item.vials(total_value)
+            out.append(VialUse(day, agent, item, total_value, count, waste))
+        return tuple(out)
 
     def date_of(self, day: int) -> dt.date | None:
         """The calendar date of ``day`` (None without an anchor date)."""

@@ -390,6 +390,7 @@ def _check_steps(context: _Context, result: LineResult, rows: list[Row]) -> None
                     row.day,
                     f"{agent} dose was limited by {what}{context.who(capped.applies)}",
                 )
+        _check_banding(context, result, row, done)
         rounded = done.get("rounded")
         if rounded is not None:
             before = np.asarray(rounded.before, dtype=float)
@@ -406,6 +407,42 @@ def _check_steps(context: _Context, result: LineResult, rows: list[Row]) -> None
                     f"rounding moved the {agent} dose by {float(np.max(change)):.1%} (more than "
                     f"{ROUNDING_WARNING:.0%}){context.who(moved)}",
                 )
+
+
+def _check_banding(context: _Context, result: LineResult, row: Row, done: dict[str, Any]) -> None:
+    """A dose the band table left as calculated, or banded by an accepted or example table."""
+    agent = result.line.agent
+    left = done.get("not_banded")
+    if left is not None:
+        context.add(
+            "warning",
+            "not_banded",
+            agent,
+            row.day,
+            f"{agent} dose was not banded{context.who(left.applies)}: {left.reason}",
+        )
+    banded = done.get("banded")
+    if banded is None:
+        return
+    accepted = done.get("band_tolerance_accepted")
+    if accepted is not None:
+        context.add(
+            "warning",
+            "band_tolerance",
+            agent,
+            row.day,
+            f"{agent} dose was banded{context.who(accepted.applies)}; {accepted.reason}",
+        )
+    table = context.schedule.policy.band_table_for(agent)
+    if table is not None and table.example:
+        context.add(
+            "warning",
+            "example_table",
+            agent,
+            row.day,
+            f"{agent} dose was banded{context.who(banded.applies)} by {table.key}, an example "
+            f"table no source gives: check it against your institution's table",
+        )
 
 
 def _start(result: LineResult, context: _Context) -> Any:
@@ -438,15 +475,15 @@ def _check_prescribed(context: _Context, result: LineResult) -> None:
     expected: Any = start
     problems = []
     for adjustment in result.adjustments:
-        if adjustment.flag == "withheld":  # recorded beside the renal step it belongs to
-            continue
+        if adjustment.flag in ("withheld", "band_tolerance_accepted"):
+            continue  # recorded beside the step it belongs to
         if not _close(adjustment.before, expected):
             problems.append(f"before {adjustment.step}")
         expected = adjustment.after
     final = result.dose
     if not _close(final, expected):
         problems.append("the final dose")
-    if not result.adjustments or any(a.step == "rounding" for a in result.adjustments):
+    if not result.adjustments or any(STEPS[a.step].stage == "prepare" for a in result.adjustments):
         calculated_ok = True
     else:
         calculated_ok = _close(result.calculated, expected)

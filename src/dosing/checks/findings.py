@@ -36,6 +36,11 @@ CODES: Final[Mapping[str, str]] = MappingProxyType(
         "contradict",
         "rounding": "warning: a rounding that moved a dose by more than 5%",
         "unknown_agent": "warning: an agent the vocabulary does not know (never matched by guess)",
+        "not_banded": "warning: a dose the policy's band table did not band (outside every band, "
+        "or its band dose above the template's cap): left as calculated",
+        "band_tolerance": "warning: a dose banded by a table accepted although a band dose is "
+        "outside the tolerance the table declares",
+        "example_table": "warning: a dose banded by an example band table, which no source gives",
         "capped": "info: a dose limited by the template's cap or the policy's BSA cap",
         "not_checked": "info: a check that could not be made, and why: never a pass",
     }

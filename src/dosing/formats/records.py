@@ -111,6 +111,7 @@ def row_record(row: Row, index: int | None = None) -> dict[str, Any]:
                 "before": _pick(adjustment.before, index),
                 "after": _pick(adjustment.after, index),
                 "reason": adjustment.reason,
+                **_detail(adjustment.detail, index),
             }
             for adjustment in row.adjustments
             if index is None
@@ -125,6 +126,45 @@ def row_record(row: Row, index: int | None = None) -> dict[str, Any]:
         "per_day": row.per_day,
         "regimen": row.regimen,
         "planned_day": row.planned_day,
+        **_preparation(row, index),
+    }
+
+
+def _detail(detail: Any, index: int | None) -> dict[str, Any]:
+    """A step's detail (banding: the band's range and the variance), for patient ``index``."""
+    if detail is None:
+        return {}
+    out: dict[str, Any] = {}
+    for name, value in detail.items():
+        out[name] = value if isinstance(value, str) else _numbers(value, index)
+    return {"detail": out}
+
+
+def _numbers(value: Any, index: int | None) -> Any:
+    """A number, or a cohort's list, with None where a patient has none (NaN: not banded)."""
+    array = np.asarray(value, dtype=float)
+    if array.ndim and index is not None:
+        array = array.ravel()[index]
+    if array.ndim == 0:
+        number = float(array)
+        return None if math.isnan(number) else number
+    return [None if math.isnan(v) else float(v) for v in array.ravel()]
+
+
+def _preparation(row: Row, index: int | None) -> dict[str, Any]:
+    """The product and the volume to draw up, when the row has a product."""
+    item = row.presentation
+    if item is None:
+        return {}
+    volume = row.volume
+    return {
+        "presentation": {
+            "key": item.key,
+            "name": item.name,
+            "concentration": quantity_record(item.concentration),
+            "content": quantity_record(item.content),
+        },
+        "volume": {"value": _pick(volume.magnitude, index), "unit": ucum(volume.units)},
     }
 
 

@@ -84,7 +84,75 @@ def table(schedule: Schedule) -> str:
         for agent, total in schedule.totals().items()
     )
     lines += wrap(f"Totals: {totals}")
+    lines += [wrapped for line in preparation(schedule) for wrapped in wrap(line)]
     return "\n".join(lines)
+
+
+def preparation(schedule: Schedule) -> list[str]:
+    """What the pharmacy prepares: each banded dose with its band and variance, the volume of
+    each named product, and the vials per day with the waste (nothing without bands or
+    products)."""
+    lines: list[str] = []
+    for result in schedule.lines:
+        rows = [row for row in schedule.rows if row.result is result]
+        if not rows:
+            continue
+        row = rows[0]
+        unit = row.unit
+        days = ", ".join(str(r.day) for r in rows if r.administration == 1)
+        parts = []
+        banded = next((a for a in result.adjustments if a.flag == "banded"), None)
+        left = next((a for a in result.adjustments if a.flag == "not_banded"), None)
+        if banded is not None and banded.detail is not None:
+            detail = banded.detail
+            parts.append(
+                f"calculated {value_text(result.calculated, unit)} -> band dose "
+                f"{value_text(result.dose, unit)} (band {_range(detail)}, variance "
+                f"{_percent(detail['variance'])}, table {detail['table']})"
+            )
+        if left is not None:
+            parts.append(f"not banded: {left.reason.split(': ', 1)[1]}")
+        item = result.presentation
+        if item is not None:
+            parts.append(f"{value_text(row.volume.magnitude, row.volume.units)} of {item.name}")
+        if parts:
+            lines.append(f"{row.agent} (day {days}): " + "; ".join(parts))
+    vials = schedule.vials()
+    if vials:
+        lines.append(
+            "Vials: "
+            + "; ".join(
+                f"day {use.day} {use.agent} {_count(use.vials)} x "
+                f"{use.presentation.content.magnitude:g} {use.presentation.content.units:~P}"
+                f" (waste {value_text(use.waste, use.presentation.content.units)})"
+                for use in vials
+            )
+        )
+    if lines:
+        lines.insert(0, "Preparation:")
+    return lines
+
+
+def _range(detail: Any) -> str:
+    lower = np.asarray(detail["lower"], dtype=float)
+    upper = np.asarray(detail["upper"], dtype=float)
+    if lower.ndim == 0:
+        return f"{float(lower):g}–{float(upper):g} {detail['unit']}"
+    return f"{np.nanmin(lower):g}–{np.nanmax(upper):g} {detail['unit']} (per patient)"
+
+
+def _percent(value: Any) -> str:
+    array = np.asarray(value, dtype=float)
+    if array.ndim == 0:
+        return f"{float(array):+.2%}"
+    return f"{np.nanmin(array):+.2%} to {np.nanmax(array):+.2%}"
+
+
+def _count(value: Any) -> str:
+    array = np.asarray(value, dtype=float)
+    if array.ndim == 0:
+        return f"{float(array):g}"
+    return f"{array.min():g}–{array.max():g}"
 
 
 def _cells(schedule: Schedule, row: Row) -> tuple[str, ...]:

@@ -26,8 +26,10 @@ from dosing.body.kidney import cg_weight_description
 from dosing.body.weight import IBW_FORMULAS
 from dosing.errors import DomainError, Example, UnitsError, UnknownKeyError
 from dosing.plausibility import RANGES
+from dosing.policy.bands import BAND_TABLES, BandTable
 from dosing.policy.renal import RENAL_TABLES
-from dosing.units import GY, IU, KG, M2, MG, Q_, as_quantity, magnitude, short, ucum
+from dosing.products import Presentation, presentation
+from dosing.units import GY, IU, KG, M2, MG, Q_, as_quantity, magnitude, short, ucum, ureg
 from dosing.vocabulary import ALL_AGENTS, canonical_agent
 
 __all__ = ["DosingWeight", "InfantRule", "Policy", "RenalEstimator"]
@@ -294,6 +296,7 @@ class RenalEstimator:
 
 
 _INCREMENT_UNITS: Final = (MG, IU, GY)
+ML: Final = ureg.Unit("mL")
 
 
 def _agent_map(name: str, value: object) -> dict[str, Any]:
@@ -340,10 +343,13 @@ class Policy:
     dose_factors : mapping of agent to float
         Fraction of the full dose, in (0, 1] (e.g. ``{"fludarabine": 0.8}``); flag ``"reduced"``.
         ``"*"`` applies to every drug; radiation is reduced only when named.
-    rounding : mapping of agent (or ``"*"``) to pint.Quantity
-        Round half-up to this increment (e.g. ``Q_(0.1, "mg")`` or a vial size), last; flag
-        ``"rounded"``. An agent's own entry wins over ``"*"``, which applies to every agent
-        dosed in the increment's dimension (a mass increment leaves radiation doses alone).
+    rounding : mapping of agent (or ``"*"``) to pint.Quantity or ``"vial"``
+        Round half-up to this increment (e.g. ``Q_(0.1, "mg")``), last; flag ``"rounded"``. An
+        agent's own entry wins over ``"*"``, which applies to every agent dosed in the
+        increment's dimension (a mass increment leaves radiation doses alone) and has no band
+        table. ``"vial"`` (for a named agent) rounds to whole vials of the agent's product
+        (``products``), and a volume (``Q_(0.1, "mL")``, a syringe graduation) to that volume of
+        it; both refused like any rounding past ``max_rounding_change``.
     max_rounding_change : float
         A rounding that would move a dose by more than this fraction raises (HOPA: ±10%).
     infant_rule : InfantRule, optional
@@ -362,6 +368,14 @@ class Policy:
         raises (``"refuse"``, the default). ``"accept"`` applies it, converting the patient's
         kidney function to the table's measure through their BSA; every affected row records
         it (flag ``renal_outside_population``) and a warning says so.
+    bands : mapping of agent to BandTable (or a key of ``dosing.BAND_TABLES``)
+        Band the agent's doses by the table (after the caps, before rounding); flag
+        ``"banded"``. A dose outside every band is left as calculated, flagged ``"not_banded"``,
+        and ``check()`` says why. An agent with a band table is not also rounded.
+    products : mapping of agent to a product key (``dosing.PRODUCTS``)
+        The presentation each agent is prepared from: ``row.volume`` (the volume to draw up),
+        ``schedule.vials()`` and vial rounding use it. None is chosen unless named here (or by
+        the agent's band table): the default policy prepares nothing.
 
     Examples
     --------
@@ -380,6 +394,8 @@ class Policy:
     dosing_weight: Any = "actual"
     renal_estimator: Any = RenalEstimator()
     renal_outside_population: str = "refuse"
+    bands: Mapping[str, Any] = field(default_factory=dict)
+    products: Mapping[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         put = object.__setattr__
@@ -465,6 +481,27 @@ class Policy:
             raise UnknownKeyError(
                 "renal_outside_population", self.renal_outside_population, ("refuse", "accept")
             )
+        put(self, "bands", _band_tables(self.bands))
+        products = _agent_map("products", self.products)
+        for agent, key in products.items():
+            if agent == ALL_AGENTS:
+                raise DomainError(
+                    "names '*'; a product is an agent's own",
+                    argument="products",
+                    value=self.products,
+                    fix="name each agent, e.g. products={'fludarabine': 'fludarabine-25mg-ml-2ml'}",
+                )
+            presentation(agent, key)  # an unknown key, or another agent's, raises
+        put(self, "products", MappingProxyType(products))
+        for agent, increment in self.rounding.items():
+            if agent in self.bands:
+                raise DomainError(
+                    "rounds an agent that has a band table: the band dose is what is given",
+                    argument=f"rounding[{agent!r}]",
+                    value=increment,
+                    shown=_show(increment),
+                    fix="band it or round it, not both",
+                )
 
     # -- lookups used by expansion -------------------------------------------------------------
 
@@ -492,8 +529,29 @@ class Policy:
         if own is not None:
             return own
         every = self.rounding.get(ALL_AGENTS)
-        if every is not None and every.dimensionality == dose_unit.dimensionality:
+        if (
+            every is not None
+            and not isinstance(every, str)
+            and agent not in self.bands
+            and every.dimensionality == dose_unit.dimensionality
+        ):
             return every
+        return None
+
+    def band_table_for(self, agent: str) -> BandTable | None:
+        """The band table of ``agent``, or None."""
+        table: BandTable | None = self.bands.get(agent)
+        return table
+
+    def presentation_for(self, agent: str) -> Presentation | None:
+        """The presentation ``agent`` is prepared from: the policy's, else the one its band
+        table is for, else None (products are never guessed, even for an agent with one)."""
+        key = self.products.get(agent)
+        if key is not None:
+            return presentation(agent, key)
+        table = self.bands.get(agent)
+        if table is not None and table.product is not None:
+            return presentation(agent, table.product)
         return None
 
     def weight_for(self, agent: str) -> DosingWeight:
@@ -509,7 +567,7 @@ class Policy:
         ``("renal", "fludarabine-fludara-label")``.
         """
         named: dict[str, tuple[str, str]] = {}
-        for field_name in ("dose_factors", "rounding", "dosing_weight"):
+        for field_name in ("dose_factors", "rounding", "dosing_weight", "bands", "products"):
             for agent in getattr(self, field_name):
                 if agent != ALL_AGENTS:
                     named.setdefault(agent, (field_name, agent))
@@ -538,7 +596,9 @@ class Policy:
             "bsa_method": self.bsa_method,
             "bsa_cap": None if self.bsa_cap is None else _record(self.bsa_cap),
             "dose_factors": dict(self.dose_factors),
-            "rounding": {k: _record(v) for k, v in self.rounding.items()},
+            "rounding": {
+                k: v if isinstance(v, str) else _record(v) for k, v in self.rounding.items()
+            },
             "max_rounding_change": self.max_rounding_change,
             "infant_rule": None
             if self.infant_rule is None
@@ -550,6 +610,8 @@ class Policy:
             "dosing_weight": {k: v.describe() for k, v in self.dosing_weight.items()},
             "renal_estimator": self.renal_estimator.describe(),
             "renal_outside_population": self.renal_outside_population,
+            "bands": {k: _table_record(v) for k, v in self.bands.items()},
+            "products": dict(self.products),
         }
 
 
@@ -583,7 +645,21 @@ def _record(quantity: Any) -> dict[str, Any]:
     return {"value": float(quantity.magnitude), "unit": ucum(quantity.units)}
 
 
+#: The rounding that rounds to whole vials of the agent's product.
+VIAL: Final = "vial"
+
+
 def _increment(agent: str, value: object) -> Any:
+    if isinstance(value, str) and value == VIAL:
+        if agent == ALL_AGENTS:
+            raise DomainError(
+                "rounds every agent to whole vials; name the agents",
+                argument="rounding['*']",
+                value=value,
+                shown=repr(value),
+                fix="write rounding={'melphalan': 'vial'} with the product in products=",
+            )
+        return VIAL
     if isinstance(value, int | float):
         raise UnitsError(
             "has no unit",
@@ -596,7 +672,7 @@ def _increment(agent: str, value: object) -> Any:
         quantity = as_quantity(value, MG, f"rounding[{agent!r}]")
     except UnitsError:
         quantity = None
-        for unit in (IU, GY):
+        for unit in (IU, GY, ML):
             try:
                 quantity = as_quantity(value, unit, f"rounding[{agent!r}]")
                 break
@@ -604,11 +680,21 @@ def _increment(agent: str, value: object) -> Any:
                 continue
         if quantity is None:
             raise UnitsError(
-                "must be an increment of dose such as Q_(0.1, 'mg'), Q_(100, 'IU') or a vial size",
+                "must be an increment of dose such as Q_(0.1, 'mg'), Q_(100, 'IU'), a syringe "
+                "graduation such as Q_(0.1, 'mL') with the agent's product, or 'vial'",
                 argument=f"rounding[{agent!r}]",
                 value=value,
                 shown=repr(value),
             ) from None
+    if quantity.dimensionality == ML.dimensionality and agent == ALL_AGENTS:
+        raise UnitsError(
+            "must be an increment of dose such as Q_(0.1, 'mg'); a volume (a syringe "
+            "graduation) is converted at one agent's product, so name the agents",
+            argument="rounding['*']",
+            value=value,
+            shown=_show(quantity),
+            fix="write rounding={'fludarabine': Q_(0.1, 'mL')} with the product in products=",
+        )
     if np.ndim(quantity.magnitude) != 0:
         raise DomainError(
             "must be one increment, e.g. Q_(0.1, 'mg'); got an array",
@@ -623,6 +709,51 @@ def _increment(agent: str, value: object) -> Any:
             shown=_show(quantity),
         )
     return quantity
+
+
+def _table_record(table: BandTable) -> dict[str, Any]:
+    return {
+        "key": table.key,
+        "version": table.version,
+        "tolerance": table.tolerance,
+        "boundary": table.boundary,
+        "worst_variance": table.worst_variance,
+        "example": table.example,
+        "accepted": table.accepted,
+        "references": list(table.references),
+    }
+
+
+def _band_tables(value: object) -> Mapping[str, BandTable]:
+    tables = _agent_map("bands", value)
+    for agent, table in tables.items():
+        if agent == ALL_AGENTS:
+            raise DomainError(
+                "names '*'; a band table is for one agent",
+                argument="bands",
+                value=value,
+                fix="name the agent, e.g. bands={'vincristine': table}",
+            )
+        if isinstance(table, str):
+            table = BAND_TABLES[table]  # an unknown key raises, listing the valid ones
+        if not isinstance(table, BandTable):
+            raise DomainError(
+                "must be a BandTable (dosing.load_band_table or dosing.make_band_table) or a "
+                "key of dosing.BAND_TABLES",
+                argument=f"bands[{agent!r}]",
+                value=table,
+                shown=repr(table),
+            )
+        if table.agent != agent:
+            raise DomainError(
+                f"is a table for {table.agent}, not for {agent}",
+                argument=f"bands[{agent!r}]",
+                value=table,
+                shown=repr(table),
+                fix="give each agent its own table",
+            )
+        tables[agent] = table
+    return MappingProxyType(tables)
 
 
 def _renal_keys(value: object) -> tuple[str, ...] | None:

@@ -25,11 +25,17 @@ step               what it does                    flag       policy field
                                                    side_pop.
 ``dose_cap``       the template's cap per          dose_      (the template's ``cap``)
                    administration                  capped
-``rounding``       half-up to an increment         rounded    ``rounding``
+``banding``        the band dose of the policy's   banded,    ``bands``
+                   band table (outside every band: not_band
+                   left as calculated)             ed, band_
+                                                   tolerance_
+                                                   accepted
+``rounding``       half-up to an increment, or to  rounded    ``rounding``,
+                   whole vials of the product                 ``products``
 =================  ==============================  =========  ============================
 
 Steps of the ``"calculate"`` stage make the *calculated* dose (``row.calculated``); steps of the
-``"prepare"`` stage turn it into what is given (``row.dose``): rounding today.
+``"prepare"`` stage turn it into what is given (``row.dose``): banding and rounding.
 
 Adding a step is one function here, decorated with :func:`pipeline_step` at its place in the
 order, and its tests. It reads the line's state and the patient's bases, and calls
@@ -53,6 +59,7 @@ from dosing._text import value_text
 from dosing.basis import Bases, Basis, as_magnitude, flag_value
 from dosing.errors import DomainError, Example, OutsidePopulationWarning
 from dosing.policy.renal import RENAL_TABLES, RenalTable
+from dosing.products import PRODUCTS
 from dosing.registry import Registry
 from dosing.units import KG, Q_, Magnitude, short
 from dosing.vocabulary import FLAGS
@@ -91,6 +98,9 @@ class Adjustment:
         True for one patient; for a cohort, the read-only mask of the patients it changed.
     reason : str
         Why, with the numbers it used (the cap, the factor, the kidney function and its table).
+    detail : mapping or None
+        What a step records beyond the dose (banding: the table, the band's range and the
+        realised variance, arrays over a cohort); None for the others.
     """
 
     step: str
@@ -99,6 +109,7 @@ class Adjustment:
     after: Any
     applies: Any
     reason: str
+    detail: Mapping[str, Any] | None = None
 
 
 @dataclass(slots=True)
@@ -112,11 +123,19 @@ class LineState:
     per_kg: Any = False
     adjustments: list[Adjustment] = field(default_factory=list)
 
-    def adjust(self, step: str, flag: str, after: Any, applies: Any, reason: str) -> None:
+    def adjust(
+        self,
+        step: str,
+        flag: str,
+        after: Any,
+        applies: Any,
+        reason: str,
+        detail: Mapping[str, Any] | None = None,
+    ) -> None:
         """Record that ``step`` changed the dose to ``after`` for ``applies``, and why."""
         assert flag in FLAGS, flag  # declared by the step that sets it
         after = as_magnitude(after)
-        self.adjustments.append(Adjustment(step, flag, self.dose, after, applies, reason))
+        self.adjustments.append(Adjustment(step, flag, self.dose, after, applies, reason, detail))
         self.dose = after
 
 
@@ -392,6 +411,117 @@ def dose_cap(state: LineState, bases: Bases, policy: Policy) -> None:
         )
 
 
+@pipeline_step(
+    "banding",
+    flags={
+        "banded": "given as the band dose of the policy's band table (the calculated dose, the "
+        "band's range and the realised variance are recorded)",
+        "not_banded": "left as calculated by the band table: outside every band, or its band "
+        "dose above the template's cap (check() says why)",
+        "band_tolerance_accepted": "banded by a table accepted although a band dose is outside "
+        "the tolerance it declares",
+    },
+    active=lambda policy: bool(policy.bands),
+    stage="prepare",
+)
+def banding(state: LineState, bases: Bases, policy: Policy) -> None:
+    """The band dose of the policy's band table; a dose outside every band is left, flagged."""
+    line = state.line
+    table = policy.band_table_for(line.agent)
+    if table is None:
+        return
+    if table.unit.dimensionality != line.dose_unit.dimensionality:
+        raise DomainError(
+            f"is in {short(table.unit)}, but the {line.agent} doses are in {short(line.dose_unit)}",
+            argument=f"bands[{line.agent!r}]",
+            value=table,
+            shown=repr(table),
+            fix=f"give a table in {short(line.dose_unit)}",
+        )
+    factor = float(Q_(1.0, line.dose_unit).m_as(table.unit))  # dose unit -> table unit
+    calculated = state.dose
+    given = np.asarray(calculated) > 0  # a withheld dose (0) is not banded
+    band, lower, upper, inside = table.lookup(np.asarray(calculated) * factor)
+    band = np.asarray(band) / factor
+    over_cap = False
+    if line.cap_value is not None:
+        over_cap = np.logical_and(inside, band > line.cap_value * (1 + 1e-12))
+    banded = np.logical_and(np.logical_and(inside, np.logical_not(over_cap)), given)
+    left = np.logical_and(np.logical_not(banded), given)
+    unit = short(line.dose_unit)
+    where = f"table {table.key}"
+    if may_any(left):
+        why = []
+        if may_any(np.logical_and(np.logical_not(inside), given)):
+            why.append(f"outside every band ({table.range_text()})")
+        if may_any(np.logical_and(over_cap, given)):
+            why.append(
+                f"its band dose above the template's cap of "
+                f"{value_text(line.cap_value, line.dose_unit, given=True)}"
+            )
+        state.adjustments.append(
+            Adjustment(
+                "banding",
+                "not_banded",
+                calculated,
+                calculated,
+                flag_value(left),
+                f"not banded by {where}: {' and '.join(why)}; left as calculated",
+            )
+        )
+    if not may_any(banded):
+        return
+    chosen = np.where(banded, band, calculated)
+    after: Any = float(chosen) if np.ndim(chosen) == 0 else chosen
+    with np.errstate(invalid="ignore", divide="ignore"):
+        variance = np.where(banded, (after - calculated) / np.asarray(calculated), np.nan)
+    detail = {
+        "table": table.key,
+        "version": table.version,
+        "boundary": table.boundary,
+        "tolerance": table.tolerance,
+        "lower": _frozen(np.where(banded, np.asarray(lower) / factor, np.nan)),
+        "upper": _frozen(np.where(banded, np.asarray(upper) / factor, np.nan)),
+        "variance": _frozen(variance),
+        "unit": unit,
+    }
+    if np.ndim(calculated) == 0:
+        band_range = f"{detail['lower']:g}–{detail['upper']:g} {unit}"
+        reason = (
+            f"banded to {float(after):g} {unit} by {where}: band {band_range}, variance "
+            f"{float(variance):+.2%} (tolerance ±{table.tolerance:.0%})"
+        )
+    else:
+        reason = (
+            f"banded by {where}, tolerance ±{table.tolerance:.0%}; each patient's band and "
+            f"variance are in the adjustment's detail"
+        )
+    state.adjust("banding", "banded", after, flag_value(banded), reason, detail)
+    if table.accepted is not None:
+        state.adjustments.append(
+            Adjustment(
+                "banding",
+                "band_tolerance_accepted",
+                after,
+                after,
+                flag_value(banded),
+                f"table {table.key} was accepted although its worst variance is "
+                f"{table.worst_variance:.2%}, over its tolerance of {table.tolerance:.0%}: "
+                f"{table.accepted}",
+            )
+        )
+
+
+def _frozen(value: Any) -> Any:
+    if np.ndim(value) == 0:
+        return float(value)
+    array = np.array(value, dtype=float)
+    array.flags.writeable = False
+    return array
+
+
+_ML: Final = Q_(1.0, "mL").units
+
 #: Clean-up of floating-point noise in dose / increment before half-up rounding: a quotient
 #: within 1e-9 of a half is a half (0.8 × 1.4375 / 0.1 must round like 11.5, not 11.4999...).
 _QUOTIENT_DECIMALS: Final = 9
@@ -399,7 +529,7 @@ _QUOTIENT_DECIMALS: Final = 9
 
 @pipeline_step(
     "rounding",
-    flags={"rounded": "rounded half-up to the policy's increment"},
+    flags={"rounded": "rounded half-up to the policy's increment, or to whole vials"},
     active=lambda policy: bool(policy.rounding),
     stage="prepare",
 )
@@ -409,6 +539,34 @@ def rounding(state: LineState, bases: Bases, policy: Policy) -> None:
     increment = policy.increment_for(line.agent, line.dose_unit)
     if increment is None:
         return
+    what = None
+    volume = not isinstance(increment, str) and increment.dimensionality == _ML.dimensionality
+    if isinstance(increment, str) or volume:  # whole vials, or a syringe graduation
+        item = policy.presentation_for(line.agent)
+        if item is None:
+            known = PRODUCTS.get(line.agent, ())
+            raise DomainError(
+                f"rounds to {'whole vials' if not volume else 'a volume'}, but the policy names "
+                f"no product for {line.agent}, and it has {len(known)} presentations",
+                argument=f"rounding[{line.agent!r}]",
+                value=increment,
+                shown=repr(increment) if not volume else f"{increment:~P}",
+                fix=f"name one in products={{{line.agent!r}: ...}}: "
+                + (", ".join(repr(p.key) for p in known) or "none known"),
+            )
+        if volume:
+            what = (
+                f"{increment.magnitude:g} {short(increment.units)} of {item.name} "
+                f"({(increment * item.concentration).to(line.dose_unit):~P})"
+            )
+            increment = (increment * item.concentration).to(line.dose_unit)
+            increment = Q_(float(f"{increment.magnitude:.12g}"), increment.units)
+        else:
+            increment = item.content
+            what = (
+                f"whole vials of {item.name} ({item.content.magnitude:g} "
+                f"{short(item.content.units)})"
+            )
     if increment.dimensionality != line.dose_unit.dimensionality:
         raise DomainError(
             f"is {increment:~P}, but its doses are in {short(line.dose_unit)}",
@@ -456,7 +614,7 @@ def rounding(state: LineState, bases: Bases, policy: Policy) -> None:
             "rounded",
             rounded,
             flag_value(moved),
-            f"rounded half-up to {step:g} {unit}",
+            f"rounded half-up to {what or f'{step:g} {unit}'}",
         )
 
 

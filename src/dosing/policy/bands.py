@@ -1,0 +1,880 @@
+"""Dose-band tables: calculated doses grouped into bands, each given as one fixed dose.
+
+Many hospitals band BSA-dosed drugs (NHS England's national dose-banding tables): a table, for one
+agent and product concentration, gives bands of calculated dose, each with the fixed dose every
+calculated dose in it is given as. NICE (KTT22) says "the discrete dose bands lie within 6% of the
+patient's calculated dose for standard chemotherapy drugs and 10% for biological drugs".
+
+A :class:`BandTable` is read from a file by :func:`load_band_table` (the format is in
+``docs/banding.md``; the shipped tables are in ``dosing/data/bands/`` and :data:`BAND_TABLES`) or
+made by :func:`make_band_table`. Either way one validator guarantees, before a table is used:
+
+* **contiguous**: bands in ascending order, each starting where the one before ends (no gap, no
+  overlap); band doses never fall as the calculated dose rises;
+* **within tolerance**: for every calculated dose ``x`` in a band, the realised variance
+  ``(band dose − x) / x`` is within ± the tolerance the table declares. The variance is monotone
+  in ``x``, so it is checked at both boundaries of every band, as published (rounded);
+  :attr:`BandTable.worst_variance` is the largest;
+* **one boundary rule** (the published tables' columns "To (A) <" and "To (B) ≤"): with rule
+  ``"A"`` a dose at a boundary goes to the band above (bands are ``[lower, upper)``), with
+  ``"B"`` to the band below (``(lower, upper]``).
+
+A table whose band dose is outside its tolerance is refused unless it is accepted explicitly
+(``accept_out_of_tolerance``, with a reason); every row banded by it then says so.
+"""
+
+from __future__ import annotations
+
+import math
+import tomllib
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from decimal import ROUND_FLOOR, Decimal
+from importlib import resources
+from os import PathLike
+from pathlib import Path
+from typing import Any, Final, Literal
+
+import numpy as np
+
+from dosing.errors import DomainError, UnitsError
+from dosing.products import Presentation, presentation
+from dosing.references import REFERENCES
+from dosing.registry import Registry
+from dosing.units import MG, Q_, as_quantity, parse_quantity, short, ureg
+from dosing.vocabulary import canonical_agent
+
+__all__ = [
+    "BAND_TABLES",
+    "FORMAT_VERSION",
+    "Band",
+    "BandTable",
+    "build_table",
+    "load_band_table",
+    "make_band_table",
+]
+
+Boundary = Literal["A", "B"]
+#: The version of the band-table file format this module reads and writes.
+FORMAT_VERSION: Final = 1
+#: Slack for floating point in the tolerance check (a variance of 6% computed as 6.0000000001%).
+_TOLERANCE_RTOL: Final = 1e-9
+#: A dose within this relative distance of a boundary is at the boundary (0.1 × 2.3 is 0.23).
+_BOUNDARY_RTOL: Final = 1e-9
+#: A printed variance column must agree with the computed one to within this many percent.
+_PRINTED_SLACK: Final = 1.0
+#: Generated tables are refused past this many bands (an increment too fine for the range).
+_MAX_BANDS: Final = 5000
+
+
+@dataclass(frozen=True, slots=True)
+class Band:
+    """One band: calculated doses from ``lower`` to ``upper`` are given as ``dose``.
+
+    Attributes
+    ----------
+    lower, upper, dose : pint.Quantity
+        The band's boundaries and its dose [mass]; which boundary belongs to the band is the
+        table's :attr:`BandTable.boundary` rule.
+    below, above : float
+        The realised variance (band dose − calculated) / calculated at ``lower`` and at
+        ``upper``: the extremes over the band (a fraction; positive when the band dose is more).
+    """
+
+    lower: Any
+    upper: Any
+    dose: Any
+    below: float
+    above: float
+
+    def __repr__(self) -> str:
+        unit = short(self.dose.units)
+        return (
+            f"Band({self.lower.magnitude:g}–{self.upper.magnitude:g} {unit} -> "
+            f"{self.dose.magnitude:g} {unit})"
+        )
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class BandTable:
+    """A validated dose-band table for one agent (and product concentration).
+
+    Make one with :func:`load_band_table`, :func:`make_band_table` or :func:`build_table`, which
+    check every guarantee of the module and raise :class:`~dosing.DomainError` for a table that
+    breaks one; the bare constructor is refused, so that no table escapes them.
+
+    Attributes
+    ----------
+    key : str
+        The table's name (``"nhs-1mg-ml-vincristine"``).
+    agent : str
+        The canonical agent it bands (resolved through :mod:`dosing.vocabulary`; a name it does
+        not know is kept, in lower case).
+    tolerance : float
+        The largest variance it declares, as a fraction (0.06).
+    boundary : {"A", "B"}
+        "A": a dose at a boundary goes to the band above; "B": to the band below.
+    bands : tuple of Band
+        In ascending order.
+    worst_variance : float
+        The largest |variance| over every dose of every band (a fraction).
+    unit : pint.Unit
+        The unit its doses are in.
+    version : str
+        The table's own version (its source's, or the institution's).
+    references : tuple of str
+        Citation keys of its source (empty for an institution's own table).
+    source : str
+        Its source in words, or how it was generated.
+    product : str or None
+        A key of :data:`dosing.products.PRESENTATIONS`, when the table is for one product.
+    concentration : pint.Quantity or None
+        The product concentration the table is for, when it says.
+    example : bool
+        An example table (no source gives it): never for clinical use as it is.
+    accepted : str or None
+        Why a table outside its tolerance was accepted (None: it is within it).
+    note : str
+        Anything else its source says.
+    """
+
+    key: str
+    agent: str
+    tolerance: float
+    boundary: Boundary
+    bands: tuple[Band, ...]
+    worst_variance: float
+    unit: Any
+    version: str
+    references: tuple[str, ...] = ()
+    source: str = ""
+    product: str | None = None
+    concentration: Any = None
+    example: bool = False
+    accepted: str | None = None
+    note: str = ""
+    _lower: Any = field(default=None, repr=False)
+    _upper: Any = field(default=None, repr=False)
+    _dose: Any = field(default=None, repr=False)
+
+    def __post_init__(self) -> None:
+        if self._lower is None or self._upper is None or self._dose is None:
+            raise DomainError(
+                "is made by load_band_table, make_band_table or build_table, which check it",
+                argument="BandTable",
+                fix="use dosing.load_band_table(path) or dosing.make_band_table(...)",
+            )
+
+    def __repr__(self) -> str:
+        return f"BandTable({self.key!r})"
+
+    @property
+    def low(self) -> Any:
+        """The lowest calculated dose the table bands (inclusive with rule A)."""
+        return Q_(float(self._lower[0]), self.unit)
+
+    @property
+    def high(self) -> Any:
+        """The highest calculated dose the table bands (inclusive with rule B)."""
+        return Q_(float(self._upper[-1]), self.unit)
+
+    def band_for(self, dose: Any) -> Any:
+        """The band dose for a calculated ``dose`` [mass]; a dose outside every band raises.
+
+        Raises
+        ------
+        DomainError
+            ``dose`` is outside the table (it is never clamped to the nearest band).
+
+        Examples
+        --------
+        >>> from dosing import Q_
+        >>> table = BAND_TABLES["nhs-1mg-ml-vincristine"]
+        >>> table.band_for(Q_(1.43, "mg")), table.band_for(Q_(1.45, "mg"))  # rule A at 1.45
+        (<Quantity(1.4, 'milligram')>, <Quantity(1.5, 'milligram')>)
+        >>> table.band_for(Q_(20, "mg"))
+        Traceback (most recent call last):
+        ...
+        dosing.errors.DomainError: dose=20 mg is outside every band of nhs-1mg-ml-vincristine \
+(0.21 mg to 16.97 mg, rule A); it is not banded
+        """
+        quantity = as_quantity(dose, self.unit, "dose")
+        value = np.asarray(quantity.m_as(self.unit), dtype=float)
+        band, _, _, inside = self.lookup(value)
+        if not np.all(inside):
+            shown = value if value.ndim == 0 else value[~np.asarray(inside)][0]
+            raise DomainError(
+                f"is outside every band of {self.key} ({self.range_text()}); it is not banded",
+                argument="dose",
+                value=dose,
+                shown=f"{float(shown):g} {short(self.unit)}",
+            )
+        return Q_(float(band) if np.ndim(band) == 0 else band, self.unit)
+
+    def range_text(self) -> str:
+        """``0.21 mg to 16.97 mg, rule A``."""
+        unit = short(self.unit)
+        return f"{self._lower[0]:g} {unit} to {self._upper[-1]:g} {unit}, rule {self.boundary}"
+
+    def lookup(self, values: Any) -> tuple[Any, Any, Any, Any]:
+        """Band dose, band lower and upper boundary, and whether inside, for each value.
+
+        ``values`` are magnitudes in :attr:`unit` (a float or an array); outside the table the
+        band dose and boundaries are NaN. Vectorised: one ``searchsorted`` per call.
+        """
+        x = np.asarray(values, dtype=float)
+        lower, upper, dose = self._lower, self._upper, self._dose
+        edges = np.append(lower, upper[-1])
+        # A dose within floating-point noise of a boundary is at it.
+        near = np.clip(np.searchsorted(edges, x), 0, len(edges) - 1)
+        for candidate in (near, np.clip(near - 1, 0, len(edges) - 1)):
+            at = np.abs(x - edges[candidate]) <= _BOUNDARY_RTOL * edges[candidate]
+            x = np.where(at, edges[candidate], x)
+        if self.boundary == "A":
+            index = np.searchsorted(lower, x, side="right") - 1
+            safe = np.clip(index, 0, len(lower) - 1)
+            inside = (index >= 0) & (x < upper[safe])
+        else:
+            index = np.searchsorted(upper, x, side="left")
+            safe = np.clip(index, 0, len(upper) - 1)
+            inside = (index < len(upper)) & (x > lower[safe])
+        nan = np.nan
+        out = (
+            np.where(inside, dose[safe], nan),
+            np.where(inside, lower[safe], nan),
+            np.where(inside, upper[safe], nan),
+            inside,
+        )
+        if np.ndim(values) == 0:
+            return float(out[0]), float(out[1]), float(out[2]), bool(out[3])
+        return out
+
+    def rows(self) -> list[dict[str, Any]]:
+        """The table as printed: from, to, band dose, variance below and above (percent)."""
+        unit = short(self.unit)
+        return [
+            {
+                "from": float(band.lower.magnitude),
+                "to": float(band.upper.magnitude),
+                "dose": float(band.dose.magnitude),
+                "unit": unit,
+                "below_percent": round(100 * band.below, 2),
+                "above_percent": round(100 * band.above, 2),
+            }
+            for band in self.bands
+        ]
+
+    def to_toml(self) -> str:
+        """The table in the file format :func:`load_band_table` reads (see ``docs/banding.md``)."""
+        lines = [
+            "# A dose-band table (dosing band-table format 1; see docs/banding.md).",
+            f"format = {FORMAT_VERSION}",
+            f"key = {_toml_string(self.key)}",
+            f"agent = {_toml_string(self.agent)}",
+        ]
+        if self.product is not None:
+            lines.append(f"product = {_toml_string(self.product)}")
+        if self.concentration is not None:
+            text = f"{self.concentration.magnitude:g} {short(self.concentration.units)}"
+            lines.append(f"concentration = {_toml_string(text)}")
+        lines += [
+            f"unit = {_toml_string(short(self.unit))}",
+            f"tolerance = {self.tolerance!r}",
+            f"boundary = {_toml_string(self.boundary)}",
+            f"version = {_toml_string(self.version)}",
+            f"references = [{', '.join(_toml_string(r) for r in self.references)}]",
+            f"source = {_toml_string(self.source)}",
+            f"example = {'true' if self.example else 'false'}",
+        ]
+        if self.accepted is not None:
+            lines.append(f"accept_out_of_tolerance = {_toml_string(self.accepted)}")
+        if self.note:
+            lines.append(f"note = {_toml_string(self.note)}")
+        lines.append('columns = ["from", "to", "dose"]')
+        lines.append("bands = [")
+        for band in self.bands:
+            lines.append(
+                f"    [{band.lower.magnitude!r}, {band.upper.magnitude!r}, "
+                f"{band.dose.magnitude!r}],"
+            )
+        lines.append("]")
+        return "\n".join(lines) + "\n"
+
+
+def _toml_string(text: str) -> str:
+    escaped = text.replace("\\", "\\\\").replace('"', '\\"')
+    return f'"{escaped}"'
+
+
+def _refuse(where: str, reason: str, value: object = None, fix: str | None = None) -> DomainError:
+    if isinstance(value, tuple):
+        value = tuple(float(v) for v in value)
+    elif isinstance(value, np.floating):
+        value = float(value)
+    return DomainError(reason, argument=where, value=value, shown=repr(value), fix=fix)
+
+
+def build_table(
+    *,
+    key: str,
+    agent: str,
+    tolerance: float,
+    boundary: str,
+    lower: Sequence[float],
+    upper: Sequence[float],
+    dose: Sequence[float],
+    unit: Any,
+    version: str,
+    references: Sequence[str] = (),
+    source: str = "",
+    product: str | None = None,
+    concentration: Any = None,
+    example: bool = False,
+    accept_out_of_tolerance: str | None = None,
+    note: str = "",
+    where: str = "table",
+) -> BandTable:
+    """Validate bands and make a :class:`BandTable`; every guarantee of the module is checked.
+
+    Raises
+    ------
+    DomainError
+        No band; a band that is empty, out of order, overlapping or leaving a gap; a band dose
+        that falls; a band dose outside the declared tolerance (unless accepted, with a reason).
+    """
+    # Through the vocabulary: a synonym or brand is its agent, an ambiguous name ("ATG") is
+    # refused; a name it does not know is kept as written (lower case), as in a template, so
+    # that an institution's table for an agent dosing has no data on (gemcitabine) still works.
+    canonical = canonical_agent(agent)
+    if isinstance(tolerance, bool) or not isinstance(tolerance, int | float):
+        raise _refuse(f"{where}.tolerance", "must be a fraction such as 0.06", tolerance)
+    tolerance = float(tolerance)
+    if not (0.0 < tolerance < 1.0):
+        raise _refuse(
+            f"{where}.tolerance", "must be a fraction in (0, 1), e.g. 0.06 for 6%", tolerance
+        )
+    if boundary not in ("A", "B"):
+        raise _refuse(
+            f"{where}.boundary",
+            "must be 'A' (a dose at a boundary goes to the band above) or 'B' (to the band below)",
+            boundary,
+        )
+    if ureg.Unit(unit).dimensionality != MG.dimensionality:
+        raise UnitsError(
+            f"is {short(unit)}; band tables are in a unit of mass such as mg",
+            argument=f"{where}.unit",
+            value=unit,
+        )
+    lows = np.array([float(v) for v in lower], dtype=float)
+    highs = np.array([float(v) for v in upper], dtype=float)
+    doses = np.array([float(v) for v in dose], dtype=float)
+    if lows.size == 0:
+        raise _refuse(f"{where}.bands", "has no band", [])
+    values = np.concatenate([lows, highs, doses])
+    if not np.all(np.isfinite(values)) or np.any(values <= 0):
+        raise _refuse(f"{where}.bands", "must hold positive, finite doses only")
+    unit_text = short(unit)
+    for i in range(lows.size):
+        if not lows[i] < highs[i]:
+            raise _refuse(
+                f"{where}.bands[{i}]",
+                f"is empty or reversed ({lows[i]:g} to {highs[i]:g} {unit_text})",
+                (lows[i], highs[i]),
+            )
+    for i in range(1, lows.size):
+        what = f"{where}.bands[{i}]"
+        if lows[i] <= lows[i - 1]:
+            raise _refuse(
+                what,
+                f"is not in order: it starts at {lows[i]:g} {unit_text}, at or below the band "
+                f"before it ({lows[i - 1]:g} {unit_text})",
+                lows[i],
+                fix="list the bands from the lowest dose up",
+            )
+        if lows[i] < highs[i - 1]:
+            raise _refuse(
+                what,
+                f"overlaps the band before it: it starts at {lows[i]:g} {unit_text}, before that "
+                f"band ends at {highs[i - 1]:g} {unit_text}",
+                lows[i],
+            )
+        if lows[i] > highs[i - 1]:
+            raise _refuse(
+                what,
+                f"leaves a gap: the band before it ends at {highs[i - 1]:g} {unit_text} and it "
+                f"starts at {lows[i]:g} {unit_text}",
+                lows[i],
+                fix="each band starts where the one before it ends (the boundary rule says "
+                "which band a dose at the boundary is in)",
+            )
+        if doses[i] < doses[i - 1]:
+            raise _refuse(
+                what,
+                f"has a band dose ({doses[i]:g} {unit_text}) below the band before it "
+                f"({doses[i - 1]:g} {unit_text}): a larger calculated dose would get less",
+                doses[i],
+            )
+    below = (doses - lows) / lows
+    above = (doses - highs) / highs
+    variance = np.maximum(np.abs(below), np.abs(above))
+    worst_index = int(np.argmax(variance))
+    worst = float(variance[worst_index])
+    if worst > tolerance * (1 + _TOLERANCE_RTOL) and not accept_out_of_tolerance:
+        at_low = abs(below[worst_index]) >= abs(above[worst_index])
+        at = lows[worst_index] if at_low else highs[worst_index]
+        raise _refuse(
+            f"{where}.bands[{worst_index}]",
+            f"gives {doses[worst_index]:g} {unit_text} for a calculated dose of {at:g} "
+            f"{unit_text}, a variance of {worst:.2%}, outside the table's tolerance of "
+            f"{tolerance:.2%} (worst variance of the table: {worst:.2%})",
+            (lows[worst_index], highs[worst_index], doses[worst_index]),
+            fix="correct the band, or accept the table explicitly "
+            "(accept_out_of_tolerance = 'why'); every row it bands then says so",
+        )
+    if accept_out_of_tolerance is not None and (
+        not isinstance(accept_out_of_tolerance, str) or not accept_out_of_tolerance.strip()
+    ):
+        raise _refuse(
+            f"{where}.accept_out_of_tolerance",
+            "must be the reason the table is accepted, in words",
+            accept_out_of_tolerance,
+        )
+    for reference in references:
+        REFERENCES[reference]  # an unknown key raises, listing the valid ones
+    if product is not None:
+        item = presentation(canonical, product, f"{where}.product")
+        if concentration is None:
+            concentration = item.concentration
+    accepted = accept_out_of_tolerance if worst > tolerance * (1 + _TOLERANCE_RTOL) else None
+    bands = tuple(
+        Band(
+            Q_(float(lows[i]), unit),
+            Q_(float(highs[i]), unit),
+            Q_(float(doses[i]), unit),
+            float(below[i]),
+            float(above[i]),
+        )
+        for i in range(lows.size)
+    )
+    for array in (lows, highs, doses):
+        array.flags.writeable = False
+    return BandTable(
+        key=key,
+        agent=canonical,
+        tolerance=tolerance,
+        boundary=boundary,  # type: ignore[arg-type]
+        bands=bands,
+        worst_variance=worst,
+        unit=ureg.Unit(unit),
+        version=version,
+        references=tuple(references),
+        source=source,
+        product=product,
+        concentration=concentration,
+        example=bool(example),
+        accepted=accepted,
+        note=note,
+        _lower=lows,
+        _upper=highs,
+        _dose=doses,
+    )
+
+
+_FIELDS: Final = frozenset(
+    {
+        "format",
+        "key",
+        "agent",
+        "product",
+        "concentration",
+        "unit",
+        "tolerance",
+        "boundary",
+        "version",
+        "references",
+        "source",
+        "example",
+        "accept_out_of_tolerance",
+        "note",
+        "resolution",
+        "columns",
+        "bands",
+    }
+)
+_REQUIRED: Final = ("format", "key", "agent", "unit", "tolerance", "boundary", "version", "bands")
+_COLUMNS: Final = ("from", "to", "dose")
+#: Every column a table may print, in any order: "to" (To (A) <, also written "to_a") or
+#: "to_b" (To (B) ≤, with `resolution`) is needed, and "from" and "dose".
+_KNOWN_COLUMNS: Final = ("from", "to", "to_a", "to_b", "dose", "below", "above")
+
+
+def load_band_table(
+    path: str | PathLike[str], *, accept_out_of_tolerance: str | None = None
+) -> BandTable:
+    """Read and validate a dose-band table file (TOML; the format is in ``docs/banding.md``).
+
+    Parameters
+    ----------
+    path : str or path-like
+        The file.
+    accept_out_of_tolerance : str, optional
+        Accept a table whose band dose is outside its tolerance, giving the reason (the file may
+        say so itself, in ``accept_out_of_tolerance``). Every row it bands then says so.
+
+    Returns
+    -------
+    BandTable
+
+    Raises
+    ------
+    DomainError
+        A field missing or unknown, a format version this library does not read, bands out of
+        order, overlapping or leaving a gap, a printed column (``to_b``, ``below``, ``above``)
+        that disagrees with the bands, or a band dose outside the tolerance (not accepted).
+
+    Examples
+    --------
+    >>> from importlib import resources
+    >>> path = resources.files("dosing") / "data/bands/nhs-1mg-ml-vincristine.toml"
+    >>> table = load_band_table(path)
+    >>> table.agent, table.tolerance, table.boundary, len(table.bands)
+    ('vincristine', 0.06, 'A', 49)
+    >>> f"{table.worst_variance:.2%}"
+    '6.25%'
+    """
+    name = str(path)
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except (OSError, TypeError) as exc:
+        raise DomainError(
+            f"cannot be read ({exc.__class__.__name__}: {exc})", argument="path", value=name
+        ) from None
+    return _parse(text, name, accept_out_of_tolerance)
+
+
+def _parse(text: str, where: str, accept: str | None) -> BandTable:
+    try:
+        raw = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise DomainError(f"is not valid TOML: {exc}", argument=where) from None
+    unknown = sorted(set(raw) - _FIELDS)
+    if unknown:
+        raise _refuse(
+            where, f"has unknown field(s) {unknown}", unknown, fix=f"use: {sorted(_FIELDS)}"
+        )
+    missing = [name for name in _REQUIRED if name not in raw]
+    if missing:
+        raise _refuse(where, f"lacks the field(s) {missing}", missing)
+    if raw["format"] != FORMAT_VERSION:
+        raise _refuse(
+            f"{where}: format",
+            f"is {raw['format']!r}; this version of dosing reads band-table format "
+            f"{FORMAT_VERSION}",
+            raw["format"],
+        )
+    columns = tuple(raw.get("columns", _COLUMNS))
+    columns = tuple("to" if name == "to_a" else name for name in columns)
+    if (
+        not set(columns) <= set(_KNOWN_COLUMNS)
+        or len(set(columns)) != len(columns)
+        or not {"from", "dose"} <= set(columns)
+        or not ({"to", "to_b"} & set(columns))
+    ):
+        raise _refuse(
+            f"{where}: columns",
+            "must name each column once, from: 'from', 'to' (To (A) <, or 'to_a'), 'to_b' "
+            "(To (B) <=), 'dose', 'below', 'above'; 'from', 'dose' and 'to' or 'to_b' are needed",
+            list(columns),
+        )
+    rows = raw["bands"]
+    if not isinstance(rows, list) or not all(
+        isinstance(row, list)
+        and len(row) == len(columns)
+        and all(isinstance(v, int | float) and not isinstance(v, bool) for v in row)
+        for row in rows
+    ):
+        raise _refuse(
+            f"{where}: bands",
+            f"must be a list of rows of {len(columns)} numbers ({', '.join(columns)})",
+        )
+    resolution = raw.get("resolution")
+    if "to_b" in columns and (
+        isinstance(resolution, bool)
+        or not isinstance(resolution, int | float)
+        or not resolution > 0
+    ):
+        raise _refuse(
+            f"{where}: resolution",
+            "must give the dose resolution of the To (B) column (e.g. 0.01) when the table "
+            "prints it",
+            resolution,
+        )
+    column = {name: [row[columns.index(name)] for row in rows] for name in columns}
+    if "to" not in column:
+        # To (A) is To (B) plus the resolution: 0.22 + 0.01 = 0.23, on the table's decimal grid.
+        column["to"] = [float(f"{value + resolution:.12g}") for value in column["to_b"]]
+    unit = _unit(raw["unit"], where)
+    table = build_table(
+        key=str(raw["key"]),
+        agent=raw["agent"],
+        tolerance=raw["tolerance"],
+        boundary=raw["boundary"],
+        lower=column["from"],
+        upper=column["to"],
+        dose=column["dose"],
+        unit=unit,
+        version=str(raw["version"]),
+        references=tuple(raw.get("references", ())),
+        source=str(raw.get("source", "")),
+        product=raw.get("product"),
+        concentration=(
+            None if "concentration" not in raw else parse_quantity(str(raw["concentration"]))
+        ),
+        example=bool(raw.get("example", False)),
+        accept_out_of_tolerance=accept or raw.get("accept_out_of_tolerance"),
+        note=str(raw.get("note", "")),
+        where=where,
+    )
+    _check_printed(table, column, resolution, where)
+    return table
+
+
+def _unit(text: object, where: str) -> Any:
+    try:
+        unit = ureg.Unit(str(text))
+    except Exception:  # pint raises many types for unreadable text
+        raise UnitsError(
+            "is not a unit pint knows", argument=f"{where}: unit", value=text
+        ) from None
+    return unit
+
+
+def _check_printed(
+    table: BandTable, column: dict[str, list[float]], resolution: Any, where: str
+) -> None:
+    """The printed columns (To (B), variance below and above) agree with the bands.
+
+    They are a transcription check: a slip in one column of a copied table is caught.
+    """
+    if "to_b" in column:
+        for i, (upper, printed) in enumerate(zip(column["to"], column["to_b"], strict=True)):
+            if not math.isclose(upper - resolution, printed, abs_tol=1e-9 * upper):
+                raise _refuse(
+                    f"{where}: bands[{i}]",
+                    f"prints To (B) {printed:g}, not To (A) {upper:g} less the resolution "
+                    f"{resolution:g}",
+                    printed,
+                )
+    for name in ("below", "above"):
+        for i, printed in enumerate(column.get(name, ())):
+            computed = 100 * getattr(table.bands[i], name)
+            if abs(computed - printed) > _PRINTED_SLACK + 1e-9:
+                raise _refuse(
+                    f"{where}: bands[{i}]",
+                    f"prints a variance {name} of {printed:g}%, but its band gives "
+                    f"{computed:.2f}% (more than {_PRINTED_SLACK:g} point apart)",
+                    printed,
+                )
+
+
+def _decimal(value: float) -> Decimal:
+    return Decimal(repr(float(value)))
+
+
+def _grid(value: Decimal, step: Decimal, rounding: str) -> Decimal:
+    return (value / step).to_integral_value(rounding=rounding) * step
+
+
+def make_band_table(
+    agent: str,
+    low: Any,
+    high: Any,
+    *,
+    tolerance: float,
+    increment: Any,
+    boundary: str = "A",
+    resolution: Any = None,
+    product: str | None = None,
+    key: str | None = None,
+    version: str = "generated",
+) -> BandTable:
+    """Make a band table from ``low`` to ``high`` whose every band meets ``tolerance``.
+
+    Going up from ``low``, each band's dose is the largest measurable dose (a multiple of
+    ``increment``) within ``tolerance`` above the band's lower boundary, and the band ends at the
+    largest boundary (a multiple of ``resolution``) at which that dose is still within
+    ``tolerance`` below the calculated dose: D = ⌊L(1 + t)⌋ on the increment grid,
+    U = ⌊D / (1 − t)⌋ on the boundary grid. Exact decimal arithmetic, so the published
+    boundaries are the ones checked. The table is then validated like a loaded one (every band
+    within tolerance at its rounded boundaries) and its worst variance reported.
+
+    Parameters
+    ----------
+    agent : str
+        The agent (resolved through the vocabulary).
+    low, high : pint.Quantity
+        The range of calculated doses to cover [mass].
+    tolerance : float
+        The largest variance, a fraction (0.06 for 6%).
+    increment : pint.Quantity
+        The smallest measurable dose of the product: a mass, or a volume (a syringe's
+        graduation) with ``product`` to convert it at the product's concentration.
+    boundary : {"A", "B"}
+        The boundary rule (default "A": a dose at a boundary goes to the band above).
+    resolution : pint.Quantity, optional
+        The grid of the band boundaries as published (default: two powers of ten below the
+        increment: 0.01 mg for an increment of 2.5 mg, 0.001 mg for 0.1 mg).
+    product : str, optional
+        A key of :data:`dosing.products.PRESENTATIONS` for the agent.
+    key, version : str
+        The table's name and version.
+
+    Raises
+    ------
+    DomainError
+        Bad arguments, or an increment too coarse for the tolerance at some dose (no measurable
+        dose within it), named with that dose.
+
+    Examples
+    --------
+    >>> from dosing import Q_
+    >>> table = make_band_table("fludarabine", Q_(20, "mg"), Q_(80, "mg"), tolerance=0.06,
+    ...                         increment=Q_(0.1, "mL"), product="fludarabine-25mg-ml-2ml")
+    >>> table.bands[0]
+    Band(20–21.27 mg -> 20 mg)
+    >>> table.worst_variance <= 0.06
+    True
+    """
+    canonical = canonical_agent(agent)
+    low_q = as_quantity(low, MG, "low")
+    high_q = as_quantity(high, MG, "high")
+    if isinstance(tolerance, bool) or not isinstance(tolerance, int | float):
+        raise _refuse("tolerance", "must be a fraction such as 0.06", tolerance)
+    if not (0.0 < float(tolerance) < 0.5):
+        raise _refuse("tolerance", "must be a fraction in (0, 0.5), e.g. 0.06 for 6%", tolerance)
+    item: Presentation | None = (
+        None if product is None else presentation(canonical, product, "product")
+    )
+    step_mg = _measurable(increment, item, "increment")
+    grid_mg = (
+        _decade_below(step_mg)
+        if resolution is None
+        else _measurable(resolution, item, "resolution")
+    )
+    lo = float(low_q.m_as(MG))
+    hi = float(high_q.m_as(MG))
+    if not (math.isfinite(lo) and math.isfinite(hi) and 0 < lo < hi):
+        raise _refuse("low", f"must be positive and below high ({hi:g} mg)", low)
+    t = _decimal(float(tolerance))
+    step = _decimal(step_mg)
+    grid = _decimal(grid_mg)
+    one = Decimal(1)
+    lower = _grid(_decimal(lo), grid, ROUND_FLOOR)
+    if boundary == "B" and lower == _decimal(lo):
+        lower -= grid  # rule B: a band is (lower, upper], so start a step below low
+    if lower <= 0:
+        raise _refuse("resolution", f"is too coarse for low={lo:g} mg", resolution or increment)
+    lows: list[float] = []
+    highs: list[float] = []
+    doses: list[float] = []
+    high_d = _decimal(hi)
+    while True:
+        dose = _grid(lower * (one + t), step, ROUND_FLOOR)
+        if dose < lower * (one - t) or dose <= 0:
+            raise _refuse(
+                "increment",
+                f"is too coarse for a {float(tolerance):.0%} tolerance at {float(lower):g} mg: "
+                f"no multiple of {step_mg:g} mg lies within it",
+                increment,
+                fix="use a finer increment (a smaller syringe graduation) or a higher low",
+            )
+        upper = _grid(dose / (one - t), grid, ROUND_FLOOR)
+        if upper <= lower:
+            raise _refuse(
+                "increment",
+                f"is too coarse for a {float(tolerance):.0%} tolerance just above "
+                f"{float(lower):g} mg: no multiple of {step_mg:g} mg covers the next "
+                f"{grid_mg:g} mg step of the boundaries",
+                increment,
+                fix="use a finer increment, or a finer resolution for the boundaries",
+            )
+        lows.append(float(lower))
+        highs.append(float(upper))
+        doses.append(float(dose))
+        if upper > high_d or (boundary == "B" and upper == high_d):
+            break
+        if len(lows) >= _MAX_BANDS:
+            raise _refuse(
+                "increment", f"gives more than {_MAX_BANDS} bands from {lo:g} to {hi:g} mg"
+            )
+        lower = upper
+    source = (
+        f"generated by dosing.make_band_table from {lo:g} to {hi:g} mg, tolerance "
+        f"{float(tolerance):g}, increment {step_mg:g} mg, boundaries on a {grid_mg:g} mg grid"
+    )
+    return build_table(
+        key=key or f"{canonical}-generated",
+        agent=canonical,
+        tolerance=float(tolerance),
+        boundary=boundary,
+        lower=lows,
+        upper=highs,
+        dose=doses,
+        unit=MG,
+        version=version,
+        source=source,
+        product=product,
+        where="make_band_table",
+    )
+
+
+def _measurable(value: Any, item: Presentation | None, name: str) -> float:
+    """A measurable step in mg: a mass, or a volume at the product's concentration."""
+    if isinstance(value, int | float):
+        raise UnitsError(
+            "has no unit", argument=name, value=value, fix=f"write {name}=Q_({value!r}, 'mg')"
+        )
+    quantity = value if hasattr(value, "units") else parse_quantity(str(value))
+    if quantity.dimensionality == MG.dimensionality:
+        step = float(quantity.m_as(MG))
+    elif quantity.dimensionality == ureg.Unit("mL").dimensionality:
+        if item is None:
+            raise _refuse(
+                name,
+                "is a volume; name the product whose concentration converts it "
+                "(product='fludarabine-25mg-ml-2ml'), or give a mass",
+                value,
+            )
+        step = float((quantity * item.concentration).m_as(MG))
+    else:
+        raise UnitsError(
+            "must be a mass (Q_(0.1, 'mg')) or a volume with a product (Q_(0.01, 'mL'))",
+            argument=name,
+            value=value,
+        )
+    if not (math.isfinite(step) and step > 0):
+        raise _refuse(name, "must be positive", value)
+    # The step on a clean decimal grid: 0.1 mL × 25 mg/mL is 2.5 mg, not 2.5000000000000004.
+    return float(f"{step:.12g}")
+
+
+def _decade_below(step: float) -> float:
+    """Two powers of ten below ``step`` (2.5 -> 0.01, 0.1 -> 0.001, 1.0 -> 0.01)."""
+    return float(Decimal(1).scaleb(math.floor(math.log10(step)) - 2))
+
+
+def _shipped() -> Registry[BandTable]:
+    tables: Registry[BandTable] = Registry("band_table", name="BAND_TABLES")
+    folder = resources.files("dosing").joinpath("data/bands")
+    for entry in sorted(folder.iterdir(), key=lambda item: item.name):
+        if not entry.name.endswith(".toml"):
+            continue
+        table = _parse(entry.read_text(encoding="utf-8"), f"data/bands/{entry.name}", None)
+        if table.key != entry.name.removesuffix(".toml"):  # pragma: no cover  (a packaging slip)
+            raise ValueError(f"data/bands/{entry.name}: key {table.key!r} is not the file name")
+        tables.register(table.key, table)
+    return tables
+
+
+#: The shipped tables, by key: those a public source gives, and clearly marked examples.
+BAND_TABLES: Registry[BandTable] = _shipped()

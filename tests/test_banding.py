@@ -1,0 +1,554 @@
+"""Dose banding: tables as data, one validating loader, the generator, and the policy step.
+
+Expected values come from the NHS England national dose-banding table (single container, raw
+material 1 mg/mL; copy at docslib.org, cited as ``nhs-banding-1mg-ml-single-container``) and from
+hand arithmetic shown inline. Tests are named after the guarantee they prove.
+"""
+
+from __future__ import annotations
+
+import math
+import pathlib
+from importlib import resources
+
+import numpy as np
+import pytest
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
+
+import dosing
+from dosing import Q_, BandTable, DomainError, Patient, Policy, UnitsError, UnknownKeyError
+from dosing.policy.bands import BAND_TABLES, FORMAT_VERSION, load_band_table, make_band_table
+
+DATA = pathlib.Path(__file__).parent / "data"
+VINCRISTINE = dosing.load_regimen(DATA / "vincristine-weekly.toml")
+NHS = BAND_TABLES["nhs-1mg-ml-vincristine"]
+NHS_FILE = resources.files("dosing") / "data/bands/nhs-1mg-ml-vincristine.toml"
+
+#: Rows of the published table (From ≥, To (A) <, band dose), as printed.
+NHS_ROWS = [
+    (0.21, 0.23, 0.22),
+    (0.29, 0.32, 0.3),
+    (0.32, 0.36, 0.34),
+    (1.35, 1.45, 1.4),
+    (1.75, 1.90, 1.8),
+    (1.90, 2.10, 2.0),
+    (4.60, 5.09, 4.8),
+    (15.49, 16.97, 16.0),
+]
+
+
+def _table_text(rows: list[str], **fields: str) -> str:
+    head = {
+        "format": str(FORMAT_VERSION),
+        "key": '"test"',
+        "agent": '"vincristine"',
+        "unit": '"mg"',
+        "tolerance": "0.06",
+        "boundary": '"A"',
+        "version": '"1"',
+    }
+    head.update(fields)
+    lines = [f"{name} = {value}" for name, value in head.items() if value is not None]
+    return "\n".join([*lines, "bands = [", *rows, "]"]) + "\n"
+
+
+def _write(tmp_path: pathlib.Path, text: str) -> pathlib.Path:
+    path = tmp_path / "table.toml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+# -- the published table ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("lower", "upper", "dose"), NHS_ROWS)
+def test_the_shipped_nhs_table_holds_the_published_rows(
+    lower: float, upper: float, dose: float
+) -> None:
+    band = next(b for b in NHS.bands if b.lower.magnitude == lower)
+    assert (band.upper.magnitude, band.dose.magnitude) == (upper, dose)
+
+
+@pytest.mark.parametrize(
+    ("calculated", "banded"),
+    [
+        (0.21, 0.22),  # From ≥ 0.21: the first band
+        (0.229, 0.22),
+        (0.23, 0.24),  # rule A: the boundary goes to the band above
+        (0.33, 0.34),
+        (1.425, 1.4),  # 1.5 mg/m² × 0.95 m²
+        (1.899, 1.8),
+        (1.9, 2.0),
+        (16.96, 16.0),
+    ],
+)
+def test_published_rows_band_as_the_table_prints(calculated: float, banded: float) -> None:
+    assert NHS.band_for(Q_(calculated, "mg")).m_as("mg") == pytest.approx(banded)
+
+
+def test_a_dose_outside_the_published_range_is_refused_not_clamped() -> None:
+    for dose in (0.2, 16.97, 40.0):  # below From 0.21; To (A) < 16.97 excludes 16.97
+        with pytest.raises(DomainError, match="outside every band"):
+            NHS.band_for(Q_(dose, "mg"))
+    with pytest.raises(UnitsError):
+        NHS.band_for(1.4)  # a bare number is not a dose
+
+
+def test_the_worst_variance_of_the_published_table_is_reported() -> None:
+    # (0.34 − 0.32) / 0.32 = 6.25% and (0.30 − 0.32) / 0.32 = −6.25%: over NICE's 6%.
+    assert NHS.worst_variance == pytest.approx(0.0625)
+    assert NHS.tolerance == 0.06
+    assert NHS.accepted is not None and "6.25%" in NHS.accepted
+
+
+def test_the_published_table_is_refused_unless_accepted(tmp_path: pathlib.Path) -> None:
+    text = NHS_FILE.read_text(encoding="utf-8")
+    start = text.index("accept_out_of_tolerance")
+    stripped = text[:start] + text[text.index("\n", start) + 1 :]
+    with pytest.raises(DomainError, match=r"6\.25%.*tolerance of 6\.00%"):
+        load_band_table(_write(tmp_path, stripped))
+    table = load_band_table(_write(tmp_path, stripped), accept_out_of_tolerance="as published")
+    assert table.accepted == "as published"
+
+
+def test_rule_b_sends_a_boundary_dose_to_the_band_below(tmp_path: pathlib.Path) -> None:
+    text = NHS_FILE.read_text(encoding="utf-8").replace('boundary = "A"', 'boundary = "B"')
+    table = load_band_table(_write(tmp_path, text))
+    assert table.boundary == "B"
+    assert table.band_for(Q_(0.23, "mg")).m_as("mg") == 0.22  # (0.21, 0.23] → 0.22
+    assert table.band_for(Q_(16.97, "mg")).m_as("mg") == 16.0  # the top is inside with B
+    with pytest.raises(DomainError):
+        table.band_for(Q_(0.21, "mg"))  # and the bottom outside
+
+
+# -- the loader refuses a broken table ----------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("rows", "message"),
+    [
+        (["[1.0, 1.1, 1.05],", "[1.08, 1.2, 1.15],"], "overlaps"),
+        (["[1.0, 1.1, 1.05],", "[1.12, 1.2, 1.15],"], "leaves a gap"),
+        (["[1.1, 1.2, 1.15],", "[1.0, 1.1, 1.05],"], "not in order"),
+        (["[1.0, 1.1, 1.05],", "[1.1, 1.2, 1.04],"], "below the band before"),
+        (["[1.0, 1.0, 1.0],"], "empty or reversed"),
+        (["[1.0, 1.3, 1.15],"], r"variance of 15\.00%"),  # (1.15 − 1.0) / 1.0
+        ([], "no band"),
+        (["[0.0, 1.0, 0.5],"], "positive"),
+    ],
+)
+def test_the_loader_refuses_overlaps_gaps_disorder_and_out_of_tolerance_bands(
+    tmp_path: pathlib.Path, rows: list[str], message: str
+) -> None:
+    with pytest.raises(DomainError, match=message):
+        load_band_table(_write(tmp_path, _table_text(rows)))
+
+
+@pytest.mark.parametrize(
+    ("fields", "error", "message"),
+    [
+        ({"format": "2"}, DomainError, "reads band-table format 1"),
+        ({"colour": '"red"'}, DomainError, "unknown field"),
+        ({"version": None}, DomainError, "lacks the field"),
+        ({"agent": '"ATG"'}, DomainError, "more than one agent"),
+        ({"unit": '"mL"'}, UnitsError, "unit of mass"),
+        ({"unit": '"furlongs of"'}, UnitsError, "not a unit"),
+        ({"tolerance": "1.5"}, DomainError, "fraction"),
+        ({"tolerance": "true"}, DomainError, "fraction"),
+        ({"boundary": '"C"'}, DomainError, "band above"),
+        ({"references": '["no-such-ref"]'}, UnknownKeyError, "no-such-ref"),
+        ({"product": '"cytarabine-20mg-ml-5ml"'}, DomainError, "cytarabine"),
+        ({"columns": '["dose", "from", "from"]'}, DomainError, "each column once"),
+        ({"columns": '["from", "dose", "colour"]'}, DomainError, "each column once"),
+        ({"accept_out_of_tolerance": '"  "'}, DomainError, "reason"),
+    ],
+)
+def test_the_loader_refuses_a_malformed_file(
+    tmp_path: pathlib.Path, fields: dict[str, str | None], error: type, message: str
+) -> None:
+    rows = ["[1.0, 1.1, 1.05],", "[1.1, 1.2, 1.15],"]
+    text = _table_text(rows, **fields)  # type: ignore[arg-type]
+    if fields.get("accept_out_of_tolerance"):
+        text = _table_text(["[1.0, 1.3, 1.15],"], **fields)  # type: ignore[arg-type]
+    with pytest.raises(error, match=message):
+        load_band_table(_write(tmp_path, text))
+
+
+def test_a_table_for_an_agent_the_vocabulary_does_not_know_is_kept_by_name(
+    tmp_path: pathlib.Path,
+) -> None:
+    rows = ["[1000.0, 1100.0, 1050.0],"]
+    table = load_band_table(_write(tmp_path, _table_text(rows, agent='"Gemcitabine"')))
+    assert table.agent == "gemcitabine"
+    assert Policy(bands={"GEMCITABINE": table}).bands["gemcitabine"] is table
+    synonym = load_band_table(_write(tmp_path, _table_text(rows, agent='"Ara-C"')))
+    assert synonym.agent == "cytarabine"
+
+
+def test_the_loader_refuses_what_is_not_a_table(tmp_path: pathlib.Path) -> None:
+    with pytest.raises(DomainError, match="cannot be read"):
+        load_band_table(tmp_path / "missing.toml")
+    with pytest.raises(DomainError, match="not valid TOML"):
+        load_band_table(_write(tmp_path, "bands = [\n"))
+    with pytest.raises(DomainError, match="rows of 3 numbers"):
+        load_band_table(_write(tmp_path, _table_text(["[1.0, 1.1],"])))
+
+
+def test_printed_columns_are_checked_against_the_bands(tmp_path: pathlib.Path) -> None:
+    header = {"columns": '["from", "to", "dose", "to_b", "below", "above"]', "resolution": "0.01"}
+    # (1.05 − 1.0) / 1.0 = 5%; (1.05 − 1.1) / 1.1 = −4.55%: printed 5 and −5 agree.
+    good = ["[1.0, 1.1, 1.05, 1.09, 5, -5],"]
+    # The published order, To (A) written "to_a"; or To (B) alone, To (A) = 1.09 + 0.01 = 1.1.
+    for columns, row in (
+        ('["from", "to_a", "to_b", "dose"]', "[1.0, 1.1, 1.09, 1.05],"),
+        ('["from", "to_b", "dose"]', "[1.0, 1.09, 1.05],"),
+    ):
+        fields = {"columns": columns, "resolution": "0.01"}
+        table = load_band_table(_write(tmp_path, _table_text([row], **fields)))
+        assert table.bands[0].upper.m_as("mg") == 1.1 and table.bands[0].dose.m_as("mg") == 1.05
+    assert load_band_table(_write(tmp_path, _table_text(good, **header))).bands[0].below == (
+        pytest.approx(0.05)
+    )
+    for row, message in (
+        ("[1.0, 1.1, 1.05, 1.08, 5, -5],", "To \\(B\\)"),
+        ("[1.0, 1.1, 1.05, 1.09, 7, -5],", "variance below"),
+        ("[1.0, 1.1, 1.05, 1.09, 5, -2],", "variance above"),
+    ):
+        with pytest.raises(DomainError, match=message):
+            load_band_table(_write(tmp_path, _table_text([row], **header)))
+    without = {"columns": header["columns"]}
+    with pytest.raises(DomainError, match="resolution"):
+        load_band_table(_write(tmp_path, _table_text(good, **without)))
+
+
+# -- the generator -----------------------------------------------------------------------------
+
+
+def test_the_generator_follows_its_rule_by_hand() -> None:
+    # 25 mg/mL × 0.1 mL = 2.5 mg measurable; boundaries on a 0.01 mg grid.
+    table = make_band_table(
+        "Flu",
+        Q_(20, "mg"),
+        Q_(80, "mg"),
+        tolerance=0.06,
+        increment=Q_(0.1, "mL"),
+        product="fludarabine-25mg-ml-2ml",
+    )
+    first, second = table.bands[:2]
+    # D = ⌊20 × 1.06 = 21.2⌋ to 2.5 = 20; U = ⌊20 / 0.94 = 21.2766⌋ to 0.01 = 21.27.
+    assert (first.lower.m_as("mg"), first.upper.m_as("mg"), first.dose.m_as("mg")) == (
+        20.0,
+        21.27,
+        20.0,
+    )
+    # D = ⌊21.27 × 1.06 = 22.5462⌋ to 2.5 = 22.5; U = ⌊22.5 / 0.94 = 23.936⌋ = 23.93.
+    assert (second.upper.m_as("mg"), second.dose.m_as("mg")) == (23.93, 22.5)
+    assert table.agent == "fludarabine" and table.concentration == Q_(25, "mg/mL")
+    assert table.bands[-1].upper.m_as("mg") > 80
+    assert table.worst_variance <= 0.06
+    # The worst: (20 − 21.27) / 21.27 = −5.97%.
+    assert table.worst_variance == pytest.approx(max(abs(b.below) for b in table.bands) or 0, abs=1)
+
+
+def test_the_generator_refuses_what_cannot_meet_the_tolerance() -> None:
+    with pytest.raises(DomainError, match="too coarse"):
+        make_band_table("fludarabine", Q_(1, "mg"), Q_(10, "mg"), tolerance=0.06, increment="1 mg")
+    with pytest.raises(DomainError, match="name the product"):
+        make_band_table(
+            "fludarabine", Q_(20, "mg"), Q_(80, "mg"), tolerance=0.06, increment="0.1 mL"
+        )
+    with pytest.raises(UnitsError, match="no unit"):
+        make_band_table("fludarabine", Q_(20, "mg"), Q_(80, "mg"), tolerance=0.06, increment=0.1)
+    with pytest.raises(UnitsError, match="mass"):
+        make_band_table("fludarabine", Q_(20, "mg"), Q_(80, "mg"), tolerance=0.06, increment="1 m")
+    with pytest.raises(DomainError, match="fraction"):
+        make_band_table("fludarabine", Q_(20, "mg"), Q_(80, "mg"), tolerance=6, increment="1 mg")
+    with pytest.raises(DomainError, match="fraction"):
+        make_band_table("fludarabine", Q_(20, "mg"), Q_(80, "mg"), tolerance=True, increment="1 mg")
+    with pytest.raises(DomainError, match="below high"):
+        make_band_table("fludarabine", Q_(80, "mg"), Q_(20, "mg"), tolerance=0.06, increment="1 mg")
+    with pytest.raises(DomainError, match="positive"):
+        make_band_table(
+            "fludarabine", Q_(20, "mg"), Q_(80, "mg"), tolerance=0.06, increment="-1 mg"
+        )
+    with pytest.raises(DomainError, match="more than"):
+        make_band_table(
+            "fludarabine", Q_(1, "mg"), Q_(1e9, "mg"), tolerance=0.001, increment="0.0001 mg"
+        )
+    with pytest.raises(DomainError, match="finer resolution"):
+        make_band_table(
+            "fludarabine",
+            Q_(20, "mg"),
+            Q_(80, "mg"),
+            tolerance=0.06,
+            increment="0.1 mg",
+            resolution=Q_(5, "mg"),
+        )
+
+
+def test_a_generated_table_writes_a_file_the_loader_reads_back(tmp_path: pathlib.Path) -> None:
+    table = make_band_table(
+        "vincristine",
+        Q_(0.2, "mg"),
+        Q_(2, "mg"),
+        tolerance=0.05,
+        increment=Q_(0.01, "mg"),
+        boundary="B",
+        key="my-vcr",
+        version="2026-1",
+    )
+    loaded = load_band_table(_write(tmp_path, table.to_toml()))
+    assert loaded.bands == table.bands
+    assert (loaded.key, loaded.version, loaded.boundary) == ("my-vcr", "2026-1", "B")
+    assert loaded.worst_variance == table.worst_variance
+    assert table.band_for(Q_(0.2, "mg")) > Q_(0, "mg")  # rule B still covers low
+    assert repr(table.bands[0]).startswith("Band(")
+    assert table.rows()[0]["from"] == table.bands[0].lower.magnitude
+
+
+@st.composite
+def generated_tables(draw: st.DrawFn) -> BandTable:
+    low = draw(st.floats(min_value=0.1, max_value=2000.0))
+    ratio = draw(st.floats(min_value=1.2, max_value=30.0))
+    tolerance = draw(st.sampled_from([0.03, 0.05, 0.06, 0.1]))
+    fraction = draw(st.floats(min_value=0.05, max_value=0.9))
+    # A measurable step fine enough for the tolerance at the lowest dose.
+    increment = float(f"{low * tolerance * fraction:.2g}")
+    assume(increment > 0)
+    boundary = draw(st.sampled_from(["A", "B"]))
+    return make_band_table(
+        "fludarabine",
+        Q_(low, "mg"),
+        Q_(low * ratio, "mg"),
+        tolerance=tolerance,
+        increment=Q_(increment, "mg"),
+        boundary=boundary,
+    )
+
+
+tables = st.one_of(st.sampled_from(list(BAND_TABLES.values())), generated_tables())
+
+
+def _edges(table: BandTable) -> np.ndarray:
+    return np.array([b.lower.magnitude for b in table.bands] + [table.bands[-1].upper.magnitude])
+
+
+def _inside(table: BandTable, x: float) -> bool:
+    return bool(table.lookup(x)[3])
+
+
+@settings(max_examples=60, deadline=None)
+@given(tables, st.floats(min_value=0.0, max_value=1.0))
+def test_every_table_meets_its_tolerance_for_every_dose_in_range(
+    table: BandTable, where: float
+) -> None:
+    edges = _edges(table)
+    doses = [edges[0] + where * (edges[-1] - edges[0]), *edges]  # the published boundaries too
+    limit = table.worst_variance if table.accepted else table.tolerance
+    for x in doses:
+        if not _inside(table, x):
+            continue
+        band = table.band_for(Q_(x, "mg")).m_as("mg")
+        assert abs(band - x) / x <= limit * (1 + 1e-9)
+    if table.accepted is None:
+        assert table.worst_variance <= table.tolerance * (1 + 1e-9)
+
+
+@settings(max_examples=60, deadline=None)
+@given(tables, st.lists(st.floats(min_value=0.0, max_value=1.0), min_size=2, max_size=20))
+def test_the_band_dose_never_falls_as_the_calculated_dose_rises(
+    table: BandTable, wheres: list[float]
+) -> None:
+    edges = _edges(table)
+    xs = np.sort(edges[0] + np.array(wheres) * (edges[-1] - edges[0]))
+    band, _, _, inside = table.lookup(xs)
+    kept = band[inside]
+    assert np.all(np.diff(kept) >= 0)
+
+
+@settings(max_examples=40, deadline=None)
+@given(tables)
+def test_a_dose_at_a_boundary_follows_the_tables_rule(table: BandTable) -> None:
+    for below, above in zip(table.bands, table.bands[1:], strict=False):
+        at = above.lower
+        expected = above.dose if table.boundary == "A" else below.dose
+        assert table.band_for(at) == expected
+
+
+def test_every_shipped_table_cites_its_source_or_says_it_is_an_example() -> None:
+    for table in BAND_TABLES.values():
+        assert table.references or table.example
+        if table.example:
+            assert "EXAMPLE" in table.note.upper()
+        assert table.version
+
+
+# -- the policy step ---------------------------------------------------------------------------
+
+POLICY = Policy(bands={"vincristine": NHS})
+
+
+def test_a_banded_row_keeps_the_calculated_dose_and_records_band_and_variance() -> None:
+    row = VINCRISTINE.expand(Patient(bsa=Q_(0.95, "m**2")), policy=POLICY).rows[0]
+    # 1.5 mg/m² × 0.95 m² = 1.425 mg, in [1.35, 1.45) → 1.4 mg.
+    assert row.calculated.m_as("mg") == pytest.approx(1.425)
+    assert row.dose.m_as("mg") == pytest.approx(1.4)
+    assert {"banded", "band_tolerance_accepted"} <= row.flags
+    banded = next(a for a in row.adjustments if a.flag == "banded")
+    assert banded.detail is not None
+    assert (banded.detail["lower"], banded.detail["upper"]) == (1.35, 1.45)
+    # (1.4 − 1.425) / 1.425 = −1.754%.
+    assert banded.detail["variance"] == pytest.approx(-0.025 / 1.425)
+    assert "-1.75%" in banded.reason
+    record = row.to_record()
+    assert record["adjustments"][0]["detail"]["variance"] == pytest.approx(-0.025 / 1.425)
+
+
+def test_a_dose_outside_every_band_is_left_calculated_flagged_and_found() -> None:
+    schedule = VINCRISTINE.expand(Patient(bsa=Q_(0.1, "m**2")), policy=POLICY)
+    row = schedule.rows[0]
+    # 1.5 × 0.1 = 0.15 mg, below the table's 0.21 mg.
+    assert row.dose == row.calculated
+    assert row.dose.m_as("mg") == pytest.approx(0.15)
+    assert row.flags == frozenset({"not_banded"})
+    codes = [f.code for f in dosing.check(schedule)]
+    assert codes.count("not_banded") == 4
+    assert "not_as_prescribed" not in codes
+
+
+def test_a_band_dose_above_the_templates_cap_is_not_given(tmp_path: pathlib.Path) -> None:
+    text = (DATA / "vincristine-weekly.toml").read_text().replace('cap = "2 mg"', 'cap = "1.95 mg"')
+    path = tmp_path / "vcr.toml"
+    path.write_text(text)
+    regimen = dosing.load_regimen(path)
+    row = regimen.expand(Patient(bsa=Q_(1.5, "m**2")), policy=POLICY).rows[0]
+    # 2.25 mg capped at 1.95 mg; its band [1.90, 2.10) gives 2 mg, above the cap: not banded.
+    assert row.dose.m_as("mg") == pytest.approx(1.95)
+    assert "not_banded" in row.flags and "banded" not in row.flags
+    assert "cap" in next(a for a in row.adjustments if a.flag == "not_banded").reason
+
+
+def test_a_cohort_is_banded_patient_by_patient() -> None:
+    bsas = [0.1, 0.95, 1.0, 1.8]
+    cohort = VINCRISTINE.expand(Patient(bsa=Q_(bsas, "m**2")), policy=POLICY)
+    row = cohort.rows[0]
+    singles = [VINCRISTINE.expand(Patient(bsa=Q_(b, "m**2")), policy=POLICY).rows[0] for b in bsas]
+    assert np.allclose(row.dose.m_as("mg"), [s.dose.m_as("mg") for s in singles])
+    assert list(row.flags["banded"]) == [False, True, True, True]
+    assert list(row.flags["not_banded"]) == [True, False, False, False]
+    records = cohort.to_records()
+    assert records[0]["adjustments"][0]["flag"] == "not_banded"
+    banded = records[4]["adjustments"][-2]
+    assert banded["flag"] == "banded" and banded["detail"]["lower"] == 1.35
+
+
+@settings(max_examples=50, deadline=None)
+@given(st.floats(min_value=0.2, max_value=2.2))
+def test_banding_never_moves_a_dose_by_more_than_the_tolerance(bsa: float) -> None:
+    table = make_band_table(
+        "vincristine", Q_(0.2, "mg"), Q_(4, "mg"), tolerance=0.06, increment=Q_(0.01, "mg")
+    )
+    row = VINCRISTINE.expand(
+        Patient(bsa=Q_(bsa, "m**2")), policy=Policy(bands={"vincristine": table})
+    ).rows[0]
+    calculated, dose = row.calculated.m_as("mg"), row.dose.m_as("mg")
+    assert abs(dose - calculated) / calculated <= 0.06 * (1 + 1e-9)
+    assert ("banded" in row.flags) or dose == calculated
+
+
+def test_an_example_table_is_found_by_check() -> None:
+    table = BAND_TABLES["example-fludarabine-25mg-ml"]
+    child = Patient(height=Q_(150, "cm"), weight=Q_(40, "kg"))
+    schedule = dosing.get_regimen("flu-arac-mel-ric").expand(
+        child, policy=Policy(bands={"fludarabine": table})
+    )
+    row = schedule.rows_for("fludarabine")[0]
+    assert "banded" in row.flags
+    assert row.volume is not None  # the table names its product
+    codes = {f.code for f in dosing.check(schedule)}
+    assert "example_table" in codes and "not_as_prescribed" not in codes
+
+
+def test_the_policy_refuses_a_table_it_cannot_use() -> None:
+    with pytest.raises(DomainError, match="not for cytarabine"):
+        Policy(bands={"cytarabine": NHS})
+    with pytest.raises(DomainError, match="one agent"):
+        Policy(bands={"*": NHS})
+    with pytest.raises(UnknownKeyError):
+        Policy(bands={"vincristine": "no-such-table"})
+    with pytest.raises(DomainError, match="BandTable"):
+        Policy(bands={"vincristine": 3})
+    with pytest.raises(DomainError, match="band it or round it"):
+        Policy(bands={"vincristine": NHS}, rounding={"vincristine": Q_(0.1, "mg")})
+    assert Policy(bands={"VCR": "nhs-1mg-ml-vincristine"}).bands["vincristine"] is NHS
+
+
+def test_a_star_rounding_leaves_a_banded_agent_to_its_table() -> None:
+    policy = Policy(bands={"vincristine": NHS}, rounding={"*": Q_(0.5, "mg")})
+    row = VINCRISTINE.expand(Patient(bsa=Q_(0.95, "m**2")), policy=policy).rows[0]
+    assert row.dose.m_as("mg") == pytest.approx(1.4)  # not 1.5
+    assert "rounded" not in row.flags
+    described = policy.describe()["bands"]["vincristine"]
+    assert described["key"] == NHS.key and described["worst_variance"] == NHS.worst_variance
+    assert "BandTable('nhs-1mg-ml-vincristine')" in repr(policy)
+
+
+def test_a_table_in_another_dimension_is_refused() -> None:
+    table = make_band_table(
+        "total body irradiation", Q_(1, "mg"), Q_(2, "mg"), tolerance=0.05, increment="0.01 mg"
+    )
+    with pytest.raises(DomainError, match="doses are in Gy"):
+        dosing.get_regimen("mel-tbi-mac").expand(
+            Patient(height=Q_(150, "cm"), weight=Q_(40, "kg")),
+            policy=Policy(bands={"total body irradiation": table}),
+        )
+
+
+def test_a_band_table_is_never_made_unchecked() -> None:
+    with pytest.raises(DomainError, match="load_band_table"):
+        BandTable(
+            key="x",
+            agent="vincristine",
+            tolerance=0.06,
+            boundary="A",
+            bands=(),
+            worst_variance=0.0,
+            unit=dosing.ureg.Unit("mg"),
+            version="1",
+        )
+
+
+def test_band_for_takes_an_array() -> None:
+    doses = NHS.band_for(Q_([0.215, 1.425], "mg"))
+    assert list(doses.m_as("mg")) == [0.22, 1.4]
+    with pytest.raises(DomainError, match="0.1 mg"):
+        NHS.band_for(Q_([0.1, 1.4], "mg"))
+    assert math.isnan(NHS.lookup(0.1)[0])
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    st.floats(min_value=0.1, max_value=2000.0),
+    st.floats(min_value=1.2, max_value=30.0),
+    st.sampled_from([0.03, 0.06, 0.1]),
+    st.floats(min_value=0.05, max_value=0.9),
+    st.sampled_from(["A", "B"]),
+)
+def test_a_generated_table_gives_measurable_doses_and_covers_its_range(
+    low: float, ratio: float, tolerance: float, fraction: float, boundary: str
+) -> None:
+    increment = float(f"{low * tolerance * fraction:.2g}")
+    table = make_band_table(
+        "fludarabine",
+        Q_(low, "mg"),
+        Q_(low * ratio, "mg"),
+        tolerance=tolerance,
+        increment=Q_(increment, "mg"),
+        boundary=boundary,
+    )
+    for band in table.bands:
+        count = band.dose.magnitude / increment
+        assert abs(count - round(count)) < 1e-6  # a whole number of measurable steps
+    for dose in (low, low * ratio):
+        assert table.band_for(Q_(dose, "mg")) > Q_(0, "mg")  # both ends are inside
