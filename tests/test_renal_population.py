@@ -185,6 +185,7 @@ HD_MTX = regimen_from_mapping(
         "cycle_length": "7 day",
         "references": ["methotrexate-label"],
         "note": "the label's osteosarcoma dose",
+        "setting": "systemic",
         "dose": [{"agent": "methotrexate", "amount": "12 g/m**2", "days": "1", "route": "IV"}],
     },
     source="hd-mtx-test.toml",
