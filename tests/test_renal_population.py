@@ -15,7 +15,7 @@ from typing import Any
 import dask.array as da
 import numpy as np
 import pytest
-from hypothesis import assume, given
+from hypothesis import assume, example, given
 from hypothesis import strategies as st
 
 import dosing
@@ -32,6 +32,7 @@ from dosing import (
 )
 from dosing.basis import Bases
 from dosing.policy.renal import RENAL_TABLES, RenalBand, _bands, _check_bands, _table
+from dosing.regimens.loader import regimen_from_mapping
 from tests import strategies as hs
 
 RIC = dosing.get_regimen("flu-arac-mel-ric")
@@ -40,6 +41,14 @@ ATG = dosing.get_regimen("rabbit-atg")
 FLUDARA = "fludarabine-fludara-label"
 ACCEPT = Policy(renal=FLUDARA, renal_outside_population="accept")
 ADULT_TABLES = sorted(k for k, t in RENAL_TABLES.items() if t.population == "adult")
+#: Every table a child must not get silently: those for adults, and every table whose thresholds
+#: are absolute (a child's clearance in mL/min is small because the child is) unless it is
+#: written for children.
+CHILD_REFUSING_TABLES = sorted(
+    k
+    for k, t in RENAL_TABLES.items()
+    if t.population == "adult" or (t.measure == "absolute" and t.population != "paediatric")
+)
 
 
 def patient(**kwargs: Any) -> Patient:
@@ -147,20 +156,98 @@ def test_a_paediatric_table_refuses_an_adult_and_any_table_takes_everyone() -> N
 
 def test_the_methotrexate_gate_wants_a_measured_clearance() -> None:
     table = "methotrexate-high-dose-label"
-    child = patient(creatinine_clearance=None)
+    adult = patient(
+        height=Q_(170, "cm"), weight=Q_(70, "kg"), age=Q_(40, "year"), creatinine_clearance=None
+    )
     with pytest.raises(DomainError, match="measured creatinine clearance") as info:
-        MTX.expand(child, policy=Policy(renal=table))
+        MTX.expand(adult, policy=Policy(renal=table))
     assert info.value.argument == "creatinine_clearance"
-    measured = [patient(creatinine_clearance=Q_(c, "mL/min")) for c in (60.0, 60.1)]
+    measured = [
+        patient(age=Q_(40, "year"), creatinine_clearance=Q_(c, "mL/min")) for c in (60.0, 60.1)
+    ]
     gated = [MTX.expand(p, policy=Policy(renal=table))[0] for p in measured]
     assert gated[0].dose.m_as("mg") == 0 and "withheld" in gated[0].flags  # "greater than 60"
     assert gated[1].flags == frozenset()
     assert "(measured creatinine clearance (mL/min)); table methotrexate" in str(gated[1].basis)
     # an estimate only when the policy names one, and the row says what the table asked for
-    chosen = Policy(renal=table, renal_estimator=RenalEstimator(child="ckid_u25"))
-    row = MTX.expand(child, policy=chosen)[0]
-    assert "CKiD U25, creatinine (2021) eGFR" in str(row.basis)
+    chosen = Policy(renal=table, renal_estimator=RenalEstimator(adult="ckd_epi_2021"))
+    row = MTX.expand(adult, policy=chosen)[0]
+    assert "CKD-EPI creatinine 2021" in str(row.basis)
     assert "(the table is written for a measured creatinine clearance)" in str(row.basis)
+
+
+#: The high-dose methotrexate label's regimen, 12 g/m² (a test regimen: none is shipped).
+HD_MTX = regimen_from_mapping(
+    {
+        "key": "hd-mtx-test",
+        "name": "High-dose methotrexate (test)",
+        "frame": "cycle",
+        "cycle_length": "7 day",
+        "references": ["methotrexate-label"],
+        "note": "the label's osteosarcoma dose",
+        "setting": "systemic",
+        "dose": [{"agent": "methotrexate", "amount": "12 g/m**2", "days": "1", "route": "IV"}],
+    },
+    source="hd-mtx-test.toml",
+)
+
+
+def test_the_methotrexate_gate_refuses_a_child_whose_normal_kidneys_are_small() -> None:
+    # A 6-year-old, 115 cm, 20 kg: BSA sqrt(115 × 20 / 3600) = 0.79931 m².
+    table = "methotrexate-high-dose-label"
+    child_bsa = math.sqrt(115 * 20 / 3600)
+    assert child_bsa == pytest.approx(0.79931, abs=1e-5)
+    measured = patient(
+        height=Q_(115, "cm"),
+        weight=Q_(20, "kg"),
+        age=Q_(6, "year"),
+        creatinine_clearance=Q_(100, "mL/min/standard_bsa"),
+    )
+    with pytest.raises(DomainError, match="is for adults") as info:
+        HD_MTX.expand(measured, policy=Policy(renal=table))
+    assert info.value.mentions == {"renal_outside_population": "accept"}
+    assert "none is shipped for methotrexate" in str(info.value)
+    # accepted: 100 × 0.79931 / 1.73 = 46.20 mL/min, not "greater than 60": withheld, recorded
+    accept = Policy(renal=table, renal_outside_population="accept")
+    with pytest.warns(OutsidePopulationWarning, match="is for adults"):
+        row = HD_MTX.expand(measured, policy=accept)[0]
+    kidney = Bases(measured, accept).kidney(RENAL_TABLES[table]).basis
+    assert kidney.value == pytest.approx(100 * child_bsa / 1.73, rel=1e-12)
+    assert kidney.value == pytest.approx(46.20, abs=0.005)
+    assert row.dose.m_as("mg") == 0.0
+    assert row.flags == frozenset({"withheld", "renal_adjusted", "renal_outside_population"})
+    # serum creatinine 0.4 mg/dL, bedside Schwartz: 0.413 × 115 / 0.4 = 118.74 /1.73 m²
+    # → × 0.79931 / 1.73 = 54.86 mL/min: refused too, withheld when accepted
+    estimated = patient(
+        height=Q_(115, "cm"),
+        weight=Q_(20, "kg"),
+        age=Q_(6, "year"),
+        serum_creatinine=Q_(0.4, "mg/dL"),
+    )
+    schwartz = RenalEstimator(child="schwartz_bedside")
+    with pytest.raises(DomainError, match="the patient is 6 years old"):
+        HD_MTX.expand(estimated, policy=Policy(renal=table, renal_estimator=schwartz))
+    accepted = Policy(renal=table, renal_outside_population="accept", renal_estimator=schwartz)
+    value = Bases(estimated, accepted).kidney(RENAL_TABLES[table]).basis.value
+    assert value == pytest.approx(0.413 * 115 / 0.4 * child_bsa / 1.73, rel=1e-12)
+    assert value == pytest.approx(54.86, abs=0.005)
+
+
+def test_an_absolute_table_for_any_age_fails_on_import() -> None:
+    raw = {
+        "agent": "methotrexate",
+        "measure": "absolute",
+        "estimator": "measured",
+        "population": "any",
+        "references": ["methotrexate-label"],
+        "note": "n",
+        "bands": [{"to": "60 mL/min", "factor": 0.0}, {"from": "60 mL/min", "factor": 1.0}],
+    }
+    with pytest.raises(ValueError, match="absolute thresholds .* cannot be for patients of any"):
+        _table("x", raw)
+    assert _table("x", {**raw, "population": "adult"}).population == "adult"
+    normalised = {**raw, "measure": "normalised", "bands": [{"factor": 1.0}]}
+    assert _table("x", normalised).population == "any"
 
 
 def test_the_measured_clearance_is_used_as_measured_and_converted_by_name() -> None:
@@ -260,8 +347,16 @@ def test_renal_estimator_is_validated_and_described() -> None:
     described = policy.describe()
     assert described["renal_estimator"]["child"] == "ckid_u25"
     assert described["renal_outside_population"] == "accept"
-    assert RenalEstimator(cockcroft_gault_weight="ideal").cg_weight == DosingWeight(
-        "ideal", cap_at_actual=False
+    # "ideal" is capped at actual weight, as DosingWeight("ideal") is (review of issue 11)
+    assert RenalEstimator(cockcroft_gault_weight="ideal").cg_weight == DosingWeight("ideal")
+    uncapped = RenalEstimator(cockcroft_gault_weight=DosingWeight("ideal", cap_at_actual=False))
+    assert uncapped.cg_weight_text() == "ideal body weight (Devine), even above actual weight"
+    assert (
+        RenalEstimator(
+            cockcroft_gault_weight=DosingWeight("adjusted", factor=0.3, cap_at_actual=False)
+        )
+        .cg_weight_text()
+        .endswith(", even above actual weight")
     )
     assert (
         "at most actual weight"
@@ -368,15 +463,43 @@ def test_a_lazy_cohort_refuses_or_records_when_computed() -> None:
 # -- properties ---------------------------------------------------------------------------------
 
 
+#: A regimen that gives each agent a renal table is for.
+REGIMEN_FOR = {"methotrexate": HD_MTX}
+
+
+def test_every_table_a_child_must_not_get_is_covered_below() -> None:
+    # the property below draws from these: every adult table, and every absolute one
+    assert set(ADULT_TABLES) <= set(CHILD_REFUSING_TABLES)
+    absolute = {k for k, t in RENAL_TABLES.items() if t.measure == "absolute"}
+    assert absolute <= set(CHILD_REFUSING_TABLES)
+    assert {"fludarabine-fludara-label", "methotrexate-high-dose-label"} <= absolute
+    assert all(RENAL_TABLES[k].population != "any" for k in absolute)
+
+
 @given(
     age=st.floats(min_value=0.0, max_value=17.99),
     sizes=hs.size_pairs(),
     scr=st.floats(min_value=0.1, max_value=5.0),
-    table=st.sampled_from(ADULT_TABLES),
+    measured=st.one_of(st.none(), st.floats(min_value=5.0, max_value=200.0)),
+    table=st.sampled_from(CHILD_REFUSING_TABLES),
     accept=st.booleans(),
 )
+# the review's 6-year-old, every time: 100 mL/min/1.73 m² is 46.20 mL/min through 0.799 m²
+@example(
+    age=6.0,
+    sizes=(115.0, 20.0),
+    scr=0.4,
+    measured=100.0,
+    table="methotrexate-high-dose-label",
+    accept=False,
+)
 def test_a_child_never_gets_an_adult_table_silently(
-    age: float, sizes: tuple[float, float], scr: float, table: str, accept: bool
+    age: float,
+    sizes: tuple[float, float],
+    scr: float,
+    measured: float | None,
+    table: str,
+    accept: bool,
 ) -> None:
     height, weight = sizes
     child = patient(
@@ -384,24 +507,33 @@ def test_a_child_never_gets_an_adult_table_silently(
         weight=Q_(weight, "kg"),
         age=Q_(age, "year"),
         serum_creatinine=Q_(scr, "mg/dL"),
+        creatinine_clearance=None if measured is None else Q_(measured, "mL/min/standard_bsa"),
     )
-    policy = Policy(renal=table, renal_outside_population="accept" if accept else "refuse")
+    # a child's estimator named, so that a table written for a measured clearance can read one
+    policy = Policy(
+        renal=table,
+        renal_outside_population="accept" if accept else "refuse",
+        renal_estimator=RenalEstimator(child="schwartz_bedside"),
+    )
     agent = RENAL_TABLES[table].agent
+    regimen = REGIMEN_FOR.get(agent, RIC)
     if not accept:
         with pytest.raises(DomainError, match="is for adults"):
-            RIC.expand(child, policy=policy)
+            regimen.expand(child, policy=policy)
         return
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         try:
-            schedule = RIC.expand(child, policy=policy)
+            schedule = regimen.expand(child, policy=policy)
         except DomainError:
             assume(False)  # an estimate outside plausibility (a tiny child): refused, fine
     assert any(
         issubclass(w.category, OutsidePopulationWarning) and "is for adults" in str(w.message)
         for w in caught
     )
-    for row in schedule.rows_for(agent):
+    rows = schedule.rows_for(agent)
+    assert rows
+    for row in rows:
         assert "renal_outside_population" in row.flags
 
 
@@ -437,6 +569,128 @@ def test_the_lesser_weight_rule_never_raises_a_dose(kwargs: dict[str, Any], choi
     changed = by_choice.dose_value != by_actual.dose_value
     above = "above actual weight" in str(by_choice.basis)
     assert ("dosing_weight" in by_choice.flags) == (changed or above)
+
+
+def test_the_cockcroft_gault_ideal_weight_never_raises_a_thin_mans_dose() -> None:
+    # A man of 60, 185 cm, 50 kg, creatinine 1.0 mg/dL (review of issue 11).
+    thin = patient(
+        height=Q_(185, "cm"),
+        weight=Q_(50, "kg"),
+        age=Q_(60, "year"),
+        serum_creatinine=Q_(1.0, "mg/dL"),
+    )
+    full = 30 * bsa(185, 50)  # fludarabine 30 mg/m²
+    ibw = 50 + 2.3 * (185 / 2.54 - 60)  # Devine: 79.52 kg, above his 50 kg
+    assert ibw == pytest.approx(79.52, abs=0.005)
+    actual_crcl = (140 - 60) * 50 / (72 * 1.0)  # 55.56 mL/min → [50, 80) → 80%
+    ideal_crcl = (140 - 60) * ibw / (72 * 1.0)  # 88.36 mL/min → ≥ 80 → 100%
+    assert (round(actual_crcl, 2), round(ideal_crcl, 2)) == (55.56, 88.36)
+
+    def expand(weight: object) -> Any:
+        policy = Policy(
+            renal=FLUDARA, renal_estimator=RenalEstimator(cockcroft_gault_weight=weight)
+        )
+        return RIC.expand(thin, policy=policy)[0]
+
+    by_actual = expand("actual")
+    assert by_actual.dose.m_as("mg") == pytest.approx(full * 0.8, rel=1e-12)
+    assert by_actual.flags == frozenset({"renal_adjusted"})
+    for choice in ("ideal", "lesser", DosingWeight("adjusted", factor=0.4)):
+        with pytest.warns(ImplausibleInputWarning, match="actual weight used") as caught:
+            row = expand(choice)
+        assert not any("cap_at_actual=False" in str(w.message) for w in caught)
+        assert row.dose.m_as("mg") == pytest.approx(full * 0.8, rel=1e-12)  # not raised
+        assert row.flags == frozenset({"renal_adjusted", "renal_weight"})
+        weight = next(a for a in row.adjustments if a.flag == "renal_weight")
+        assert weight.before == weight.after  # the weight is recorded, not a dose change
+        assert "above actual weight 50 kg: actual weight used (the lesser;" in weight.reason
+        assert f"renal function {actual_crcl:.2f} mL/min" in str(row.basis)
+    # the override, the same as DosingWeight's: the heavier weight, flagged and warned
+    with pytest.warns(ImplausibleInputWarning, match="cap_at_actual=False"):
+        heavier = expand(DosingWeight("ideal", cap_at_actual=False))
+    assert heavier.dose.m_as("mg") == pytest.approx(full, rel=1e-12)
+    assert heavier.flags == frozenset({"renal_weight"})
+    assert f"renal function {ideal_crcl:.2f} mL/min" in str(heavier.basis)
+    assert "ideal body weight (Devine), even above actual weight" in str(heavier.basis)
+
+
+def test_a_cohort_flags_only_whom_the_cockcroft_gault_weight_concerned() -> None:
+    # 185 cm / 50 kg (IBW 79.52 kg above actual) and 170 cm / 120 kg (IBW 66.02 kg below)
+    cohort = Patient(
+        height=Q_(np.array([185.0, 170.0]), "cm"),
+        weight=Q_(np.array([50.0, 120.0]), "kg"),
+        age=Q_(np.array([60.0, 60.0]), "year"),
+        sex=np.array(["male", "male"]),
+        serum_creatinine=Q_(1.0, "mg/dL"),
+    )
+    policy = Policy(renal=FLUDARA, renal_estimator=RenalEstimator(cockcroft_gault_weight="ideal"))
+    with pytest.warns(ImplausibleInputWarning, match="actual weight used"):
+        row = RIC.expand(cohort, policy=policy)[0]
+    np.testing.assert_array_equal(row.flags["renal_weight"], [True, False])
+    ibw = 50 + 2.3 * (170 / 2.54 - 60)
+    crcl = np.array([80 * 50 / 72, 80 * ibw / 72])  # 55.56 → 80%; 73.36 → 80%
+    np.testing.assert_allclose(
+        row.dose.m_as("mg"), 30 * np.sqrt(np.array([185 * 50, 170 * 120]) / 3600) * 0.8
+    )
+    assert np.all((crcl >= 50) & (crcl < 80))
+    # a child estimated by Schwartz is not concerned by the Cockcroft–Gault weight, though his
+    # Devine weight 50 + 2.3 × (150 / 2.54 − 60) = 47.83 kg is above his 40 kg
+    mixed = Patient(
+        height=Q_(np.array([150.0, 185.0]), "cm"),
+        weight=Q_(np.array([40.0, 50.0]), "kg"),
+        age=Q_(np.array([12.0, 60.0]), "year"),
+        sex=np.array(["male", "male"]),
+        serum_creatinine=Q_(np.array([0.6, 1.0]), "mg/dL"),
+    )
+    accepted = Policy(
+        renal=FLUDARA,
+        renal_outside_population="accept",
+        renal_estimator=RenalEstimator(cockcroft_gault_weight="ideal"),
+    )
+    with pytest.warns(ImplausibleInputWarning, match="actual weight used"):
+        row = RIC.expand(mixed, policy=accepted)[0]
+    np.testing.assert_array_equal(row.flags["renal_weight"], [False, True])
+    np.testing.assert_array_equal(row.flags["renal_outside_population"], [True, False])
+
+
+@given(
+    sizes=hs.size_pairs(),
+    sex=hs.sexes,
+    age=st.floats(min_value=18.0, max_value=95.0),
+    scr=st.floats(min_value=0.3, max_value=5.0),
+    choice=st.sampled_from(["ideal", "lesser", "adjusted"]),
+    table=st.sampled_from(
+        [FLUDARA, "fludarabine-generic-label", "melphalan-high-dose-interpretation"]
+    ),
+)
+def test_the_lesser_weight_rule_never_raises_a_dose_by_cockcroft_gault(
+    sizes: tuple[float, float], sex: str, age: float, scr: float, choice: str, table: str
+) -> None:
+    height, weight_kg = sizes
+    person = patient(
+        height=Q_(height, "cm"),
+        weight=Q_(weight_kg, "kg"),
+        age=Q_(age, "year"),
+        sex=sex,
+        serum_creatinine=Q_(scr, "mg/dL"),
+    )
+    weight = DosingWeight("adjusted", factor=0.4) if choice == "adjusted" else choice
+
+    def expand(cg_weight: object) -> Any:
+        estimator = RenalEstimator(adult="cockcroft_gault", cockcroft_gault_weight=cg_weight)
+        return RIC.expand(person, policy=Policy(renal=table, renal_estimator=estimator))
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", dosing.DosingWarning)
+        try:
+            by_choice, by_actual = expand(weight), expand("actual")
+        except DomainError:
+            assume(False)  # an estimate outside plausibility: refused, not floored
+    agent = RENAL_TABLES[table].agent
+    for chosen, actual in zip(by_choice.rows_for(agent), by_actual.rows_for(agent), strict=True):
+        assert chosen.dose_value <= actual.dose_value * (1 + 1e-12)
+        above = "renal_weight" in chosen.flags
+        assert above == ("above actual weight" in " ".join(a.reason for a in chosen.adjustments))
 
 
 def test_cap_at_actual_false_uses_the_heavier_weight_flagged_and_warned() -> None:

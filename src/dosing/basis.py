@@ -238,9 +238,15 @@ class Bases:
         basis = Basis("weight", frozen(as_magnitude(value)), KG, choice.describe(), inputs, notes)
         return basis, flag_value(above) if may_any(above) else False
 
-    def _ideal_or_adjusted(self, choice: DosingWeight, who: str, why: str) -> tuple[Any, Any, str]:
+    def _ideal_or_adjusted(
+        self, choice: DosingWeight, who: str, why: str, setting: str = "the policy's "
+    ) -> tuple[Any, Any, str]:
         """The ideal or adjusted weight [kg] of ``choice``, capped at actual weight unless the
-        choice says otherwise; the mask of whom it was above actual; a note for the basis."""
+        choice says otherwise; the mask of whom it was above actual; a note for the basis.
+
+        The one implementation of the lesser-weight rule, for the dosing weight and for the
+        Cockcroft–Gault weight of the renal policy alike; ``setting`` names, in the note and the
+        warning, the policy field whose ``cap_at_actual`` decided it."""
         patient, values = self.patient, self.patient.magnitudes
         missing = [name for name in ("height", "sex") if getattr(patient, name) is None]
         if missing:
@@ -267,10 +273,10 @@ class Bases:
         what = "ideal" if choice.kind == "ideal" else "adjusted"
         if choice.cap_at_actual:
             used = np.minimum(weight, actual)
-            outcome = "actual weight used (the lesser; the policy's cap_at_actual=True)"
+            outcome = f"actual weight used (the lesser; {setting}cap_at_actual=True)"
         else:
             used = weight
-            outcome = f"the {what} weight used as the policy asks (cap_at_actual=False)"
+            outcome = f"the {what} weight used as the policy asks ({setting}cap_at_actual=False)"
 
         def check(above_block: Any) -> None:
             if np.any(above_block):
@@ -313,19 +319,20 @@ class Bases:
         ``bases.kidney_function("absolute", "cockcroft_gault")``.
         """
         self._require_renal_input()
-        value, how = self._kidney_value(measure, None, estimator)
+        value, how, _ = self._kidney_value(measure, None, estimator)
         return Basis("kidney", value, EGFR if measure == "normalised" else ML_PER_MIN, how)
 
     def _kidney_for(self, table: RenalTable) -> KidneyFunction:
         self._require_renal_input()
         outside, reason = self._outside_population(table)
-        value, how = self._kidney_value(table.measure, table, None)
+        value, how, (above, note) = self._kidney_value(table.measure, table, None)
         if outside is not False and self.policy.renal_outside_population == "refuse":
             value = guard(value, _refuse_outside(table, reason), outside)
         basis = Basis("kidney", value, table.unit, how)
+        weight = {"weight_above": above, "weight_note": note}
         if outside is False or self.policy.renal_outside_population == "refuse":
-            return KidneyFunction(basis, False, "")
-        return KidneyFunction(basis, outside, reason)
+            return KidneyFunction(basis, False, "", **weight)
+        return KidneyFunction(basis, outside, reason, **weight)
 
     def _require_renal_input(self) -> None:
         values = self.patient.magnitudes
@@ -386,15 +393,17 @@ class Bases:
 
     def _kidney_value(
         self, measure: Measure, table: RenalTable | None, estimator: str | None
-    ) -> tuple[Magnitude, str]:
-        """Measured clearance, or an estimate by each patient's estimator, in ``measure``."""
+    ) -> tuple[Magnitude, str, tuple[Any, str]]:
+        """Measured clearance, or an estimate by each patient's estimator, in ``measure``; and
+        whom a Cockcroft–Gault ideal or adjusted weight was above actual weight, with a note."""
         values = self.patient.magnitudes
         if values.creatinine_clearance is not None:
             clearance = self.patient.creatinine_clearance
             how = f"measured creatinine clearance ({short(clearance.units)})"
-            return self._in_measure(
+            measured = self._in_measure(
                 values.creatinine_clearance, values.clearance_normalised, measure, how
             )
+            return (*measured, (False, ""))
         if values.age_years is None:
             raise DomainError(
                 "is needed to choose the kidney-function estimator",
@@ -417,6 +426,7 @@ class Bases:
         if lazy and all(missing[g] for g, _, _ in present):
             raise _needs(present[0][2], missing[present[0][0]], present[0][0])
         results: list[tuple[Any, Any, str]] = []  # (mask, value or None, how) per group
+        weights: list[tuple[Any, str]] = []  # whom a Cockcroft–Gault weight was above actual
         for group, mask, key in present:
             if missing[group]:
                 if not lazy:
@@ -424,18 +434,20 @@ class Bases:
                 # lazy: who is in this group is known only when computed; refuse it then
                 results.append((mask, _refuse_group(key, missing[group], group), ""))
                 continue
-            value, how = self._estimate(key, mask, measure, table)
+            value, how, weight = self._estimate(key, mask, measure, table)
             results.append((mask, value, how))
+            weights.append(weight)
+        above = next((w for w in weights if w[1]), (False, ""))  # Cockcroft–Gault: one group
         if len(results) == 1:  # numpy: everyone is a child, or everyone an adult
-            return results[0][1], results[0][2]
+            return results[0][1], results[0][2], above
         (child_mask, child_value, child_how), (adult_mask, adult_value, adult_how) = results
         if callable(child_value):
-            return guard(adult_value, child_value, child_mask), adult_how
+            return guard(adult_value, child_value, child_mask), adult_how, above
         if callable(adult_value):
-            return guard(child_value, adult_value, adult_mask), child_how
+            return guard(child_value, adult_value, adult_mask), child_how, above
         adult = f"{ADULT_AGE_YEARS:g}"
         mixed = np.where(child_mask, child_value, adult_value)
-        return mixed, f"{child_how} (age < {adult}); {adult_how} (age ≥ {adult})"
+        return mixed, f"{child_how} (age < {adult}); {adult_how} (age ≥ {adult})", above
 
     def _estimator_for(self, group: str, table: RenalTable | None, estimator: str | None) -> str:
         """The estimator for ``group`` ("adult" or "child"): the caller's, else the policy's,
@@ -475,18 +487,27 @@ class Bases:
 
     def _estimate(
         self, key: str, mask: Any, measure: Measure, table: RenalTable | None
-    ) -> tuple[Magnitude, str]:
-        """``key``'s estimate for the patients in ``mask``, in ``measure``, and how in words."""
+    ) -> tuple[Magnitude, str, tuple[Any, str]]:
+        """``key``'s estimate for the patients in ``mask``, in ``measure``, and how in words;
+        for Cockcroft–Gault, whom (in ``mask``) its ideal or adjusted weight was above actual,
+        and the note that says what was used (the lesser, unless the policy says otherwise)."""
         patient, values = self.patient, self.patient.magnitudes
         needs_sex = key == CG or "sex" in EGFR_FORMULAS[key].needs
         male = is_male(patient.sex, _estimator_name(key)) if needs_sex else None
+        above: tuple[Any, str] = (False, "")
         if key == CG:
             choice = self.policy.renal_estimator.cg_weight
             weight: Any = values.weight_kg
             if choice.kind != "actual":
-                weight, _, _ = self._ideal_or_adjusted(
-                    choice, "Cockcroft–Gault", f"the renal policy weighs by {choice.describe()}"
+                weight, heavier, note = self._ideal_or_adjusted(
+                    choice,
+                    "Cockcroft–Gault",
+                    f"the renal policy weighs by {choice.describe()}",
+                    setting="the renal_estimator's cockcroft_gault_weight ",
                 )
+                heavier = np.logical_and(heavier, mask)
+                if may_any(heavier):
+                    above = (flag_value(heavier), f"Cockcroft–Gault weight: {note}")
             value = cockcroft_gault_kernel(
                 values.age_years, weight, values.serum_creatinine_mg_dl, male
             )
@@ -508,7 +529,7 @@ class Bases:
             normalised = True
         if table is not None and table.estimator not in (key, "unspecified"):
             how += f" (the table is written for {table.estimator_text()})"
-        return self._in_measure(value, normalised, measure, how)
+        return (*self._in_measure(value, normalised, measure, how), above)
 
     def _in_measure(
         self, value: Any, normalised: bool, measure: Measure, how: str
@@ -538,11 +559,19 @@ class KidneyFunction:
         Whom the table's population excludes and the policy accepted anyway (False: no one).
     reason : str
         Why they are outside, in words (empty when no one is).
+    weight_above : bool or ndarray of bool
+        Whom the policy's Cockcroft–Gault ideal or adjusted weight was above their actual weight
+        (False: no one); the actual weight, the lesser, was used unless the policy says
+        ``cap_at_actual=False``.
+    weight_note : str
+        What that weight was and what was used, in words (empty when no one is concerned).
     """
 
     basis: Basis
     outside: Any
     reason: str
+    weight_above: Any = False
+    weight_note: str = ""
 
 
 #: The Patient field each eGFR input comes from.

@@ -32,7 +32,7 @@ import textwrap
 import warnings
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any, NoReturn, TextIO
+from typing import Any, Final, NoReturn, TextIO
 
 import dosing
 from dosing._text import TABLE_WIDTH
@@ -118,14 +118,16 @@ _DIMENSION_NAMES = {
 }
 
 
-def _date(argument: str) -> Callable[[str], dt.date]:
+def _date(argument: str, example: str | None = None) -> Callable[[str], dt.date]:
+    """A reader of an ISO date for ``argument``; its error shows ``example`` (by default
+    ``ARGUMENT 2026-12-10``), the option as it is written."""
+    fix = example or f"{argument} 2026-12-10"
+
     def read(text: str) -> dt.date:
         try:
             return dt.date.fromisoformat(text)
         except ValueError:
-            raise UsageError(
-                f"{argument} {text!r} is not a date; write e.g. {argument} 2026-12-10"
-            ) from None
+            raise UsageError(f"{argument} {text!r} is not a date; write e.g. {fix}") from None
 
     return read
 
@@ -881,6 +883,10 @@ def _grouped(findings: Sequence[Any]) -> list[str]:
     return lines
 
 
+#: The ``--prior`` option as it is written, for its errors.
+PRIOR_EXAMPLE: Final = "--prior 'melphalan=180mg/m2@2026-12-10' (AGENT=AMOUNT@DATE)"
+
+
 def _prior(args: argparse.Namespace) -> list[Any]:
     """The ``--prior AGENT=AMOUNT[@DATE]`` exposures."""
     exposures = []
@@ -893,7 +899,8 @@ def _prior(args: argparse.Namespace) -> list[Any]:
             raise UsageError(
                 f"--prior {text!r}: {exc}; write e.g. --prior 'melphalan=180mg/m2'"
             ) from None
-        date = _date("--prior")(date_text) if date_text else None
+        prior_date = _date(f"--prior {text!r}: the date", PRIOR_EXAMPLE)
+        date = prior_date(date_text) if date_text else None
         try:
             exposures.append(dosing.Exposure(agent, amount, date=date))
         except DosingError as exc:

@@ -20,7 +20,7 @@ import numpy as np
 
 from dosing._arrays import guard, is_lazy
 from dosing.body._sex import validate_sex
-from dosing.body.kidney import creatinine_mg_per_dl, cystatin_c_mg_per_l
+from dosing.body.kidney import creatinine_mg_per_dl, creatinine_quantity, cystatin_c_mg_per_l
 from dosing.errors import DomainError, Example, ImplausibleInputWarning, UnitsError
 from dosing.plausibility import BMI_HIGH, BMI_LOW, GIVEN_BSA_TOLERANCE, checked
 from dosing.units import (
@@ -29,11 +29,9 @@ from dosing.units import (
     KG,
     KG_PER_M2,
     M2,
-    MG_PER_DL,
     MG_PER_L,
     ML_PER_MIN,
     Q_,
-    UMOL_PER_L,
     YEAR,
     Magnitude,
     as_quantity,
@@ -219,19 +217,7 @@ class Patient:
 
     @staticmethod
     def _creatinine_quantity(value: object) -> Any:
-        try:
-            return as_quantity(value, MG_PER_DL, "serum_creatinine")
-        except UnitsError:
-            try:
-                return as_quantity(value, UMOL_PER_L, "serum_creatinine")
-            except UnitsError:
-                raise UnitsError(
-                    "needs units of mass or substance concentration",
-                    argument="serum_creatinine",
-                    value=value,
-                    shown=repr(value),
-                    fix="write serum_creatinine=Q_(0.5, 'mg/dL') or Q_(44, 'umol/L')",
-                ) from None
+        return creatinine_quantity(value, "serum_creatinine")  # one rule: dosing.body.kidney
 
     @staticmethod
     def _clearance(value: object) -> tuple[Any, Magnitude, bool]:

@@ -74,25 +74,37 @@ CREATININE_MOLAR_MASS_REFERENCE: Final = check_references(
 CG_WEIGHTS: Final = ("actual", "ideal", "adjusted", "lesser")
 
 
-def _creatinine_quantity(value: object, name: str) -> Any:
-    """``value`` as a Quantity of mass or substance concentration (strings parsed once)."""
+def creatinine_quantity(value: object, name: str = "serum_creatinine") -> Any:
+    """``value`` as a Quantity of mass or substance concentration (strings parsed once).
+
+    A bare number is refused with the fix in mg/dL, the unit the documentation uses (never in
+    µmol/L: 0.9 is plainly mg/dL, and 0.9 µmol/L is refused as implausible).
+
+    Examples
+    --------
+    >>> creatinine_quantity(0.9)
+    Traceback (most recent call last):
+    ...
+    dosing.errors.UnitsError: serum_creatinine=0.9 has no unit; write \
+serum_creatinine=Q_(0.9, "mg/dL")
+    """
     try:
         return as_quantity(value, MG_PER_DL, name)
-    except UnitsError:
+    except UnitsError as by_mass:
         try:
             return as_quantity(value, UMOL_PER_L, name)
         except UnitsError:
-            if isinstance(value, str) or hasattr(value, "dimensionality"):
-                raise UnitsError(
-                    "needs units of mass or substance concentration",
-                    argument=name,
-                    value=value,
-                    shown=repr(value),
-                    fix=Example({name: Q_(0.6, "mg/dL")}),
-                    message=f"{name}={value!r} needs units of mass or substance concentration; "
-                    f"write {name}=Q_(0.6, 'mg/dL') or Q_(53, 'umol/L')",
-                ) from None
-            raise
+            if not isinstance(value, str) and not hasattr(value, "dimensionality"):
+                raise by_mass from None  # a bare number: the fix in mg/dL
+            raise UnitsError(
+                "needs units of mass or substance concentration",
+                argument=name,
+                value=value,
+                shown=repr(value),
+                fix=Example({name: Q_(0.6, "mg/dL")}),
+                message=f"{name}={value!r} needs units of mass or substance concentration; "
+                f"write {name}=Q_(0.6, 'mg/dL') or Q_(53, 'umol/L')",
+            ) from None
 
 
 def convert_creatinine(value: object, unit: object) -> Any:
@@ -114,7 +126,7 @@ def convert_creatinine(value: object, unit: object) -> Any:
     >>> convert_creatinine("84 umol/L", "mg/dL")  # 84 µmol/L × 113.12 g/mol
     <Quantity(0.950208, 'milligram / deciliter')>
     """
-    quantity = _creatinine_quantity(value, "serum_creatinine")
+    quantity = creatinine_quantity(value, "serum_creatinine")
     if not isinstance(unit, str) and not hasattr(unit, "dimensionality"):
         raise UnitsError(
             "must be a unit of concentration such as 'mg/dL' or 'umol/L'",
@@ -142,7 +154,7 @@ def creatinine_mg_per_dl(serum_creatinine: object, name: str = "serum_creatinine
     >>> round(creatinine_mg_per_dl(Q_(88.4016973125884, "umol/L")), 12)
     1.0
     """
-    quantity = _creatinine_quantity(serum_creatinine, name)
+    quantity = creatinine_quantity(serum_creatinine, name)
     if quantity.dimensionality == UMOL_PER_L.dimensionality:
         quantity = quantity.to(MG_PER_DL, "chemistry", mw=CREATININE_MOLAR_MASS)
     value = magnitude(quantity, MG_PER_DL, name)

@@ -219,8 +219,12 @@ class RenalEstimator:
         derived from 1 to 16 years). Never Cockcroft–Gault unless named here (it then warns).
     cockcroft_gault_weight : str or DosingWeight
         The weight Cockcroft–Gault uses: ``"actual"`` (the default, as in the paper),
-        ``"ideal"``, ``"lesser"`` (of ideal and actual) or ``DosingWeight("adjusted",
-        factor=0.4)`` (NCCN's carboplatin templates: consider it for a BMI of 25 kg/m² or more).
+        ``"ideal"`` or ``DosingWeight("adjusted", factor=0.4)`` (NCCN's carboplatin templates:
+        consider it for a BMI of 25 kg/m² or more). As for the dosing weight, an ideal or
+        adjusted weight above the actual weight is never used: the actual weight, the lesser,
+        is (``"lesser"`` says the same as ``"ideal"``), so that the choice never raises a dose;
+        ``DosingWeight("ideal", cap_at_actual=False)`` uses it even then. Either way a row whose
+        Cockcroft–Gault weight was above actual is flagged ``renal_weight`` and a warning says so.
 
     Notes
     -----
@@ -271,9 +275,8 @@ class RenalEstimator:
         weight = self.cockcroft_gault_weight
         if isinstance(weight, DosingWeight):
             return weight
-        if weight == "ideal":
-            return DosingWeight("ideal", cap_at_actual=False)
-        return DosingWeight("ideal") if weight == "lesser" else DosingWeight("actual")
+        # "ideal" is capped at actual weight as DosingWeight("ideal") is: the same rule
+        return DosingWeight("actual") if weight == "actual" else DosingWeight("ideal")
 
     def cg_weight_text(self) -> str:
         """The Cockcroft–Gault weight in words."""
@@ -281,10 +284,14 @@ class RenalEstimator:
         if weight.kind == "actual":
             return "actual body weight"
         if weight.kind == "ideal":
-            used = "lesser" if weight.cap_at_actual else "ideal"
-            return cg_weight_description(used, weight.ibw_method, None)
+            if weight.cap_at_actual:
+                return cg_weight_description("lesser", weight.ibw_method, None)
+            ideal = cg_weight_description("ideal", weight.ibw_method, None)
+            return f"{ideal}, even above actual weight"
         text = cg_weight_description("adjusted", weight.ibw_method, weight.factor)
-        return text + (", at most actual weight" if weight.cap_at_actual else "")
+        return text + (
+            ", at most actual weight" if weight.cap_at_actual else ", even above actual weight"
+        )
 
     def describe(self) -> dict[str, Any]:
         """A JSON-safe description."""

@@ -8,7 +8,9 @@ The tables live in ``dosing/data/renal.toml``. Each declares:
 * ``estimator``: the kidney-function estimate its source wrote the thresholds for (a key of
   :data:`dosing.EGFR_FORMULAS`, ``"cockcroft_gault"``, ``"measured"`` for a measured clearance,
   or ``"unspecified"`` where the source names none);
-* ``population``: ``"adult"``, ``"paediatric"`` or ``"any"``. Applying a table to a patient
+* ``population``: ``"adult"``, ``"paediatric"`` or ``"any"`` (``"any"`` only for normalised
+  thresholds: an absolute clearance scales with body size, so an absolute table is for adults or,
+  with a source, for children). Applying a table to a patient
   outside its population raises, unless the policy accepts it explicitly
   (``Policy(renal_outside_population="accept")``), which is then recorded on every affected row;
 * ``interpretation``: every reading of the source that the source leaves open (a band edge, a
@@ -160,6 +162,14 @@ def _table(key: str, raw: Mapping[str, Any]) -> RenalTable:
         raise ValueError(f"data/renal.toml [{key}]: unknown estimator {estimator!r}")
     if population not in POPULATIONS:
         raise ValueError(f"data/renal.toml [{key}]: population must be one of {POPULATIONS}")
+    if measure == "absolute" and population == "any":
+        # An absolute clearance scales with body size: a threshold in mL/min written for adults
+        # withholds or cuts a small child's dose with normal kidneys. It is for adults (the child
+        # then refused unless the policy accepts it) or, with a source, for children.
+        raise ValueError(
+            f"data/renal.toml [{key}]: absolute thresholds (mL/min) cannot be for patients of "
+            f"any age; declare population 'adult' (or 'paediatric' with a source for children)"
+        )
     return RenalTable(
         key=key,
         agent=canonical_agent(raw["agent"]),

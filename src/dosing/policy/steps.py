@@ -22,7 +22,9 @@ step               what it does                    flag       policy field
                    "do not give"); a table         adjusted,  ``renal_estimator``,
                    outside its population only     withheld,  ``renal_outside_
                    when the policy accepts it      renal_out  population``
-                                                   side_pop.
+                   (Cockcroft–Gault weight never   side_pop.,
+                   above actual unless asked)      renal_
+                                                   weight
 ``dose_cap``       the template's cap per          dose_      (the template's ``cap``)
                    administration                  capped
 ``banding``        the band dose of the policy's   banded,    ``bands``
@@ -330,6 +332,8 @@ def dose_factor(state: LineState, bases: Bases, policy: Policy) -> None:
         "withheld": "not to be given (dose 0) by a renal dose-adjustment table",
         "renal_outside_population": "a renal table applied outside the population it was "
         "written for (an adult table and a child), because the policy accepts it",
+        "renal_weight": "the renal policy's Cockcroft–Gault ideal or adjusted weight was above "
+        "actual weight (the actual weight, the lesser, used unless the policy says otherwise)",
     },
     active=lambda policy: bool(policy.renal),
 )
@@ -355,6 +359,18 @@ def renal(state: LineState, bases: Bases, policy: Policy) -> None:
                 state.dose,
                 flag_value(kidney.outside),
                 note,
+            )
+        )
+    if may_any(kidney.weight_above):
+        # Recorded like the population: the weight is in the kidney function, not the dose.
+        state.adjustments.append(
+            Adjustment(
+                "renal",
+                "renal_weight",
+                state.dose,
+                state.dose,
+                kidney.weight_above,
+                kidney.weight_note,
             )
         )
     factor = table.factor(kidney.basis.value)
