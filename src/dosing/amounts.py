@@ -29,7 +29,7 @@ from dosing.units import (
     short,
 )
 
-__all__ = ["CANONICAL", "DOSE_NUMERATORS", "KIND_WORDS", "Kind", "Measure", "classify"]
+__all__ = ["AMOUNT_KINDS", "CANONICAL", "DOSE_NUMERATORS", "KIND_WORDS", "Kind", "Measure", "classify"]
 
 #: How an amount scales: per m² of BSA, per kg of weight, flat, or radiation (never scaled); a
 #: template line may also be by target AUC (``"auc"``) or by weight band (``"band"``, which
@@ -48,6 +48,10 @@ CANONICAL: Final[dict[tuple[str, str], tuple[Any, Any]]] = {
     ("flat", "activity"): (IU, IU),
     ("radiation", "radiation"): (GY, GY),
 }
+
+#: The kinds an amount itself may be (a dose limit's kinds): not "auc" or "band", which are ways
+#: a template line is dosed.
+AMOUNT_KINDS: Final = ("bsa", "weight", "flat", "radiation")
 
 #: The units an amount may be written in (numerator), over m² or kg or nothing.
 DOSE_NUMERATORS: Final = frozenset(
