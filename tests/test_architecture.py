@@ -67,6 +67,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
         "dosing.formats._registry",
         "dosing.formats.records",
         "dosing.formats.csv",
+        "dosing.formats.events",
         "dosing.formats.pandas",
         "dosing.formats.text",
     ),

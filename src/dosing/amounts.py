@@ -29,7 +29,15 @@ from dosing.units import (
     short,
 )
 
-__all__ = ["AMOUNT_KINDS", "CANONICAL", "DOSE_NUMERATORS", "KIND_WORDS", "Kind", "Measure", "classify"]
+__all__ = [
+    "AMOUNT_KINDS",
+    "CANONICAL",
+    "DOSE_NUMERATORS",
+    "KIND_WORDS",
+    "Kind",
+    "Measure",
+    "classify",
+]
 
 #: How an amount scales: per m² of BSA, per kg of weight, flat, or radiation (never scaled); a
 #: template line may also be by target AUC (``"auc"``) or by weight band (``"band"``, which

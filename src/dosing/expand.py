@@ -71,7 +71,9 @@ def expand(
     shape = patient.shape
     if any(line.kind == "band" for line in regimen.doses):
         # Each line by weight band becomes the per-kg (or flat) line of the patient's band.
-        regimen = replace(regimen, doses=tuple(resolve_band(line, patient) for line in regimen.doses))
+        regimen = replace(
+            regimen, doses=tuple(resolve_band(line, patient) for line in regimen.doses)
+        )
     lines = tuple(_compute(line, bases, chosen, steps, shape) for line in regimen.doses)
     rows: list[tuple[tuple[int, int, int], Row]] = []
     for result in lines:

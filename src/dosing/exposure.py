@@ -593,8 +593,15 @@ def remaining_doses(
     dose_unit = doses[0].units
     dose_values = [float(d.to(dose_unit).magnitude) for d in doses]
     seen = [
-        float(_in_unit_of(_positive(_as_exposure(e, "exposures"), "exposures", e), wanted,
-                          "exposures", agent, interval).magnitude)
+        float(
+            _in_unit_of(
+                _positive(_as_exposure(e, "exposures"), "exposures", e),
+                wanted,
+                "exposures",
+                agent,
+                interval,
+            ).magnitude
+        )
         for e in exposures
     ]
     so_far = math.fsum(seen)

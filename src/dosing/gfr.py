@@ -44,6 +44,7 @@ __all__ = [
     "needs_weight",
 ]
 
+
 def measured_gfr(bases: Bases) -> Basis | None:
     """The patient's measured GFR or creatinine clearance in mL/min, or None."""
     patient, values = bases.patient, bases.patient.magnitudes
@@ -113,9 +114,7 @@ def floored_gfr(bases: Bases, floor: Any) -> tuple[Magnitude, Any]:
     assert creatinine is not None  # only called for an estimate from creatinine
     floor_mg_dl = float(floor.m_as(MG_PER_DL))
     raised = creatinine < floor_mg_dl
-    floored = replace(
-        patient, serum_creatinine=Q_(np.maximum(creatinine, floor_mg_dl), MG_PER_DL)
-    )
+    floored = replace(patient, serum_creatinine=Q_(np.maximum(creatinine, floor_mg_dl), MG_PER_DL))
     value = Bases(floored, bases.policy).kidney_function("absolute", adult_default=CG).value
     return value, raised
 
@@ -153,4 +152,3 @@ def needs_weight(rule: TargetAUC, bases: Bases, agent: str) -> Any:
             fix=Example({"weight": Q_(20, "kg")}, call="Patient", verb="give"),
         )
     return weight
-

@@ -273,7 +273,6 @@ def gfr_cap(state: LineState, bases: Bases, policy: Policy) -> None:
     state.adjust("gfr_cap", "gfr_capped", after, flag_value(over), reason)
 
 
-
 @pipeline_step(
     "dosing_weight",
     flags={

@@ -90,7 +90,7 @@ def _target_auc(raw: Mapping[str, Any], where: str, fail: Fail) -> AmountSpec:
     if target.dimensionality != AUC.dimensionality:
         raise fail(
             label,
-            f"target_auc={raw['target_auc']!r} is not an AUC; write e.g. \"5 mg*min/mL\"",
+            f'target_auc={raw["target_auc"]!r} is not an AUC; write e.g. "5 mg*min/mL"',
             raw["target_auc"],
         )
     try:
@@ -175,7 +175,7 @@ def _edge(
     name = given[0]
     edge = _quantity(entry[name], f"{where}.{name}", fail, "16 kg")
     if edge.dimensionality != KG.dimensionality:
-        raise fail(f"{where}.{name}", f"{name}={entry[name]!r} must be a weight, e.g. \"16 kg\"")
+        raise fail(f"{where}.{name}", f'{name}={entry[name]!r} must be a weight, e.g. "16 kg"')
     value = float(edge.m_as(KG))
     if not (math.isfinite(value) and value >= 0):
         raise fail(f"{where}.{name}", f"{name}={entry[name]!r} must not be negative")
