@@ -32,7 +32,7 @@ from typing import Any, Final, Literal
 
 from dosing._data import load_toml
 from dosing._text import given_text
-from dosing.amounts import AMOUNT_KINDS, CANONICAL, KIND_WORDS, Kind, classify
+from dosing.amounts import AMOUNT_KINDS, CANONICAL, Kind, classify
 from dosing.errors import DomainError, UnitsError
 from dosing.references import REFERENCES
 from dosing.units import YEAR, parse_quantity

@@ -22,8 +22,8 @@ from typing import TYPE_CHECKING, Any, Final
 import numpy as np
 
 from dosing._arrays import keep_checks
-from dosing.basis import FLAT, RADIATION, Bases, as_magnitude, frozen
 from dosing.bands import band_note, resolve_band
+from dosing.basis import FLAT, RADIATION, Bases, as_magnitude, frozen
 from dosing.errors import NO_VALUE, DomainError, Example, UnusedPolicyWarning
 from dosing.gfr import auc_basis, auc_dose, formula_note, needs_weight
 from dosing.patient import Patient
