@@ -13,7 +13,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, Final
 
-from dosing.amounts import CANONICAL, Kind, classify
+from dosing.amounts import CANONICAL, Kind, Measure, classify
 from dosing.dose_limits import DOSE_LIMITS
 from dosing.errors import DomainError, RegimenError, UnitsError, UnknownKeyError
 from dosing.exposure import GFR_FORMULAS
@@ -120,7 +120,7 @@ def _weight_bands(raw: object, label: str, fail: Fail) -> AmountSpec:
     if not isinstance(raw, list) or len(raw) < 2:
         raise fail(label, "weight_bands is a list of at least two bands, lightest first")
     bands: list[WeightBand] = []
-    kinds: set[tuple[str, str]] = set()
+    kinds: set[tuple[Kind, Measure]] = set()
     for index, entry in enumerate(raw):
         where = f"{label}[{index}]"
         if not isinstance(entry, Mapping):
@@ -222,14 +222,16 @@ def screen_bands(line: DoseLine, where: str, fail: Fail) -> None:
     a course (the agent's dose limits, :mod:`dosing.regimens.screen`)."""
     assert isinstance(line.rule, WeightBands)
     for index, band in enumerate(line.rule.bands):
+        fail_band = _band_failure(fail, f"{where}.weight_bands[{index}].amount", band)
         banded = with_band(line, band)
-
-        def fail_band(field: str | None, message: str, *args: Any) -> RegimenError:
-            return fail(
-                f"{where}.weight_bands[{index}].amount",
-                f"band {band.describe()}: {message}",
-                *args,
-            )
-
         screen_line(banded, DOSE_LIMITS, where, fail_band)
         screen_course((banded,), DOSE_LIMITS, fail_band)
+
+
+def _band_failure(fail: Fail, label: str, band: WeightBand) -> Fail:
+    """A ``fail`` that names the band's field and edges."""
+
+    def fail_band(field: str | None, message: str, *args: Any) -> RegimenError:
+        return fail(label, f"band {band.describe()}: {message}", *args)
+
+    return fail_band
