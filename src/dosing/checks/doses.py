@@ -383,7 +383,12 @@ def _check_steps(context: _Context, result: LineResult, rows: list[Row]) -> None
                 f"{agent} is withheld (dose 0) by the renal policy{context.who(withheld.applies)}; "
                 f"{withheld.reason.removeprefix('not to be given: ')}",
             )
-        for flag, what in (("dose_capped", "the template's cap"), ("bsa_capped", "the BSA cap")):
+        for flag, what in (
+            ("dose_capped", "the template's cap"),
+            ("bsa_capped", "the BSA cap"),
+            ("gfr_capped", "the policy's Calvert GFR cap"),
+            ("creatinine_floored", "the policy's serum creatinine floor"),
+        ):
             capped = done.get(flag)
             if capped is not None:
                 context.add(
