@@ -124,7 +124,7 @@ def test_the_function_and_the_template_line_agree_with_the_published_caps() -> N
         dosing.carboplatin_newell(Q_(5, "mg*min/mL"), Q_(60, "mL/min/standard_bsa"), Q_(20, "kg"))
 
 
-# -- the GFR: where it comes from, and how the row says so ----------------------------------------
+# -- the GFR: where it comes from, and how the row says so -------------------------------------
 
 
 def test_a_measured_gfr_comes_first_then_a_clearance_then_an_estimate() -> None:
@@ -235,7 +235,7 @@ def test_policy_options_are_checked() -> None:
     }
 
 
-# -- the safety net ----------------------------------------------------------------------------------
+# -- the safety net ----------------------------------------------------------------------------
 
 
 def test_check_compares_the_dose_and_the_target_with_their_limits() -> None:
@@ -294,7 +294,7 @@ def test_band_lines_are_checked_against_the_agents_limits_and_screened_per_band(
         bands(slipped, acknowledge="on purpose")
 
 
-# -- the template format ---------------------------------------------------------------------------
+# -- the template format -----------------------------------------------------------------------
 
 
 @pytest.mark.parametrize(
@@ -434,7 +434,7 @@ def test_band_edges_read_as_the_source_writes_them() -> None:
     assert list(other.index(np.array([9.0, 9.5, 12.0]))) == [0, 1, 2]
 
 
-# -- cohorts and the band of each patient -----------------------------------------------------------
+# -- cohorts and the band of each patient ------------------------------------------------------
 
 
 def test_a_cohort_in_one_band_gives_the_single_patients_and_one_across_bands_is_refused() -> None:
@@ -495,7 +495,7 @@ def test_a_cohort_by_target_auc_gives_the_single_patients() -> None:
     assert list(cohort[0].flags["gfr_capped"]) == [False, False, True]
 
 
-# -- exposure units and adjustment --------------------------------------------------------------------
+# -- exposure units and adjustment -------------------------------------------------------------
 
 
 def test_conversions_refuse_what_they_cannot_do() -> None:
@@ -576,7 +576,7 @@ def test_remaining_doses_by_hand() -> None:
     )  # 1218.03 µM·min = 5 mg·h/L
 
 
-# -- hypothesis: what a clinician would state -------------------------------------------------------
+# -- hypothesis: what a clinician would state --------------------------------------------------
 
 GFRS = st.floats(5, 300)
 TARGETS = st.floats(1, 10)
@@ -721,7 +721,7 @@ def test_every_weight_is_in_exactly_one_label_band(weight: float) -> None:
     assert dose == pytest.approx(expected * weight, rel=1e-12)
 
 
-# -- the event table --------------------------------------------------------------------------------
+# -- the event table ---------------------------------------------------------------------------
 
 
 def test_the_event_table_of_a_childs_busulfan_course() -> None:
@@ -758,7 +758,7 @@ def test_the_event_table_of_a_cohort_and_its_refusals() -> None:
     assert len(tbi.to_events(agent="melphalan")) == 2
 
 
-# -- the command line -------------------------------------------------------------------------------
+# -- the command line --------------------------------------------------------------------------
 
 
 def test_the_command_line_plans_the_new_templates(capsys: pytest.CaptureFixture[str]) -> None:
