@@ -303,9 +303,11 @@ def _load() -> tuple[Mapping[str, MolarMass], Mapping[str, TargetRange]]:
     return MappingProxyType(masses), MappingProxyType(targets)
 
 
-#: Molar masses by canonical agent name (``data/exposure.toml``).
-#: Usual target AUCs by canonical agent name.
-MOLAR_MASSES, TARGET_AUC_RANGES = _load()
+_MASSES, _TARGETS = _load()
+#: Molar masses by canonical agent name (``data/exposure.toml``), read-only.
+MOLAR_MASSES: Final[Mapping[str, MolarMass]] = _MASSES
+#: Usual target AUCs by canonical agent name (``data/exposure.toml``), read-only.
+TARGET_AUC_RANGES: Final[Mapping[str, TargetRange]] = _TARGETS
 
 
 # -- exposure units -----------------------------------------------------------------------------

@@ -354,7 +354,8 @@ def _agent_map(name: str, value: object) -> dict[str, Any]:
 
 @dataclass(frozen=True, slots=True)
 class Policy:
-    """The institutional choices applied when a regimen is expanded; the default changes nothing.
+    """The institutional choices applied when a regimen is expanded; the default changes nothing
+    but the published Calvert GFR cap (125 mL/min) on carboplatin doses by target AUC.
 
     Parameters
     ----------
