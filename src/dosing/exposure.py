@@ -451,9 +451,7 @@ def _positive(value: Any, argument: str, shown: object) -> Any:
     return value
 
 
-def _in_unit_of(
-    value: Any, reference: Any, argument: str, agent: str | None, interval: object
-) -> Any:
+def _in_unit_of(value: Any, reference: Any, agent: str | None, interval: object) -> Any:
     """``value`` in ``reference``'s unit, through :func:`convert_auc` when the kinds differ."""
     if _same_dims(value, reference.units):
         return value.to(reference.units)
@@ -497,7 +495,7 @@ def adjust_to_target(
     wanted = _positive(_as_exposure(target, "target"), "target", target)
     _family(seen.units, "observed", observed)
     _family(wanted.units, "target", target)
-    seen = _in_unit_of(seen, wanted, "observed", agent, interval)
+    seen = _in_unit_of(seen, wanted, agent, interval)
     ratio = np.asarray(wanted.magnitude, dtype=float) / np.asarray(seen.magnitude, dtype=float)
     result = given.magnitude * ratio
     return Q_(float(result) if np.ndim(result) == 0 else result, given.units)
@@ -599,7 +597,6 @@ def remaining_doses(
             _in_unit_of(
                 _positive(_as_exposure(e, "exposures"), "exposures", e),
                 wanted,
-                "exposures",
                 agent,
                 interval,
             ).magnitude

@@ -37,7 +37,6 @@ from dosing.units import M2, MG_PER_DL, ML_PER_MIN, Q_, Magnitude
 __all__ = [
     "auc_basis",
     "auc_dose",
-    "effective_gfr",
     "floored_gfr",
     "formula_note",
     "measured_gfr",
@@ -117,14 +116,6 @@ def floored_gfr(bases: Bases, floor: Any) -> tuple[Magnitude, Any]:
     floored = replace(patient, serum_creatinine=Q_(np.maximum(creatinine, floor_mg_dl), MG_PER_DL))
     value = Bases(floored, bases.policy).kidney_function("absolute", adult_default=CG).value
     return value, raised
-
-
-def effective_gfr(bases: Bases, basis: Basis, estimated: bool) -> Magnitude:
-    """The GFR after the policy's creatinine floor (before the cap)."""
-    floor = bases.policy.creatinine_floor
-    if floor is None or not estimated:
-        return basis.value  # type: ignore[no-any-return]
-    return floored_gfr(bases, floor)[0]
 
 
 def auc_dose(rule: TargetAUC, gfr_ml_min: Any, weight_kg: Any) -> Any:
