@@ -845,3 +845,28 @@ def test_the_command_line_plans_the_new_templates(capsys: pytest.CaptureFixture[
     capsys.readouterr()
     assert main(["plan", "bu-cy4-paediatric-eu", "--height", "80cm", "--weight", "10kg"]) == 0
     assert "9 to under 16 kg" in capsys.readouterr().out
+
+
+def test_the_floor_flags_only_a_changed_dose_and_json_names_the_gfr() -> None:
+    # A cystatin C estimator does not read creatinine: the floor changes nothing, flags nothing.
+    child = Patient(
+        height=Q_(120, "cm"),
+        weight=Q_(22, "kg"),
+        age=Q_(7, "year"),
+        sex="male",
+        serum_creatinine=Q_(0.3, "mg/dL"),
+        cystatin_c=Q_(0.8, "mg/L"),
+    )
+    policy = Policy(
+        creatinine_floor=Q_(0.7, "mg/dL"), renal_estimator={"child": "ckid_u25_cystatin"}
+    )
+    plain = carbo("newell").expand(
+        child, policy=Policy(renal_estimator={"child": "ckid_u25_cystatin"})
+    )
+    floored = carbo("newell").expand(child, policy=policy)
+    assert floored[0].flags == frozenset()
+    assert floored[0].dose == plain[0].dose
+    document = dosing.formats.records.json_document(
+        carbo().expand(Patient(**ADULT, glomerular_filtration_rate=Q_(90, "mL/min")))
+    )
+    assert document["patient"]["glomerular_filtration_rate"] == {"value": 90.0, "unit": "mL/min"}

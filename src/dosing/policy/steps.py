@@ -237,15 +237,20 @@ def creatinine_floor(state: LineState, bases: Bases, policy: Policy) -> None:
     if not may_any(raised):
         return
     weight = needs_weight(rule, bases, state.line.agent)
-    after = np.where(raised, auc_dose(rule, value, weight), state.dose)
-    state.gfr = np.where(raised, value, state.gfr)
+    floored = auc_dose(rule, value, weight)
+    # Flagged only where the dose changes (an estimator without creatinine is not changed).
+    changed = np.logical_and(raised, floored != state.dose)
+    if not may_any(changed):
+        return
+    after = np.where(changed, floored, state.dose)
+    state.gfr = np.where(changed, value, state.gfr)
     reason = (
         f"serum creatinine raised to the policy's floor of "
         f"{value_text(floor.magnitude, floor.units, given=True)} before estimating GFR "
         f"(GFR then {value_text(as_magnitude(state.gfr), ML_PER_MIN)})"
     )
     state.basis = state.basis.with_note(reason)
-    state.adjust("creatinine_floor", "creatinine_floored", after, flag_value(raised), reason)
+    state.adjust("creatinine_floor", "creatinine_floored", after, flag_value(changed), reason)
 
 
 @pipeline_step(
