@@ -81,7 +81,7 @@ def test_exposure_golden(row: dict[str, str]) -> None:
     if call in ("calvert-line", "newell-line"):
         formula = call.removesuffix("-line")
         weight = Q_(row["c"]) if row["c"] else Q_(70, "kg")
-        patient = Patient(
+        patient = quiet(
             height=Q_(150, "cm"), weight=weight, glomerular_filtration_rate=Q_(row["b"])
         )
         result = carbo(formula, row["a"]).expand(patient)[0].dose
