@@ -51,7 +51,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
         "dosing.regimens.builtin",
     ),
     ("dosing.policy", "dosing.policy.renal", "dosing.policy.bands", "dosing.policy.policy"),
-    ("dosing.basis", "dosing.gfr", "dosing.bands"),
+    ("dosing.basis", "dosing.gfr", "dosing.weight_bands"),
     ("dosing.policy.steps",),
     ("dosing.schedule",),
     ("dosing.expand",),

@@ -22,7 +22,6 @@ from typing import TYPE_CHECKING, Any, Final
 import numpy as np
 
 from dosing._arrays import keep_checks
-from dosing.bands import band_note, resolve_band
 from dosing.basis import FLAT, RADIATION, Bases, as_magnitude, frozen
 from dosing.errors import NO_VALUE, DomainError, Example, UnusedPolicyWarning
 from dosing.gfr import auc_basis, auc_dose, formula_note, needs_weight
@@ -33,6 +32,7 @@ from dosing.regimens.days import calendar_date
 from dosing.regimens.lines import TargetAUC, WeightBand
 from dosing.schedule import LineResult, Row, Schedule, flags_of
 from dosing.units import Q_, Magnitude
+from dosing.weight_bands import band_note, resolve_band
 
 if TYPE_CHECKING:
     from dosing.regimens.model import DoseLine, Regimen
