@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from hypothesis import strategies as st
 
-from dosing import Q_
+from dosing import Q_, get_regimen, regimen_keys
 
 #: Heights [cm] and weights [kg] within Patient's plausibility limits (20–260 cm, 0.3–400 kg).
 heights_cm = st.floats(min_value=20.0, max_value=260.0, allow_nan=False)
@@ -45,3 +45,15 @@ def patients_kwargs(draw: st.DrawFn) -> dict[str, object]:
 
 #: Values every checked input must refuse: non-finite, zero, negative.
 bad_numbers = st.sampled_from([float("nan"), float("inf"), float("-inf"), 0.0, -1.0, -150.0])
+
+
+def _by_amount(key: str) -> bool:
+    return all(
+        line.kind in ("bsa", "weight", "flat", "radiation") for line in get_regimen(key).doses
+    )
+
+
+#: The built-in regimens whose every line is an amount × a basis (per m², per kg, flat, Gy).
+#: Lines by target AUC need a GFR, lines by weight band one band per cohort: those regimens are
+#: tested in tests/test_exposure_lines.py.
+AMOUNT_REGIMENS = tuple(key for key in regimen_keys() if _by_amount(key))

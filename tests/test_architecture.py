@@ -43,13 +43,15 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     (
         "dosing.regimens",
         "dosing.regimens.days",
+        "dosing.regimens.lines",
         "dosing.regimens.model",
         "dosing.regimens.screen",
+        "dosing.regimens.read_lines",
         "dosing.regimens.loader",
         "dosing.regimens.builtin",
     ),
     ("dosing.policy", "dosing.policy.renal", "dosing.policy.bands", "dosing.policy.policy"),
-    ("dosing.basis",),
+    ("dosing.basis", "dosing.gfr", "dosing.weight_bands"),
     ("dosing.policy.steps",),
     ("dosing.schedule",),
     ("dosing.expand",),
@@ -65,6 +67,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
         "dosing.formats._registry",
         "dosing.formats.records",
         "dosing.formats.csv",
+        "dosing.formats.events",
         "dosing.formats.pandas",
         "dosing.formats.text",
     ),
@@ -249,6 +252,8 @@ def test_the_pipeline_runs_in_the_documented_order_and_declares_every_flag() -> 
     from dosing.vocabulary import FLAGS
 
     assert list(STEPS) == [
+        "creatinine_floor",
+        "gfr_cap",
         "dosing_weight",
         "infant_rule",
         "bsa_cap",

@@ -185,7 +185,7 @@ def test_list_and_show() -> None:
     status, out, _ = run("list")
     assert status == 0
     # One entry per built-in regimen, wrapped at 80 columns (continuation lines are indented).
-    assert len([line for line in out.splitlines() if not line.startswith(" ")]) == 9
+    assert len([line for line in out.splitlines() if not line.startswith(" ")]) == 12
     assert max(len(line) for line in out.splitlines()) <= 80
     status, out, _ = run("show", "flu-arac-mel-ric")
     assert status == 0

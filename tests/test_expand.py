@@ -18,7 +18,7 @@ from dosing import Q_, DomainError, ImplausibleInputWarning, Patient, RegimenErr
 from dosing.regimens.loader import regimen_from_mapping
 from tests import strategies as hs
 
-KEYS = dosing.regimen_keys()
+KEYS = hs.AMOUNT_REGIMENS  # regimens by target AUC or band: tests/test_exposure_lines.py
 CHILD = Patient(height=Q_(150, "cm"), weight=Q_(40, "kg"), age=Q_(12, "year"), sex="male")
 BSA_CHILD = math.sqrt(150 * 40 / 3600)  # Mosteller, 1.29099 m²
 

@@ -33,6 +33,8 @@ CSV_FILES = (
     "schwartz_bedside.csv",
     "egfr.csv",
     "carboplatin_calvert.csv",
+    "busulfan_bands.csv",
+    "exposure.csv",
 )
 
 

@@ -414,6 +414,9 @@ def test_catalogue_has_the_design_keys_and_unknown_keys_list_them() -> None:
         "gvhd-mtx-15-10-10",
         "gvhd-mtx-10-7-7",
         "rabbit-atg",
+        "bu-cy4-paediatric-eu",
+        "flu-bu2-eu",
+        "gem-carbo-kdn5",
     }
     with pytest.raises(dosing.UnknownMethodError, match="'flu-arac-mel-ric'") as info:
         dosing.get_regimen("flu-arac-mel")

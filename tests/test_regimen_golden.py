@@ -44,7 +44,16 @@ from tests.harness import HAND, Row, assert_hand_arithmetic, assert_quantity_all
 Case = tuple[str, str, str, str]  # regimen, patient, bsa_method, anchor
 
 #: Every built-in regimen, from the catalogue: a new one without golden rows fails test_coverage.
-KEYS = dosing.regimen_keys()
+#: Regimens by target AUC need a GFR the patients here do not have: tests/test_exposure_lines.py.
+KEYS = tuple(
+    key
+    for key in dosing.regimen_keys()
+    if not any(line.kind == "auc" for line in dosing.get_regimen(key).doses)
+)
+#: Regimens by weight band: this cohort spans several bands, which expansion refuses.
+BANDED = frozenset(
+    key for key in KEYS if any(line.kind == "band" for line in dosing.get_regimen(key).doses)
+)
 CYCLE_KEYS = frozenset({"inotuzumab-cycle-1", "inotuzumab-cycle-cr", "inotuzumab-cycle-no-cr"})
 TRANSPLANT = "flu-arac-mel-ric+rabbit-atg+gvhd-mtx-standard"
 
@@ -205,7 +214,7 @@ def test_combined_transplant_in_day_order(case: Case) -> None:
 # A cohort gives the single patients' hand values
 
 
-@pytest.mark.parametrize("key", [*KEYS, TRANSPLANT])
+@pytest.mark.parametrize("key", [*(k for k in KEYS if k not in BANDED), TRANSPLANT])
 def test_cohort_matches_single_patients(key: str) -> None:
     singles = {p: (key, p, "", next(c[3] for c in CASES if c[:3] == (key, p, ""))) for p in COHORT}
     anchor = singles["case-child"][3]

@@ -39,7 +39,16 @@ from dosing.errors import (
     UnsourcedDefaultWarning,
     UnusedPolicyWarning,
 )
-from dosing.exposure import carboplatin_calvert
+from dosing.exposure import (
+    GFR_FORMULAS,
+    MOLAR_MASSES,
+    RemainingDoses,
+    adjust_to_target,
+    carboplatin_calvert,
+    carboplatin_newell,
+    convert_auc,
+    remaining_doses,
+)
 from dosing.history import Exposure
 from dosing.patient import Patient
 from dosing.policy import DosingWeight, InfantRule, Policy, RenalEstimator
@@ -55,6 +64,8 @@ __all__ = [
     "BAND_TABLES",
     "BSA_FORMULAS",
     "EGFR_FORMULAS",
+    "GFR_FORMULAS",
+    "MOLAR_MASSES",
     "PRESENTATIONS",
     "PRODUCTS",
     "Q_",
@@ -82,6 +93,7 @@ __all__ = [
     "Reference",
     "Regimen",
     "RegimenError",
+    "RemainingDoses",
     "RenalEstimator",
     "Row",
     "Schedule",
@@ -91,13 +103,16 @@ __all__ = [
     "UnsourcedDefaultWarning",
     "UnusedPolicyWarning",
     "__version__",
+    "adjust_to_target",
     "adjusted_body_weight",
     "bmi",
     "bsa",
     "carboplatin_calvert",
+    "carboplatin_newell",
     "check",
     "cockcroft_gault",
     "combine",
+    "convert_auc",
     "convert_creatinine",
     "creatinine_clearance",
     "egfr",
@@ -109,6 +124,7 @@ __all__ = [
     "load_regimen",
     "make_band_table",
     "regimen_keys",
+    "remaining_doses",
     "reschedule",
     "schwartz_bedside",
     "ureg",

@@ -29,10 +29,20 @@ from dosing.units import (
     short,
 )
 
-__all__ = ["CANONICAL", "DOSE_NUMERATORS", "KIND_WORDS", "Kind", "Measure", "classify"]
+__all__ = [
+    "AMOUNT_KINDS",
+    "CANONICAL",
+    "DOSE_NUMERATORS",
+    "KIND_WORDS",
+    "Kind",
+    "Measure",
+    "classify",
+]
 
-#: How an amount scales: per m² of BSA, per kg of weight, flat, or radiation (never scaled).
-Kind = Literal["bsa", "weight", "flat", "radiation"]
+#: How an amount scales: per m² of BSA, per kg of weight, flat, or radiation (never scaled); a
+#: template line may also be by target AUC (``"auc"``) or by weight band (``"band"``, which
+#: becomes a per-kg or flat line when it is expanded).
+Kind = Literal["bsa", "weight", "flat", "radiation", "auc", "band"]
 #: What it measures: a mass (mg), an activity (IU) or a radiation dose (Gy).
 Measure = Literal["mass", "activity", "radiation"]
 
@@ -46,6 +56,10 @@ CANONICAL: Final[dict[tuple[str, str], tuple[Any, Any]]] = {
     ("flat", "activity"): (IU, IU),
     ("radiation", "radiation"): (GY, GY),
 }
+
+#: The kinds an amount itself may be (a dose limit's kinds): not "auc" or "band", which are ways
+#: a template line is dosed.
+AMOUNT_KINDS: Final = ("bsa", "weight", "flat", "radiation")
 
 #: The units an amount may be written in (numerator), over m² or kg or nothing.
 DOSE_NUMERATORS: Final = frozenset(
@@ -63,7 +77,14 @@ DOSE_NUMERATORS: Final = frozenset(
 )
 
 #: How each kind is said in words: "per m²", "per kg", "flat", "of radiation".
-KIND_WORDS: Final = {"bsa": "per m²", "weight": "per kg", "flat": "flat", "radiation": "in Gy"}
+KIND_WORDS: Final = {
+    "bsa": "per m²",
+    "weight": "per kg",
+    "flat": "flat",
+    "radiation": "in Gy",
+    "auc": "by target AUC",
+    "band": "by weight band",
+}
 
 
 def classify(amount: Any) -> tuple[Kind, Measure]:

@@ -63,9 +63,10 @@ class Basis:
 
     Attributes
     ----------
-    kind : {"bsa", "weight", "kidney", "flat", "radiation"}
-        BSA [m²], a weight [kg], kidney function [mL/min or per 1.73 m²], or nothing (flat and
-        radiation doses do not scale).
+    kind : {"bsa", "weight", "kidney", "gfr", "flat", "radiation"}
+        BSA [m²], a weight [kg], kidney function [mL/min or per 1.73 m²], the absolute GFR a dose
+        by target AUC is computed from [mL/min], or nothing (flat and radiation doses do not
+        scale).
     value : float or ndarray or None
         The number's magnitude in :attr:`unit`.
     unit : pint.Unit or None
@@ -100,6 +101,8 @@ class Basis:
             return self.method
         if self.kind == "kidney":
             text = f"renal function {value_text(self.value, self.unit)} ({self.method})"
+        elif self.kind == "gfr":
+            text = f"GFR {value_text(self.value, self.unit)} ({self.method})"
         else:
             shown = value_text(
                 self.value, self.unit, given=self.method in ("given", "actual body weight")
@@ -309,17 +312,21 @@ class Bases:
             self._kidney[table.key] = self._kidney_for(table)
         return self._kidney[table.key]
 
-    def kidney_function(self, measure: Measure, estimator: str | None = None) -> Basis:
+    def kidney_function(
+        self, measure: Measure, estimator: str | None = None, *, adult_default: str | None = None
+    ) -> Basis:
         """The patient's kidney function in ``measure``, with no table's population to check.
 
         Measured clearance when the patient has one; else ``estimator`` for every patient (a
         key of :data:`dosing.EGFR_FORMULAS` or ``"cockcroft_gault"``), or, without one, the
         policy's :class:`~dosing.RenalEstimator` by age. For a dose by kidney function itself,
         e.g. carboplatin by Calvert (GFR in mL/min, Cockcroft–Gault in NCCN's templates):
-        ``bases.kidney_function("absolute", "cockcroft_gault")``.
+        ``bases.kidney_function("absolute", "cockcroft_gault")``. ``adult_default`` replaces
+        the documented adult default (CKD-EPI 2021) when neither ``estimator`` nor the policy
+        names one.
         """
         self._require_renal_input()
-        value, how, _ = self._kidney_value(measure, None, estimator)
+        value, how, _ = self._kidney_value(measure, None, estimator, adult_default)
         return Basis("kidney", value, EGFR if measure == "normalised" else ML_PER_MIN, how)
 
     def _kidney_for(self, table: RenalTable) -> KidneyFunction:
@@ -392,7 +399,11 @@ class Bases:
         return (outside if is_lazy(outside) else flag_value(outside)), reason
 
     def _kidney_value(
-        self, measure: Measure, table: RenalTable | None, estimator: str | None
+        self,
+        measure: Measure,
+        table: RenalTable | None,
+        estimator: str | None,
+        adult_default: str | None = None,
     ) -> tuple[Magnitude, str, tuple[Any, str]]:
         """Measured clearance, or an estimate by each patient's estimator, in ``measure``; and
         whom a Cockcroft–Gault ideal or adjusted weight was above actual weight, with a note."""
@@ -418,7 +429,7 @@ class Bases:
         children = values.age_years < ADULT_AGE_YEARS
         lazy = is_lazy(children)
         present = [
-            (group, mask, self._estimator_for(group, table, estimator))
+            (group, mask, self._estimator_for(group, table, estimator, adult_default))
             for group, mask in (("child", children), ("adult", np.logical_not(children)))
             if may_any(mask)
         ]
@@ -449,7 +460,13 @@ class Bases:
         mixed = np.where(child_mask, child_value, adult_value)
         return mixed, f"{child_how} (age < {adult}); {adult_how} (age ≥ {adult})", above
 
-    def _estimator_for(self, group: str, table: RenalTable | None, estimator: str | None) -> str:
+    def _estimator_for(
+        self,
+        group: str,
+        table: RenalTable | None,
+        estimator: str | None,
+        adult_default: str | None = None,
+    ) -> str:
         """The estimator for ``group`` ("adult" or "child"): the caller's, else the policy's,
         else the table's where it fits the group, else the documented default."""
         if estimator is not None:
@@ -463,6 +480,8 @@ class Bases:
                 raise _needs_measured(table)
             if named in (CG, *EGFR_FORMULAS):
                 return str(named)
+            if adult_default is not None:
+                return adult_default
             return (
                 "ckd_epi_2021"
                 if self.patient.magnitudes.cystatin_c_mg_l is None

@@ -299,6 +299,22 @@ def _build_parser() -> _Parser:
         "Cockcroft-Gault weight, cockcroft_gault_weight=lesser (repeatable)",
     )
     policy.add_argument(
+        "--gfr-cap",
+        action=_Once,
+        default=None,
+        metavar="CLEARANCE|none",
+        help="cap on the GFR of a Calvert dose by target AUC (default 125mL/min, FDA/NCCN; "
+        "'none' removes it)",
+    )
+    policy.add_argument(
+        "--creatinine-floor",
+        action=_Once,
+        default=None,
+        metavar="CONC",
+        help="raise a serum creatinine below this before estimating the GFR of a dose by "
+        "target AUC, e.g. 0.7mg/dL (NCCN: consider 0.7 mg/dL)",
+    )
+    policy.add_argument(
         "--renal-outside-population",
         action=_Once,
         default=None,
@@ -384,6 +400,14 @@ def _patient_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="CONC",
         help="serum cystatin C, e.g. 0.9mg/L",
     )
+    group.add_argument(
+        "--gfr",
+        action=_Once,
+        dest="glomerular_filtration_rate",
+        metavar="CLEARANCE",
+        help="measured GFR, for doses by target AUC: absolute (90mL/min) or normalised "
+        "(90mL/min/1.73m2)",
+    )
 
 
 # -- commands -----------------------------------------------------------------------------------
@@ -412,6 +436,7 @@ def _patient(args: argparse.Namespace) -> Any:
         ("serum_creatinine", "--serum-creatinine", "0.5mg/dL"),
         ("creatinine_clearance", "--creatinine-clearance", "90mL/min (or 90mL/min/1.73m2)"),
         ("cystatin_c", "--cystatin-c", "0.9mg/L"),
+        ("glomerular_filtration_rate", "--gfr", "90mL/min (or 90mL/min/1.73m2)"),
     ):
         value = getattr(args, name)
         if value is not None:
@@ -442,6 +467,9 @@ _FLAGS = {
     "serum_creatinine": "--serum-creatinine",
     "creatinine_clearance": "--creatinine-clearance",
     "cystatin_c": "--cystatin-c",
+    "glomerular_filtration_rate": "--gfr",
+    "gfr_cap": "--gfr-cap",
+    "creatinine_floor": "--creatinine-floor",
     "transplant_date": "--transplant-date",
     "cycle_start": "--cycle-start",
     "bsa_method": "--bsa-method",
@@ -472,6 +500,7 @@ _EXAMPLES = {
     "--serum-creatinine": "0.6mg/dL",
     "--creatinine-clearance": "90mL/min",
     "--cystatin-c": "0.9mg/L",
+    "--gfr": "90mL/min",
     "--transplant-date": "2026-12-10",
     "--cycle-start": "2026-12-10",
     "--bsa-cap": "2m2",
@@ -639,6 +668,16 @@ def _policy(args: argparse.Namespace) -> Any:
     }
     if args.renal_outside_population is not None:
         kwargs["renal_outside_population"] = args.renal_outside_population
+    if args.gfr_cap is not None:
+        kwargs["gfr_cap"] = (
+            None
+            if args.gfr_cap.lower() == "none"
+            else _parsed("--gfr-cap", args.gfr_cap, "125mL/min")
+        )
+    if args.creatinine_floor is not None:
+        kwargs["creatinine_floor"] = _parsed(
+            "--creatinine-floor", args.creatinine_floor, "0.7mg/dL"
+        )
     if args.bsa_method is not None:
         kwargs["bsa_method"] = args.bsa_method
     if args.max_rounding_change is not None:
@@ -744,6 +783,13 @@ def _products(out: TextIO) -> int:
             out.write("\n".join(textwrap.wrap(line, TABLE_WIDTH, subsequent_indent="      ")))
             out.write("\n")
     return 0
+
+
+def _parsed(flag: str, value: str, example: str) -> Any:
+    try:
+        return parse_quantity(value)
+    except UnitsError as exc:
+        raise UsageError(f"{flag} {value!r}: {exc}; write e.g. {flag} {example}") from None
 
 
 def _plan(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:

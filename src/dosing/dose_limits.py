@@ -32,7 +32,7 @@ from typing import Any, Final, Literal
 
 from dosing._data import load_toml
 from dosing._text import given_text
-from dosing.amounts import CANONICAL, KIND_WORDS, Kind, classify
+from dosing.amounts import AMOUNT_KINDS, CANONICAL, Kind, classify
 from dosing.errors import DomainError, UnitsError
 from dosing.references import REFERENCES
 from dosing.units import YEAR, parse_quantity
@@ -197,7 +197,7 @@ class LimitTable:
             if not self.applies(record, product, setting):
                 continue
             if record.kind is None:  # not checked in any kind: every kind is in use
-                kinds.update(KIND_WORDS)
+                kinds.update(AMOUNT_KINDS)
             else:
                 kinds.add(record.kind)
         return frozenset(kinds)
@@ -384,8 +384,8 @@ def _unchecked(
     if not isinstance(why, str) or not why.strip():
         raise fail(f"{where}.why", "say why it is not checked")
     kind = raw.get("kind")
-    if kind is not None and kind not in KIND_WORDS:
-        raise fail(f"{where}.kind", f"{kind!r}: write one of {', '.join(KIND_WORDS)}")
+    if kind is not None and kind not in AMOUNT_KINDS:
+        raise fail(f"{where}.kind", f"{kind!r}: write one of {', '.join(AMOUNT_KINDS)}")
     return Unchecked(
         agent=agent,
         why=" ".join(why.split()),

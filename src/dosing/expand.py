@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import datetime as dt
 import warnings
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any, Final
 
 import numpy as np
@@ -23,12 +24,15 @@ import numpy as np
 from dosing._arrays import keep_checks
 from dosing.basis import FLAT, RADIATION, Bases, as_magnitude, frozen
 from dosing.errors import NO_VALUE, DomainError, Example, UnusedPolicyWarning
+from dosing.gfr import auc_basis, auc_dose, formula_note, needs_weight
 from dosing.patient import Patient
 from dosing.policy.policy import Policy
 from dosing.policy.steps import LineState, pipeline
 from dosing.regimens.days import calendar_date
+from dosing.regimens.lines import TargetAUC, WeightBand
 from dosing.schedule import LineResult, Row, Schedule, flags_of
 from dosing.units import Q_, Magnitude
+from dosing.weight_bands import band_note, resolve_band
 
 if TYPE_CHECKING:
     from dosing.regimens.model import DoseLine, Regimen
@@ -65,6 +69,11 @@ def expand(
     bases = Bases(patient, chosen)
     steps = pipeline(chosen)
     shape = patient.shape
+    if any(line.kind == "band" for line in regimen.doses):
+        # Each line by weight band becomes the per-kg (or flat) line of the patient's band.
+        regimen = replace(
+            regimen, doses=tuple(resolve_band(line, patient) for line in regimen.doses)
+        )
     lines = tuple(_compute(line, bases, chosen, steps, shape) for line in regimen.doses)
     rows: list[tuple[tuple[int, int, int], Row]] = []
     for result in lines:
@@ -96,10 +105,18 @@ def _compute(
     elif line.kind == "weight":
         basis = bases.actual_weight(line.agent, _amount(line))
         dose = line.amount_value * basis.value
+    elif isinstance(line.rule, TargetAUC):
+        gfr_basis, estimated = auc_basis(bases)
+        dose = auc_dose(line.rule, gfr_basis.value, needs_weight(line.rule, bases, line.agent))
+        basis = gfr_basis.with_note(formula_note(line.rule))
     else:
         basis = FLAT if line.kind == "flat" else RADIATION
         dose = _constant(line.amount_value, bases.patient, shape)
+    if isinstance(line.rule, WeightBand):
+        basis = basis.with_note(band_note(line))
     state = LineState(line, basis, as_magnitude(dose))
+    if isinstance(line.rule, TargetAUC):
+        state.gfr, state.gfr_estimated = gfr_basis.value, estimated
     calculated = None
     for step in steps:
         if step.stage == "prepare" and calculated is None:

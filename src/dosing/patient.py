@@ -65,6 +65,11 @@ class PatientMagnitudes:
         :attr:`clearance_normalised` is true.
     clearance_normalised : bool
         Whether :attr:`creatinine_clearance` is normalised to 1.73 m².
+    gfr : float or array or None
+        A measured glomerular filtration rate, in mL/min, or in mL/min/1.73 m² when
+        :attr:`gfr_normalised` is true.
+    gfr_normalised : bool
+        Whether :attr:`gfr` is normalised to 1.73 m².
     """
 
     height_cm: Magnitude | None = None
@@ -75,6 +80,8 @@ class PatientMagnitudes:
     creatinine_clearance: Magnitude | None = None
     clearance_normalised: bool = False
     cystatin_c_mg_l: Magnitude | None = None
+    gfr: Magnitude | None = None
+    gfr_normalised: bool = False
 
 
 @dataclass(frozen=True, eq=False, slots=True)
@@ -104,6 +111,9 @@ class Patient:
     cystatin_c : pint.Quantity, optional
         Serum cystatin C [mass concentration], mg/L (standardized, IFCC-calibrated), 0.05–20
         mg/L; for the cystatin C eGFR equations.
+    glomerular_filtration_rate : pint.Quantity, optional
+        A measured GFR (e.g. by ⁵¹Cr-EDTA or iohexol clearance), absolute (mL/min) or normalised
+        (``mL/min/standard_bsa``); used first by carboplatin lines by target AUC.
 
     Raises
     ------
@@ -138,6 +148,7 @@ class Patient:
     serum_creatinine: Any = None
     creatinine_clearance: Any = None
     cystatin_c: Any = None
+    glomerular_filtration_rate: Any = None
     #: Every field as a plain magnitude in one canonical unit (read-only; see PatientMagnitudes).
     magnitudes: PatientMagnitudes = field(init=False, repr=False, compare=False)
     #: The cohort shape: ``()`` for one patient.
@@ -168,6 +179,13 @@ class Patient:
             put(self, "creatinine_clearance", quantity)
             stripped["creatinine_clearance"] = value
             stripped["clearance_normalised"] = normalised
+        if self.glomerular_filtration_rate is not None:
+            quantity, value, normalised = self._clearance(
+                self.glomerular_filtration_rate, "glomerular_filtration_rate"
+            )
+            put(self, "glomerular_filtration_rate", quantity)
+            stripped["gfr"] = value
+            stripped["gfr_normalised"] = normalised
         if not ((self.height is not None and self.weight is not None) or self.bsa is not None):
             raise DomainError(
                 "needs height and weight, or bsa (or all three)",
@@ -208,6 +226,7 @@ class Patient:
                     view.serum_creatinine_mg_dl,
                     view.creatinine_clearance,
                     view.cystatin_c_mg_l,
+                    view.gfr,
                 )
                 if is_lazy(value)
             ),
@@ -220,30 +239,33 @@ class Patient:
         return creatinine_quantity(value, "serum_creatinine")  # one rule: dosing.body.kidney
 
     @staticmethod
-    def _clearance(value: object) -> tuple[Any, Magnitude, bool]:
+    def _clearance(
+        value: object, name: str = "creatinine_clearance"
+    ) -> tuple[Any, Magnitude, bool]:
         """The clearance as given, its checked magnitude, and whether it is per 1.73 m²."""
         try:
-            quantity = as_quantity(value, ML_PER_MIN, "creatinine_clearance")
+            quantity = as_quantity(value, ML_PER_MIN, name)
             magnitude_ = checked(
-                "creatinine_clearance",
-                magnitude(quantity, ML_PER_MIN, "creatinine_clearance"),
+                name,
+                magnitude(quantity, ML_PER_MIN, name),
                 ML_PER_MIN,
+                limit="creatinine_clearance" if name == "creatinine_clearance" else "gfr",
             )
             return quantity, magnitude_, False
         except UnitsError:
             try:
-                quantity = as_quantity(value, EGFR, "creatinine_clearance")
+                quantity = as_quantity(value, EGFR, name)
             except UnitsError:
                 raise UnitsError(
                     "needs units of mL/min (absolute) or mL/min/standard_bsa (per 1.73 m²)",
-                    argument="creatinine_clearance",
+                    argument=name,
                     value=value,
                     shown=repr(value),
-                    fix=Example({"creatinine_clearance": Q_(90, "mL/min")}),
+                    fix=Example({name: Q_(90, "mL/min")}),
                 ) from None
             magnitude_ = checked(
-                "creatinine_clearance",
-                magnitude(quantity, EGFR, "creatinine_clearance"),
+                name,
+                magnitude(quantity, EGFR, name),
                 EGFR,
                 limit="egfr",
             )
@@ -398,4 +420,5 @@ _PUBLIC: Final = (
     "serum_creatinine",
     "creatinine_clearance",
     "cystatin_c",
+    "glomerular_filtration_rate",
 )

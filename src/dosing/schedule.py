@@ -440,6 +440,17 @@ class Schedule:
         """
         return self._write("pandas")
 
+    def to_events(self, agent: str | None = None) -> Any:
+        """A NONMEM/rxode2-style event table (pandas DataFrame): ID, TIME [h from the first
+        dose], AMT [mg], DUR, RATE, EVID, CMT, and the covariates the patient has.
+
+        Shorthand for ``dosing.formats.write(schedule, "events", agent=agent)``; see
+        :mod:`dosing.formats.events`. Requires the ``pandas`` extra.
+        """
+        from dosing.formats import write  # facade: output lives in dosing.formats
+
+        return write(self, "events", agent=agent)
+
     def header(self) -> list[str]:
         """The lines above the text table: regimen, patient, every basis, frame, policy."""
         from dosing.formats.text import header  # facade: output lives in dosing.formats

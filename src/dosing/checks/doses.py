@@ -24,7 +24,10 @@ from dosing.amounts import CANONICAL, KIND_WORDS
 from dosing.checks.findings import Finding, Severity
 from dosing.checks.rules import FAR_ABOVE_USUAL, ROUNDING_WARNING
 from dosing.dose_limits import DoseLimit, LimitTable
+from dosing.exposure import TARGET_AUC_RANGES
+from dosing.gfr import auc_dose
 from dosing.policy.steps import STEPS
+from dosing.regimens.lines import TargetAUC
 from dosing.vocabulary import AGENTS
 
 if TYPE_CHECKING:
@@ -380,7 +383,12 @@ def _check_steps(context: _Context, result: LineResult, rows: list[Row]) -> None
                 f"{agent} is withheld (dose 0) by the renal policy{context.who(withheld.applies)}; "
                 f"{withheld.reason.removeprefix('not to be given: ')}",
             )
-        for flag, what in (("dose_capped", "the template's cap"), ("bsa_capped", "the BSA cap")):
+        for flag, what in (
+            ("dose_capped", "the template's cap"),
+            ("bsa_capped", "the BSA cap"),
+            ("gfr_capped", "the policy's Calvert GFR cap"),
+            ("creatinine_floored", "the policy's serum creatinine floor"),
+        ):
             capped = done.get(flag)
             if capped is not None:
                 context.add(
@@ -448,6 +456,9 @@ def _check_banding(context: _Context, result: LineResult, row: Row, done: dict[s
 def _start(result: LineResult, context: _Context) -> Any:
     """The template's amount × the basis it starts on (the patient's BSA, actual weight, 1)."""
     line = result.line
+    if isinstance(line.rule, TargetAUC):  # the target × the clearance of the GFR as obtained
+        weight = None if context.weight is None else np.asarray(context.weight)
+        return auc_dose(line.rule, np.asarray(result.basis.value), weight)
     if line.kind == "bsa":
         return None if context.bsa is None else line.amount_value * np.asarray(context.bsa)
     if line.kind == "weight":
@@ -513,6 +524,38 @@ def _close(actual: Any, expected: Any) -> bool:
     )
 
 
+def _check_target(context: _Context, result: LineResult) -> None:
+    """A line by target AUC: its target against the agent's usual target AUC, when one is kept
+    (``data/exposure.toml``); its dose is compared with the dose limits like any other."""
+    line = result.line
+    if not isinstance(line.rule, TargetAUC):
+        return
+    usual = TARGET_AUC_RANGES.get(line.agent)
+    target = line.rule.value
+    if usual is None:
+        context.add(
+            "info",
+            "not_checked",
+            line.agent,
+            None,
+            f"{line.agent}: its target AUC ({target:g} mg·min/mL) was not checked: no usual "
+            f"target is kept for it (data/exposure.toml); its doses are checked against the "
+            f"dose limits",
+        )
+        return
+    if not usual.low * (1 - LIMIT_RTOL) <= target <= usual.high * (1 + LIMIT_RTOL):
+        side = "below" if target < usual.low else "above"
+        context.add(
+            "warning",
+            "outside_range",
+            line.agent,
+            None,
+            f"{line.agent} target AUC {target:g} mg·min/mL is {side} its {usual.describe()} "
+            f"{usual.sources}",
+            usual.references,
+        )
+
+
 def check_schedule(schedule: Schedule, table: LimitTable) -> list[Finding]:
     """Every finding of one schedule (see the module)."""
     return _checked(schedule, table).findings
@@ -546,5 +589,6 @@ def _checked(schedule: Schedule, table: LimitTable) -> _Context:
         for result in lines:
             _check_steps(context, result, rows_by_line[id(result)])
             _check_prescribed(context, result)
+            _check_target(context, result)
         _check_limits(context, agent, lines, table)
     return context

@@ -8,6 +8,7 @@ key                   what it writes
 ``json``              the JSON document of ``dosing plan --format json``
 ``records``           JSON-safe dicts, one per administration (``to_records()``)
 ``pandas``            a pandas DataFrame built from the arrays (``to_frame()``)
+``events``            a NONMEM/rxode2-style event table, a DataFrame (``to_events()``)
 ====================  ============================================================
 
 ``dosing.formats.write(schedule, key, **options)`` writes one; the command line's ``--format``
@@ -19,13 +20,23 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from dosing.formats import csv, pandas, records, text
+from dosing.formats import csv, events, pandas, records, text
 from dosing.formats._registry import FORMATS, Format, register_format
 
 if TYPE_CHECKING:
     from dosing.schedule import Schedule
 
-__all__ = ["FORMATS", "Format", "csv", "pandas", "records", "register_format", "text", "write"]
+__all__ = [
+    "FORMATS",
+    "Format",
+    "csv",
+    "events",
+    "pandas",
+    "records",
+    "register_format",
+    "text",
+    "write",
+]
 
 
 def write(schedule: Schedule, key: str = "table", **options: Any) -> Any:

@@ -210,7 +210,15 @@ def json_document(schedule: Schedule, findings: Sequence[Finding] | None = None)
     if findings is None:
         findings = check(schedule)
     patient: dict[str, Any] = {}
-    for name in ("height", "weight", "bsa", "age", "serum_creatinine", "creatinine_clearance"):
+    for name in (
+        "height",
+        "weight",
+        "bsa",
+        "age",
+        "serum_creatinine",
+        "creatinine_clearance",
+        "glomerular_filtration_rate",
+    ):
         value = getattr(schedule.patient, name)
         if value is not None:
             patient[name] = {"value": float(value.magnitude), "unit": ucum(value.units)}

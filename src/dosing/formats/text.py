@@ -202,6 +202,9 @@ def describe_regimen(regimen: Regimen) -> str:
             lines.append(f"      note: {line.note}")
     lines.append("Totals per course:")
     for agent in regimen.agents:
+        if any(line.kind == "band" for line in regimen.doses if line.agent == agent):
+            lines.append(f"  - {agent}: by the patient's weight band")
+            continue
         lines.append(f"  - {agent}: {_amount_text(regimen.course_total(agent))}")
     if regimen.note:
         lines.append(f"Note: {regimen.note}")

@@ -25,11 +25,26 @@ from dosing.body.egfr import EGFR_FORMULAS
 from dosing.body.kidney import cg_weight_description
 from dosing.body.weight import IBW_FORMULAS
 from dosing.errors import DomainError, Example, UnitsError, UnknownKeyError
+from dosing.exposure import CALVERT_GFR_CAP
 from dosing.plausibility import RANGES
 from dosing.policy.bands import BAND_TABLES, BandTable
 from dosing.policy.renal import RENAL_TABLES
 from dosing.products import Presentation, presentation
-from dosing.units import GY, IU, KG, M2, MG, Q_, as_quantity, magnitude, short, ucum, ureg
+from dosing.units import (
+    GY,
+    IU,
+    KG,
+    M2,
+    MG,
+    MG_PER_DL,
+    ML_PER_MIN,
+    Q_,
+    as_quantity,
+    magnitude,
+    short,
+    ucum,
+    ureg,
+)
 from dosing.vocabulary import ALL_AGENTS, canonical_agent
 
 __all__ = ["DosingWeight", "InfantRule", "Policy", "RenalEstimator"]
@@ -339,7 +354,8 @@ def _agent_map(name: str, value: object) -> dict[str, Any]:
 
 @dataclass(frozen=True, slots=True)
 class Policy:
-    """The institutional choices applied when a regimen is expanded; the default changes nothing.
+    """The institutional choices applied when a regimen is expanded; the default changes nothing
+    but the published Calvert GFR cap (125 mL/min) on carboplatin doses by target AUC.
 
     Parameters
     ----------
@@ -383,6 +399,14 @@ class Policy:
         The presentation each agent is prepared from: ``row.volume`` (the volume to draw up),
         ``schedule.vials()`` and vial rounding use it. None is chosen unless named here (or by
         the agent's band table): the default policy prepares nothing.
+    gfr_cap : pint.Quantity or None
+        For carboplatin lines by target AUC with the Calvert formula: the GFR is capped at this
+        absolute clearance (125 mL/min by default, FDA 2010 / NCCN); flag ``gfr_capped``.
+        ``None`` removes the cap. Lines by the Newell formula are not capped (no source caps it).
+    creatinine_floor : pint.Quantity or None
+        For lines by target AUC whose GFR is estimated from serum creatinine: a creatinine below
+        this is raised to it before the estimate (NCCN suggests considering 0.7 mg/dL); flag
+        ``creatinine_floored``. Off by default.
 
     Examples
     --------
@@ -403,6 +427,8 @@ class Policy:
     renal_outside_population: str = "refuse"
     bands: Mapping[str, Any] = field(default_factory=dict)
     products: Mapping[str, str] = field(default_factory=dict)
+    gfr_cap: Any = CALVERT_GFR_CAP
+    creatinine_floor: Any = None
 
     def __post_init__(self) -> None:
         put = object.__setattr__
@@ -509,6 +535,13 @@ class Policy:
                     shown=_show(increment),
                     fix="band it or round it, not both",
                 )
+        if self.gfr_cap is not None:
+            put(self, "gfr_cap", _one_value(self.gfr_cap, "gfr_cap", ML_PER_MIN, "gfr", "mL/min"))
+        if self.creatinine_floor is not None:
+            floor = _one_value(
+                self.creatinine_floor, "creatinine_floor", MG_PER_DL, "serum_creatinine", "mg/dL"
+            )
+            put(self, "creatinine_floor", floor)
 
     # -- lookups used by expansion -------------------------------------------------------------
 
@@ -619,6 +652,10 @@ class Policy:
             "renal_outside_population": self.renal_outside_population,
             "bands": {k: _table_record(v) for k, v in self.bands.items()},
             "products": dict(self.products),
+            "gfr_cap": None if self.gfr_cap is None else _record(self.gfr_cap),
+            "creatinine_floor": None
+            if self.creatinine_floor is None
+            else _record(self.creatinine_floor),
         }
 
 
@@ -639,7 +676,32 @@ def _is_default(name: str, value: Any) -> bool:
         return bool(value == RenalEstimator())
     if name == "renal_outside_population":
         return bool(value == "refuse")
+    if name == "gfr_cap":
+        return value is not None and bool(value == CALVERT_GFR_CAP)
     return value is None
+
+
+def _one_value(value: object, name: str, unit: Any, limit: str, shown_unit: str) -> Any:
+    """One quantity in ``unit``'s dimension, within the plausible range ``limit``."""
+    quantity = as_quantity(value, unit, name)
+    magnitude_ = magnitude(quantity, unit, name)
+    if not isinstance(magnitude_, float):
+        raise DomainError(
+            "must be one value, not an array",
+            argument=name,
+            value=value,
+            shown=repr(value),
+        )
+    low, high = RANGES[limit].bounds_in(unit)
+    if not low <= magnitude_ <= high:
+        raise DomainError(
+            f"is outside the plausible range {low:g}–{high:g} {shown_unit}",
+            argument=name,
+            value=value,
+            shown=repr(value),
+            fix=f"check the value and its unit ({shown_unit})",
+        )
+    return quantity
 
 
 def _show(value: Any) -> str:

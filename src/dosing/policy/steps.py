@@ -10,6 +10,11 @@ of those flags; ``row.adjustments`` the record itself.
 =================  ==============================  =========  ============================
 step               what it does                    flag       policy field
 =================  ==============================  =========  ============================
+``creatinine_      a dose by target AUC: serum     creatinine ``creatinine_floor``
+floor``            creatinine raised to a floor    _floored
+                   before the GFR estimate
+``gfr_cap``        a Calvert dose by target AUC    gfr_       ``gfr_cap``
+                   on min(GFR, cap)                capped
 ``dosing_weight``  per-kg dose on ideal/adjusted   dosing_    ``dosing_weight``
                    weight instead of actual (never weight
                    above actual unless asked)
@@ -60,10 +65,12 @@ from dosing._arrays import guard, is_lazy, may_any
 from dosing._text import value_text
 from dosing.basis import Bases, Basis, as_magnitude, flag_value
 from dosing.errors import DomainError, Example, OutsidePopulationWarning
+from dosing.gfr import auc_dose, floored_gfr, needs_weight
 from dosing.policy.renal import RENAL_TABLES, RenalTable
 from dosing.products import PRODUCTS
+from dosing.regimens.lines import TargetAUC
 from dosing.registry import Registry
-from dosing.units import KG, Q_, Magnitude, short
+from dosing.units import KG, ML_PER_MIN, Q_, Magnitude, short
 from dosing.vocabulary import FLAGS
 
 if TYPE_CHECKING:
@@ -123,6 +130,10 @@ class LineState:
     dose: Magnitude
     #: Whom the infant rule turned from per-m² to per-kg (False: no one).
     per_kg: Any = False
+    #: A line by target AUC: the GFR in effect [mL/min], and whether it was estimated from
+    #: serum creatinine (which a creatinine floor applies to).
+    gfr: Any = None
+    gfr_estimated: bool = False
     adjustments: list[Adjustment] = field(default_factory=list)
 
     def adjust(
@@ -208,6 +219,66 @@ def _amount(line: DoseLine) -> str:
 
 
 @pipeline_step(
+    "creatinine_floor",
+    flags={
+        "creatinine_floored": "a dose by target AUC whose GFR was estimated from a serum "
+        "creatinine raised to the policy's floor"
+    },
+    active=lambda policy: policy.creatinine_floor is not None,
+    basis=True,
+)
+def creatinine_floor(state: LineState, bases: Bases, policy: Policy) -> None:
+    """A GFR estimated from a serum creatinine under the policy's floor, re-estimated at it."""
+    rule = state.line.rule
+    if not isinstance(rule, TargetAUC) or not state.gfr_estimated:
+        return
+    floor = policy.creatinine_floor
+    value, raised = floored_gfr(bases, floor)
+    if not may_any(raised):
+        return
+    weight = needs_weight(rule, bases, state.line.agent)
+    floored = auc_dose(rule, value, weight)
+    # Flagged only where the dose changes (an estimator without creatinine is not changed).
+    changed = np.logical_and(raised, floored != state.dose)
+    if not may_any(changed):
+        return
+    after = np.where(changed, floored, state.dose)
+    state.gfr = np.where(changed, value, state.gfr)
+    reason = (
+        f"serum creatinine raised to the policy's floor of "
+        f"{value_text(floor.magnitude, floor.units, given=True)} before estimating GFR "
+        f"(GFR then {value_text(as_magnitude(state.gfr), ML_PER_MIN)})"
+    )
+    state.basis = state.basis.with_note(reason)
+    state.adjust("creatinine_floor", "creatinine_floored", after, flag_value(changed), reason)
+
+
+@pipeline_step(
+    "gfr_cap",
+    flags={"gfr_capped": "a Calvert dose by target AUC computed on the policy's GFR cap"},
+    active=lambda policy: policy.gfr_cap is not None,
+    basis=True,
+)
+def gfr_cap(state: LineState, bases: Bases, policy: Policy) -> None:
+    """A Calvert dose by target AUC on the policy's GFR cap, for a GFR above it."""
+    rule = state.line.rule
+    if not isinstance(rule, TargetAUC) or rule.formula != "calvert":
+        return
+    cap = float(policy.gfr_cap.m_as(ML_PER_MIN))
+    over = state.gfr > cap
+    if not may_any(over):
+        return
+    after = np.where(over, auc_dose(rule, cap, None), state.dose)
+    reason = (
+        f"GFR {value_text(as_magnitude(state.gfr), ML_PER_MIN)} capped at {cap:g} mL/min by "
+        f"policy (Calvert)"
+    )
+    state.gfr = np.minimum(state.gfr, cap)
+    state.basis = state.basis.with_note(reason)
+    state.adjust("gfr_cap", "gfr_capped", after, flag_value(over), reason)
+
+
+@pipeline_step(
     "dosing_weight",
     flags={
         "dosing_weight": "a per-kg dose computed on ideal or adjusted body weight, not actual, "
@@ -229,7 +300,7 @@ def dosing_weight(state: LineState, bases: Bases, policy: Policy) -> None:
     above = bases.weight_above_actual(choice)
     after = line.amount_value * basis.value
     changed = np.logical_or(after != state.dose, above)
-    state.basis = basis
+    state.basis = replace(basis, notes=(*basis.notes, *state.basis.notes))
     if may_any(changed):
         reason = (
             f"dosed by {choice.describe()}, {value_text(basis.value, KG)}, instead of actual "

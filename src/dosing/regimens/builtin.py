@@ -49,7 +49,7 @@ def regimen_keys() -> tuple[str, ...]:
     --------
     >>> import dosing
     >>> dosing.regimen_keys()[:3]
-    ('flu-arac-mel-ric', 'gvhd-mtx-10-7-7', 'gvhd-mtx-15-10-10')
+    ('bu-cy4-paediatric-eu', 'flu-arac-mel-ric', 'flu-bu2-eu')
     """
     return tuple(REGIMENS)
 

@@ -26,6 +26,11 @@ The format is documented in ``docs/regimens.md``. In short::
     min_interval = "6 day"         # optional: fewest days between this agent's doses
     product = "Thymoglobulin"      # the product, where products are dosed differently
     acknowledge = "..."            # optional: why an amount refused as a slip is meant
+    duration = "2 hour"            # optional: infusion duration (event tables)
+
+Instead of ``amount``, a line may be by target AUC (``target_auc = "5 mg*min/mL"`` with
+``gfr_formula = "calvert"`` or ``"newell"``) or by weight band (``weight_bands = [...]``); see
+:mod:`dosing.regimens.lines`.
 
 Every error names the file and the field (``dose[2].days``) and says what to write instead.
 """
@@ -53,9 +58,11 @@ from dosing.errors import (
 )
 from dosing.references import REFERENCES
 from dosing.regimens.days import FRAMES, DayNotationError, parse_days
+from dosing.regimens.lines import WeightBands
 from dosing.regimens.model import DoseLine, Regimen, sum_course_totals
+from dosing.regimens.read_lines import AmountSpec, read_amount, screen_bands
 from dosing.regimens.screen import screen_course, screen_line
-from dosing.units import DAY, GY, is_per_weight, parse_quantity, short
+from dosing.units import DAY, GY, HOUR, is_per_weight, parse_quantity, short
 from dosing.vocabulary import AGENTS, canonical_agent, identify, product_of
 
 __all__ = ["load_regimen", "regimen_from_mapping"]
@@ -88,6 +95,10 @@ _DOSE_FIELDS: Final = {
     "product",
     "setting",
     "acknowledge",
+    "target_auc",
+    "gfr_formula",
+    "weight_bands",
+    "duration",
 }
 #: Conditioning intensities a template may declare (Bacigalupo et al. 2009 working definitions).
 INTENSITIES: Final = ("MAC", "RIC", "NMA")
@@ -327,21 +338,9 @@ class _Reader:
                 f"unknown field; the fields are {', '.join(sorted(_DOSE_FIELDS))}",
             )
         agent, product, known = self.identity(raw, where)
-        if "amount" not in raw:
-            raise self.fail(f"{where}.amount", "missing; it is required")
-        prescribed = self.quantity(raw["amount"], f"{where}.amount")
-        kind, measure = self.kind_of(prescribed, f"{where}.amount", raw["amount"])
-        amount_unit, dose_unit = CANONICAL[(kind, measure)]
-        amount_value = float(prescribed.m_as(amount_unit))
-        if not (math.isfinite(amount_value) and amount_value > 0):
-            raise self.fail(f"{where}.amount", f"amount={raw['amount']!r} must be positive")
-        bound = AMOUNT_BOUNDS[(kind, measure)]
-        if amount_value > bound:
-            raise self.fail(
-                f"{where}.amount",
-                f"amount={raw['amount']!r} is more than {bound:g} {short(amount_unit)} per "
-                f"administration, the library's screening bound; check the number and its unit",
-            )
+        spec = read_amount(raw, where, self.fail, lambda: self.plain_amount(raw, where))
+        kind, prescribed, amount_value = spec.kind, spec.prescribed, spec.amount_value
+        amount_unit, dose_unit = spec.amount_unit, spec.dose_unit
         per_day = raw.get("per_day", 1)
         if (
             isinstance(per_day, bool)
@@ -382,13 +381,72 @@ class _Reader:
             setting=self.setting(raw, f"{where}.setting", setting),
             acknowledge=self.text(raw, "acknowledge", where=where),
             known=known,
+            rule=spec.rule,
+            duration=self.duration(raw, where),
         )
-        screen_line(line, DOSE_LIMITS, where, self.fail)
+        if isinstance(spec.rule, WeightBands):
+            self.check_band_bounds(spec.rule, where)
+            if not line.acknowledge:
+                screen_bands(line, where, self.fail)
+        elif kind != "auc":  # a target AUC is screened against its plausible range when read
+            screen_line(line, DOSE_LIMITS, where, self.fail)
+        if "total" in raw and kind == "band":
+            raise self.fail(
+                f"{where}.total",
+                "a line by weight band has no declared total: it depends on the patient's band",
+            )
         if "total" in raw:
             total = self.quantity(raw["total"], f"{where}.total")
             self.check_total(line.course_total, total, f"{where}.total", raw["total"])
             line = replace(line, total=total)
         return line
+
+    def plain_amount(self, raw: Mapping[str, Any], where: str) -> AmountSpec:
+        """An ordinary ``amount`` (per m², per kg, flat or Gy), checked."""
+        prescribed = self.quantity(raw["amount"], f"{where}.amount")
+        kind, measure = self.kind_of(prescribed, f"{where}.amount", raw["amount"])
+        amount_unit, dose_unit = CANONICAL[(kind, measure)]
+        amount_value = float(prescribed.m_as(amount_unit))
+        if not (math.isfinite(amount_value) and amount_value > 0):
+            raise self.fail(f"{where}.amount", f"amount={raw['amount']!r} must be positive")
+        bound = AMOUNT_BOUNDS[(kind, measure)]
+        if amount_value > bound:
+            raise self.fail(
+                f"{where}.amount",
+                f"amount={raw['amount']!r} is more than {bound:g} {short(amount_unit)} per "
+                f"administration, the library's screening bound; check the number and its unit",
+            )
+        return AmountSpec(prescribed, kind, amount_value, amount_unit, dose_unit, None)
+
+    def check_band_bounds(self, bands: WeightBands, where: str) -> None:
+        """Each band's amount under the library's screening bound (a slip of magnitude)."""
+        for index, band in enumerate(bands.bands):
+            kind, measure = classify(band.amount)
+            bound = AMOUNT_BOUNDS[(kind, measure)]
+            if band.amount_value > bound:
+                raise self.fail(
+                    f"{where}.weight_bands[{index}].amount",
+                    f"{band.amount.magnitude:g} {short(band.amount.units)} is more than "
+                    f"{bound:g} {short(CANONICAL[(kind, measure)][0])} per administration, the "
+                    f"library's screening bound; check the number and its unit",
+                )
+
+    def duration(self, raw: Mapping[str, Any], where: str) -> Any:
+        """The infusion duration (``duration = "2 hour"``), positive, at most a day."""
+        if "duration" not in raw:
+            return None
+        label = f"{where}.duration"
+        quantity = self.quantity(raw["duration"], label, example_unit="hour")
+        if quantity.dimensionality != HOUR.dimensionality:
+            raise self.fail(label, f'duration={raw["duration"]!r} must be a time, e.g. "2 hour"')
+        hours = float(quantity.m_as(HOUR))
+        if not (math.isfinite(hours) and 0 < hours <= 24 / raw.get("per_day", 1)):
+            raise self.fail(
+                label,
+                f"duration={raw['duration']!r} must be positive and fit between two "
+                f"administrations of the day",
+            )
+        return quantity
 
     def identity(self, raw: Mapping[str, Any], where: str) -> tuple[str, str | None, bool]:
         """The line's canonical agent, its product and whether the vocabulary knows it.
@@ -564,6 +622,8 @@ class _Reader:
                 raise self.fail(label, f"no [[dose]] gives {name!r}")
             declared = self.quantity(value, label)
             lines = [line for line in doses if line.agent == agent]
+            if any(line.kind == "band" for line in lines):
+                raise self.fail(label, f"{name} is dosed by weight band: its total depends on it")
             actual = sum_course_totals(lines)
             self.check_total(actual, declared, label, value)
             out[agent] = declared

@@ -18,8 +18,9 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from dosing.amounts import CANONICAL, Kind
-from dosing.errors import UnknownKeyError
+from dosing.errors import DomainError, UnknownKeyError
 from dosing.regimens.days import Frame, format_days
+from dosing.regimens.lines import TargetAUC, WeightBand, WeightBands
 from dosing.units import short
 from dosing.vocabulary import canonical_agent
 
@@ -82,6 +83,12 @@ class DoseLine:
         The line loads; ``dosing.check()`` still reports every limit it breaks.
     known : bool
         Whether the agent is in the vocabulary (``data/agents.toml``).
+    rule : TargetAUC or WeightBands or WeightBand or None
+        How a line by target AUC (kind ``"auc"``) or by weight band (kind ``"band"``; once
+        expanded, the per-kg or flat line of the patient's band, whose rule is that band) is
+        dosed (:mod:`dosing.regimens.lines`).
+    duration : pint.Quantity or None
+        The infusion duration, where the template gives it (for event tables).
     """
 
     agent: str
@@ -106,6 +113,8 @@ class DoseLine:
     setting: str | None = None
     acknowledge: str | None = None
     known: bool = True
+    rule: TargetAUC | WeightBands | WeightBand | None = None
+    duration: Any = None
 
     @property
     def administrations(self) -> int:
@@ -115,8 +124,14 @@ class DoseLine:
     def describe(self) -> str:
         """One line for ``dosing show``: agent, amount, days, route, cap, total."""
         per_day = f" × {self.per_day} per day" if self.per_day != 1 else ""
+        if isinstance(self.rule, WeightBands) and self.kind == "band":
+            amount = f"by actual-weight band ({self.rule.describe()})"
+        elif isinstance(self.rule, TargetAUC):
+            amount = self.rule.describe()
+        else:
+            amount = _amount_text(self.prescribed)
         text = (
-            f"{self.agent}: {_amount_text(self.prescribed)}{per_day} on "
+            f"{self.agent}: {amount}{per_day} on "
             f"{'day' if len(self.days) == 1 else 'days'} {format_days(self.days)}"
         )
         if self.product:
@@ -127,14 +142,27 @@ class DoseLine:
             text += f", {self.setting}"
         if self.cap is not None:
             text += f", capped at {_amount_text(self.cap)} per administration"
-        text += f" (total {_amount_text(self.course_total)})"
+        if self.kind == "band":
+            text += " (total: by the patient's band)"
+        else:
+            text += f" (total {_amount_text(self.course_total)})"
         if self.acknowledge:
             text += f"; acknowledged: {self.acknowledge}"
         return text
 
     @property
     def course_total(self) -> Any:
-        """Amount × administrations, in the units the amount was written in."""
+        """Amount × administrations, in the units the amount was written in (for a line by
+        target AUC, the cumulative target; a line by weight band raises: its total depends on
+        the patient's band)."""
+        if self.kind == "band":
+            raise DomainError(
+                "depends on the patient's weight band",
+                argument="course_total",
+                value=self.agent,
+                shown=repr(self.agent),
+                fix="expand the regimen for the patient; schedule.total(agent) gives it",
+            )
         return self.prescribed * self.administrations
 
 

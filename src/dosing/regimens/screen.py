@@ -20,6 +20,11 @@ meant (``did you mean 30 mg/m**2?``) when one reading of the number fits the lim
 says why its amount is written on purpose (``acknowledge = "..."``) is not screened; its limits
 are still checked by ``dosing.check()``. An agent the vocabulary or the limits table does not know
 keeps the generic screen of the loader and is reported as not checked by ``dosing.check()``.
+
+A line by weight band is screened band by band, each as an ordinary line of its amount
+(:func:`dosing.regimens.read_lines.screen_bands`). A line by target AUC has no amount to screen
+here (its dose depends on the patient's GFR): its target is screened against the plausibility
+range ``target_auc`` when it is read, and ``dosing.check()`` compares its dose with the limits.
 """
 
 from __future__ import annotations
