@@ -1240,6 +1240,9 @@ def test_far_above_a_usual_range_is_an_error() -> None:
     # 1.2 mg/kg (4.8 mg/kg a day). 3.2 mg/kg four times a day is 12.8 mg/kg a day: 2.7 times
     # the top, an error by the library's convention (twice the top)
     bu = {"agent": "Bu", "amount": "3.2 mg/kg", "days": "1..4", "per_day": 4}
+    with pytest.raises(RegimenError, match="more than 2 times over its usual range"):
+        template(bu, setting="conditioning")  # refused where it is written ...
+    bu["acknowledge"] = "testing the check"  # ... and an error in check() when acknowledged
     findings = dosing.check(template(bu, setting="conditioning").expand(ADULT))
     errors = [f for f in findings if f.severity == "error" and f.code == "outside_range"]
     assert errors

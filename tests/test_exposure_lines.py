@@ -417,9 +417,9 @@ def test_band_edges_read_as_the_source_writes_them() -> None:
     other = (
         bands(
             [
-                {"to": "9 kg", "amount": "1 mg/kg"},
-                {"above": "9 kg", "below": "12 kg", "amount": "2 mg/kg"},
-                {"from": "12 kg", "amount": "3 mg/kg"},
+                {"to": "9 kg", "amount": "0.8 mg/kg"},
+                {"above": "9 kg", "below": "12 kg", "amount": "0.9 mg/kg"},
+                {"from": "12 kg", "amount": "1 mg/kg"},
             ]
         )
         .doses[0]

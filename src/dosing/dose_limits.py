@@ -162,6 +162,9 @@ class LimitTable:
     #: Agents whose lines must say their setting, with why (their doses span settings so far
     #: apart that no limit can tell a slip without it).
     requires_setting: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
+    #: A dose more than this many times the top of a usual range is an error in ``check()`` and
+    #: refused at load (a convention of this library, unsourced).
+    error_above_usual: float = 2.0
 
     def applies(
         self, limit: DoseLimit | Unchecked, product: str | None, setting: str | None
@@ -239,7 +242,14 @@ def _read(data: Mapping[str, Any], source: str) -> LimitTable:
         isinstance(k, str) and isinstance(v, str) for k, v in settings.items()
     ):
         raise fail("settings", "a table of setting = description")
-    known_top = {"settings", "separate_settings", "requires_setting", "limit", "unchecked"}
+    known_top = {
+        "settings",
+        "separate_settings",
+        "requires_setting",
+        "error_above_usual",
+        "limit",
+        "unchecked",
+    }
     unknown_top = set(data) - known_top
     if unknown_top:
         raise fail(
@@ -248,6 +258,9 @@ def _read(data: Mapping[str, Any], source: str) -> LimitTable:
     separate = data.get("separate_settings", [])
     if not isinstance(separate, list) or not all(name in settings for name in separate):
         raise fail("separate_settings", f"a list of settings, each one of {sorted(settings)}")
+    factor = data.get("error_above_usual", 2.0)
+    if isinstance(factor, bool) or not isinstance(factor, int | float) or not factor > 1:
+        raise fail("error_above_usual", "a number above 1 (how many times a usual top is an error)")
     requires = data.get("requires_setting", {})
     if not isinstance(requires, Mapping) or not all(
         isinstance(why, str) and canonical_agent(name) in AGENTS for name, why in requires.items()
@@ -267,6 +280,7 @@ def _read(data: Mapping[str, Any], source: str) -> LimitTable:
         settings=MappingProxyType(dict(settings)),
         source=source,
         separate=frozenset(separate),
+        error_above_usual=float(factor),
         requires_setting=MappingProxyType(
             {canonical_agent(name): " ".join(why.split()) for name, why in requires.items()}
         ),

@@ -22,7 +22,7 @@ import numpy as np
 from dosing._text import given_text
 from dosing.amounts import CANONICAL, KIND_WORDS
 from dosing.checks.findings import Finding, Severity
-from dosing.checks.rules import FAR_ABOVE_USUAL, ROUNDING_WARNING
+from dosing.checks.rules import ROUNDING_WARNING
 from dosing.dose_limits import DoseLimit, LimitTable
 from dosing.exposure import TARGET_AUC_RANGES
 from dosing.gfr import auc_dose
@@ -48,8 +48,10 @@ _DOSE_UNIT: Final = {str(amount): dose for amount, dose in CANONICAL.values()}
 class _Context:
     """One schedule being checked: its patient's sizes and how findings say whom they concern."""
 
-    def __init__(self, schedule: Schedule) -> None:
+    def __init__(self, schedule: Schedule, error_above_usual: float = 2.0) -> None:
         self.schedule = schedule
+        #: How many times a usual top is an error (the limit table's convention).
+        self.error_above_usual = error_above_usual
         self.key = schedule.regimen.key
         self.shape = schedule.patient.shape
         self.cohort = schedule.patient.is_cohort
@@ -171,7 +173,7 @@ def _compare(
     high = (values > limit.high * (1.0 + LIMIT_RTOL)) & mask if limit.high is not None else None
     far = None
     if limit.high is not None and high is not None:
-        far = (values > limit.high * FAR_ABOVE_USUAL * (1.0 + LIMIT_RTOL)) & mask
+        far = (values > limit.high * context.error_above_usual * (1.0 + LIMIT_RTOL)) & mask
         high = high & ~far
     for outside, side in ((low, "below"), (high, "above"), (far, "far above")):
         if outside is not None and outside.any():
@@ -181,7 +183,10 @@ def _compare(
             tail = ""
             if side == "far above":
                 severity = "error"
-                tail = f" (more than {FAR_ABOVE_USUAL:g} times its top: an error by convention)"
+                tail = (
+                    f" (more than {context.error_above_usual:g} times its top: an error by "
+                    f"convention)"
+                )
             context.add(
                 severity,
                 "outside_range",
@@ -569,7 +574,7 @@ def compared(schedule: Schedule, table: LimitTable) -> dict[str, tuple[DoseLimit
 
 
 def _checked(schedule: Schedule, table: LimitTable) -> _Context:
-    context = _Context(schedule)
+    context = _Context(schedule, table.error_above_usual)
     by_agent: dict[str, list[LineResult]] = {}
     for result in schedule.lines:
         by_agent.setdefault(result.line.agent, []).append(result)

@@ -11,9 +11,9 @@ agent's limits (:mod:`dosing.dose_limits`), in the line's own kind of amount:
   would be inside it is refused as that slip: ``"2 mg/m**2"`` of cytarabine in a conditioning
   line whose usual range starts at 100 mg/m² is refused with "did you mean 2 g/m²?". So a
   1000-fold slip of any amount inside a usual range is always refused;
-* an amount more than :data:`SLIP_FACTOR` times below the bottom, or above the top, of a usual
-  range is refused whatever it may have meant. The factor is this library's screening
-  convention, not a clinical fact.
+* an amount more than :data:`SLIP_FACTOR` times below the bottom of a usual range, or more than
+  the table's ``error_above_usual`` (2) times its top, is refused whatever it may have meant.
+  Both factors are this library's conventions, not clinical facts.
 
 Each refusal names the file, the field, the limit and its source, and suggests what was likely
 meant (``did you mean 30 mg/m**2?``) when one reading of the number fits the limits. A line that
@@ -88,14 +88,18 @@ def _over_hard(line: DoseLine, limits: Iterable[DoseLimit], value: float) -> Dos
     return None
 
 
-def _far_outside(line: DoseLine, limits: Iterable[DoseLimit], value: float) -> DoseLimit | None:
+def _far_outside(
+    line: DoseLine, limits: Iterable[DoseLimit], value: float, above: float
+) -> DoseLimit | None:
+    """A usual range the amount is far outside: :data:`SLIP_FACTOR` times below its bottom, or
+    ``above`` times over its top (the limit table's ``error_above_usual``)."""
     for limit in limits:
         if limit.tier != "usual" or limit.per not in ("administration", "day"):
             continue  # a line is a part of a course: its total is screened across lines
         amount = _period_amount(line, limit.per, value)
         if limit.low is not None and amount * SLIP_FACTOR < limit.low:
             return limit
-        if limit.high is not None and amount > limit.high * SLIP_FACTOR:
+        if limit.high is not None and amount > limit.high * above * (1 + 1e-9):
             return limit
     return None
 
@@ -255,13 +259,20 @@ def screen_line(line: DoseLine, table: LimitTable, where: str, fail: Fail) -> No
                 f"unit slip; did you mean {reading}? If {_written(line)} is meant, say why with "
                 f'acknowledge = "..."',
             )
-    far = _far_outside(line, limits, line.amount_value)
+    far = _far_outside(line, limits, line.amount_value, table.error_above_usual)
     if far is not None:
+        above = (
+            far.high is not None
+            and line.amount_value > 0
+            and _period_amount(line, far.per, line.amount_value) > far.high
+        )
+        factor = table.error_above_usual if above else SLIP_FACTOR
         raise fail(
             label,
             f"{line.agent} {_written(line)} ({_per_text(line, far)}) is more than "
-            f"{SLIP_FACTOR:g} times outside its {far.describe()} {far.sources}"
-            f"{_suggestion(line, table)}",
+            f"{factor:g} times {'over' if above else 'outside'} its {far.describe()} "
+            f"{far.sources}{_suggestion(line, table)}; if it is meant, say why with "
+            f'acknowledge = "..."',
         )
 
 
@@ -299,14 +310,18 @@ def screen_course(doses: Iterable[DoseLine], table: LimitTable, fail: Fail) -> N
                 and limit.per == "course"
                 and (
                     (limit.low is not None and total * SLIP_FACTOR < limit.low)
-                    or (limit.high is not None and total > limit.high * SLIP_FACTOR)
+                    or (
+                        limit.high is not None
+                        and total > limit.high * table.error_above_usual * (1 + 1e-9)
+                    )
                 )
             ):
                 raise fail(
                     f"dose[{index}].amount",
-                    f"{first.agent} totals {shown} in this template, more than "
-                    f"{SLIP_FACTOR:g} times outside its {limit.describe()} {limit.sources}; "
-                    f"check the amounts and their units",
+                    f"{first.agent} totals {shown} in this template, far outside its "
+                    f"{limit.describe()} {limit.sources} (more than {table.error_above_usual:g} "
+                    f"times its top, or {SLIP_FACTOR:g} times below its bottom); check the "
+                    f"amounts and their units",
                 )
 
 
