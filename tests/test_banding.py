@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 import pathlib
+import tomllib
 from importlib import resources
 
 import numpy as np
@@ -18,7 +19,13 @@ from hypothesis import strategies as st
 
 import dosing
 from dosing import Q_, BandTable, DomainError, Patient, Policy, UnitsError, UnknownKeyError
-from dosing.policy.bands import BAND_TABLES, FORMAT_VERSION, load_band_table, make_band_table
+from dosing.policy.bands import (
+    BAND_TABLES,
+    FORMAT_VERSION,
+    build_table,
+    load_band_table,
+    make_band_table,
+)
 
 DATA = pathlib.Path(__file__).parent / "data"
 VINCRISTINE = dosing.load_regimen(DATA / "vincristine-weekly.toml")
@@ -112,14 +119,113 @@ def test_the_published_table_is_refused_unless_accepted(tmp_path: pathlib.Path) 
     assert table.accepted == "as published"
 
 
-def test_rule_b_sends_a_boundary_dose_to_the_band_below(tmp_path: pathlib.Path) -> None:
+#: A rule-B table as published: From ≥, To (B) ≤ on a 0.01 mg grid, band dose (rows 1.35 to
+#: 1.64 mg of the NHS table).
+RULE_B_ROWS = ["[1.35, 1.44, 1.4],", "[1.45, 1.54, 1.5],", "[1.55, 1.64, 1.6],"]
+RULE_B_FIELDS = {"boundary": '"B"', "resolution": "0.01", "columns": '["from", "to_b", "dose"]'}
+
+
+@pytest.mark.parametrize(
+    ("calculated", "banded"),
+    [
+        (1.35, 1.4),  # From ≥ 1.35: printed inside the first row
+        (1.44, 1.4),  # To (B) ≤ 1.44
+        (1.449, 1.4),  # read down to the 0.01 mg grid: 1.44
+        (1.45, 1.5),  # From ≥ 1.45: the second row's dose
+        (1.54, 1.5),
+        (1.55, 1.6),
+        (1.64, 1.6),  # the last To (B)
+        (1.6499, 1.6),  # 1.64 on the grid
+    ],
+)
+def test_rule_b_bands_a_to_b_table_as_its_printed_rows(
+    tmp_path: pathlib.Path, calculated: float, banded: float
+) -> None:
+    table = load_band_table(_write(tmp_path, _table_text(RULE_B_ROWS, **RULE_B_FIELDS)))
+    assert table.boundary == "B" and table.resolution == 0.01
+    assert table.band_for(Q_(calculated, "mg")).m_as("mg") == banded
+
+
+def test_rule_b_refuses_what_its_printed_rows_leave_out(tmp_path: pathlib.Path) -> None:
+    table = load_band_table(_write(tmp_path, _table_text(RULE_B_ROWS, **RULE_B_FIELDS)))
+    # 1.65 is above the last To (B) 1.64 even read down; 1.349 is below From 1.35.
+    for dose in (1.65, 1.349):
+        with pytest.raises(DomainError, match="outside every band"):
+            table.band_for(Q_(dose, "mg"))
+    assert "1.64 mg read down to 0.01 mg, rule B" in table.range_text()
+    # Written and read back as To (B) with its resolution: the same bands.
+    again = load_band_table(_write(tmp_path, table.to_toml()))
+    assert again.bands == table.bands and again.resolution == 0.01
+
+
+def test_rule_b_on_the_nhs_table_bands_as_its_printed_rows(tmp_path: pathlib.Path) -> None:
     text = NHS_FILE.read_text(encoding="utf-8").replace('boundary = "A"', 'boundary = "B"')
     table = load_band_table(_write(tmp_path, text))
     assert table.boundary == "B"
-    assert table.band_for(Q_(0.23, "mg")).m_as("mg") == 0.22  # (0.21, 0.23] → 0.22
-    assert table.band_for(Q_(16.97, "mg")).m_as("mg") == 16.0  # the top is inside with B
+    # Printed rows: From ≥ 0.21, To (B) ≤ 0.22 → 0.22; From ≥ 0.23 → 0.24; From ≥ 1.45 → 1.5;
+    # the last row To (B) ≤ 16.96 → 16.
+    for calculated, banded in ((0.21, 0.22), (0.22, 0.22), (0.23, 0.24), (1.45, 1.5), (16.96, 16)):
+        assert table.band_for(Q_(calculated, "mg")).m_as("mg") == banded
+    for dose in (0.2, 16.97):
+        with pytest.raises(DomainError, match="outside every band"):
+            table.band_for(Q_(dose, "mg"))
+
+
+def test_rule_b_without_a_to_b_column_sends_a_boundary_dose_to_the_band_below(
+    tmp_path: pathlib.Path,
+) -> None:
+    rows = ["[1.0, 1.1, 1.05],", "[1.1, 1.2, 1.15],"]
+    table = load_band_table(_write(tmp_path, _table_text(rows, boundary='"B"')))
+    assert table.resolution is None
+    assert table.band_for(Q_(1.1, "mg")).m_as("mg") == 1.05  # (1.0, 1.1] → 1.05
+    assert table.band_for(Q_(1.2, "mg")).m_as("mg") == 1.15  # the top is inside with B
     with pytest.raises(DomainError):
-        table.band_for(Q_(0.21, "mg"))  # and the bottom outside
+        table.band_for(Q_(1.0, "mg"))  # and the bottom outside
+
+
+def test_a_resolution_is_refused_with_rule_a() -> None:
+    with pytest.raises(DomainError, match="rule 'B' only"):
+        build_table(
+            key="x",
+            agent="vincristine",
+            tolerance=0.06,
+            boundary="A",
+            lower=[1.0],
+            upper=[1.1],
+            dose=[1.05],
+            unit="mg",
+            version="1",
+            resolution=0.01,
+        )
+
+
+def test_the_nhs_table_has_five_bands_over_six_percent() -> None:
+    # By hand, (band dose − boundary) / boundary at the worse boundary:
+    #   0.29–0.32 → 0.3:  (0.3 − 0.32) / 0.32 = −6.25%
+    #   0.32–0.36 → 0.34: (0.34 − 0.32) / 0.32 = +6.25%
+    #   0.44–0.49 → 0.46: (0.46 − 0.49) / 0.49 = −6.12%
+    #   0.49–0.55 → 0.52: (0.52 − 0.49) / 0.49 = +6.12%
+    #   5.09–5.69 → 5.4:  (5.4 − 5.09) / 5.09 = +6.09%
+    expected = {(0.29, 0.32), (0.32, 0.36), (0.44, 0.49), (0.49, 0.55), (5.09, 5.69)}
+    rows = tomllib.loads(NHS_FILE.read_text(encoding="utf-8"))["bands"]
+    over = {
+        (lower, upper)
+        for lower, upper, _, dose, _, _ in rows
+        if max(abs(dose - lower) / lower, abs(dose - upper) / upper) > 0.06
+    }
+    assert over == expected
+    for text in ("0.29–0.32", "0.32–0.36", "0.44–0.49", "0.49–0.55", "5.09–5.69", "five bands"):
+        assert NHS.accepted is not None and text in NHS.accepted
+
+
+def test_the_nhs_rows_whose_printed_variance_is_not_normal_rounding_are_as_published() -> None:
+    # The published table prints these (re-checked against the source): computed by hand
+    # 0.32–0.36 → 0.34: (0.34 − 0.32)/0.32 = 6.25 printed 7, (0.34 − 0.36)/0.36 = −5.56 printed −5;
+    # 0.55–0.61 → 0.58: 5.45 printed 6; 1.45–1.55 → 1.5 and 2.90–3.10 → 3: 3.45 printed 4.
+    rows = {row[0]: row for row in tomllib.loads(NHS_FILE.read_text(encoding="utf-8"))["bands"]}
+    assert rows[0.32][4:] == [7, -5]
+    assert rows[0.55][4] == 6 and rows[1.45][4] == 4 and rows[2.90][4] == 4
+    assert rows[15.49][:4] == [15.49, 16.97, 16.96, 16]  # as printed, off the 1 mg step
 
 
 # -- the loader refuses a broken table ----------------------------------------------------------
@@ -247,14 +353,17 @@ def test_the_generator_follows_its_rule_by_hand() -> None:
     assert table.agent == "fludarabine" and table.concentration == Q_(25, "mg/mL")
     assert table.bands[-1].upper.m_as("mg") > 80
     assert table.worst_variance <= 0.06
-    # The worst: (20 − 21.27) / 21.27 = −5.97%.
-    assert table.worst_variance == pytest.approx(max(abs(b.below) for b in table.bands) or 0, abs=1)
+    # The worst: the band 53.19–58.51 mg → 55 mg (D = ⌊53.19 × 1.06 = 56.38⌋ to 2.5 = 55,
+    # U = ⌊55 / 0.94 = 58.5106⌋ = 58.51): (55 − 58.51) / 58.51 = −5.999%.
+    worst = next(b for b in table.bands if b.lower.m_as("mg") == 53.19)
+    assert (worst.upper.m_as("mg"), worst.dose.m_as("mg")) == (58.51, 55.0)
+    assert table.worst_variance == pytest.approx(3.51 / 58.51)
 
 
 def test_the_generator_refuses_what_cannot_meet_the_tolerance() -> None:
     with pytest.raises(DomainError, match="too coarse"):
         make_band_table("fludarabine", Q_(1, "mg"), Q_(10, "mg"), tolerance=0.06, increment="1 mg")
-    with pytest.raises(DomainError, match="name the product"):
+    with pytest.raises(DomainError, match="name the fludarabine product"):
         make_band_table(
             "fludarabine", Q_(20, "mg"), Q_(80, "mg"), tolerance=0.06, increment="0.1 mL"
         )
@@ -345,14 +454,23 @@ def test_every_table_meets_its_tolerance_for_every_dose_in_range(
 ) -> None:
     edges = _edges(table)
     doses = [edges[0] + where * (edges[-1] - edges[0]), *edges]  # the published boundaries too
-    limit = table.worst_variance if table.accepted else table.tolerance
+    # An accepted table's limit is its worst variance, computed here from its bands by hand.
+    worst = max(
+        max(
+            abs(b.dose.magnitude - b.lower.magnitude) / b.lower.magnitude,
+            abs(b.dose.magnitude - b.upper.magnitude) / b.upper.magnitude,
+        )
+        for b in table.bands
+    )
+    limit = worst if table.accepted else table.tolerance
     for x in doses:
         if not _inside(table, x):
             continue
         band = table.band_for(Q_(x, "mg")).m_as("mg")
         assert abs(band - x) / x <= limit * (1 + 1e-9)
     if table.accepted is None:
-        assert table.worst_variance <= table.tolerance * (1 + 1e-9)
+        assert worst <= table.tolerance * (1 + 1e-9)
+    assert table.worst_variance == pytest.approx(worst)
 
 
 @settings(max_examples=60, deadline=None)
@@ -552,3 +670,105 @@ def test_a_generated_table_gives_measurable_doses_and_covers_its_range(
         assert abs(count - round(count)) < 1e-6  # a whole number of measurable steps
     for dose in (low, low * ratio):
         assert table.band_for(Q_(dose, "mg")) > Q_(0, "mg")  # both ends are inside
+
+
+# -- review of issue 13: what a table may not be ------------------------------------------------
+
+
+def test_a_table_whose_product_and_concentration_disagree_is_refused(
+    tmp_path: pathlib.Path,
+) -> None:
+    # cytarabine-20mg-ml-5ml is 20 mg/mL (its label), not 100 mg/mL.
+    fields = {
+        "agent": '"cytarabine"',
+        "product": '"cytarabine-20mg-ml-5ml"',
+        "concentration": '"100 mg/mL"',
+    }
+    with pytest.raises(DomainError, match=r"100 mg/mL.*cytarabine-20mg-ml-5ml is 20 mg/mL"):
+        load_band_table(_write(tmp_path, _table_text(["[100.0, 105.0, 102.0],"], **fields)))
+    fields["concentration"] = '"20 mg/mL"'
+    table = load_band_table(_write(tmp_path, _table_text(["[100.0, 105.0, 102.0],"], **fields)))
+    assert table.concentration == Q_(20, "mg/mL")
+
+
+def test_the_policy_refuses_a_product_its_band_table_is_not_for(tmp_path: pathlib.Path) -> None:
+    fields = {"agent": '"cytarabine"', "product": '"cytarabine-20mg-ml-5ml"'}
+    table = load_band_table(_write(tmp_path, _table_text(["[100.0, 105.0, 102.0],"], **fields)))
+    with pytest.raises(DomainError, match="is for cytarabine-20mg-ml-5ml"):
+        Policy(bands={"cytarabine": table}, products={"cytarabine": "cytarabine-100mg-ml-20ml"})
+    # The NHS table is for 1 mg/mL: a 1 mg/mL product is fine, none at another is.
+    assert Policy(bands={"vincristine": NHS}, products={"vincristine": "vincristine-1mg-ml-2ml"})
+    no_product = load_band_table(
+        _write(
+            tmp_path,
+            _table_text(
+                ["[100.0, 105.0, 102.0],"], agent='"cytarabine"', concentration='"100 mg/mL"'
+            ),
+        )
+    )
+    with pytest.raises(DomainError, match="20 mg/mL, but the band table test is for 100 mg/mL"):
+        Policy(bands={"cytarabine": no_product}, products={"cytarabine": "cytarabine-20mg-ml-5ml"})
+
+
+def test_a_table_cannot_be_changed_into_an_unchecked_one() -> None:
+    import dataclasses
+
+    with pytest.raises(DomainError, match="6.25%"):
+        dataclasses.replace(NHS, accepted=None)  # 6.25% > 6%, no longer accepted
+    with pytest.raises(DomainError, match="disagree"):
+        dataclasses.replace(NHS, worst_variance=0.01)
+    with pytest.raises(DomainError, match="disagree"):
+        dataclasses.replace(NHS, accepted="another reason", tolerance=0.2)  # within 20%
+    # Re-validated, not refused, when it holds: every band is within 20% (worst 6.25%).
+    wider = dataclasses.replace(NHS, accepted=None, tolerance=0.2)
+    assert wider.tolerance == 0.2 and wider.accepted is None
+
+
+def test_a_rule_b_table_made_from_just_above_a_grid_edge_covers_its_low() -> None:
+    # The increment 0.001 mg puts the boundaries on a 0.00001 mg grid: low = 100.0000001 floors
+    # to 100.0, within the lookup's 1e-9 relative snap of it, so the first band must start below.
+    table = make_band_table(
+        "fludarabine",
+        Q_(100.0000001, "mg"),
+        Q_(120, "mg"),
+        tolerance=0.06,
+        increment=Q_(0.001, "mg"),
+        boundary="B",
+    )
+    assert table.band_for(Q_(100.0000001, "mg")).m_as("mg") > 0
+    assert table.band_for(Q_(120, "mg")).m_as("mg") > 0
+    upper = make_band_table(
+        "fludarabine",
+        Q_(90, "mg"),
+        Q_(105.99999999, "mg"),
+        tolerance=0.06,
+        increment=Q_(0.001, "mg"),
+    )
+    assert upper.band_for(Q_(105.99999999, "mg")).m_as("mg") > 0
+
+
+def test_a_dose_outside_the_table_is_shown_with_its_digits() -> None:
+    with pytest.raises(DomainError, match=r"dose=0\.2099999 mg"):
+        NHS.band_for(Q_(0.2099999, "mg"))
+
+
+def test_a_printed_variance_must_be_the_computed_one_rounded(tmp_path: pathlib.Path) -> None:
+    header = {"columns": '["from", "to", "dose", "below", "above"]'}
+    # (1.05 − 1.0) / 1.0 = 5.00% exactly: only 5 is it rounded; 6 is a slip (1 point away).
+    with pytest.raises(DomainError, match="variance below of 6%"):
+        load_band_table(_write(tmp_path, _table_text(["[1.0, 1.1, 1.05, 6, -5],"], **header)))
+    # (1.05 − 1.1) / 1.1 = −4.55%: −4 and −5 are it rounded up and down; −6 is not.
+    for above in (-4, -5):
+        row = f"[1.0, 1.1, 1.05, 5, {above}],"
+        assert load_band_table(_write(tmp_path, _table_text([row], **header)))
+    with pytest.raises(DomainError, match="variance above"):
+        load_band_table(_write(tmp_path, _table_text(["[1.0, 1.1, 1.05, 5, -6],"], **header)))
+
+
+def test_a_volume_increment_without_a_product_names_the_agents_own() -> None:
+    with pytest.raises(DomainError, match="vincristine-1mg-ml") as caught:
+        make_band_table(
+            "vincristine", Q_(0.2, "mg"), Q_(2, "mg"), tolerance=0.06, increment=Q_(0.01, "mL")
+        )
+    assert "fludarabine" not in str(caught.value)
+    assert "<Quantity" not in str(caught.value) and "0.01 mL" in str(caught.value)

@@ -134,3 +134,85 @@ def test_csv_carries_band_variance_and_volume_only_when_asked() -> None:
     )  # fmt: skip
     row = next(csv.DictReader(io.StringIO(out)))
     assert row["band_lower"] == "" and row["volume"] == ""  # not banded, no product
+
+
+def test_plan_never_ignores_accept_out_of_tolerance(tmp_path: pathlib.Path) -> None:
+    status, _, err = run(
+        "plan", VCR, "--bsa", "0.95m2", "--band", "vincristine=nhs-1mg-ml-vincristine",
+        "--accept-out-of-tolerance", "R",
+    )  # fmt: skip
+    assert status == 2 and "shipped table 'nhs-1mg-ml-vincristine'" in err
+    # A file within its tolerance does not use it either: refused, not ignored.
+    path = tmp_path / "within.toml"
+    _, table, _ = run(
+        "bands", "--make", "vincristine", "--low", "0.2mg", "--high", "3mg",
+        "--tolerance", "5%", "--increment", "0.01mg",
+    )  # fmt: skip
+    path.write_text(table)
+    status, _, err = run(
+        "plan", VCR, "--bsa", "0.95m2", "--band", f"vincristine={path}",
+        "--accept-out-of-tolerance", "R",
+    )  # fmt: skip
+    assert status == 2 and "no --band table file is outside its tolerance" in err
+    status, _, err = run("bands", str(path), "--accept-out-of-tolerance", "R")
+    assert status == 2 and "drop the flag" in err
+
+
+def test_plan_applies_accept_out_of_tolerance_to_a_file_over_it(tmp_path: pathlib.Path) -> None:
+    # (1.6 − 1.4) / 1.4 = 14.3%: over 6%, accepted with the reason given.
+    path = tmp_path / "wide.toml"
+    path.write_text(
+        'format = 1\nkey = "wide"\nagent = "vincristine"\nunit = "mg"\ntolerance = 0.06\n'
+        'boundary = "A"\nversion = "1"\nbands = [[1.4, 1.5, 1.6]]\n'
+    )
+    status, _, err = run(
+        "plan", VCR, "--bsa", "0.95m2", "--band", f"vincristine={path}",
+        "--accept-out-of-tolerance", "local practice",
+    )  # fmt: skip
+    assert status == 0 and "local practice" in err
+
+
+def test_bands_make_reports_its_worst_variance() -> None:
+    status, out, _ = run(
+        "bands", "--make", "fludarabine", "--low", "20mg", "--high", "80mg",
+        "--tolerance", "6%", "--increment", "0.1mL", "--product", "fludarabine-25mg-ml-2ml",
+    )  # fmt: skip
+    assert status == 0
+    # The band 53.19–58.51 mg → 55 mg: (55 − 58.51) / 58.51 = −5.999%.
+    assert "# worst variance -5.999% (band 53.19–58.51 mg -> 55 mg" in out.splitlines()[-1]
+
+
+def test_bands_of_a_file_without_a_source_prints_no_empty_source_line(
+    tmp_path: pathlib.Path,
+) -> None:
+    path = tmp_path / "plain.toml"
+    path.write_text(
+        'format = 1\nkey = "plain"\nagent = "vincristine"\nunit = "mg"\ntolerance = 0.06\n'
+        'boundary = "A"\nversion = "1"\nbands = [[1.0, 1.1, 1.05]]\n'
+    )
+    status, out, _ = run("bands", str(path))
+    assert status == 0 and "Source:" not in out
+
+
+def test_cli_errors_show_quantities_not_their_reprs() -> None:
+    status, _, err = run(
+        "bands", "--make", "vincristine", "--low", "0.2mg", "--high", "2mg",
+        "--tolerance", "6%", "--increment", "0.01mL",
+    )  # fmt: skip
+    assert status == 2 and "<Quantity" not in err and "0.01 mL" in err
+    assert "vincristine-1mg-ml" in err and "fludarabine" not in err
+    status, _, err = run(
+        "plan", "flu-arac-mel-ric", "--bsa", "1.3m2",
+        "--product", "melphalan=melphalan-50mg", "--round", "melphalan=vial",
+    )  # fmt: skip
+    # 90 × 1.3 = 117 mg → 100 mg is −14.5%: refused, and no "smaller increment" to suggest.
+    assert status == 2 and "14.5%" in err and "use a smaller increment" not in err
+    assert "<Quantity" not in err
+
+
+def test_plan_refuses_a_product_of_another_brand_than_the_line_names() -> None:
+    status, _, err = run(
+        "plan", "rabbit-atg", "--height", "170cm", "--weight", "62kg",
+        "--product", "rATG=atg-grafalon-100mg",
+    )  # fmt: skip
+    assert status == 2 and "Grafalon" in err and "Thymoglobulin" in err

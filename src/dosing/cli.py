@@ -648,6 +648,7 @@ def _policy(args: argparse.Namespace) -> Any:
         if agent in bands:
             raise UsageError(f"--band gives {agent!r} twice; give each agent once")
         bands[agent] = _band_table(value, args.accept_out_of_tolerance)
+    _accept_used(args.accept_out_of_tolerance, bands.values())
     products: dict[str, str] = {}
     for text in args.product:
         agent, value = _pair("--product", text, "fludarabine=fludarabine-25mg-ml-2ml")
@@ -693,13 +694,33 @@ def _policy(args: argparse.Namespace) -> Any:
 def _band_table(text: str, accept: str | None) -> Any:
     """A shipped band table by key, or a table file (checked by the loader)."""
     if text in dosing.BAND_TABLES:
-        return dosing.BAND_TABLES[text]
+        table = dosing.BAND_TABLES[text]
+        if accept is not None:
+            state = (
+                f"accepted as shipped ({table.accepted})"
+                if table.accepted
+                else "within its tolerance"
+            )
+            raise UsageError(
+                f"--accept-out-of-tolerance applies to a table file, not to the shipped table "
+                f"{text!r}, which is {state}; drop the flag"
+            )
+        return table
     if not Path(text).is_file():
         raise UsageError(
             f"--band {text!r} is neither a shipped table ({', '.join(dosing.BAND_TABLES)}) nor "
             f"a file"
         )
     return dosing.load_band_table(text, accept_out_of_tolerance=accept)
+
+
+def _accept_used(accept: str | None, tables: Any) -> None:
+    """--accept-out-of-tolerance is used by a table, or refused: never silently ignored."""
+    if accept is not None and not any(table.accepted == accept for table in tables):
+        raise UsageError(
+            "--accept-out-of-tolerance is given, but no --band table file is outside its "
+            "tolerance; drop the flag"
+        )
 
 
 def _bands(args: argparse.Namespace, out: TextIO) -> int:
@@ -711,6 +732,7 @@ def _bands(args: argparse.Namespace, out: TextIO) -> int:
                 out.write(f"  {key}{mark}: {table.agent}, {table.range_text()}\n")
             return 0
         table = _band_table(args.table, args.accept_out_of_tolerance)
+        _accept_used(args.accept_out_of_tolerance, [table])
         out.write(_table_text(table))
         return 0
     missing = [
@@ -742,6 +764,14 @@ def _bands(args: argparse.Namespace, out: TextIO) -> int:
         key=args.key,
     )
     out.write(table.to_toml())
+    worst = max(table.bands, key=lambda band: max(abs(band.below), abs(band.above)))
+    variance = worst.below if abs(worst.below) >= abs(worst.above) else worst.above
+    unit = short(table.unit)
+    out.write(
+        f"# worst variance {variance:+.3%} (band {worst.lower.magnitude:.12g}–"
+        f"{worst.upper.magnitude:.12g} {unit} -> {worst.dose.magnitude:.12g} {unit}; "
+        f"tolerance ±{table.tolerance:.2%})\n"
+    )
     return 0
 
 
@@ -755,13 +785,17 @@ def _table_text(table: Any) -> str:
         + (
             "a dose at a boundary goes to the band above"
             if table.boundary == "A"
+            else f"From ≤ dose ≤ To (B), the dose read down to {table.resolution:g} {unit}; "
+            "the To column below is To (B) + that"
+            if table.resolution is not None
             else "a dose at a boundary goes to the band below"
         )
         + ")",
     ]
     if table.accepted:
         lines.append(f"Accepted outside its tolerance: {table.accepted}")
-    lines.append(f"Source: {table.source}")
+    if table.source:
+        lines.append(f"Source: {table.source}")
     lines.append(f"{'From':>10}  {'To':>10}  {'Band dose':>10}  {'Below':>7}  {'Above':>7}")
     for band in table.bands:
         lines.append(

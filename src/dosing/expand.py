@@ -133,7 +133,7 @@ def _compute(
         final,
         adjustments,
         flags_of(adjustments, shape),
-        policy.presentation_for(line.agent),
+        policy.presentation_for(line.agent, line.product),
     )
 
 

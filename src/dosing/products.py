@@ -9,9 +9,9 @@ validating loader into :data:`PRODUCTS`: agent -> its presentations. Agent names
 
 A :class:`Presentation` answers the two questions of preparation: the volume of a dose
 (:meth:`Presentation.volume`, dose ÷ concentration, so that volume × concentration = dose) and
-the vials a day's doses need (:meth:`Presentation.vials`, whole single-dose vials, with the
-waste). Which presentation an agent is prepared from is a policy choice
-(``Policy(products={agent: key})``).
+the vials doses need (:meth:`Presentation.vials`, whole vials, with the waste; a single-dose
+vial serves one administration, see :meth:`dosing.Schedule.vials`). Which presentation an
+agent is prepared from is a policy choice (``Policy(products={agent: key})``).
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ from dosing.registry import Registry
 from dosing.units import MG, Magnitude, parse_quantity, ureg
 from dosing.vocabulary import AGENTS, canonical_agent, product_of
 
-__all__ = ["PRESENTATIONS", "PRODUCTS", "Presentation", "presentation"]
+__all__ = ["PRESENTATIONS", "PRODUCTS", "Presentation", "check_brand", "presentation"]
 
 ML: Final = ureg.Unit("mL")
 MG_PER_ML: Final = ureg.Unit("mg/mL")
@@ -252,3 +252,33 @@ def presentation(agent: str, key: object, argument: str = "products") -> Present
             )
         raise UnknownKeyError(f"{argument}[{agent!r}]", key, own)
     return PRESENTATIONS[key]
+
+
+def check_brand(item: Presentation, agent: str, product: str | None, argument: str) -> None:
+    """Refuse a presentation of another brand than the distinct product a dose line names.
+
+    An agent whose products are dosed differently (``distinct`` in ``data/agents.toml``: rabbit
+    ATG as Thymoglobulin or Grafalon) has its product named on every dose line; a dose computed
+    for one is never drawn from a vial of the other.
+
+    Raises
+    ------
+    DomainError
+        Naming the line's product and the presentation's brand.
+    """
+    if product is None or agent not in AGENTS:
+        return
+    distinct = {p.name for p in AGENTS[agent].products if p.distinct}
+    if product not in distinct or item.brand == product:
+        return
+    own = [p.key for p in PRODUCTS.get(agent, ()) if p.brand == product]
+    raise DomainError(
+        f"is {item.key} ({item.brand or 'no brand named'}), but the dose line is for {product}; "
+        f"{agent} products are dosed differently, so the dose is drawn from {product} only",
+        argument=argument,
+        value=item.key,
+        shown=repr(item.key),
+        fix=f"name a {product} presentation: {', '.join(map(repr, own))}"
+        if own
+        else f"dosing has no {product} presentation: name none",
+    )

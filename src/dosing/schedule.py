@@ -354,11 +354,15 @@ class Schedule:
     def vials(self) -> tuple[VialUse, ...]:
         """The vials each agent needs on each day, and the waste, for the agents with a product.
 
-        Each day's doses of an agent are drawn from fresh vials of its product
-        (:attr:`Row.presentation`): vials = ⌈day's total ÷ vial content⌉, waste = vials × content
-        − day's total. A multiple-dose vial's rest may be kept (its label says how long); the
-        waste is then what is left at the end of the day, at most. Agents without a product
-        are left out (name one with ``Policy(products={agent: key})``).
+        A **single-dose** vial (``Presentation.single_dose``) serves one administration: each
+        dose is drawn from fresh vials, vials = ⌈dose ÷ content⌉, summed over the day's doses,
+        and waste = vials × content − day's total (two 45 mg doses from 100 mg single-dose vials
+        12 hours apart need 2 vials, 110 mg waste). A **multiple-dose** vial's rest may be kept
+        for a later dose of the same day (an assumption: its label says how long the rest keeps,
+        which is not checked here), so the day's doses are pooled: vials = ⌈day's total ÷
+        content⌉, and the waste is then what is left at the end of the day, at most. Fresh
+        vials each day either way. Agents without a product are left out (name one with
+        ``Policy(products={agent: key})``).
 
         Examples
         --------
@@ -371,19 +375,31 @@ class Schedule:
         >>> use.day, use.agent, use.vials, round(use.waste, 4)  # 50 mg − 38.7298 mg
         (-7, 'fludarabine', 1.0, 11.2702)
         """
-        totals: dict[tuple[int, str], tuple[Any, Presentation]] = {}
+        totals: dict[tuple[int, str], tuple[Any, Any, Presentation]] = {}
         for row in self.rows:
             item = row.presentation
             if item is None:
                 continue
             dose_mg = np.asarray(row.dose.m_as(MG), dtype=float)
+            # A single-dose vial serves this administration only: its vials are counted now.
+            own = item.vials(dose_mg)[0] if item.single_dose else 0.0
             key = (row.day, row.agent)
             previous = totals.get(key)
-            totals[key] = (dose_mg if previous is None else previous[0] + dose_mg, item)
+            if previous is None:
+                totals[key] = (dose_mg, own, item)
+            else:
+                totals[key] = (previous[0] + dose_mg, previous[1] + own, item)
         out = []
-        for (day, agent), (total, item) in totals.items():
+        for (day, agent), (total, counted, item) in totals.items():
             total_value = float(total) if np.ndim(total) == 0 else total
-            count, waste = item.vials(total_value)
+            count: Any
+            waste: Any
+            if item.single_dose:
+                count = float(counted) if np.ndim(counted) == 0 else counted
+                left = np.round(count * item.content_mg - np.asarray(total, dtype=float), 9)
+                waste = float(left) if np.ndim(left) == 0 else left
+            else:
+                count, waste = item.vials(total_value)
             out.append(VialUse(day, agent, item, total_value, count, waste))
         return tuple(out)
 

@@ -202,6 +202,14 @@ def references_record(keys: Sequence[str]) -> list[dict[str, Any]]:
     ]
 
 
+def _json_value(magnitude: Any) -> Any:
+    """A float for one patient, a list (one per patient) for a cohort."""
+    array = np.asarray(magnitude)
+    if array.ndim == 0:
+        return array.item()
+    return array.tolist()
+
+
 def json_document(schedule: Schedule, findings: Sequence[Finding] | None = None) -> dict[str, Any]:
     """The document ``dosing plan --format json`` prints: patient, rows, totals, policy, findings.
 
@@ -221,13 +229,14 @@ def json_document(schedule: Schedule, findings: Sequence[Finding] | None = None)
     ):
         value = getattr(schedule.patient, name)
         if value is not None:
-            patient[name] = {"value": float(value.magnitude), "unit": ucum(value.units)}
+            patient[name] = {"value": _json_value(value.magnitude), "unit": ucum(value.units)}
     if schedule.patient.sex is not None:
-        patient["sex"] = schedule.patient.sex
+        sex = schedule.patient.sex
+        patient["sex"] = sex if isinstance(sex, str) else _json_value(sex)
     if schedule.bsa is not None:
         patient["bsa_used"] = basis_record(schedule.bsa)
     totals = {
-        agent: {"value": float(np.asarray(total.magnitude)), "unit": ucum(total.units)}
+        agent: {"value": _json_value(total.magnitude), "unit": ucum(total.units)}
         for agent, total in schedule.totals().items()
     }
     return {

@@ -16,8 +16,11 @@ made by :func:`make_band_table`. Either way one validator guarantees, before a t
   in ``x``, so it is checked at both boundaries of every band, as published (rounded);
   :attr:`BandTable.worst_variance` is the largest;
 * **one boundary rule** (the published tables' columns "To (A) <" and "To (B) ≤"): with rule
-  ``"A"`` a dose at a boundary goes to the band above (bands are ``[lower, upper)``), with
-  ``"B"`` to the band below (``(lower, upper]``).
+  ``"A"`` a dose at a boundary goes to the band above (bands are ``[lower, upper)``). With rule
+  ``"B"`` on a printed To (B) column (``to_b`` with a ``resolution``) a dose is read down to the
+  resolution grid and banded by From ≤ dose ≤ To (B), as the table prints it: at full precision
+  ``[From, To (B) + resolution)``. Rule ``"B"`` on bands given as ``from``/``to`` (no To (B)
+  column) sends a dose at a boundary to the band below (``(lower, upper]``).
 
 A table whose band dose is outside its tolerance is refused unless it is accepted explicitly
 (``accept_out_of_tolerance``, with a reason); every row banded by it then says so.
@@ -38,7 +41,7 @@ from typing import Any, Final, Literal
 import numpy as np
 
 from dosing.errors import DomainError, UnitsError
-from dosing.products import Presentation, presentation
+from dosing.products import MG_PER_ML, PRODUCTS, Presentation, presentation
 from dosing.references import REFERENCES
 from dosing.registry import Registry
 from dosing.units import MG, Q_, as_quantity, parse_quantity, short, ureg
@@ -50,6 +53,7 @@ __all__ = [
     "Band",
     "BandTable",
     "build_table",
+    "check_product",
     "load_band_table",
     "make_band_table",
 ]
@@ -61,8 +65,6 @@ FORMAT_VERSION: Final = 1
 _TOLERANCE_RTOL: Final = 1e-9
 #: A dose within this relative distance of a boundary is at the boundary (0.1 × 2.3 is 0.23).
 _BOUNDARY_RTOL: Final = 1e-9
-#: A printed variance column must agree with the computed one to within this many percent.
-_PRINTED_SLACK: Final = 1.0
 #: Generated tables are refused past this many bands (an increment too fine for the range).
 _MAX_BANDS: Final = 5000
 
@@ -113,7 +115,8 @@ class BandTable:
     tolerance : float
         The largest variance it declares, as a fraction (0.06).
     boundary : {"A", "B"}
-        "A": a dose at a boundary goes to the band above; "B": to the band below.
+        "A": a dose at a boundary goes to the band above; "B": to the band below, or, with a
+        :attr:`resolution`, From ≤ dose ≤ To (B) on that grid (see the module's docstring).
     bands : tuple of Band
         In ascending order.
     worst_variance : float
@@ -136,6 +139,10 @@ class BandTable:
         Why a table outside its tolerance was accepted (None: it is within it).
     note : str
         Anything else its source says.
+    resolution : float or None
+        With rule "B", the dose grid of a printed To (B) column (0.01, in :attr:`unit`): a dose
+        is read down to this grid, then banded by From ≤ dose ≤ To (B); at full precision that
+        is [From, To (B) + resolution), the published bands. None: rule "B" is (lower, upper].
     """
 
     key: str
@@ -153,6 +160,7 @@ class BandTable:
     example: bool = False
     accepted: str | None = None
     note: str = ""
+    resolution: float | None = None
     _lower: Any = field(default=None, repr=False)
     _upper: Any = field(default=None, repr=False)
     _dose: Any = field(default=None, repr=False)
@@ -163,6 +171,36 @@ class BandTable:
                 "is made by load_band_table, make_band_table or build_table, which check it",
                 argument="BandTable",
                 fix="use dosing.load_band_table(path) or dosing.make_band_table(...)",
+            )
+        # Validated again here, whoever calls the constructor (dataclasses.replace too): every
+        # guarantee holds for the fields as they are, and the derived ones agree with them.
+        checked = _validate(
+            agent=self.agent,
+            tolerance=self.tolerance,
+            boundary=self.boundary,
+            lower=self._lower,
+            upper=self._upper,
+            dose=self._dose,
+            unit=self.unit,
+            references=self.references,
+            product=self.product,
+            concentration=self.concentration,
+            accept_out_of_tolerance=self.accepted,
+            resolution=self.resolution,
+            where=f"BandTable({self.key!r})",
+        )
+        if (
+            checked["agent"] != self.agent
+            or checked["worst"] != self.worst_variance
+            or checked["accepted"] != self.accepted
+            or checked["bands"] != self.bands
+            or checked["concentration"] != self.concentration
+        ):
+            raise DomainError(
+                "has fields that disagree with its bands (agent, bands, worst_variance, accepted "
+                "or concentration changed by hand)",
+                argument=f"BandTable({self.key!r})",
+                fix="make the table again with build_table, load_band_table or make_band_table",
             )
 
     def __repr__(self) -> str:
@@ -207,14 +245,20 @@ class BandTable:
                 f"is outside every band of {self.key} ({self.range_text()}); it is not banded",
                 argument="dose",
                 value=dose,
-                shown=f"{float(shown):g} {short(self.unit)}",
+                shown=f"{_num(float(shown))} {short(self.unit)}",
             )
         return Q_(float(band) if np.ndim(band) == 0 else band, self.unit)
 
     def range_text(self) -> str:
         """``0.21 mg to 16.97 mg, rule A``."""
         unit = short(self.unit)
-        return f"{self._lower[0]:g} {unit} to {self._upper[-1]:g} {unit}, rule {self.boundary}"
+        low, high = _num(self._lower[0]), _num(self._upper[-1])
+        if self.resolution is not None:
+            to_b = _num(float(f"{self._upper[-1] - self.resolution:.12g}"))
+            return (
+                f"{low} {unit} to {to_b} {unit} read down to {_num(self.resolution)} {unit}, rule B"
+            )
+        return f"{low} {unit} to {high} {unit}, rule {self.boundary}"
 
     def lookup(self, values: Any) -> tuple[Any, Any, Any, Any]:
         """Band dose, band lower and upper boundary, and whether inside, for each value.
@@ -230,7 +274,9 @@ class BandTable:
         for candidate in (near, np.clip(near - 1, 0, len(edges) - 1)):
             at = np.abs(x - edges[candidate]) <= _BOUNDARY_RTOL * edges[candidate]
             x = np.where(at, edges[candidate], x)
-        if self.boundary == "A":
+        # Rule B with a To (B) resolution: From <= (dose read down to the grid) <= To (B), which
+        # is [From, To (B) + resolution) at full precision: rule A's lookup on those bands.
+        if self.boundary == "A" or self.resolution is not None:
             index = np.searchsorted(lower, x, side="right") - 1
             safe = np.clip(index, 0, len(lower) - 1)
             inside = (index >= 0) & (x < upper[safe])
@@ -290,13 +336,17 @@ class BandTable:
             lines.append(f"accept_out_of_tolerance = {_toml_string(self.accepted)}")
         if self.note:
             lines.append(f"note = {_toml_string(self.note)}")
-        lines.append('columns = ["from", "to", "dose"]')
+        if self.resolution is not None:
+            lines.append(f"resolution = {self.resolution!r}")
+            lines.append('columns = ["from", "to_b", "dose"]')
+        else:
+            lines.append('columns = ["from", "to", "dose"]')
         lines.append("bands = [")
         for band in self.bands:
-            lines.append(
-                f"    [{band.lower.magnitude!r}, {band.upper.magnitude!r}, "
-                f"{band.dose.magnitude!r}],"
-            )
+            upper = float(band.upper.magnitude)
+            if self.resolution is not None:
+                upper = float(f"{upper - self.resolution:.12g}")
+            lines.append(f"    [{band.lower.magnitude!r}, {upper!r}, {band.dose.magnitude!r}],")
         lines.append("]")
         return "\n".join(lines) + "\n"
 
@@ -311,7 +361,18 @@ def _refuse(where: str, reason: str, value: object = None, fix: str | None = Non
         value = tuple(float(v) for v in value)
     elif isinstance(value, np.floating):
         value = float(value)
-    return DomainError(reason, argument=where, value=value, shown=repr(value), fix=fix)
+    shown = _show_quantity(value) if hasattr(value, "units") else repr(value)
+    return DomainError(reason, argument=where, value=value, shown=shown, fix=fix)
+
+
+def _show_quantity(value: Any) -> str:
+    """``0.1 mL``, not ``<Quantity(0.1, 'milliliter')>``, in messages."""
+    return f"{_num(float(value.magnitude))} {short(value.units)}"
+
+
+def _num(value: float) -> str:
+    """A dose in a message with every digit that matters (0.2099999, not 0.21)."""
+    return f"{float(value):.12g}"
 
 
 def build_table(
@@ -332,16 +393,76 @@ def build_table(
     example: bool = False,
     accept_out_of_tolerance: str | None = None,
     note: str = "",
+    resolution: float | None = None,
     where: str = "table",
 ) -> BandTable:
     """Validate bands and make a :class:`BandTable`; every guarantee of the module is checked.
+
+    ``resolution`` (rule "B" only) is the grid of a printed To (B) column: ``upper`` is then
+    To (B) + resolution, and a dose is read down to the grid before it is banded.
 
     Raises
     ------
     DomainError
         No band; a band that is empty, out of order, overlapping or leaving a gap; a band dose
-        that falls; a band dose outside the declared tolerance (unless accepted, with a reason).
+        that falls; a band dose outside the declared tolerance (unless accepted, with a reason);
+        a product whose concentration is not the table's.
     """
+    checked = _validate(
+        agent=agent,
+        tolerance=tolerance,
+        boundary=boundary,
+        lower=lower,
+        upper=upper,
+        dose=dose,
+        unit=unit,
+        references=references,
+        product=product,
+        concentration=concentration,
+        accept_out_of_tolerance=accept_out_of_tolerance,
+        resolution=resolution,
+        where=where,
+    )
+    return BandTable(
+        key=key,
+        agent=checked["agent"],
+        tolerance=float(tolerance),
+        boundary=boundary,  # type: ignore[arg-type]
+        bands=checked["bands"],
+        worst_variance=checked["worst"],
+        unit=ureg.Unit(unit),
+        version=version,
+        references=tuple(references),
+        source=source,
+        product=product,
+        concentration=checked["concentration"],
+        example=bool(example),
+        accepted=checked["accepted"],
+        note=note,
+        resolution=None if resolution is None else float(resolution),
+        _lower=checked["lower"],
+        _upper=checked["upper"],
+        _dose=checked["dose"],
+    )
+
+
+def _validate(
+    *,
+    agent: str,
+    tolerance: float,
+    boundary: str,
+    lower: Sequence[float],
+    upper: Sequence[float],
+    dose: Sequence[float],
+    unit: Any,
+    references: Sequence[str],
+    product: str | None,
+    concentration: Any,
+    accept_out_of_tolerance: str | None,
+    resolution: float | None,
+    where: str,
+) -> dict[str, Any]:
+    """Every guarantee of the module; the derived values (bands, worst variance, acceptance)."""
     # Through the vocabulary: a synonym or brand is its agent, an ambiguous name ("ATG") is
     # refused; a name it does not know is kept as written (lower case), as in a template, so
     # that an institution's table for an agent dosing has no data on (gemcitabine) still works.
@@ -359,7 +480,8 @@ def build_table(
             "must be 'A' (a dose at a boundary goes to the band above) or 'B' (to the band below)",
             boundary,
         )
-    if ureg.Unit(unit).dimensionality != MG.dimensionality:
+    unit = ureg.Unit(unit)
+    if unit.dimensionality != MG.dimensionality:
         raise UnitsError(
             f"is {short(unit)}; band tables are in a unit of mass such as mg",
             argument=f"{where}.unit",
@@ -441,10 +563,41 @@ def build_table(
         )
     for reference in references:
         REFERENCES[reference]  # an unknown key raises, listing the valid ones
+    if resolution is not None and (
+        boundary != "B"
+        or isinstance(resolution, bool)
+        or not isinstance(resolution, int | float)
+        or not (math.isfinite(resolution) and resolution > 0)
+    ):
+        raise _refuse(
+            f"{where}.resolution",
+            "is the positive dose grid of a To (B) column, for rule 'B' only",
+            resolution,
+        )
+    if concentration is not None and (
+        not hasattr(concentration, "units")
+        or concentration.dimensionality != MG_PER_ML.dimensionality
+    ):
+        raise UnitsError(
+            "must be a concentration such as '1 mg/mL'",
+            argument=f"{where}.concentration",
+            value=concentration,
+        )
     if product is not None:
         item = presentation(canonical, product, f"{where}.product")
         if concentration is None:
             concentration = item.concentration
+        elif not math.isclose(
+            float(concentration.m_as(MG_PER_ML)), item.concentration_mg_per_ml, rel_tol=1e-9
+        ):
+            raise DomainError(
+                f"is {_show_quantity(concentration)}, but its product {product} is "
+                f"{_show_quantity(item.concentration)}: a table is for one concentration",
+                argument=f"{where}.concentration",
+                value=concentration,
+                shown=_show_quantity(concentration),
+                fix="name the product the table was made for, or correct the concentration",
+            )
     accepted = accept_out_of_tolerance if worst > tolerance * (1 + _TOLERANCE_RTOL) else None
     bands = tuple(
         Band(
@@ -458,26 +611,16 @@ def build_table(
     )
     for array in (lows, highs, doses):
         array.flags.writeable = False
-    return BandTable(
-        key=key,
-        agent=canonical,
-        tolerance=tolerance,
-        boundary=boundary,  # type: ignore[arg-type]
-        bands=bands,
-        worst_variance=worst,
-        unit=ureg.Unit(unit),
-        version=version,
-        references=tuple(references),
-        source=source,
-        product=product,
-        concentration=concentration,
-        example=bool(example),
-        accepted=accepted,
-        note=note,
-        _lower=lows,
-        _upper=highs,
-        _dose=doses,
-    )
+    return {
+        "agent": canonical,
+        "bands": bands,
+        "worst": worst,
+        "accepted": accepted,
+        "concentration": concentration,
+        "lower": lows,
+        "upper": highs,
+        "dose": doses,
+    }
 
 
 _FIELDS: Final = frozenset(
@@ -633,6 +776,12 @@ def _parse(text: str, where: str, accept: str | None) -> BandTable:
         example=bool(raw.get("example", False)),
         accept_out_of_tolerance=accept or raw.get("accept_out_of_tolerance"),
         note=str(raw.get("note", "")),
+        # Rule B on a printed To (B) column: From <= dose <= To (B) on the resolution grid.
+        resolution=(
+            float(resolution)
+            if raw["boundary"] == "B" and "to_b" in column and resolution is not None
+            else None
+        ),
         where=where,
     )
     _check_printed(table, column, resolution, where)
@@ -668,11 +817,17 @@ def _check_printed(
     for name in ("below", "above"):
         for i, printed in enumerate(column.get(name, ())):
             computed = 100 * getattr(table.bands[i], name)
-            if abs(computed - printed) > _PRINTED_SLACK + 1e-9:
+            # The printed value is the computed one rounded to a whole percent, up or down (the
+            # NHS tables round some rows up: 6.25% printed 7); anything else is a slip.
+            if not (
+                math.floor(computed + 1e-9) <= printed <= math.ceil(computed - 1e-9)
+                or math.isclose(computed, printed, abs_tol=1e-9)
+            ):
                 raise _refuse(
                     f"{where}: bands[{i}]",
                     f"prints a variance {name} of {printed:g}%, but its band gives "
-                    f"{computed:.2f}% (more than {_PRINTED_SLACK:g} point apart)",
+                    f"{computed:.2f}% (the printed value must be it rounded up or down to a "
+                    "whole percent)",
                     printed,
                 )
 
@@ -755,11 +910,11 @@ def make_band_table(
     item: Presentation | None = (
         None if product is None else presentation(canonical, product, "product")
     )
-    step_mg = _measurable(increment, item, "increment")
+    step_mg = _measurable(increment, item, "increment", canonical)
     grid_mg = (
         _decade_below(step_mg)
         if resolution is None
-        else _measurable(resolution, item, "resolution")
+        else _measurable(resolution, item, "resolution", canonical)
     )
     lo = float(low_q.m_as(MG))
     hi = float(high_q.m_as(MG))
@@ -769,9 +924,12 @@ def make_band_table(
     step = _decimal(step_mg)
     grid = _decimal(grid_mg)
     one = Decimal(1)
+    snap = Decimal(repr(_BOUNDARY_RTOL))
     lower = _grid(_decimal(lo), grid, ROUND_FLOOR)
-    if boundary == "B" and lower == _decimal(lo):
-        lower -= grid  # rule B: a band is (lower, upper], so start a step below low
+    if boundary == "B" and _decimal(lo) <= lower * (one + snap):
+        # Rule B: a band is (lower, upper], and a dose within the lookup's snap of a boundary is
+        # at it, so start a step below low when low is at (or within the snap of) the edge.
+        lower -= grid
     if lower <= 0:
         raise _refuse("resolution", f"is too coarse for low={lo:g} mg", resolution or increment)
     lows: list[float] = []
@@ -801,7 +959,8 @@ def make_band_table(
         lows.append(float(lower))
         highs.append(float(upper))
         doses.append(float(dose))
-        if upper > high_d or (boundary == "B" and upper == high_d):
+        # The last band holds high, beyond the lookup's snap (rule A: [lower, upper)).
+        if upper > high_d * (one + snap) or (boundary == "B" and upper >= high_d * (one - snap)):
             break
         if len(lows) >= _MAX_BANDS:
             raise _refuse(
@@ -828,7 +987,7 @@ def make_band_table(
     )
 
 
-def _measurable(value: Any, item: Presentation | None, name: str) -> float:
+def _measurable(value: Any, item: Presentation | None, name: str, agent: str) -> float:
     """A measurable step in mg: a mass, or a volume at the product's concentration."""
     if isinstance(value, int | float):
         raise UnitsError(
@@ -839,11 +998,17 @@ def _measurable(value: Any, item: Presentation | None, name: str) -> float:
         step = float(quantity.m_as(MG))
     elif quantity.dimensionality == ureg.Unit("mL").dimensionality:
         if item is None:
+            own = [item.key for item in PRODUCTS.get(agent, ())]
             raise _refuse(
                 name,
-                "is a volume; name the product whose concentration converts it "
-                "(product='fludarabine-25mg-ml-2ml'), or give a mass",
+                f"is a volume; name the {agent} product whose concentration converts it, or "
+                "give a mass",
                 value,
+                fix=(
+                    f"product={own[0]!r} (or one of {', '.join(map(repr, own))})"
+                    if own
+                    else f"dosing has no {agent} product: give a mass such as Q_(0.1, 'mg')"
+                ),
             )
         step = float((quantity * item.concentration).m_as(MG))
     else:
@@ -878,3 +1043,34 @@ def _shipped() -> Registry[BandTable]:
 
 #: The shipped tables, by key: those a public source gives, and clearly marked examples.
 BAND_TABLES: Registry[BandTable] = _shipped()
+
+
+def check_product(table: BandTable, item: Presentation, argument: str) -> None:
+    """Refuse a product a band table is not for: another product than the table names, or
+    another concentration than the table's (its band doses are measured at that concentration).
+
+    Raises
+    ------
+    DomainError
+        Naming the table, its product or concentration, and the product given.
+    """
+    if table.product is not None and item.key != table.product:
+        raise DomainError(
+            f"is {item.key}, but the band table {table.key} is for {table.product}",
+            argument=argument,
+            value=item.key,
+            shown=repr(item.key),
+            fix=f"name {table.product!r} (or no product: the table supplies it), or use a table "
+            f"for {item.key}",
+        )
+    if table.concentration is not None and not math.isclose(
+        float(table.concentration.m_as(MG_PER_ML)), item.concentration_mg_per_ml, rel_tol=1e-9
+    ):
+        raise DomainError(
+            f"is {item.key} at {_show_quantity(item.concentration)}, but the band table "
+            f"{table.key} is for {_show_quantity(table.concentration)}",
+            argument=argument,
+            value=item.key,
+            shown=repr(item.key),
+            fix="name a product at the table's concentration, or use a table for this product",
+        )

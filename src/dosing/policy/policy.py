@@ -27,9 +27,9 @@ from dosing.body.weight import IBW_FORMULAS
 from dosing.errors import DomainError, Example, UnitsError, UnknownKeyError
 from dosing.exposure import CALVERT_GFR_CAP
 from dosing.plausibility import RANGES
-from dosing.policy.bands import BAND_TABLES, BandTable
+from dosing.policy.bands import BAND_TABLES, BandTable, check_product
 from dosing.policy.renal import RENAL_TABLES
-from dosing.products import Presentation, presentation
+from dosing.products import Presentation, check_brand, presentation
 from dosing.units import (
     GY,
     IU,
@@ -524,7 +524,9 @@ class Policy:
                     value=self.products,
                     fix="name each agent, e.g. products={'fludarabine': 'fludarabine-25mg-ml-2ml'}",
                 )
-            presentation(agent, key)  # an unknown key, or another agent's, raises
+            item = presentation(agent, key)  # an unknown key, or another agent's, raises
+            if agent in self.bands:  # a table is for one product, or one concentration
+                check_product(self.bands[agent], item, f"products[{agent!r}]")
         put(self, "products", MappingProxyType(products))
         for agent, increment in self.rounding.items():
             if agent in self.bands:
@@ -583,16 +585,22 @@ class Policy:
         table: BandTable | None = self.bands.get(agent)
         return table
 
-    def presentation_for(self, agent: str) -> Presentation | None:
+    def presentation_for(self, agent: str, product: str | None = None) -> Presentation | None:
         """The presentation ``agent`` is prepared from: the policy's, else the one its band
-        table is for, else None (products are never guessed, even for an agent with one)."""
+        table is for, else None (products are never guessed, even for an agent with one).
+
+        ``product`` is the dose line's product: a presentation of another brand than a
+        distinct product (dosed differently) is refused, naming both.
+        """
         key = self.products.get(agent)
-        if key is not None:
-            return presentation(agent, key)
         table = self.bands.get(agent)
-        if table is not None and table.product is not None:
-            return presentation(agent, table.product)
-        return None
+        if key is None and table is not None:
+            key = table.product
+        if key is None:
+            return None
+        item = presentation(agent, key)
+        check_brand(item, agent, product, f"products[{agent!r}]")
+        return item
 
     def weight_for(self, agent: str) -> DosingWeight:
         """The dosing weight of ``agent``: its own, else ``"*"``, else actual."""

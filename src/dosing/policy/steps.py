@@ -627,9 +627,10 @@ def rounding(state: LineState, bases: Bases, policy: Policy) -> None:
     if increment is None:
         return
     what = None
-    volume = not isinstance(increment, str) and increment.dimensionality == _ML.dimensionality
+    vial = isinstance(increment, str)
+    volume = not vial and increment.dimensionality == _ML.dimensionality
     if isinstance(increment, str) or volume:  # whole vials, or a syringe graduation
-        item = policy.presentation_for(line.agent)
+        item = policy.presentation_for(line.agent, line.product)
         if item is None:
             known = PRODUCTS.get(line.agent, ())
             raise DomainError(
@@ -689,7 +690,13 @@ def rounding(state: LineState, bases: Bases, policy: Policy) -> None:
                 argument=f"rounding[{agent!r}]",
                 value=increment,
                 shown=f"{step:g} {unit}",
-                fix="use a smaller increment",
+                fix=(
+                    "vials are whole, so no smaller increment exists: round to a syringe "
+                    "graduation of the product (a volume such as Q_(0.1, 'mL')) instead of "
+                    "whole vials, or leave the dose unrounded"
+                    if vial
+                    else "use a smaller increment"
+                ),
                 mentions={"max_rounding_change": limit},
             )
 
