@@ -15,12 +15,13 @@ GFR [mL/min] comes from, in this order:
 A value normalised to 1.73 m² is converted to mL/min through the patient's BSA, and the
 conversion is named. Then two policy steps may change the dose, each flagged when it does
 (:mod:`dosing.policy.steps`): a serum creatinine floor (``Policy(creatinine_floor=...)``, off by
-default; estimates only) and the Calvert GFR cap (``Policy(gfr_cap=...)``, 125 mL/min by
+default; estimates only; adults only unless the policy names a floor for children) and the Calvert GFR cap (``Policy(gfr_cap=...)``, 125 mL/min by
 default; Calvert lines only).
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import replace
 from typing import Any
 
@@ -30,7 +31,8 @@ from dosing._text import value_text
 from dosing.basis import STANDARD_BSA_M2, Bases, Basis
 from dosing.errors import DomainError, Example
 from dosing.exposure import GFR_FORMULAS, carboplatin_clearance
-from dosing.policy.policy import CG
+from dosing.plausibility import ADULT_AGE_YEARS
+from dosing.policy.policy import CG, floor_mg_dl
 from dosing.regimens.lines import TargetAUC
 from dosing.units import M2, MG_PER_DL, ML_PER_MIN, Q_, Magnitude
 
@@ -105,17 +107,25 @@ def auc_basis(bases: Bases) -> tuple[Basis, bool]:
     return _estimate(bases), bases.patient.magnitudes.serum_creatinine_mg_dl is not None
 
 
-def floored_gfr(bases: Bases, floor: Any) -> tuple[Magnitude, Any]:
-    """The estimated GFR [mL/min] with serum creatinine raised to ``floor``, and whom the floor
-    raised (a bool or a mask)."""
+def floored_gfr(bases: Bases, floors: Mapping[str, Any]) -> tuple[Magnitude, Any, Any]:
+    """The estimated GFR [mL/min] with serum creatinine raised to each patient's floor, whom
+    the floor raised (a bool or a mask), and each patient's floor [mg/dL] (0: none).
+
+    ``floors`` maps ``"adult"`` (18 years and over) and ``"child"`` to a floor: a group the
+    policy names no floor for is never floored (NCCN's 0.7 mg/dL is an adult convention)."""
     patient = bases.patient
-    creatinine = patient.magnitudes.serum_creatinine_mg_dl
+    values = patient.magnitudes
+    creatinine = values.serum_creatinine_mg_dl
     assert creatinine is not None  # only called for an estimate from creatinine
-    floor_mg_dl = float(floor.m_as(MG_PER_DL))
-    raised = creatinine < floor_mg_dl
-    floored = replace(patient, serum_creatinine=Q_(np.maximum(creatinine, floor_mg_dl), MG_PER_DL))
+    assert values.age_years is not None  # an estimate from creatinine needs age
+    adult = floor_mg_dl(floors["adult"]) if "adult" in floors else 0.0
+    child = floor_mg_dl(floors["child"]) if "child" in floors else 0.0
+    floor = np.where(np.asarray(values.age_years) >= ADULT_AGE_YEARS, adult, child)
+    floor = floor if np.ndim(floor) else float(floor)
+    raised = creatinine < floor
+    floored = replace(patient, serum_creatinine=Q_(np.maximum(creatinine, floor), MG_PER_DL))
     value = Bases(floored, bases.policy).kidney_function("absolute", adult_default=CG).value
-    return value, raised
+    return value, raised, floor
 
 
 def auc_dose(rule: TargetAUC, gfr_ml_min: Any, weight_kg: Any) -> Any:
