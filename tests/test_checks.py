@@ -1035,6 +1035,10 @@ def test_a_prior_amount_in_a_kind_no_limit_uses_is_said_to_be_unchecked() -> Non
 #: ranges (the far-above-usual property covers them).
 NO_HARD_LIMIT = {
     "busulfan": "doses are adjusted to the measured exposure; no source sets a maximum",
+    # issue 12 review: NCCN's maximum is a formula of the target (target AUC × (125 + 25)), not a
+    # fixed number; check() compares each line by target AUC with its own target's maximum
+    "carboplatin": "dosed by target AUC; NCCN's maximum is target AUC × 150 mL/min, a usual "
+    "maximum that follows the line's target, and no source sets a fixed hard limit",
 }
 
 

@@ -399,8 +399,8 @@ def convert_auc(
 
     Mass and molar units are converted with the agent's molar mass (:data:`MOLAR_MASSES`: an
     agent without one raises, only when moles are involved: a conversion between mass units, or
-    between time units, needs no molar mass and takes any agent); a steady-state concentration Css and an AUC with the dosing
-    ``interval`` τ, as AUC over one interval = Css × τ. Everything else is pint's own conversion.
+    between time units, needs no molar mass and takes any agent); a steady-state concentration
+    Css and an AUC with the dosing ``interval`` τ, as AUC over one interval = Css × τ. Everything else is pint's own conversion.
 
     Parameters
     ----------
@@ -435,11 +435,8 @@ def convert_auc(
     source_family = _family(value.units, "quantity", quantity)
     target_family = _family(target, "unit", unit)
     mass = value
-    if source_family.startswith("molar") or target_family.startswith("molar"):
-        if source_family.split()[0] != target_family.split()[0]:
-            molar_mass = _molar_mass(agent, f"converting {value.units:~P} to {target:~P}")
-            if source_family.startswith("molar"):
-                mass = mass * molar_mass
+    if source_family.startswith("molar") and not target_family.startswith("molar"):
+        mass = mass * _molar_mass(agent, f"converting {value.units:~P} to {target:~P}")
     if source_family.endswith("concentration") != target_family.endswith("concentration"):
         tau = _interval(interval)
         mass = mass * tau if source_family.endswith("concentration") else mass / tau
@@ -675,7 +672,7 @@ def remaining_doses(
     (<Quantity(45.33, 'milligram')>, 15)
     """
     try:
-        count = operator.index(remaining)  # type: ignore[arg-type]
+        count = operator.index(remaining)
     except TypeError:
         count = 0
     if isinstance(remaining, bool) or count < 1:

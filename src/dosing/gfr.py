@@ -15,8 +15,9 @@ GFR [mL/min] comes from, in this order:
 A value normalised to 1.73 m² is converted to mL/min through the patient's BSA, and the
 conversion is named. Then two policy steps may change the dose, each flagged when it does
 (:mod:`dosing.policy.steps`): a serum creatinine floor (``Policy(creatinine_floor=...)``, off by
-default; estimates only; adults only unless the policy names a floor for children) and the Calvert GFR cap (``Policy(gfr_cap=...)``, 125 mL/min by
-default; Calvert lines only).
+default; estimates only; adults (18 and over) only unless the policy names a floor for
+children) and the Calvert GFR cap (``Policy(gfr_cap=...)``, 125 mL/min by default; Calvert lines
+only).
 """
 
 from __future__ import annotations
@@ -120,8 +121,8 @@ def floored_gfr(bases: Bases, floors: Mapping[str, Any]) -> tuple[Magnitude, Any
     assert values.age_years is not None  # an estimate from creatinine needs age
     adult = floor_mg_dl(floors["adult"]) if "adult" in floors else 0.0
     child = floor_mg_dl(floors["child"]) if "child" in floors else 0.0
-    floor = np.where(np.asarray(values.age_years) >= ADULT_AGE_YEARS, adult, child)
-    floor = floor if np.ndim(floor) else float(floor)
+    chosen = np.where(np.asarray(values.age_years) >= ADULT_AGE_YEARS, adult, child)
+    floor: Any = chosen if np.ndim(chosen) else float(chosen)
     raised = creatinine < floor
     floored = replace(patient, serum_creatinine=Q_(np.maximum(creatinine, floor), MG_PER_DL))
     value = Bases(floored, bases.policy).kidney_function("absolute", adult_default=CG).value

@@ -26,8 +26,8 @@ from dosing.checks.findings import Finding, Severity
 from dosing.checks.rules import ROUNDING_WARNING
 from dosing.dose_limits import DoseLimit, LimitTable
 from dosing.exposure import CALVERT_GFR_CAP, CALVERT_NONRENAL, GFR_FORMULAS, TARGET_AUC_RANGES
-from dosing.plausibility import ADULT_AGE_YEARS
 from dosing.gfr import auc_dose
+from dosing.plausibility import ADULT_AGE_YEARS
 from dosing.policy.steps import STEPS
 from dosing.regimens.lines import TargetAUC
 from dosing.units import ML_PER_MIN

@@ -36,7 +36,6 @@ from dosing.units import (
     KG,
     M2,
     MG,
-    MG_PER_DL,
     ML_PER_MIN,
     Q_,
     as_quantity,
