@@ -400,7 +400,8 @@ def convert_auc(
     Mass and molar units are converted with the agent's molar mass (:data:`MOLAR_MASSES`: an
     agent without one raises, only when moles are involved: a conversion between mass units, or
     between time units, needs no molar mass and takes any agent); a steady-state concentration
-    Css and an AUC with the dosing ``interval`` τ, as AUC over one interval = Css × τ. Everything else is pint's own conversion.
+    Css and an AUC with the dosing ``interval`` τ, as AUC over one interval = Css × τ. Everything
+    else is pint's own conversion.
 
     Parameters
     ----------
