@@ -284,3 +284,23 @@ def test_a_newell_dose_is_monotone_in_its_target(
     ]
     assert doses[0] < doses[1]
     assert doses[0] == pytest.approx(low * (gfr + 0.36 * weight), rel=1e-9)
+
+
+# -- 11. GFR 0: the Calvert convention in haemodialysis -----------------------------------------
+
+
+def test_gfr_zero_is_the_calvert_haemodialysis_convention_and_nothing_else() -> None:
+    # PubMed 20563583: "Glomerular filtration rate was considered to be 0, and the target area
+    # under the plasma concentration versus time curve (AUC) was 4 (carboplatin dose, 100 mg) for
+    # patient 1 and 5 (125 mg) for patient 2": 4 × (0 + 25) = 100, 5 × (0 + 25) = 125
+    patient = quiet(**ADULT, glomerular_filtration_rate=Q_(0, "mL/min"))
+    for target, published in ((4, 100), (5, 125)):
+        row = carbo("calvert", f"{target} mg*min/mL").expand(patient)[0]
+        assert row.dose == Q_(published, "mg")
+        assert "haemodialysis" in str(row.basis)
+    with pytest.raises(DomainError, match="Calvert formula only"):
+        carbo("newell").expand(patient)
+    with pytest.raises(DomainError, match="positive"):
+        quiet(**ADULT, creatinine_clearance=Q_(0, "mL/min"))
+    with pytest.raises(DomainError):
+        quiet(**ADULT, glomerular_filtration_rate=Q_(-1, "mL/min"))

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import replace
-from typing import Any
+from typing import Any, Final
 
 import numpy as np
 
@@ -38,6 +38,7 @@ from dosing.regimens.lines import TargetAUC
 from dosing.units import M2, MG_PER_DL, ML_PER_MIN, Q_, Magnitude
 
 __all__ = [
+    "ANURIC_NOTE",
     "auc_basis",
     "auc_dose",
     "floored_gfr",
@@ -69,6 +70,8 @@ def measured_gfr(bases: Bases) -> Basis | None:
                 f" ({value_text(quantity.magnitude, quantity.units, given=True)}), converted to "
                 f"mL/min with the patient's BSA ({value_text(bsa.value, M2)})"
             )
+        if what == "measured GFR" and np.ndim(value) == 0 and float(value) == 0.0:
+            how = ANURIC_NOTE
         return Basis("gfr", value, ML_PER_MIN, how, ((_field(what), quantity),))
     return None
 
@@ -129,8 +132,30 @@ def floored_gfr(bases: Bases, floors: Mapping[str, Any]) -> tuple[Magnitude, Any
     return value, raised, floor
 
 
+#: What a GFR of 0 means, and its sources: the Calvert formula in haemodialysis.
+ANURIC_NOTE: Final = (
+    "measured GFR given as 0 (anuric / on haemodialysis): the Calvert formula with GFR taken as 0, "
+    "dose = target AUC × 25 (guddati2014: applicable when haemodialysis follows within 12–18 h "
+    "of the infusion; carboplatin-hemodialysis-2010 measured AUCs about 20% over target); "
+    "plan the dialysis with the nephrology team"
+)
+
+
 def auc_dose(rule: TargetAUC, gfr_ml_min: Any, weight_kg: Any) -> Any:
-    """Target AUC [mg·min/mL] × the formula's carboplatin clearance [mL/min] = dose [mg]."""
+    """Target AUC [mg·min/mL] × the formula's carboplatin clearance [mL/min] = dose [mg].
+
+    A GFR of 0 (anuric, on haemodialysis) is taken by the Calvert formula only (its published
+    convention, :data:`ANURIC_NOTE`); any other formula refuses it."""
+    if rule.formula != "calvert" and np.any(np.asarray(gfr_ml_min) == 0):
+        raise DomainError(
+            f"is 0 mL/min: GFR 0 (haemodialysis) is a convention of the Calvert formula only "
+            f"(guddati2014); no source reached gives it for the {GFR_FORMULAS[rule.formula].name} "
+            f"formula",
+            argument="glomerular_filtration_rate",
+            value=0.0,
+            shown="0 mL/min",
+            fix="dose this patient with the nephrology team, outside the formula",
+        )
     return rule.value * carboplatin_clearance(rule.formula, gfr_ml_min, weight_kg)
 
 
