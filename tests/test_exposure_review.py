@@ -304,3 +304,37 @@ def test_gfr_zero_is_the_calvert_haemodialysis_convention_and_nothing_else() -> 
         quiet(**ADULT, creatinine_clearance=Q_(0, "mL/min"))
     with pytest.raises(DomainError):
         quiet(**ADULT, glomerular_filtration_rate=Q_(-1, "mL/min"))
+
+
+# -- refusals of the new arguments ----------------------------------------------------------------
+
+
+def test_the_new_arguments_refuse_what_makes_no_sense() -> None:
+    from dosing.regimens.loader import regimen_from_mapping
+
+    line = {"agent": "melphalan", "amount": "140 mg/m**2", "days": [1], "duration": "30 min"}
+    base = {
+        "key": "x",
+        "name": "x",
+        "frame": "cycle",
+        "cycle_length": "21 day",
+        "references": ["pbc28980"],
+    }
+    for start, match in (("2 kg", "must be a time"), ("25 hour", "before the day's next")):
+        with pytest.raises(dosing.RegimenError, match=rf"dose\[0\]\.start.*{match}"):
+            regimen_from_mapping({**base, "dose": [{**line, "start": start}]})
+    ok = regimen_from_mapping({**base, "dose": [{**line, "start": "1 hour"}]})
+    assert ok.doses[0].start == Q_(1, "hour")
+    with pytest.raises(dosing.RegimenError, match="population"):
+        regimen_from_mapping({**base, "population": "elderly", "dose": [line]})
+    for remaining in (1.5, "15", 0, True):
+        with pytest.raises(DomainError, match="remaining"):
+            dosing.remaining_doses([Q_(40, "mg")], [Q_(5, "mg*h/L")], Q_(90, "mg*h/L"), remaining)  # type: ignore[arg-type]
+    for ratio in ("wide", (0, 2), (2, 3), (1, float("inf"))):
+        with pytest.raises(DomainError, match="plausible_ratio"):
+            dosing.adjust_to_target(
+                Q_(40, "mg"), Q_(5, "mg*h/L"), Q_(6, "mg*h/L"), plausible_ratio=ratio
+            )  # type: ignore[arg-type]
+    for floor in ({}, {"adult": None}, {"adult": Q_([0.7, 0.8], "mg/dL")}):
+        with pytest.raises(DomainError, match="creatinine_floor"):
+            Policy(creatinine_floor=floor)

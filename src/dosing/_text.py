@@ -6,7 +6,6 @@ Display only: records (JSON, CSV, frames) keep every value at full precision.
 from __future__ import annotations
 
 import re
-
 import textwrap
 from typing import Any, Final
 
