@@ -50,6 +50,16 @@ LINES = [
 ]
 
 
+#: Every catalogue line, whatever says how much (issue 12 review: the lines by target AUC and by
+#: weight band are no longer skipped where a test applies to them).
+ALL_LINES = [
+    (key, index) for key, data in sorted(TEMPLATES.items()) for index in range(len(data["dose"]))
+]
+#: Catalogue lines by target AUC, and by weight band.
+AUC_LINES = [(k, i) for k, i in ALL_LINES if "target_auc" in TEMPLATES[k]["dose"][i]]
+BAND_LINES = [(k, i) for k, i in ALL_LINES if "weight_bands" in TEMPLATES[k]["dose"][i]]
+
+
 def codes(findings: list[Finding], severity: str | None = None) -> list[str]:
     return [f.code for f in findings if severity is None or f.severity == severity]
 
@@ -85,8 +95,11 @@ def split(amount: str) -> tuple[float, str]:
 
 
 def test_the_catalogue_for_the_case_report_child_has_no_error() -> None:
-    for key in AMOUNT_REGIMENS:  # gem-carbo-kdn5 needs a GFR: tests/test_exposure_lines.py
-        findings = dosing.check(dosing.get_regimen(key).expand(CHILD))
+    # every template, the busulfan bands and carboplatin by target AUC too (with a measured GFR)
+    child = replace(CHILD, glomerular_filtration_rate=Q_(90, "mL/min"))
+    assert set(AMOUNT_REGIMENS) < set(TEMPLATES)
+    for key in sorted(TEMPLATES):
+        findings = dosing.check(dosing.get_regimen(key).expand(child))
         assert codes(findings, "error") == [], key
 
 
@@ -945,6 +958,40 @@ def test_a_larger_dose_never_has_fewer_errors(
 
 
 @settings(max_examples=30, deadline=None)
+@given(
+    line=st.sampled_from(AUC_LINES), patient=PATIENTS, smaller=st.floats(1, 9), more=st.floats(1, 5)
+)
+def test_a_larger_target_auc_never_has_fewer_errors(
+    line: tuple[str, int], patient: Patient, smaller: float, more: float
+) -> None:
+    key, index = line
+
+    def errors(target: float) -> float:
+        scaled = without_totals(TEMPLATES[key])
+        scaled["dose"][index]["target_auc"] = f"{target!r} mg*min/mL"
+        try:
+            schedule = regimen_from_mapping(scaled, source="scaled.toml").expand(patient)
+        except RegimenError:  # refused outright: more than any number of errors
+            return math.inf
+        return len([f for f in dosing.check(schedule) if f.severity == "error"])
+
+    assert errors(smaller * more) >= errors(smaller)
+
+
+@pytest.mark.parametrize(("key", "index"), BAND_LINES)
+def test_every_thousandfold_slip_of_a_catalogue_band_is_refused(key: str, index: int) -> None:
+    data = TEMPLATES[key]
+    for band, entry in enumerate(data["dose"][index]["weight_bands"]):
+        for slip in _slips(entry["amount"]):
+            if classify(Q_(slip))[0] != "weight":
+                continue  # a band's amount per m² is refused for its kind (tests elsewhere)
+            changed = without_totals(data)
+            changed["dose"][index]["weight_bands"][band]["amount"] = slip
+            with pytest.raises(RegimenError, match=rf"weight_bands\[{band}\]\.amount"):
+                regimen_from_mapping(changed, source="slip.toml")
+
+
+@settings(max_examples=30, deadline=None)
 @given(key=st.sampled_from(sorted(TEMPLATES)), patient=PATIENTS, with_age=st.booleans())
 def test_every_agent_is_compared_with_a_limit_or_said_not_checked(
     key: str, patient: Patient, with_age: bool
@@ -1035,12 +1082,17 @@ def test_a_prior_amount_in_a_kind_no_limit_uses_is_said_to_be_unchecked() -> Non
 #: ranges (the far-above-usual property covers them).
 NO_HARD_LIMIT = {
     "busulfan": "doses are adjusted to the measured exposure; no source sets a maximum",
+    # issue 12 review: NCCN's maximum is a formula of the target (target AUC × (125 + 25)), not a
+    # fixed number; check() compares each line by target AUC with its own target's maximum
+    "carboplatin": "dosed by target AUC; NCCN's maximum is target AUC × 150 mL/min, a usual "
+    "maximum that follows the line's target, and no source sets a fixed hard limit",
 }
 
 
 def test_every_catalogue_line_has_a_sourced_hard_limit_row() -> None:
     # so that the scaling property never returns early for a catalogue line
-    for key, index in LINES:
+    assert AUC_LINES and BAND_LINES
+    for key, index in ALL_LINES:
         line = _line_info(key, index)[1]
         if line.agent in NO_HARD_LIMIT:
             # the exception is real: the data has no hard limit, and has usual ranges

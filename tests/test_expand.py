@@ -18,7 +18,12 @@ from dosing import Q_, DomainError, ImplausibleInputWarning, Patient, RegimenErr
 from dosing.regimens.loader import regimen_from_mapping
 from tests import strategies as hs
 
-KEYS = hs.AMOUNT_REGIMENS  # regimens by target AUC or band: tests/test_exposure_lines.py
+KEYS = hs.AMOUNT_REGIMENS  # amounts × a basis: the arithmetic properties below
+#: Every built-in regimen, lines by target AUC and by weight band too: for the properties that do
+#: not depend on the amount's arithmetic (dates, records, the regimen left unchanged), with a
+#: measured GFR so that a line by target AUC can be dosed (issue 12 review).
+ALL_KEYS = tuple(sorted(dosing.regimen_keys()))
+GFR = Q_(90, "mL/min")
 CHILD = Patient(height=Q_(150, "cm"), weight=Q_(40, "kg"), age=Q_(12, "year"), sex="male")
 BSA_CHILD = math.sqrt(150 * 40 / 3600)  # Mosteller, 1.29099 m²
 
@@ -73,11 +78,18 @@ def test_rows_are_sorted_and_explain_themselves(kwargs: dict[str, object], key: 
 
 @given(
     day0=st.dates(min_value=dt.date(2000, 1, 1), max_value=dt.date(2090, 1, 1)),
-    key=st.sampled_from(KEYS),
+    key=st.sampled_from(ALL_KEYS),
 )
 def test_dates_follow_the_frame(day0: dt.date, key: str) -> None:
     regimen = dosing.get_regimen(key)
-    schedule = regimen.expand(CHILD, **anchor_for(regimen, day0))
+    child = Patient(
+        height=Q_(150, "cm"),
+        weight=Q_(40, "kg"),
+        age=Q_(12, "year"),
+        sex="male",
+        glomerular_filtration_rate=GFR,
+    )
+    schedule = regimen.expand(child, **anchor_for(regimen, day0))
     for row in schedule:
         if regimen.frame == "transplant":
             assert row.date == day0 + dt.timedelta(days=row.day)
@@ -134,21 +146,24 @@ def _as_mapping(regimen: dosing.Regimen) -> dict[str, object]:
     return data
 
 
-@given(kwargs=hs.patients_kwargs(), key=st.sampled_from(KEYS))
+@given(kwargs=hs.patients_kwargs(), key=st.sampled_from(ALL_KEYS))
 def test_expanding_never_changes_the_regimen(kwargs: dict[str, object], key: str) -> None:
     regimen = dosing.get_regimen(key)
     before = copy.deepcopy(regimen)
     regimen.expand(
-        quiet_patient(**kwargs),
+        quiet_patient(**kwargs, glomerular_filtration_rate=GFR),
         policy=dosing.Policy(rounding={"*": Q_(0.1, "mg")}, max_rounding_change=0.5),
     )
     assert regimen == before
 
 
-@given(kwargs=hs.patients_kwargs(), key=st.sampled_from(KEYS))
+@given(kwargs=hs.patients_kwargs(), key=st.sampled_from(ALL_KEYS))
 def test_records_round_trip_through_json(kwargs: dict[str, object], key: str) -> None:
     regimen = dosing.get_regimen(key)
-    schedule = regimen.expand(quiet_patient(**kwargs), **anchor_for(regimen, dt.date(2026, 1, 5)))
+    schedule = regimen.expand(
+        quiet_patient(**kwargs, glomerular_filtration_rate=GFR),
+        **anchor_for(regimen, dt.date(2026, 1, 5)),
+    )
     records = schedule.to_records()
     assert json.loads(json.dumps(records)) == records
     for record, row in zip(records, schedule, strict=True):

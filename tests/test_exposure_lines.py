@@ -229,9 +229,9 @@ def test_policy_options_are_checked() -> None:
     with pytest.raises(DomainError, match="one value"):
         Policy(creatinine_floor=Q_([0.7, 0.8], "mg/dL"))
     assert "gfr_cap=None" in repr(Policy(gfr_cap=None))
+    # one quantity floors adults only (issue 12 review): recorded as the adult floor
     assert Policy(creatinine_floor=Q_(0.7, "mg/dL")).describe()["creatinine_floor"] == {
-        "value": 0.7,
-        "unit": "mg/dL",
+        "adult": {"value": 0.7, "unit": "mg/dL"}
     }
 
 
@@ -253,7 +253,39 @@ def test_check_compares_the_dose_and_the_target_with_their_limits() -> None:
     assert compared(high_target)["carboplatin"]
 
 
-def test_a_target_auc_for_an_agent_without_a_usual_target_is_said_not_checked() -> None:
+def test_a_carboplatin_formula_for_another_agent_is_refused_where_it_is_written() -> None:
+    # issue 12 review: a target_auc line for busulfan (Calvert) used to give busulfan 575 mg, and
+    # cyclophosphamide with Newell 515 mg: a carboplatin clearance is no other drug's
+    for agent, formula in (
+        ("busulfan", "calvert"),
+        ("cyclophosphamide", "newell"),
+        ("foo", "calvert"),
+    ):
+        data = {
+            "key": "x",
+            "name": "x",
+            "frame": "cycle",
+            "cycle_length": "21 day",
+            "references": ["calvert1989"],
+            "dose": [
+                {"agent": agent, "target_auc": "5 mg*min/mL", "gfr_formula": formula, "days": [1]}
+            ],
+        }
+        with pytest.raises(RegimenError, match=r"dose\[0\]\.gfr_formula.*carboplatin") as caught:
+            regimen_from_mapping(data)
+        assert "amount = ..." in str(caught.value)  # the fix is named
+    assert dosing.GFR_FORMULAS["calvert"].agents == ("carboplatin",)
+    assert dosing.GFR_FORMULAS["newell"].agents == ("carboplatin",)
+
+
+def test_a_target_auc_for_an_agent_without_a_usual_target_is_said_not_checked(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # carboplatin is the only agent a formula allows, and it has a usual target: without it,
+    # check() says the target was not checked (never a silent pass)
+    from dosing.checks import doses
+
+    monkeypatch.setattr(doses, "TARGET_AUC_RANGES", {})
     data = {
         "key": "x",
         "name": "x",
@@ -262,7 +294,7 @@ def test_a_target_auc_for_an_agent_without_a_usual_target_is_said_not_checked() 
         "references": ["calvert1989"],
         "dose": [
             {
-                "agent": "busulfan",
+                "agent": "carboplatin",
                 "target_auc": "5 mg*min/mL",
                 "gfr_formula": "calvert",
                 "days": [1],
@@ -280,7 +312,8 @@ def test_band_lines_are_checked_against_the_agents_limits_and_screened_per_band(
     schedule = dosing.get_regimen("bu-cy4-paediatric-eu").expand(
         quiet(bsa=Q_(0.7, "m**2"), weight=Q_(18, "kg"))
     )
-    assert dosing.check(schedule) == []
+    # no age: the template's population (children) is said not checked, nothing else is found
+    assert [(f.code, f.agent) for f in dosing.check(schedule)] == [("not_checked", "busulfan")]
     assert compared(schedule)["busulfan"]
     slipped = [dict(band) for band in BANDS]
     slipped[2]["amount"] = "1.1 g/kg"  # a thousandfold slip in one band
@@ -511,8 +544,24 @@ def test_conversions_refuse_what_they_cannot_do() -> None:
         dosing.convert_auc(Q_(90, "mg*h/L"), "kg")
     with pytest.raises(UnitsError, match="no unit"):
         dosing.convert_auc(90, "mg*h/L")
-    with pytest.raises(UnknownKeyError):  # an unknown agent is refused even when not needed
-        dosing.convert_auc(Q_(90, "mg*h/L"), "mg*min/mL", agent="carboplatin")
+    # issue 12 review: a mass-to-mass conversion needs no molar mass, so any agent is taken
+    # (90 mg·h/L = 90 mg × 60 min / 1000 mL = 5.4 mg·min/mL)
+    assert_quantity_allclose(
+        dosing.convert_auc(Q_(90, "mg*h/L"), "mg*min/mL", agent="carboplatin"),
+        Q_(90 * 60 / 1000, "mg*min/mL"),
+        rtol=1e-12,
+    )
+    # 5 mg·min/mL = 5 mg × (1/60 h) / (1/1000 L) = 83.333 mg·h/L
+    assert_quantity_allclose(
+        dosing.convert_auc(Q_(5, "mg*min/mL"), "mg*h/L", agent="carboplatin"),
+        Q_(5 * 1000 / 60, "mg*h/L"),
+        rtol=1e-12,
+    )
+    with pytest.raises(UnknownKeyError):  # moles involved: the molar mass is needed
+        dosing.convert_auc(Q_(5, "mg*min/mL"), "umol*min/L", agent="carboplatin")
+    for bad in (Q_(-90, "mg*h/L"), Q_(0, "mg*h/L"), Q_(float("nan"), "mg*h/L")):
+        with pytest.raises(DomainError, match="quantity=.*must be positive"):
+            dosing.convert_auc(bad, "umol*min/L", agent="busulfan")
     with pytest.raises(DomainError, match="positive"):
         dosing.convert_auc(Q_(900, "ng/mL"), "mg*h/L", interval=Q_(0, "h"))
     assert dosing.convert_auc("900 ng/mL", "mg*h/L", interval="6 h") == Q_(5.4, "mg*h/L")
@@ -538,7 +587,7 @@ def test_remaining_doses_refuse_inputs_that_make_no_sense() -> None:
         dosing.remaining_doses([Q_(40, "mg")], [Q_(90, "mg*h/L")], Q_(90, "mg*h/L"), 15)
     with pytest.raises(DomainError, match="exposures"):
         dosing.remaining_doses([Q_(40, "mg")], [Q_(0, "mg*h/L")], Q_(90, "mg*h/L"), 15)
-    with pytest.raises(DomainError, match="one measured exposure per dose"):
+    with pytest.raises(DomainError, match="one exposure per dose"):
         dosing.remaining_doses([Q_(40, "mg")], [], Q_(90, "mg*h/L"), 15)
     with pytest.raises(DomainError, match="remaining"):
         dosing.remaining_doses([Q_(40, "mg")], [Q_(5, "mg*h/L")], Q_(90, "mg*h/L"), 0)
@@ -728,13 +777,20 @@ def test_the_event_table_of_a_childs_busulfan_course() -> None:
     child = Patient(height=Q_(110, "cm"), weight=Q_(18, "kg"), age=Q_(5, "year"), sex="female")
     events = dosing.get_regimen("bu-cy4-paediatric-eu").expand(child).to_events(agent="busulfan")
     assert list(events["TIME"]) == [6.0 * i for i in range(16)]  # every 6 h from the first dose
+    # the whole schedule's first dose is busulfan's: with agent= the origin is still the schedule's
     assert set(events["AMT"]) == {1.1 * 18}
     assert set(events["DUR"]) == {2.0} and set(events["RATE"]) == {1.1 * 18 / 2}
     assert set(events["EVID"]) == {1} and set(events["ID"]) == {1}
     assert set(events["WT"]) == {18.0} and set(events["SEX"]) == {0.0}
-    everything = dosing.get_regimen("bu-cy4-paediatric-eu").expand(child).to_events()
-    cy = everything[everything["AGENT"] == "cyclophosphamide"]
-    assert list(cy["TIME"]) == [96.0, 120.0, 144.0, 168.0]
+    plan = dosing.get_regimen("bu-cy4-paediatric-eu").expand(child)
+    with pytest.raises(DomainError, match="agent=None is needed.*busulfan, cyclophosphamide"):
+        plan.to_events()  # two drugs in one compartment and one ID: refused
+    cy = plan.to_events(agent="cyclophosphamide")
+    # busulfan days -10..-7 (4 days × 24 h), cyclophosphamide from day -5: 5 days × 24 h = 120 h;
+    # the 16th busulfan dose starts at 3 × 24 + 18 = 90 h, so cyclophosphamide starts 30 h later,
+    # at least 24 h as the label says
+    assert list(cy["TIME"]) == [120.0, 144.0, 168.0, 192.0]
+    assert cy["TIME"].min() - events["TIME"].max() >= 24.0
     assert cy["DUR"].isna().all() and cy["RATE"].isna().all()  # unknown duration: NaN, not a bolus
 
 

@@ -5,6 +5,7 @@ Display only: records (JSON, CSV, frames) keep every value at full precision.
 
 from __future__ import annotations
 
+import re
 import textwrap
 from typing import Any, Final
 
@@ -20,8 +21,17 @@ TABLE_WIDTH: Final = 80
 
 
 def display_unit(unit: Any) -> str:
-    """A unit as printed: ``mg/m²``, ``mL/min/1.73 m²``."""
-    return short(unit).replace("**2", "²").replace("standard_bsa", "1.73 m²")
+    """A unit as printed: ``mg/m²``, ``mL/min/1.73 m²``, ``mg·min/mL`` (a product with a
+    middle dot, as the text says it; records and CSV carry the UCUM code, ``mg.min/mL``).
+
+    Examples
+    --------
+    >>> from dosing import ureg
+    >>> display_unit(ureg.Unit("mg*min/mL")), display_unit(ureg.Unit("mg/m**2"))
+    ('mg·min/mL', 'mg/m²')
+    """
+    text = short(unit).replace("**2", "²").replace("standard_bsa", "1.73 m²")
+    return re.sub(r"(?<!\*)\*(?!\*)", "·", text)
 
 
 def number_text(number: float, given: bool = False) -> str:

@@ -30,6 +30,7 @@ __all__ = [
     "DosingError",
     "DosingWarning",
     "Example",
+    "ImplausibleExposureWarning",
     "ImplausibleInputWarning",
     "OutsidePopulationWarning",
     "RegimenError",
@@ -291,6 +292,13 @@ class OutsidePopulationWarning(DosingWarning):
 
 class ImplausibleInputWarning(DosingWarning):
     """Inputs that are each plausible but odd together (e.g. an extreme body-mass index)."""
+
+
+class ImplausibleExposureWarning(DosingWarning):
+    """A dose scaled to a target exposure by a ratio outside the plausible range the caller
+    allows (``plausible_ratio``, a library convention): a measurement or unit slip, or a change
+    too large to make without review (:func:`dosing.adjust_to_target`,
+    :func:`dosing.remaining_doses`)."""
 
 
 class UnsourcedDefaultWarning(DosingWarning):

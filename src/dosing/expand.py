@@ -72,7 +72,7 @@ def expand(
     if any(line.kind == "band" for line in regimen.doses):
         # Each line by weight band becomes the per-kg (or flat) line of the patient's band.
         regimen = replace(
-            regimen, doses=tuple(resolve_band(line, patient) for line in regimen.doses)
+            regimen, doses=tuple(resolve_band(line, patient, chosen) for line in regimen.doses)
         )
     lines = tuple(_compute(line, bases, chosen, steps, shape) for line in regimen.doses)
     rows: list[tuple[tuple[int, int, int], Row]] = []

@@ -22,6 +22,8 @@ under linear pharmacokinetics, the assumption they state.
 from __future__ import annotations
 
 import math
+import operator
+import warnings
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from types import MappingProxyType
@@ -30,7 +32,13 @@ from typing import Any, Final
 import numpy as np
 
 from dosing._data import load_toml
-from dosing.errors import DomainError, Example, UnitsError, UnknownKeyError
+from dosing.errors import (
+    DomainError,
+    Example,
+    ImplausibleExposureWarning,
+    UnitsError,
+    UnknownKeyError,
+)
 from dosing.plausibility import strip
 from dosing.references import REFERENCES
 from dosing.registry import Registry
@@ -44,6 +52,7 @@ __all__ = [
     "LINEAR_PK",
     "MOLAR_MASSES",
     "NEWELL_NONRENAL_PER_KG",
+    "PLAUSIBLE_RATIO",
     "TARGET_AUC_RANGES",
     "ClearanceFormula",
     "MolarMass",
@@ -95,6 +104,13 @@ class ClearanceFormula:
         Whether the non-renal part depends on body weight (Newell).
     kernel : callable
         ``kernel(gfr_ml_min, weight_kg) -> clearance [mL/min]`` on floats or arrays.
+    agents : tuple of str
+        The canonical agents the formula was derived for (``("carboplatin",)``): the loader
+        refuses a line by target AUC for any other agent (a carboplatin clearance is not another
+        drug's).
+    population : str
+        ``"adult"`` or ``"child"``: whom the formula was derived in (``dosing.check()`` warns
+        ``outside_population`` for a patient of the other group).
     """
 
     key: str
@@ -103,6 +119,8 @@ class ClearanceFormula:
     references: tuple[str, ...]
     needs_weight: bool
     kernel: Callable[[Any, Any], Any]
+    agents: tuple[str, ...] = ("carboplatin",)
+    population: str = "adult"
 
 
 #: The carboplatin formulas a template's ``gfr_formula`` names: ``"calvert"``, ``"newell"``.
@@ -137,6 +155,7 @@ GFR_FORMULAS.register(
         ("newell1993",),
         True,
         _newell_kernel,
+        population="child",
     ),
 )
 
@@ -353,7 +372,9 @@ def _molar_mass(agent: str | None, why: str) -> Any:
     return MOLAR_MASSES[name].value
 
 
-def _as_exposure(value: object, argument: str) -> Any:
+def _as_exposure(value: object, argument: str, unit: str = "mg*h/L") -> Any:
+    """``value`` as a Quantity; a bare number is refused with the fix in ``unit`` (an exposure
+    unit for an exposure, ``"mg"`` for a dose)."""
     if isinstance(value, str):
         value = Q_(value)
     if not (hasattr(value, "units") and hasattr(value, "magnitude")):
@@ -362,7 +383,7 @@ def _as_exposure(value: object, argument: str) -> Any:
             argument=argument,
             value=value,
             shown=repr(value),
-            fix=f'write {argument}=Q_({value!r}, "mg*h/L")',
+            fix=f'write {argument}=Q_({value!r}, "{unit}")',
         )
     return value
 
@@ -377,8 +398,10 @@ def convert_auc(
     """An exposure in another unit: mg·h/L, µmol·min/L (µM·min), mg·min/mL, or a Css.
 
     Mass and molar units are converted with the agent's molar mass (:data:`MOLAR_MASSES`: an
-    agent without one raises); a steady-state concentration Css and an AUC with the dosing
-    ``interval`` τ, as AUC over one interval = Css × τ. Everything else is pint's own conversion.
+    agent without one raises, only when moles are involved: a conversion between mass units, or
+    between time units, needs no molar mass and takes any agent); a steady-state concentration
+    Css and an AUC with the dosing ``interval`` τ, as AUC over one interval = Css × τ. Everything
+    else is pint's own conversion.
 
     Parameters
     ----------
@@ -395,6 +418,11 @@ def convert_auc(
     ----------
     usp35-busulfan, mccune2019
 
+    Raises
+    ------
+    DomainError
+        A zero, negative or non-finite exposure (no exposure is converted to a negative one).
+
     Examples
     --------
     >>> from dosing import Q_, convert_auc
@@ -403,18 +431,13 @@ def convert_auc(
     >>> convert_auc(Q_(900, "ng/mL"), "umol*min/L", agent="busulfan", interval=Q_(6, "h")).round(1)
     <Quantity(1315.5, 'micromole * minute / liter')>
     """
-    value = _as_exposure(quantity, "quantity")
+    value = _positive(_as_exposure(quantity, "quantity"), "quantity", quantity)
     target = ureg.Unit(unit) if isinstance(unit, str) else unit
     source_family = _family(value.units, "quantity", quantity)
     target_family = _family(target, "unit", unit)
     mass = value
-    if source_family.startswith("molar") or target_family.startswith("molar"):
-        if source_family.split()[0] != target_family.split()[0]:
-            molar_mass = _molar_mass(agent, f"converting {value.units:~P} to {target:~P}")
-            if source_family.startswith("molar"):
-                mass = mass * molar_mass
-    elif agent is not None:
-        _molar_mass(agent, "")  # an unknown agent is refused even when it is not needed
+    if source_family.startswith("molar") and not target_family.startswith("molar"):
+        mass = mass * _molar_mass(agent, f"converting {value.units:~P} to {target:~P}")
     if source_family.endswith("concentration") != target_family.endswith("concentration"):
         tau = _interval(interval)
         mass = mass * tau if source_family.endswith("concentration") else mass / tau
@@ -458,6 +481,45 @@ def _in_unit_of(value: Any, reference: Any, agent: str | None, interval: object)
     return convert_auc(value, reference.units, agent=agent, interval=interval)
 
 
+#: The ratio target ÷ observed (and, for :func:`remaining_doses`, the exposure each remaining
+#: dose is to give ÷ the mean measured exposure of one dose) outside which a dose scaled to a
+#: target warns (:class:`~dosing.ImplausibleExposureWarning`). A library convention, unsourced:
+#: halving or doubling a dose on one measurement is already a large change; beyond it a unit or
+#: sampling slip is more likely than a real clearance. Overridable per call (``plausible_ratio``).
+PLAUSIBLE_RATIO: Final = (0.5, 2.0)
+
+
+def _ratio_bounds(plausible_ratio: object) -> tuple[float, float]:
+    try:
+        low, high = (float(v) for v in plausible_ratio)  # type: ignore[attr-defined]
+    except (TypeError, ValueError):
+        low, high = math.nan, math.nan
+    if not (math.isfinite(low) and math.isfinite(high) and 0 < low <= 1 <= high):
+        raise DomainError(
+            "must be (low, high) with 0 < low ≤ 1 ≤ high",
+            argument="plausible_ratio",
+            value=plausible_ratio,
+            shown=repr(plausible_ratio),
+            fix="write e.g. plausible_ratio=(0.5, 2.0)",
+        )
+    return low, high
+
+
+def _warn_ratio(ratio: Any, bounds: tuple[float, float], what: str) -> None:
+    values = np.atleast_1d(np.asarray(ratio, dtype=float))
+    low, high = bounds
+    outside = (values < low) | (values > high)
+    if np.any(outside):
+        worst = float(values[outside][np.argmax(np.abs(np.log(values[outside])))])
+        warnings.warn(
+            f"{what} is {worst:.4g}, outside the plausible ratio {low:g}–{high:g} (a library "
+            f"convention, unsourced; plausible_ratio=... changes it): check the measurement, its "
+            f"unit and the sampling times before giving this dose",
+            ImplausibleExposureWarning,
+            stacklevel=3,
+        )
+
+
 def adjust_to_target(
     dose: object,
     observed: object,
@@ -465,6 +527,7 @@ def adjust_to_target(
     *,
     agent: str | None = None,
     interval: object = None,
+    plausible_ratio: tuple[float, float] = PLAUSIBLE_RATIO,
 ) -> Any:
     """The dose that gives ``target`` when ``dose`` gave ``observed``: dose × target / observed.
 
@@ -472,6 +535,10 @@ def adjust_to_target(
     dose, clearance unchanged. ``observed`` and ``target`` may be in different exposure units
     (converted by :func:`convert_auc`, with ``agent`` and ``interval`` where needed). Returned in
     the dose's own unit.
+
+    A ratio target ÷ observed outside ``plausible_ratio`` (:data:`PLAUSIBLE_RATIO`, 0.5–2 by
+    default, a library convention, unsourced) warns :class:`~dosing.ImplausibleExposureWarning`
+    (5 mg·h/L observed against 90: the dose × 18): the dose is still returned.
 
     Raises
     ------
@@ -490,13 +557,15 @@ def adjust_to_target(
     >>> adjust_to_target(Q_(51, "mg"), Q_(642, "umol*min/L"), Q_(950, "umol*min/L")).round(2)
     <Quantity(75.47, 'milligram')>
     """
-    given = _positive(_as_exposure(dose, "dose"), "dose", dose)
+    bounds = _ratio_bounds(plausible_ratio)
+    given = _positive(_as_exposure(dose, "dose", "mg"), "dose", dose)
     seen = _positive(_as_exposure(observed, "observed"), "observed", observed)
     wanted = _positive(_as_exposure(target, "target"), "target", target)
     _family(seen.units, "observed", observed)
     _family(wanted.units, "target", target)
     seen = _in_unit_of(seen, wanted, agent, interval)
     ratio = np.asarray(wanted.magnitude, dtype=float) / np.asarray(seen.magnitude, dtype=float)
+    _warn_ratio(ratio, bounds, "target ÷ observed exposure")
     result = given.magnitude * ratio
     return Q_(float(result) if np.ndim(result) == 0 else result, given.units)
 
@@ -510,15 +579,18 @@ class RemainingDoses:
     doses : tuple of pint.Quantity
         One dose per remaining administration, in the unit of the doses given.
     given_exposure : pint.Quantity
-        The sum of the measured exposures so far, in the target's unit.
+        The sum of the exposures so far, in the target's unit: measured, and predicted as
+        dose ÷ clearance for a dose given without a measurement (``None``).
     remaining_exposure : pint.Quantity
         Target minus :attr:`given_exposure`.
     per_dose_exposure : pint.Quantity
         The exposure each remaining dose is to give (remaining ÷ administrations).
     clearance : pint.Quantity
-        Dose per unit of exposure used (from the latest dose, or pooled over all).
+        Dose per unit of exposure used (from the latest measured dose, or pooled over all).
     assumption : str
         :data:`LINEAR_PK`, and how the clearance was estimated.
+    predicted : tuple of int
+        The indices of the doses given without a measurement, whose exposure was predicted.
     """
 
     doses: tuple[Any, ...]
@@ -527,6 +599,7 @@ class RemainingDoses:
     per_dose_exposure: Any
     clearance: Any
     assumption: str
+    predicted: tuple[int, ...] = ()
 
     @property
     def dose(self) -> Any:
@@ -534,15 +607,30 @@ class RemainingDoses:
         return self.doses[0]
 
 
+def _scalar(value: Any, argument: str, shown: object) -> float:
+    magnitude_ = np.asarray(value.magnitude)
+    if magnitude_.ndim != 0:
+        raise DomainError(
+            "is an array: remaining_doses plans one patient's course from scalar doses and "
+            "exposures",
+            argument=argument,
+            value=shown,
+            shown=repr(shown),
+            fix="call it once per patient (a cohort's patients have their own measurements)",
+        )
+    return float(magnitude_)
+
+
 def remaining_doses(
     given: Sequence[object],
-    exposures: Sequence[object],
+    exposures: Sequence[object | None],
     target: object,
     remaining: int,
     *,
     agent: str | None = None,
     interval: object = None,
     clearance: str = "latest",
+    plausible_ratio: tuple[float, float] = PLAUSIBLE_RATIO,
 ) -> RemainingDoses:
     """The dose of each remaining administration that brings the cumulative exposure to
     ``target``.
@@ -550,15 +638,29 @@ def remaining_doses(
     With linear pharmacokinetics (:data:`LINEAR_PK`), a dose ``d`` gives exposure ``d / CL``.
     ``CL`` is estimated from the measured doses: from the latest one (``clearance="latest"``,
     the default: a clearance that changes over the course is followed) or pooled over all
-    (``"pooled"``: Σ dose ÷ Σ exposure). The remaining exposure, target − Σ measured, is split
-    equally over the ``remaining`` administrations: each dose = remaining exposure ÷ remaining
-    × CL. Each exposure is the AUC of its own dose (so that they add up to the cumulative AUC).
+    (``"pooled"``: Σ dose ÷ Σ exposure). The remaining exposure, target − Σ exposures so far, is
+    split equally over the ``remaining`` administrations: each dose = remaining exposure ÷
+    remaining × CL. Each exposure is the AUC of its own dose (so that they add up to the
+    cumulative AUC).
+
+    **Doses given before a result arrives.** An exposure of ``None`` is a dose given without a
+    measurement (busulfan's first-dose AUC arrives after doses 2 to 4 were given): its exposure
+    is predicted as dose ÷ CL, with the CL above (the stated assumption; the plan's
+    ``assumption`` and ``predicted`` say so). At least one dose must be measured.
+
+    An exposure each remaining dose is to give outside ``plausible_ratio`` (0.5–2 by default,
+    :data:`PLAUSIBLE_RATIO`, a library convention, unsourced) times the mean measured exposure of
+    one dose warns :class:`~dosing.ImplausibleExposureWarning` (a target almost reached leaves a
+    tiny dose; a target far away, a large one).
 
     Raises
     ------
     DomainError
-        No dose given, doses and exposures of different lengths, an exposure that is zero, a
-        cumulative target already reached or exceeded, or ``remaining`` not a positive integer.
+        No dose given, doses and exposures of different lengths, no measured exposure, an
+        exposure that is zero, a cumulative target already reached or exceeded, an array (one
+        patient's scalars only), or ``remaining`` not a positive integer.
+    UnitsError
+        Doses given in different kinds of unit (mg and mg/kg).
 
     Examples
     --------
@@ -570,64 +672,97 @@ def remaining_doses(
     >>> plan.dose.round(2), len(plan.doses)
     (<Quantity(45.33, 'milligram')>, 15)
     """
-    if isinstance(remaining, bool) or not isinstance(remaining, int) or remaining < 1:
+    try:
+        count = operator.index(remaining)
+    except TypeError:
+        count = 0
+    if isinstance(remaining, bool) or count < 1:
         raise DomainError(
             "must be a whole number of administrations, at least 1",
             argument="remaining",
             value=remaining,
             shown=repr(remaining),
         )
+    bounds = _ratio_bounds(plausible_ratio)
     if clearance not in ("latest", "pooled"):
         raise UnknownKeyError("clearance", clearance, ("latest", "pooled"))
     if not given or len(given) != len(exposures):
         raise DomainError(
-            f"has {len(given)} doses and {len(exposures)} exposures; give one measured exposure "
-            f"per dose given (at least one)",
+            f"has {len(given)} doses and {len(exposures)} exposures; give one exposure per dose "
+            f"given (None for a dose not measured), at least one",
             argument="given",
             value=list(given),
         )
     wanted = _positive(_as_exposure(target, "target"), "target", target)
     _family(wanted.units, "target", target)
     unit = wanted.units
-    doses = [_positive(_as_exposure(d, "given"), "given", d) for d in given]
+    total = _scalar(wanted, "target", target)
+    doses = [_positive(_as_exposure(d, "given", "mg"), "given", d) for d in given]
     dose_unit = doses[0].units
-    dose_values = [float(d.to(dose_unit).magnitude) for d in doses]
-    seen = [
-        float(
-            _in_unit_of(
-                _positive(_as_exposure(e, "exposures"), "exposures", e),
-                wanted,
-                agent,
-                interval,
-            ).magnitude
+    for index, dose_q in enumerate(doses):
+        if dose_q.dimensionality != dose_unit.dimensionality:
+            raise UnitsError(
+                f"is in {dose_q.units:~P}, and given[0] in {dose_unit:~P}: every dose given is "
+                f"in one kind of unit",
+                argument=f"given[{index}]",
+                value=given[index],
+                shown=repr(given[index]),
+                fix="give every dose as an amount (mg), e.g. 18 kg × 1.1 mg/kg = Q_(19.8, 'mg')",
+            )
+    dose_values = [_scalar(d.to(dose_unit), f"given[{i}]", given[i]) for i, d in enumerate(doses)]
+    measured: dict[int, float] = {}
+    for index, exposure in enumerate(exposures):
+        if exposure is None:
+            continue
+        value = _positive(_as_exposure(exposure, "exposures"), "exposures", exposure)
+        converted = _in_unit_of(value, wanted, agent, interval)
+        measured[index] = _scalar(converted, f"exposures[{index}]", exposure)
+    if not measured:
+        raise DomainError(
+            "has no measured exposure: the clearance is estimated from at least one",
+            argument="exposures",
+            value=list(exposures),
+            fix="give the measured exposure of at least one dose (None for the others)",
         )
-        for e in exposures
-    ]
+    if clearance == "latest":
+        last = max(measured)
+        per_exposure = dose_values[last] / measured[last]
+        how = "clearance from the latest measured dose"
+    else:
+        per_exposure = math.fsum(dose_values[i] for i in measured) / math.fsum(measured.values())
+        how = "clearance pooled over every measured dose (Σ dose ÷ Σ exposure)"
+    predicted = tuple(i for i in range(len(doses)) if i not in measured)
+    seen = [measured.get(i, dose_values[i] / per_exposure) for i in range(len(doses))]
+    if predicted:
+        how += (
+            f"; the exposure of dose(s) {', '.join(str(i + 1) for i in predicted)}, given "
+            f"without a measurement, predicted as dose ÷ that clearance"
+        )
     so_far = math.fsum(seen)
-    total = float(wanted.magnitude)
     left = total - so_far
     if left <= 0:
         raise DomainError(
-            f"is already reached: the measured exposures add up to {so_far:.6g} {unit:~P}, "
+            f"is already reached: the exposures so far add up to {so_far:.6g} {unit:~P}, "
             f"at or over the target {total:.6g} {unit:~P}; no further dose can be computed",
             argument="target",
             value=target,
             shown=repr(target),
             fix="review the course with the transplant team (the target is met or exceeded)",
         )
-    if clearance == "latest":
-        per_exposure = dose_values[-1] / seen[-1]
-        how = "clearance from the latest measured dose"
-    else:
-        per_exposure = math.fsum(dose_values) / so_far
-        how = "clearance pooled over every measured dose (Σ dose ÷ Σ exposure)"
-    each = left / remaining
+    each = left / count
+    mean_measured = math.fsum(measured.values()) / len(measured)
+    _warn_ratio(
+        each / mean_measured,
+        bounds,
+        "the exposure each remaining dose is to give ÷ the mean measured exposure of one dose",
+    )
     dose = each * per_exposure
     return RemainingDoses(
-        doses=tuple(Q_(dose, dose_unit) for _ in range(remaining)),
+        doses=tuple(Q_(dose, dose_unit) for _ in range(count)),
         given_exposure=Q_(so_far, unit),
         remaining_exposure=Q_(left, unit),
         per_dose_exposure=Q_(each, unit),
         clearance=Q_(per_exposure, dose_unit / unit),
         assumption=f"{LINEAR_PK}; {how}",
+        predicted=predicted,
     )

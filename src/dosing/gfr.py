@@ -15,14 +15,16 @@ GFR [mL/min] comes from, in this order:
 A value normalised to 1.73 m² is converted to mL/min through the patient's BSA, and the
 conversion is named. Then two policy steps may change the dose, each flagged when it does
 (:mod:`dosing.policy.steps`): a serum creatinine floor (``Policy(creatinine_floor=...)``, off by
-default; estimates only) and the Calvert GFR cap (``Policy(gfr_cap=...)``, 125 mL/min by
-default; Calvert lines only).
+default; estimates only; adults (18 and over) only unless the policy names a floor for
+children) and the Calvert GFR cap (``Policy(gfr_cap=...)``, 125 mL/min by default; Calvert lines
+only).
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import replace
-from typing import Any
+from typing import Any, Final
 
 import numpy as np
 
@@ -30,11 +32,13 @@ from dosing._text import value_text
 from dosing.basis import STANDARD_BSA_M2, Bases, Basis
 from dosing.errors import DomainError, Example
 from dosing.exposure import GFR_FORMULAS, carboplatin_clearance
-from dosing.policy.policy import CG
+from dosing.plausibility import ADULT_AGE_YEARS
+from dosing.policy.policy import CG, floor_mg_dl
 from dosing.regimens.lines import TargetAUC
 from dosing.units import M2, MG_PER_DL, ML_PER_MIN, Q_, Magnitude
 
 __all__ = [
+    "ANURIC_NOTE",
     "auc_basis",
     "auc_dose",
     "floored_gfr",
@@ -66,6 +70,8 @@ def measured_gfr(bases: Bases) -> Basis | None:
                 f" ({value_text(quantity.magnitude, quantity.units, given=True)}), converted to "
                 f"mL/min with the patient's BSA ({value_text(bsa.value, M2)})"
             )
+        if what == "measured GFR" and np.ndim(value) == 0 and float(value) == 0.0:
+            how = ANURIC_NOTE
         return Basis("gfr", value, ML_PER_MIN, how, ((_field(what), quantity),))
     return None
 
@@ -105,21 +111,51 @@ def auc_basis(bases: Bases) -> tuple[Basis, bool]:
     return _estimate(bases), bases.patient.magnitudes.serum_creatinine_mg_dl is not None
 
 
-def floored_gfr(bases: Bases, floor: Any) -> tuple[Magnitude, Any]:
-    """The estimated GFR [mL/min] with serum creatinine raised to ``floor``, and whom the floor
-    raised (a bool or a mask)."""
+def floored_gfr(bases: Bases, floors: Mapping[str, Any]) -> tuple[Magnitude, Any, Any]:
+    """The estimated GFR [mL/min] with serum creatinine raised to each patient's floor, whom
+    the floor raised (a bool or a mask), and each patient's floor [mg/dL] (0: none).
+
+    ``floors`` maps ``"adult"`` (18 years and over) and ``"child"`` to a floor: a group the
+    policy names no floor for is never floored (NCCN's 0.7 mg/dL is an adult convention)."""
     patient = bases.patient
-    creatinine = patient.magnitudes.serum_creatinine_mg_dl
+    values = patient.magnitudes
+    creatinine = values.serum_creatinine_mg_dl
     assert creatinine is not None  # only called for an estimate from creatinine
-    floor_mg_dl = float(floor.m_as(MG_PER_DL))
-    raised = creatinine < floor_mg_dl
-    floored = replace(patient, serum_creatinine=Q_(np.maximum(creatinine, floor_mg_dl), MG_PER_DL))
+    assert values.age_years is not None  # an estimate from creatinine needs age
+    adult = floor_mg_dl(floors["adult"]) if "adult" in floors else 0.0
+    child = floor_mg_dl(floors["child"]) if "child" in floors else 0.0
+    chosen = np.where(np.asarray(values.age_years) >= ADULT_AGE_YEARS, adult, child)
+    floor: Any = chosen if np.ndim(chosen) else float(chosen)
+    raised = creatinine < floor
+    floored = replace(patient, serum_creatinine=Q_(np.maximum(creatinine, floor), MG_PER_DL))
     value = Bases(floored, bases.policy).kidney_function("absolute", adult_default=CG).value
-    return value, raised
+    return value, raised, floor
+
+
+#: What a GFR of 0 means, and its sources: the Calvert formula in haemodialysis.
+ANURIC_NOTE: Final = (
+    "measured GFR given as 0 (anuric / on haemodialysis): the Calvert formula with GFR taken as 0, "
+    "dose = target AUC × 25 (guddati2014: applicable when haemodialysis follows within 12–18 h "
+    "of the infusion; carboplatin-hemodialysis-2010 measured AUCs about 20% over target); "
+    "plan the dialysis with the nephrology team"
+)
 
 
 def auc_dose(rule: TargetAUC, gfr_ml_min: Any, weight_kg: Any) -> Any:
-    """Target AUC [mg·min/mL] × the formula's carboplatin clearance [mL/min] = dose [mg]."""
+    """Target AUC [mg·min/mL] × the formula's carboplatin clearance [mL/min] = dose [mg].
+
+    A GFR of 0 (anuric, on haemodialysis) is taken by the Calvert formula only (its published
+    convention, :data:`ANURIC_NOTE`); any other formula refuses it."""
+    if rule.formula != "calvert" and np.any(np.asarray(gfr_ml_min) == 0):
+        raise DomainError(
+            f"is 0 mL/min: GFR 0 (haemodialysis) is a convention of the Calvert formula only "
+            f"(guddati2014); no source reached gives it for the {GFR_FORMULAS[rule.formula].name} "
+            f"formula",
+            argument="glomerular_filtration_rate",
+            value=0.0,
+            shown="0 mL/min",
+            fix="dose this patient with the nephrology team, outside the formula",
+        )
     return rule.value * carboplatin_clearance(rule.formula, gfr_ml_min, weight_kg)
 
 

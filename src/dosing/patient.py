@@ -245,9 +245,14 @@ class Patient:
         """The clearance as given, its checked magnitude, and whether it is per 1.73 m²."""
         try:
             quantity = as_quantity(value, ML_PER_MIN, name)
+            raw = magnitude(quantity, ML_PER_MIN, name)
+            if name == "glomerular_filtration_rate" and _all_zero(raw):
+                # anuric / on haemodialysis: GFR taken as 0, a convention of the Calvert formula
+                # (guddati2014); only a carboplatin line by Calvert uses it (dosing.gfr)
+                return quantity, float(raw), False
             magnitude_ = checked(
                 name,
-                magnitude(quantity, ML_PER_MIN, name),
+                raw,
                 ML_PER_MIN,
                 limit="creatinine_clearance" if name == "creatinine_clearance" else "gfr",
             )
@@ -422,3 +427,8 @@ _PUBLIC: Final = (
     "cystatin_c",
     "glomerular_filtration_rate",
 )
+
+
+def _all_zero(value: Any) -> bool:
+    """Whether a (non-lazy) magnitude is exactly 0: one patient's GFR given as 0."""
+    return bool(np.ndim(value) == 0 and float(value) == 0.0)

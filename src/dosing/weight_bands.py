@@ -8,6 +8,12 @@ limits, output) sees an ordinary line.
 
 A cohort is resolved when every patient falls in one band; patients in different bands are
 refused (expand each band's patients apart), as is a weight outside every band.
+
+**The band's weight is the dose's weight.** A band is chosen on actual body weight (the EU label's
+"Actual body weight (kg)") and its per-kg amount is multiplied by actual body weight. A policy
+that would multiply it by another weight (``Policy(dosing_weight={"busulfan": "ideal"})``, or
+``"*"``) is refused for a line by weight band: choosing the band on one weight and dosing on
+another mixes two rules no source gives. Name the agent ``"actual"`` in the policy to dose it.
 """
 
 from __future__ import annotations
@@ -25,16 +31,33 @@ from dosing.units import Q_
 
 if TYPE_CHECKING:
     from dosing.patient import Patient
+    from dosing.policy.policy import Policy
     from dosing.regimens.model import DoseLine
 
 __all__ = ["band_note", "resolve_band"]
 
 
-def resolve_band(line: DoseLine, patient: Patient) -> DoseLine:
-    """``line`` as the per-kg (or flat) line of ``patient``'s band; any other line unchanged."""
+def resolve_band(line: DoseLine, patient: Patient, policy: Policy | None = None) -> DoseLine:
+    """``line`` as the per-kg (or flat) line of ``patient``'s band; any other line unchanged.
+
+    A policy whose dosing weight for the agent is not actual body weight is refused (the band is
+    chosen on actual weight: see the module)."""
     if not isinstance(line.rule, WeightBands) or line.kind != "band":
         return line
     table = line.rule
+    if policy is not None:
+        choice = policy.weight_for(line.agent)
+        if choice.kind != "actual" and with_band(line, table.bands[0]).kind == "weight":
+            raise DomainError(
+                f"doses {line.agent} by {choice.describe()}, but {line.agent} is dosed by "
+                f"actual-weight band ({table.describe()}): the band is chosen on actual body "
+                f"weight, and its amount is for actual body weight",
+                argument=f"dosing_weight[{line.agent!r}]",
+                value=choice.describe(),
+                shown=repr(choice.describe()),
+                fix=f"dose {line.agent} on actual body weight: dosing_weight={{..., "
+                f"{line.agent!r}: 'actual'}}",
+            )
     weight = patient.magnitudes.weight_kg
     if weight is None:
         raise DomainError(

@@ -15,6 +15,7 @@ template prescribes once those steps are accounted for (``not_as_prescribed``, w
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any, Final
 
 import numpy as np
@@ -24,10 +25,12 @@ from dosing.amounts import CANONICAL, KIND_WORDS
 from dosing.checks.findings import Finding, Severity
 from dosing.checks.rules import ROUNDING_WARNING
 from dosing.dose_limits import DoseLimit, LimitTable
-from dosing.exposure import TARGET_AUC_RANGES
+from dosing.exposure import CALVERT_GFR_CAP, CALVERT_NONRENAL, GFR_FORMULAS, TARGET_AUC_RANGES
 from dosing.gfr import auc_dose
+from dosing.plausibility import ADULT_AGE_YEARS
 from dosing.policy.steps import STEPS
 from dosing.regimens.lines import TargetAUC
+from dosing.units import ML_PER_MIN
 from dosing.vocabulary import AGENTS
 
 if TYPE_CHECKING:
@@ -200,6 +203,34 @@ def _compare(
     return False
 
 
+#: The GFR a usual flat maximum of a line by target AUC is scaled with: NCCN's "Maximum
+#: Carboplatin Dose (mg) = Target AUC (mg/mL/min) x (125 mL/min + 25)".
+_AUC_MAX_CLEARANCE: Final = float((CALVERT_GFR_CAP + CALVERT_NONRENAL).m_as(ML_PER_MIN))
+
+
+def auc_limit(limit: DoseLimit, line: DoseLine) -> DoseLimit:
+    """The usual flat maximum per administration for a line by target AUC follows the line's
+    own target: target AUC × (125 + 25) mL/min (NCCN), not the row's number (900 mg, the
+    maximum at AUC 6), so that a capped dose at a label target (AUC 7: 1050 mg) is not warned.
+    Every other limit, and every other line, is unchanged."""
+    rule = line.rule
+    if (
+        not isinstance(rule, TargetAUC)
+        or limit.tier != "usual"
+        or limit.kind != "flat"
+        or limit.high is None
+    ):
+        return limit
+    high = rule.value * _AUC_MAX_CLEARANCE
+    return replace(
+        limit,
+        high=high,
+        low=None if limit.low is None else min(limit.low, high),
+        note=f"the maximum for this line's target AUC {rule.value:g} mg·min/mL: "
+        f"{rule.value:g} × (125 + 25) mL/min (NCCN); {limit.note}",
+    )
+
+
 def _number(value: float) -> str:
     """Four significant figures, never in exponent notation for a dose (70000, not 7e+04)."""
     return f"{value:.4g}" if abs(value) < 1e4 else f"{value:.0f}"
@@ -253,7 +284,8 @@ def _check_limits(
                 for row, value in amounts:
                     if tier == "usual" and ("administration", row.day) in hard_broken:
                         continue
-                    if _compare(context, limit, value, applies, row.day, f"{agent} dose is"):
+                    own = auc_limit(limit, row.result.line)
+                    if _compare(context, own, value, applies, row.day, f"{agent} dose is"):
                         hard_broken.add(("administration", row.day))
             elif limit.per == "day":
                 by_day: dict[int, Any] = {}
@@ -561,6 +593,70 @@ def _check_target(context: _Context, result: LineResult) -> None:
         )
 
 
+_GROUP_WORDS: Final = {"adult": "adults (18 years and over)", "child": "children (under 18)"}
+
+
+def _outside(context: _Context, population: str) -> Any:
+    """Whom of the patients is outside ``population`` (a bool or a mask); None: age unknown."""
+    if context.age is None:
+        return None
+    children = np.asarray(context.age) < ADULT_AGE_YEARS
+    return children if population == "adult" else np.logical_not(children)
+
+
+def _check_population(context: _Context) -> None:
+    """The template's population (``population = "child"``) and each dose formula's (Newell:
+    children; Calvert: adults) against the patient's age: a warning ``outside_population``,
+    citing the source; ``not_checked`` when the age is unknown."""
+    regimen = context.schedule.regimen
+    items: list[tuple[str, str, str, tuple[str, ...]]] = []
+    if regimen.population is not None:
+        items.append(
+            (
+                regimen.agents[0],
+                regimen.population,
+                f"{regimen.key} is written for",
+                regimen.references,
+            )
+        )
+    seen: set[tuple[str, str]] = set()
+    for result in context.schedule.lines:
+        rule = result.line.rule
+        if isinstance(rule, TargetAUC) and (result.line.agent, rule.formula) not in seen:
+            seen.add((result.line.agent, rule.formula))
+            entry = GFR_FORMULAS[rule.formula]
+            items.append(
+                (
+                    result.line.agent,
+                    entry.population,
+                    f"{result.line.agent}: the {entry.name} formula was derived in",
+                    entry.references,
+                )
+            )
+    for agent, population, what, references in items:
+        outside = _outside(context, population)
+        if outside is None:
+            context.add(
+                "info",
+                "not_checked",
+                agent,
+                None,
+                f"{what} {_GROUP_WORDS[population]}; the patient's age is not known, so it was "
+                f"not checked",
+                references,
+            )
+        elif np.any(outside):
+            context.add(
+                "warning",
+                "outside_population",
+                agent,
+                None,
+                f"{what} {_GROUP_WORDS[population]} ({', '.join(references)}); the patient is "
+                f"outside it{context.who(outside)}",
+                references,
+            )
+
+
 def check_schedule(schedule: Schedule, table: LimitTable) -> list[Finding]:
     """Every finding of one schedule (see the module)."""
     return _checked(schedule, table).findings
@@ -581,6 +677,7 @@ def _checked(schedule: Schedule, table: LimitTable) -> _Context:
     rows_by_line = {
         id(result): [r for r in schedule.rows if r.result is result] for result in schedule.lines
     }
+    _check_population(context)
     for agent, lines in by_agent.items():
         if not lines[0].line.known:
             context.add(

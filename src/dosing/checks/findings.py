@@ -28,6 +28,9 @@ CODES: Final[Mapping[str, str]] = MappingProxyType(
         "min_age": "error: a patient younger than the label's youngest age",
         "prior_exposure": "error, warning or info: a planned agent the patient already had "
         "(a second TBI; a repeat alkylator; a lifetime allowance)",
+        "outside_population": "warning: a template or a dose formula used for a patient outside "
+        "the population its source gives (an adult on a paediatric template; Newell for an "
+        "adult, Calvert for a child)",
         "outside_range": "warning: a dose outside the usual range of the agent (an error when "
         "more than twice its top, a convention of this library)",
         "not_as_prescribed": "warning: a dose that is not what its template prescribes once the "

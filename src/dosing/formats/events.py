@@ -6,22 +6,30 @@ One row per administration (per patient for a cohort), sorted by patient and tim
 column     meaning
 =========  ===============================================================================
 ``ID``     the patient: 1 for one patient, 1..n for a cohort
-``TIME``   hours from the first administration of the schedule
+``TIME``   hours from the first administration of the whole schedule (every agent), also
+           when ``agent=`` picks one drug
 ``AMT``    the dose [mg] after every policy step (0 for a dose withheld by a renal table)
 ``DUR``    infusion duration [h] where the template gives it (``duration``); NaN otherwise
 ``RATE``   AMT ÷ DUR [mg/h]; NaN where the duration is not known (never 0: not a bolus)
 ``EVID``   1 (a dosing event)
-``CMT``    1 (the dosing compartment)
+``CMT``    1 (the dosing compartment of the one drug the table holds)
 ``DAY``    the day in the regimen's frame; ``AGENT`` the canonical agent name
 covariates ``WT`` [kg], ``HT`` [cm], ``BSA`` [m², the BSA the doses used], ``AGE`` [years],
            ``SEX`` (1 male, 0 female), ``SCR`` [mg/dL], ``GFR`` [mL/min, the GFR of a dose by
            target AUC as obtained, before a floor or cap]: those the patient has
 =========  ===============================================================================
 
-Times assume what a template can say: the first administration of every day at the same clock
-time, and the ``per_day`` administrations of a day evenly spaced (every 6 hours for 4 a day).
-Only doses in mass units are written: a schedule with radiation (Gy) or activity (IU) doses
-raises unless ``agent=`` picks the drug to model. Requires the ``pandas`` extra.
+**The clock.** Times assume what a template can say: every day's clock origin at the same
+time (TIME 0 is day one's), a line's first administration of a day at that origin plus its
+``start`` (``start = "1 hour"``: after another drug's 1-hour infusion; 0 where the template gives
+none), and the ``per_day`` administrations of a day evenly spaced (every 6 hours for 4 a day).
+Times are a plan, not a record: real clock times come from the administration record.
+
+**One drug per table.** An event table for a pharmacokinetic model holds one drug: with two or
+more drugs in mass units the table is refused unless ``agent=`` picks one (every drug in one
+compartment and one ID would sum amounts of different drugs). Only doses in mass units are
+written: a schedule with radiation (Gy) or activity (IU) doses raises unless ``agent=`` picks the
+drug to model. Requires the ``pandas`` extra.
 """
 
 from __future__ import annotations
@@ -82,6 +90,15 @@ def to_events(schedule: Schedule, agent: str | None = None) -> Any:
                 shown=repr(agent),
                 fix=f"use one of {', '.join(map(repr, schedule.agents))}",
             )
+    masses = sorted({row.agent for row in rows if row.unit.dimensionality == MG.dimensionality})
+    if agent is None and len(masses) > 1:
+        raise DomainError(
+            f"is needed: {schedule.regimen.key} gives {len(masses)} drugs "
+            f"({', '.join(masses)}), and an event table holds one (one compartment, one ID)",
+            argument="agent",
+            value=None,
+            fix=f"pick the drug to model, to_events(agent={masses[0]!r}), one table per drug",
+        )
     others = sorted({row.agent for row in rows if row.unit.dimensionality != MG.dimensionality})
     if others:
         raise DomainError(
@@ -94,10 +111,12 @@ def to_events(schedule: Schedule, agent: str | None = None) -> Any:
         )
     patient = schedule.patient
     count = int(np.prod(patient.shape)) if patient.is_cohort else 1
-    first = min(row.day for row in rows)
+    # The origin is the schedule's first administration, of any agent (the module's clock).
+    first = min(row.day for row in schedule.rows)
     times = np.array(
         [
             (row.day - first) * _HOURS_PER_DAY
+            + _start_hours(row)
             + (row.administration - 1) * _HOURS_PER_DAY / row.per_day
             for row in rows
         ]
@@ -131,6 +150,11 @@ def to_events(schedule: Schedule, agent: str | None = None) -> Any:
         columns[name] = np.repeat(per_patient(values), len(rows))
     frame = pd.DataFrame(columns)
     return frame.sort_values(["ID", "TIME"], kind="stable").reset_index(drop=True)
+
+
+def _start_hours(row: Any) -> float:
+    start = row.result.line.start
+    return 0.0 if start is None else float(start.m_as(HOUR))
 
 
 def _covariates(schedule: Schedule, rows: list[Any]) -> dict[str, Any]:

@@ -22,7 +22,7 @@ import numpy as np
 
 from dosing.body.bsa import BSA_FORMULAS
 from dosing.body.egfr import EGFR_FORMULAS
-from dosing.body.kidney import cg_weight_description
+from dosing.body.kidney import cg_weight_description, creatinine_mg_per_dl, creatinine_quantity
 from dosing.body.weight import IBW_FORMULAS
 from dosing.errors import DomainError, Example, UnitsError, UnknownKeyError
 from dosing.exposure import CALVERT_GFR_CAP
@@ -36,7 +36,6 @@ from dosing.units import (
     KG,
     M2,
     MG,
-    MG_PER_DL,
     ML_PER_MIN,
     Q_,
     as_quantity,
@@ -403,10 +402,14 @@ class Policy:
         For carboplatin lines by target AUC with the Calvert formula: the GFR is capped at this
         absolute clearance (125 mL/min by default, FDA 2010 / NCCN); flag ``gfr_capped``.
         ``None`` removes the cap. Lines by the Newell formula are not capped (no source caps it).
-    creatinine_floor : pint.Quantity or None
+    creatinine_floor : pint.Quantity, mapping of age group to one, or None
         For lines by target AUC whose GFR is estimated from serum creatinine: a creatinine below
-        this is raised to it before the estimate (NCCN suggests considering 0.7 mg/dL); flag
-        ``creatinine_floored``. Off by default.
+        this is raised to it before the estimate (NCCN suggests considering 0.7 mg/dL, an adult
+        convention); flag ``creatinine_floored``. Off by default. A single quantity (mg/dL, or
+        µmol/L converted through creatinine's molar mass) floors **adults only** (18 years and
+        over); a child is floored only when the policy says so for children:
+        ``{"adult": Q_(0.7, "mg/dL"), "child": Q_(0.3, "mg/dL")}`` (keys ``"adult"`` and
+        ``"child"``, either may be left out). Stored as that mapping.
 
     Examples
     --------
@@ -540,10 +543,7 @@ class Policy:
         if self.gfr_cap is not None:
             put(self, "gfr_cap", _one_value(self.gfr_cap, "gfr_cap", ML_PER_MIN, "gfr", "mL/min"))
         if self.creatinine_floor is not None:
-            floor = _one_value(
-                self.creatinine_floor, "creatinine_floor", MG_PER_DL, "serum_creatinine", "mg/dL"
-            )
-            put(self, "creatinine_floor", floor)
+            put(self, "creatinine_floor", _creatinine_floors(self.creatinine_floor))
 
     # -- lookups used by expansion -------------------------------------------------------------
 
@@ -663,7 +663,7 @@ class Policy:
             "gfr_cap": None if self.gfr_cap is None else _record(self.gfr_cap),
             "creatinine_floor": None
             if self.creatinine_floor is None
-            else _record(self.creatinine_floor),
+            else {group: _record(q) for group, q in self.creatinine_floor.items()},
         }
 
 
@@ -687,6 +687,63 @@ def _is_default(name: str, value: Any) -> bool:
     if name == "gfr_cap":
         return value is not None and bool(value == CALVERT_GFR_CAP)
     return value is None
+
+
+#: The age groups a creatinine floor is given for (adults: 18 years and over).
+FLOOR_GROUPS: Final = ("adult", "child")
+
+
+def _creatinine_floors(value: object) -> Mapping[str, Any]:
+    """``creatinine_floor`` as ``{"adult": floor}`` (one quantity: adults only) or the mapping
+    given, each floor one plausible serum creatinine in mg/dL or µmol/L (kept as given)."""
+    raw = value if isinstance(value, Mapping) else {"adult": value}
+    unknown = sorted(set(raw) - set(FLOOR_GROUPS))
+    if unknown or not raw:
+        raise DomainError(
+            f"has key(s) {unknown}" if unknown else "is an empty mapping",
+            argument="creatinine_floor",
+            value=value,
+            shown=repr(value),
+            fix="use 'adult' and 'child', e.g. {'adult': Q_(0.7, 'mg/dL')}",
+        )
+    floors: dict[str, Any] = {}
+    for group in FLOOR_GROUPS:
+        if raw.get(group) is None:
+            continue
+        name = "creatinine_floor" if not isinstance(value, Mapping) else f"creatinine_floor.{group}"
+        try:
+            quantity = creatinine_quantity(raw[group], name)
+        except UnitsError as exc:
+            raise UnitsError(
+                "is not a serum creatinine (mg/dL or µmol/L)",
+                argument=name,
+                value=raw[group],
+                shown=repr(raw[group]),
+                fix=Example({name: Q_(0.7, "mg/dL")}),
+            ) from exc
+        if np.ndim(quantity.magnitude) != 0:
+            raise DomainError(
+                "must be one value, not an array",
+                argument=name,
+                value=raw[group],
+                shown=repr(raw[group]),
+            )
+        creatinine_mg_per_dl(quantity, name)  # within the plausible range, or refused
+        floors[group] = quantity
+    if not floors:
+        raise DomainError(
+            "gives no floor",
+            argument="creatinine_floor",
+            value=value,
+            shown=repr(value),
+            fix="give None for no floor",
+        )
+    return MappingProxyType(floors)
+
+
+def floor_mg_dl(floor: Any) -> float:
+    """One creatinine floor in mg/dL (µmol/L through creatinine's molar mass)."""
+    return float(creatinine_mg_per_dl(floor, "creatinine_floor"))
 
 
 def _one_value(value: object, name: str, unit: Any, limit: str, shown_unit: str) -> Any:

@@ -232,8 +232,8 @@ def creatinine_floor(state: LineState, bases: Bases, policy: Policy) -> None:
     rule = state.line.rule
     if not isinstance(rule, TargetAUC) or not state.gfr_estimated:
         return
-    floor = policy.creatinine_floor
-    value, raised = floored_gfr(bases, floor)
+    floors = policy.creatinine_floor
+    value, raised, _ = floored_gfr(bases, floors)
     if not may_any(raised):
         return
     weight = needs_weight(rule, bases, state.line.agent)
@@ -244,9 +244,13 @@ def creatinine_floor(state: LineState, bases: Bases, policy: Policy) -> None:
         return
     after = np.where(changed, floored, state.dose)
     state.gfr = np.where(changed, value, state.gfr)
+    groups = " and ".join(
+        f"{value_text(q.magnitude, q.units, given=True)} for "
+        f"{'adults (18 years and over)' if group == 'adult' else 'children'}"
+        for group, q in floors.items()
+    )
     reason = (
-        f"serum creatinine raised to the policy's floor of "
-        f"{value_text(floor.magnitude, floor.units, given=True)} before estimating GFR "
+        f"serum creatinine raised to the policy's floor ({groups}) before estimating GFR "
         f"(GFR then {value_text(as_magnitude(state.gfr), ML_PER_MIN)})"
     )
     state.basis = state.basis.with_note(reason)

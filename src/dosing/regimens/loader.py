@@ -10,6 +10,8 @@ The format is documented in ``docs/regimens.md``. In short::
     totals = { melphalan = "180 mg/m**2" }   # optional, checked per agent
     setting = "conditioning"       # optional: the use (its dose limits apply); per line too
     intensity = "RIC"              # optional: "MAC", "RIC" or "NMA", checked by dosing.check()
+    population = "child"           # optional: "adult" (18 and over) or "child", as the source
+                                   # gives it; dosing.check() warns outside_population otherwise
     response = "cr"                # optional: a later cycle for a patient in CR/CRi, or "no-cr"
 
     [[dose]]
@@ -27,6 +29,8 @@ The format is documented in ``docs/regimens.md``. In short::
     product = "Thymoglobulin"      # the product, where products are dosed differently
     acknowledge = "..."            # optional: why an amount refused as a slip is meant
     duration = "2 hour"            # optional: infusion duration (event tables)
+    start = "1 hour"               # optional: first administration of a day, after the day's
+                                   # clock origin (event tables; e.g. after a 1-hour infusion)
 
 Instead of ``amount``, a line may be by target AUC (``target_auc = "5 mg*min/mL"`` with
 ``gfr_formula = "calvert"`` or ``"newell"``) or by weight band (``weight_bands = [...]``); see
@@ -79,6 +83,7 @@ _TOP_FIELDS: Final = {
     "setting",
     "intensity",
     "response",
+    "population",
 }
 _DOSE_FIELDS: Final = {
     "agent",
@@ -99,9 +104,12 @@ _DOSE_FIELDS: Final = {
     "gfr_formula",
     "weight_bands",
     "duration",
+    "start",
 }
 #: Conditioning intensities a template may declare (Bacigalupo et al. 2009 working definitions).
 INTENSITIES: Final = ("MAC", "RIC", "NMA")
+#: The population a template may be written for: adults (18 years and over) or children.
+POPULATIONS: Final = ("adult", "child")
 #: The response a later cycle may be for: in complete remission (CR/CRi) or not.
 RESPONSES: Final = ("cr", "no-cr")
 #: Relative tolerance when checking that doses add up to a declared total.
@@ -208,6 +216,7 @@ class _Reader:
         setting = self.setting(data, "setting", None)
         intensity = self.choice(data, "intensity", INTENSITIES)
         response = self.choice(data, "response", RESPONSES)
+        population = self.choice(data, "population", POPULATIONS)
         raw_doses = data.get("dose")
         if not isinstance(raw_doses, list) or not raw_doses:
             raise self.fail("dose", "a template needs at least one [[dose]] table")
@@ -231,6 +240,7 @@ class _Reader:
             source=self.source,
             intensity=intensity,
             response=response,
+            population=population,
         )
 
     def choice(self, data: Mapping[str, Any], field: str, allowed: tuple[str, ...]) -> Any:
@@ -383,6 +393,7 @@ class _Reader:
             known=known,
             rule=spec.rule,
             duration=self.duration(raw, where),
+            start=self.start(raw, where),
         )
         if isinstance(spec.rule, WeightBands):
             self.check_band_bounds(spec.rule, where)
@@ -445,6 +456,24 @@ class _Reader:
                 label,
                 f"duration={raw['duration']!r} must be positive and fit between two "
                 f"administrations of the day",
+            )
+        return quantity
+
+    def start(self, raw: Mapping[str, Any], where: str) -> Any:
+        """When the day's first administration starts after the day's clock origin (``start =
+        "1 hour"``: after a 1-hour infusion given first), at least 0, under a day."""
+        if "start" not in raw:
+            return None
+        label = f"{where}.start"
+        quantity = self.quantity(raw["start"], label, example_unit="hour")
+        if quantity.dimensionality != HOUR.dimensionality:
+            raise self.fail(label, f'start={raw["start"]!r} must be a time, e.g. "1 hour"')
+        hours = float(quantity.m_as(HOUR))
+        if not (math.isfinite(hours) and 0 <= hours < 24 / raw.get("per_day", 1)):
+            raise self.fail(
+                label,
+                f"start={raw['start']!r} must be at least 0 and before the day's next "
+                f"administration",
             )
         return quantity
 

@@ -89,6 +89,9 @@ class DoseLine:
         dosed (:mod:`dosing.regimens.lines`).
     duration : pint.Quantity or None
         The infusion duration, where the template gives it (for event tables).
+    start : pint.Quantity or None
+        When the day's first administration starts after the day's clock origin, where the
+        template gives it (event tables: a drug given after another's infusion).
     """
 
     agent: str
@@ -115,6 +118,7 @@ class DoseLine:
     known: bool = True
     rule: TargetAUC | WeightBands | WeightBand | None = None
     duration: Any = None
+    start: Any = None
 
     @property
     def administrations(self) -> int:
@@ -208,6 +212,9 @@ class Regimen:
     response : {"cr", "no-cr"} or None
         For a later cycle of a course whose label depends on response: the cycle is for a patient
         in complete remission (CR/CRi) or not (inotuzumab ozogamicin).
+    population : {"adult", "child"} or None
+        Whom the template's source writes it for (adults: 18 years and over); ``dosing.check()``
+        warns ``outside_population`` for a patient of the other group.
     """
 
     key: str
@@ -221,6 +228,7 @@ class Regimen:
     source: str = "<mapping>"
     intensity: str | None = None
     response: str | None = None
+    population: str | None = None
 
     @property
     def agents(self) -> tuple[str, ...]:

@@ -21,6 +21,7 @@ from dosing.plausibility import strip
 from dosing.regimens.lines import TargetAUC, WeightBand, WeightBands
 from dosing.regimens.screen import screen_course, screen_line
 from dosing.units import AUC, KG, MG, parse_quantity
+from dosing.vocabulary import canonical_agent
 
 if TYPE_CHECKING:
     from dosing.regimens.model import DoseLine
@@ -112,6 +113,16 @@ def _target_auc(raw: Mapping[str, Any], where: str, fail: Fail) -> AmountSpec:
             f"gfr_formula={formula!r}; write one of {', '.join(map(repr, GFR_FORMULAS))}",
             formula,
         ) from None
+    entry = GFR_FORMULAS[formula]
+    agent = canonical_agent(raw["agent"]) if isinstance(raw.get("agent"), str) else None
+    if agent not in entry.agents:
+        raise fail(
+            f"{where}.gfr_formula",
+            f"gfr_formula={formula!r} is a {' or '.join(entry.agents)} clearance formula; "
+            f"agent={raw.get('agent')!r} cannot be dosed by it: give the agent's amount "
+            f"(amount = ...) or a formula derived for it",
+            formula,
+        )
     rule = TargetAUC(target, value, formula)
     return AmountSpec(target, "auc", value, AUC, MG, rule)
 
