@@ -64,30 +64,33 @@ def expand(
             f"'cm'), weight=Q_(40, 'kg'))",
         )
     chosen = _policy(policy, bsa_method)
-    _warn_unused(chosen, regimen)
+    if chosen is not _DEFAULT_POLICY:
+        _warn_unused(chosen, regimen)
     anchor = _anchor(regimen, cycle_start, transplant_date)
     bases = Bases(patient, chosen)
     steps = pipeline(chosen)
     shape = patient.shape
+    order = None
     if any(line.kind == "band" for line in regimen.doses):
         # Each line by weight band becomes the per-kg (or flat) line of the patient's band.
         regimen = replace(
             regimen, doses=tuple(resolve_band(line, patient, chosen) for line in regimen.doses)
         )
-    lines = tuple(_compute(line, bases, chosen, steps, shape) for line in regimen.doses)
-    rows: list[tuple[tuple[int, int, int], Row]] = []
-    for result in lines:
-        line = result.line
-        for day in line.days:
-            date = None if anchor is None else calendar_date(regimen.frame, day, anchor)
-            for administration in range(1, line.per_day + 1):
-                row = Row(day, date, administration, day, result)
-                rows.append(((day, line.order, administration), row))
-    rows.sort(key=lambda item: item[0])
+        order = _sorted_rows(regimen)  # this patient's regimen: not kept
+    lines = tuple([_compute(line, bases, chosen, steps, shape) for line in regimen.doses])
+    if order is None:
+        order = _row_order(regimen)
+    if anchor is None:
+        rows = tuple([_row(day, None, n, day, lines[i]) for i, day, n in order])
+    else:
+        frame = regimen.frame
+        rows = tuple(
+            [_row(day, calendar_date(frame, day, anchor), n, day, lines[i]) for i, day, n in order]
+        )
     return Schedule(
         regimen=regimen,
         patient=patient,
-        rows=tuple(row for _, row in rows),
+        rows=rows,
         lines=lines,
         policy=chosen,
         anchor=anchor,
@@ -95,14 +98,62 @@ def expand(
     )
 
 
+#: Each regimen's rows in schedule order, as (line index, day, administration): sorted by day,
+#: then the template's line order, then administration. It depends only on the regimen (frozen),
+#: so it is worked out once per regimen; the regimen is held, so its id is never reused.
+_ROW_ORDER: dict[int, tuple[Regimen, tuple[tuple[int, int, int], ...]]] = {}
+
+
+def _row_order(regimen: Regimen) -> tuple[tuple[int, int, int], ...]:
+    known = _ROW_ORDER.get(id(regimen))
+    if known is not None and known[0] is regimen:
+        return known[1]
+    order = _sorted_rows(regimen)
+    if len(_ROW_ORDER) >= 256:
+        _ROW_ORDER.clear()
+    _ROW_ORDER[id(regimen)] = (regimen, order)
+    return order
+
+
+def _sorted_rows(regimen: Regimen) -> tuple[tuple[int, int, int], ...]:
+    keyed = sorted(
+        ((day, line.order, administration), (index, day, administration))
+        for index, line in enumerate(regimen.doses)
+        for day in line.days
+        for administration in range(1, line.per_day + 1)
+    )
+    return tuple(item for _, item in keyed)
+
+
+def _row(day: int, date: Any, administration: int, planned: int, result: LineResult) -> Row:
+    """A Row, made without the dataclass __init__'s per-field lookups (the same frozen object)."""
+    row = _new_row(Row)
+    _set_day(row, day)
+    _set_date(row, date)
+    _set_administration(row, administration)
+    _set_planned(row, planned)
+    _set_result(row, result)
+    return row
+
+
+_new_row: Final = object.__new__
+_set_day: Final = Row.day.__set__  # type: ignore[attr-defined]
+_set_date: Final = Row.date.__set__  # type: ignore[attr-defined]
+_set_administration: Final = Row.administration.__set__  # type: ignore[attr-defined]
+_set_planned: Final = Row.planned_day.__set__  # type: ignore[attr-defined]
+_set_result: Final = Row.result.__set__  # type: ignore[attr-defined]
+_NO_FLAGS: Final = frozenset[str]()
+
+
 def _compute(
     line: DoseLine, bases: Bases, policy: Policy, steps: tuple[Any, ...], shape: tuple[int, ...]
 ) -> LineResult:
     """One dose line through the pipeline: basis, amount × basis, then each step in order."""
-    if line.kind == "bsa":
+    kind = line.kind
+    if kind == "bsa":
         basis = bases.patient_bsa()
         dose: Magnitude = line.amount_value * basis.value
-    elif line.kind == "weight":
+    elif kind == "weight":
         basis = bases.actual_weight(line.agent, _amount(line))
         dose = line.amount_value * basis.value
     elif isinstance(line.rule, TargetAUC):
@@ -110,29 +161,35 @@ def _compute(
         dose = auc_dose(line.rule, gfr_basis.value, needs_weight(line.rule, bases, line.agent))
         basis = gfr_basis.with_note(formula_note(line.rule))
     else:
-        basis = FLAT if line.kind == "flat" else RADIATION
+        basis = FLAT if kind == "flat" else RADIATION
         dose = _constant(line.amount_value, bases.patient, shape)
     if isinstance(line.rule, WeightBand):
         basis = basis.with_note(band_note(line))
-    state = LineState(line, basis, as_magnitude(dose))
+    state = LineState(line, basis, dose if dose.__class__ is float else as_magnitude(dose))
     if isinstance(line.rule, TargetAUC):
         state.gfr, state.gfr_estimated = gfr_basis.value, estimated
     calculated = None
     for step in steps:
-        if step.stage == "prepare" and calculated is None:
+        if calculated is None and step.stage == "prepare":
             calculated = state.dose
         step.run(state, bases, policy)
-    lazy = bases.patient.lazy_checks
-    final = frozen(keep_checks(as_magnitude(state.dose), *lazy))
-    calculated = final if calculated is None else frozen(keep_checks(calculated, *lazy))
+    final = state.dose
+    if final.__class__ is not float:
+        lazy = bases.patient.lazy_checks
+        final = frozen(keep_checks(as_magnitude(final), *lazy))
+        if calculated is not None:
+            calculated = frozen(keep_checks(calculated, *lazy))
+    if calculated is None:
+        calculated = final
     adjustments = tuple(state.adjustments)
+    flags = _NO_FLAGS if not adjustments and not shape else flags_of(adjustments, shape)
     return LineResult(
         line,
         state.basis,
         calculated,
         final,
         adjustments,
-        flags_of(adjustments, shape),
+        flags,
         policy.presentation_for(line.agent, line.product),
     )
 

@@ -57,6 +57,7 @@ __all__ = [
     "is_per_weight",
     "magnitude",
     "parse_quantity",
+    "parse_unit",
     "short",
     "ucum",
     "ureg",
@@ -76,8 +77,82 @@ def _define_once(definition: str) -> None:
 _define_once("international_unit = [international_unit] = IU")
 _define_once("standard_bsa = 1.73 * meter ** 2")
 
-#: Make a Quantity in the shared registry: ``Q_(40, "kg")``.
-Q_: Any = ureg.Quantity
+#: pint's Quantity class of the shared registry.
+_QUANTITY: Final[Any] = ureg.Quantity
+
+#: Unit strings already read, and quantity strings already read: text -> what pint made of it.
+#: Both map text to immutable values (a unit's container; a number and a container), so a cached
+#: entry can never carry anything from one call into another's result. Bounded: cleared when full.
+_UNIT_TEXT: dict[str, Any] = {}
+_QUANTITY_TEXT: dict[str, tuple[Any, Any]] = {}
+_TEXT_CACHE_SIZE: Final = 4096
+
+
+def _remember(cache: dict[str, Any], text: str, value: Any) -> Any:
+    if len(cache) >= _TEXT_CACHE_SIZE:
+        cache.clear()
+    cache[text] = value
+    return value
+
+
+def parse_unit(text: str) -> Any:
+    """The pint Unit written as ``text`` (``"mg/m**2"``), parsed once and then looked up.
+
+    pint parses a unit string again on every call, at about 15 times the cost of using a
+    pre-parsed unit; everywhere dosing reads a unit from text it goes through here.
+
+    Examples
+    --------
+    >>> parse_unit("mg/m**2")
+    <Unit('milligram / meter ** 2')>
+    """
+    container = _UNIT_TEXT.get(text)
+    if container is None:
+        container = _remember(_UNIT_TEXT, text, ureg.Unit(text)._units)
+    return ureg.Unit(container)
+
+
+class _QuantityMaker:
+    """``dosing.Q_``: pint's Quantity of the shared registry, with unit strings parsed once.
+
+    ``Q_(150, "cm")`` makes exactly what ``pint.Quantity(150, "cm")`` makes (the same class, the
+    same registry), but reads ``"cm"`` once per process instead of on every call;
+    ``isinstance(q, Q_)`` and pint's class attributes (``Q_.from_list``) work as before.
+    """
+
+    __slots__ = ()
+
+    def __call__(self, value: Any, units: Any = None) -> Any:
+        if units.__class__ is str:
+            container = _UNIT_TEXT.get(units)
+            if container is None:
+                container = _remember(_UNIT_TEXT, units, ureg.Unit(units)._units)
+            return _QUANTITY(value, container)
+        if units is None and value.__class__ is str and value:
+            parsed = _QUANTITY_TEXT.get(value)
+            if parsed is None:
+                quantity = _QUANTITY(value)
+                if not isinstance(quantity.magnitude, int | float):
+                    return quantity  # pragma: no cover  (an expression pint makes an array of)
+                parsed = _remember(_QUANTITY_TEXT, value, (quantity.magnitude, quantity._units))
+            return _QUANTITY(parsed[0], parsed[1])
+        return _QUANTITY(value, units)
+
+    def __instancecheck__(self, instance: Any) -> bool:
+        return isinstance(instance, _QUANTITY)
+
+    def __subclasscheck__(self, subclass: Any) -> bool:
+        return issubclass(subclass, _QUANTITY)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(_QUANTITY, name)
+
+    def __repr__(self) -> str:
+        return "dosing.Q_ (pint.Quantity of dosing's registry; unit strings parsed once)"
+
+
+#: Make a Quantity in the shared registry: ``Q_(40, "kg")``. A unit string is parsed once.
+Q_: Any = _QuantityMaker()
 
 Magnitude: TypeAlias = float | npt.NDArray[np.float64]
 
@@ -320,6 +395,10 @@ def _normalise_unit(text: str) -> str:
     return _POWER.sub(r"\1**\2", unit)
 
 
+#: Quantity strings :func:`parse_quantity` has read: text -> (number, unit container).
+_QUANTITY_READ: dict[str, tuple[Any, Any]] = {}
+
+
 def parse_quantity(text: str) -> Any:
     """Read a quantity written with its unit: ``"150 cm"``, ``"150cm"``, ``"1.29m2"``, ``"12y"``.
 
@@ -346,6 +425,9 @@ def parse_quantity(text: str) -> Any:
     ...
     dosing.errors.UnitsError: '40' has no unit
     """
+    known = _QUANTITY_READ.get(text)
+    if known is not None:
+        return _QUANTITY(known[0], known[1])
     match = _TEXT.match(text)
     if match is None:
         raise UnitsError(f"{text!r} is not a number followed by a unit", value=text)
@@ -363,14 +445,15 @@ def parse_quantity(text: str) -> Any:
             fix="write one unit expression such as 'mg/m**2', 'mg/kg' or 'cm'",
         )
     try:
-        unit = ureg.Unit(unit_expr)
+        unit = parse_unit(unit_expr)
     except Exception as exc:  # pint raises many types for unreadable text; all mean the same
         raise UnitsError(
             f"{text!r}: the unit {unit_text!r} is not known to pint", value=text
         ) from exc
     if unit == DIMENSIONLESS and unit_expr not in ("mg/kg", "g/kg"):
         raise UnitsError(f"{text!r} has no unit", value=text)
-    return Q_(number, unit)
+    _remember(_QUANTITY_READ, text, (number, unit._units))
+    return _QUANTITY(number, unit._units)
 
 
 def is_per_weight(unit: Any) -> bool:
@@ -433,7 +516,7 @@ def ucum(unit: Any) -> str:
     >>> ucum(MG_PER_M2), ucum(IU_PER_M2), ucum(EGFR), ucum(GY), ucum(MG_PER_DL)
     ('mg/m2', '[iU]/m2', 'mL/min/{1.73_m2}', 'Gy', 'mg/dL')
     """
-    unit = ureg.Unit(unit) if isinstance(unit, str) else unit
+    unit = parse_unit(unit) if isinstance(unit, str) else unit
     special = _UCUM_SPECIAL.get(str(unit))
     if special is not None:
         return special

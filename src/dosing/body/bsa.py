@@ -424,7 +424,7 @@ def bsa_m2(
     formula = BSA_FORMULAS[method]
     result: Any
     weight = (
-        weight_kg if formula.weight_unit == KG else weight_kg * _factor(KG, formula.weight_unit)
+        weight_kg if formula.weight_unit is KG else weight_kg * _factor(KG, formula.weight_unit)
     )
     if formula.needs_sex:
         result = formula.kernel(height_cm, weight, is_male(sex, f"method={method!r}"))

@@ -206,8 +206,22 @@ def pipeline_step(
 
 
 def pipeline(policy: Policy) -> tuple[Step, ...]:
-    """The steps ``policy`` asks for, in order."""
-    return tuple(step for step in STEPS.values() if step.active(policy))
+    """The steps ``policy`` asks for, in order.
+
+    A policy is frozen, so its steps are worked out once per policy (and again if a step is
+    registered since); the policy is held by the cache, so its id is never reused.
+    """
+    known = _PIPELINES.get(id(policy))
+    if known is not None and known[0] is policy and known[1] == len(STEPS):
+        return known[2]
+    steps = tuple(step for step in STEPS.values() if step.active(policy))
+    if len(_PIPELINES) >= 256:
+        _PIPELINES.clear()
+    _PIPELINES[id(policy)] = (policy, len(STEPS), steps)
+    return steps
+
+
+_PIPELINES: dict[int, tuple[Policy, int, tuple[Step, ...]]] = {}
 
 
 def _amount(line: DoseLine) -> str:
