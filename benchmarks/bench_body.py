@@ -83,7 +83,6 @@ def _size(n: int, rounds: int) -> None:
         None,
         size=size,
     )
-    _schlich(rounds)
 
 
 def _schlich(rounds: int) -> None:

@@ -58,6 +58,7 @@ __all__ = [
     "magnitude",
     "parse_quantity",
     "parse_unit",
+    "quantity",
     "short",
     "ucum",
     "ureg",
@@ -187,7 +188,49 @@ IU_PER_M2: Final = ureg.Unit("IU/m**2")
 IU_PER_KG: Final = ureg.Unit("IU/kg")
 DIMENSIONLESS: Final = ureg.Unit("")
 
-_QUANTITY_TYPE: Final = type(Q_(1.0, CM))
+_QUANTITY_TYPE: Final = type(_QUANTITY(1.0, CM))
+_FLOAT64: Final = np.dtype(np.float64)
+
+# The unit strings dosing and its users write most, read to the very containers of the
+# constants above: a Quantity made with Q_(150, "cm") then has CM's units by identity.
+for _text, _unit in (
+    ("cm", CM),
+    ("m", M),
+    ("kg", KG),
+    ("m**2", M2),
+    ("mg", MG),
+    ("g", G),
+    ("Gy", GY),
+    ("IU", IU),
+    ("year", YEAR),
+    ("day", DAY),
+    ("mg/dL", MG_PER_DL),
+    ("mg/L", MG_PER_L),
+    ("mL/min", ML_PER_MIN),
+    ("mg/m**2", MG_PER_M2),
+    ("mg/kg", MG_PER_KG),
+):
+    if ureg.Unit(_text)._units == _unit._units:  # as pint reads the text, checked once
+        _UNIT_TEXT[_text] = _unit._units
+del _text, _unit
+
+
+def quantity(value: Magnitude, units: Any) -> Any:
+    """A Quantity of ``value`` (a float or float64 array dosing computed) in ``units`` (a unit
+    or its container): pint's object, made without pint's argument checks.
+
+    Examples
+    --------
+    >>> quantity(1.5, M2)
+    <Quantity(1.5, 'meter ** 2')>
+    """
+    made = _new_quantity(_QUANTITY)
+    made._magnitude = value
+    made._units = getattr(units, "_units", units)
+    return made
+
+
+_new_quantity: Final = object.__new__
 
 # The examples shown in error messages, by the unit a function asks for.
 _EXAMPLE: Final[dict[str, str]] = {
@@ -322,11 +365,19 @@ def magnitude(value: object, unit: Any, name: str) -> Magnitude:
     dosing.errors.UnitsError: weight=<Quantity(1, 'milligram / kilogram')> has no unit; \
 write weight=Q_(..., "kg")
     """
-    if type(value) is _QUANTITY_TYPE and value._units == unit._units:  # type: ignore[attr-defined]
+    if type(value) is _QUANTITY_TYPE and (
+        value._units is unit._units  # type: ignore[attr-defined]
+        or value._units == unit._units  # type: ignore[attr-defined]
+    ):
         raw: Any = value._magnitude  # type: ignore[attr-defined]
     else:
         quantity = as_quantity(value, unit, name)
         raw = quantity.m_as(unit)
+    cls = raw.__class__
+    if cls is float:
+        return raw  # type: ignore[no-any-return]
+    if cls is np.ndarray and raw.dtype is _FLOAT64 and raw.ndim:
+        return raw  # type: ignore[no-any-return]
     if isinstance(raw, float):
         return raw
     if isinstance(raw, int | np.integer | np.floating):
