@@ -47,7 +47,7 @@ from dosing.errors import (
     show_value,
 )
 from dosing.formats import FORMATS
-from dosing.units import parse_quantity, parse_unit, short, ureg
+from dosing.units import parse_quantity, parse_unit, short
 from dosing.vocabulary import canonical_agent
 
 __all__ = ["main"]

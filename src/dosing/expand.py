@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any, Final
 
 import numpy as np
 
-from dosing._arrays import keep_checks
+from dosing._arrays import Derived, keep_checks
 from dosing.basis import FLAT, RADIATION, Bases, as_magnitude, frozen
 from dosing.errors import NO_VALUE, DomainError, Example, UnusedPolicyWarning
 from dosing.gfr import auc_basis, auc_dose, formula_note, needs_weight
@@ -137,11 +137,12 @@ def _row(day: int, date: Any, administration: int, planned: int, result: LineRes
 
 
 _new_row: Final = object.__new__
-_set_day: Final = Row.day.__set__  # type: ignore[attr-defined]
-_set_date: Final = Row.date.__set__  # type: ignore[attr-defined]
-_set_administration: Final = Row.administration.__set__  # type: ignore[attr-defined]
-_set_planned: Final = Row.planned_day.__set__  # type: ignore[attr-defined]
-_set_result: Final = Row.result.__set__  # type: ignore[attr-defined]
+_ROW_SLOTS: Final[dict[str, Any]] = dict(vars(Row))
+_set_day: Final = _ROW_SLOTS["day"].__set__
+_set_date: Final = _ROW_SLOTS["date"].__set__
+_set_administration: Final = _ROW_SLOTS["administration"].__set__
+_set_planned: Final = _ROW_SLOTS["planned_day"].__set__
+_set_result: Final = _ROW_SLOTS["result"].__set__
 _NO_FLAGS: Final = frozenset[str]()
 
 
@@ -150,34 +151,42 @@ def _compute(
 ) -> LineResult:
     """One dose line through the pipeline: basis, amount × basis, then each step in order."""
     kind = line.kind
-    if kind == "bsa":
-        basis = bases.patient_bsa()
-        dose: Magnitude = line.amount_value * basis.value
-    elif kind == "weight":
-        basis = bases.actual_weight(line.agent, _amount(line))
-        dose = line.amount_value * basis.value
+    dose: Any
+    if kind == "bsa" or kind == "weight":
+        if kind == "bsa":
+            basis = bases.patient_bsa()
+        else:
+            basis = bases.actual_weight(line.agent, _amount(line))
+        value = basis.value
+        if value.__class__ is float:
+            dose = line.amount_value * value
+        elif value.__class__ is np.ndarray:
+            dose = Derived(line.amount_value, value)  # multiplied when a step or a reader needs it
+        else:
+            dose = as_magnitude(line.amount_value * value)
     elif isinstance(line.rule, TargetAUC):
         gfr_basis, estimated = auc_basis(bases)
         dose = auc_dose(line.rule, gfr_basis.value, needs_weight(line.rule, bases, line.agent))
         basis = gfr_basis.with_note(formula_note(line.rule))
+        dose = dose if dose.__class__ is float else as_magnitude(dose)
     else:
         basis = FLAT if kind == "flat" else RADIATION
-        dose = _constant(line.amount_value, bases.patient, shape)
+        dose = as_magnitude(_constant(line.amount_value, bases.patient, shape))
     if isinstance(line.rule, WeightBand):
         basis = basis.with_note(band_note(line))
-    state = LineState(line, basis, dose if dose.__class__ is float else as_magnitude(dose))
+    state = LineState(line, basis, dose)
     if isinstance(line.rule, TargetAUC):
         state.gfr, state.gfr_estimated = gfr_basis.value, estimated
     calculated = None
     for step in steps:
         if calculated is None and step.stage == "prepare":
-            calculated = state.dose
+            calculated = state.held_dose
         step.run(state, bases, policy)
     final = state.dose
     if final.__class__ is not float:
         lazy = bases.patient.lazy_checks
         final = frozen(keep_checks(as_magnitude(final), *lazy))
-        if calculated is not None:
+        if calculated is not None and calculated.__class__ is not Derived:
             calculated = frozen(keep_checks(calculated, *lazy))
     if calculated is None:
         calculated = final

@@ -50,8 +50,8 @@ __all__ = [
     "GIVEN_BSA_TOLERANCE",
     "RANGES",
     "PlausibleRange",
-    "check_range",
     "bounds",
+    "check_range",
     "checked",
     "same_shape",
     "strip",
@@ -221,7 +221,7 @@ def same_shape(name: str, values: Any, other_name: str, other: Any) -> None:
 
 
 def bounds(name: str, unit: Any) -> tuple[float, float]:
-    """The plausible range ``RANGES[name]`` in ``unit`` (a module constant), widened by the slack."""
+    """``RANGES[name]`` in ``unit`` (a module constant), widened by the slack."""
     key = (name, id(unit))
     found = _BOUNDS.get(key)
     if found is None:  # once per (range, unit): the units used are module constants
@@ -235,7 +235,7 @@ def checked(name: str, values: Any, unit: Any, limit: str | None = None) -> Magn
     if values.__class__ is float:
         if not low <= values <= high:  # NaN fails every comparison
             raise _refusal(name, values, low, high, unit)
-        return values  # type: ignore[no-any-return]
+        return values  # type: ignore[no-any-return,unused-ignore]
     if isinstance(values, float | np.ndarray):
         check_range(name, values, low, high, unit)
         return values

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from dosing._arrays import is_lazy
+from dosing._arrays import derived_slot, is_lazy
 from dosing._text import given_text, value_text
 from dosing.basis import Basis
 from dosing.errors import DomainError, UnknownKeyError
@@ -94,6 +94,9 @@ class LineResult:
     adjustments: tuple[Adjustment, ...]
     flags: Any
     presentation: Presentation | None = None
+
+
+derived_slot(LineResult, "calculated")
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -584,6 +587,16 @@ def flags_of(adjustments: tuple[Adjustment, ...], shape: tuple[int, ...]) -> Any
         flag, mask = adjustment.flag, adjustment.applies
         if is_lazy(mask):
             out[flag] = np.logical_or(out[flag], mask) if flag in out else mask
+            continue
+        if (
+            mask.__class__ is np.ndarray
+            and mask.dtype == bool
+            and mask.shape == shape
+            and not mask.flags.writeable
+            and flag not in out
+        ):  # a step's read-only mask of the whole cohort: shared, not copied
+            if mask.any():
+                out[flag] = mask
             continue
         mask = np.broadcast_to(np.asarray(mask, dtype=bool), shape)
         if flag in out:

@@ -32,9 +32,9 @@ from dosing.body._sex import is_male
 from dosing.errors import OutsidePopulationWarning
 from dosing.plausibility import (
     ADULT_AGE_YEARS,
-    bounds,
     CHILD_HEIGHT_CM,
     CHILD_WEIGHT_KG,
+    bounds,
     checked,
     same_shape,
     strip,
@@ -505,9 +505,9 @@ def _mosteller_by_blocks(height_cm: Any, weight_kg: Any) -> Any:
     multiply, divide, sqrt = np.multiply, np.divide, np.sqrt
     n = height_cm.shape[0]
     if n <= _BLOCK:  # one block: no slicing
-        if not (
-            h_low <= minimum(height_cm) and maximum(height_cm) <= h_high
-        ) or not (w_low <= minimum(weight_kg) and maximum(weight_kg) <= w_high):
+        if not (h_low <= minimum(height_cm) and maximum(height_cm) <= h_high) or not (
+            w_low <= minimum(weight_kg) and maximum(weight_kg) <= w_high
+        ):
             checked("height", height_cm, CM)
             checked("weight", weight_kg, KG)
         out = multiply(height_cm, weight_kg)
@@ -517,9 +517,10 @@ def _mosteller_by_blocks(height_cm: Any, weight_kg: Any) -> Any:
     for start in range(0, n, _BLOCK):
         stop = start + _BLOCK
         h, w = height_cm[start:stop], weight_kg[start:stop]
-        if not (
-            h_low <= minimum(h) and maximum(h) <= h_high and w_low <= minimum(w)
-        ) or not maximum(w) <= w_high:  # min/max propagate NaN, which fails every comparison
+        if (
+            not (h_low <= minimum(h) and maximum(h) <= h_high and w_low <= minimum(w))
+            or not maximum(w) <= w_high
+        ):  # min/max propagate NaN, which fails every comparison
             checked("height", height_cm, CM)
             checked("weight", weight_kg, KG)
         block = out[start:stop]
