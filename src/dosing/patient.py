@@ -313,17 +313,7 @@ class Patient:
             return
 
         def check_bmi(weight_kg: Any, height_cm: Any) -> None:
-            # BMI = W / H², with H in cm and pint's cm² -> m² factor; in place on one array.
-            bmi = np.multiply(height_cm, height_cm)
-            if isinstance(bmi, np.ndarray):
-                np.divide(weight_kg, bmi, out=bmi)
-                bmi *= _KG_PER_CM2_IN_KG_PER_M2
-            else:
-                bmi = weight_kg / bmi * _KG_PER_CM2_IN_KG_PER_M2
-            if isinstance(bmi, float):
-                low = high = bmi
-            else:
-                low, high = float(np.min(bmi)), float(np.max(bmi))  # two reductions, no masks
+            low, high = _bmi_range(weight_kg, height_cm)
             if low < BMI_LOW or high > BMI_HIGH:
                 shown = f"{low:.1f}" if low == high else f"{low:.1f}–{high:.1f}"
                 warnings.warn(
@@ -406,6 +396,45 @@ class Patient:
                 base = np.asarray(value.to_base_units().magnitude, dtype=np.float64)
                 parts.append((str(value.dimensionality), base.tobytes()))
         return hash(tuple(parts))
+
+
+#: Patients per block when a cohort's BMI range is computed block by block.
+_BLOCK: Final = 2**15
+
+
+def _bmi_range(weight_kg: Any, height_cm: Any) -> tuple[float, float]:
+    """The lowest and highest BMI = W / H² [kg/m²] (H in cm, pint's cm² -> m² factor).
+
+    For a large cohort of one shape, block by block: each block's BMI is computed in place in a
+    cache-sized buffer and only its minimum and maximum are kept, so the screen costs no array
+    of the cohort's size and one read of height and weight.
+    """
+    if (
+        isinstance(weight_kg, np.ndarray)
+        and isinstance(height_cm, np.ndarray)
+        and weight_kg.shape == height_cm.shape
+        and weight_kg.size > _BLOCK
+    ):
+        weights, heights = weight_kg.reshape(-1), height_cm.reshape(-1)
+        buffer = np.empty(_BLOCK)
+        low, high = np.inf, -np.inf
+        for start in range(0, weights.size, _BLOCK):
+            w, h = weights[start : start + _BLOCK], heights[start : start + _BLOCK]
+            bmi = buffer[: w.size]
+            np.multiply(h, h, out=bmi)
+            np.divide(w, bmi, out=bmi)
+            bmi *= _KG_PER_CM2_IN_KG_PER_M2
+            low, high = min(low, float(bmi.min())), max(high, float(bmi.max()))
+        return low, high
+    bmi = np.multiply(height_cm, height_cm)
+    if isinstance(bmi, np.ndarray):
+        np.divide(weight_kg, bmi, out=bmi)
+        bmi *= _KG_PER_CM2_IN_KG_PER_M2
+    else:
+        bmi = weight_kg / bmi * _KG_PER_CM2_IN_KG_PER_M2
+    if isinstance(bmi, float):
+        return bmi, bmi
+    return float(np.min(bmi)), float(np.max(bmi))  # two reductions, no masks
 
 
 #: Size fields: name, canonical unit, and the magnitude's name in PatientMagnitudes.

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from dosing._arrays import derived_slot, is_lazy
+from dosing._arrays import derived_slot, is_lazy, keep_checks
 from dosing._text import given_text, value_text
 from dosing.basis import Basis
 from dosing.errors import DomainError, UnknownKeyError
@@ -323,9 +323,27 @@ class Schedule:
         <Quantity(232.379001, 'milligram')>
         """
         rows = self.rows_for(agent)
-        total: Any = rows[0].dose_value
-        for row in rows[1:]:
-            total = total + row.dose_value
+        # The rows of one dose line share one dose: count them, then add each line's dose times
+        # its count (one multiply instead of an addition per row; for a lazy cohort, one task).
+        counts: dict[int, list[Any]] = {}
+        for row in rows:
+            entry = counts.get(id(row.result))
+            if entry is None:
+                counts[id(row.result)] = [row.result, 1]
+            else:
+                entry[1] += 1
+        total: Any = None
+        for result, count in counts.values():
+            line = result.line
+            if not result.adjustments and line.kind in ("bsa", "weight"):
+                # no step changed it: the dose is amount × basis, so its rows add up to the
+                # amount over them times the basis (as the template's course total reads)
+                dose = keep_checks(
+                    (count * line.amount_value) * result.basis.value, *self.patient.lazy_checks
+                )
+            else:
+                dose = result.dose if count == 1 else count * result.dose
+            total = dose if total is None else total + dose
         return Q_(total, rows[0].unit)
 
     def by_day(self) -> dict[int, tuple[Row, ...]]:
