@@ -334,15 +334,7 @@ class Schedule:
                 entry[1] += 1
         total: Any = None
         for result, count in counts.values():
-            line = result.line
-            if not result.adjustments and line.kind in ("bsa", "weight"):
-                # no step changed it: the dose is amount × basis, so its rows add up to the
-                # amount over them times the basis (as the template's course total reads)
-                dose = keep_checks(
-                    (count * line.amount_value) * result.basis.value, *self.patient.lazy_checks
-                )
-            else:
-                dose = result.dose if count == 1 else count * result.dose
+            dose = _line_total(result, count, self.patient)
             total = dose if total is None else total + dose
         return Q_(total, rows[0].unit)
 
@@ -590,6 +582,27 @@ def reschedule(
                 )
     moved = replace(row, day=to, date=schedule.date_of(to))
     return schedule.with_rows(tuple(moved if r is row else r for r in schedule.rows))
+
+
+def _line_total(result: LineResult, count: int, patient: Patient) -> Any:
+    """The total of ``count`` rows of one line, for each patient.
+
+    A patient no policy step changed has dose = amount × basis, so their rows total the amount
+    over them times the basis (as the template's course total reads: 120 mg/m² × BSA), one
+    multiply. A patient a step changed (rounded, capped, ...) totals their dose times ``count``.
+    Which applies depends on the patient alone, so a patient's total is the same in any cohort.
+    """
+    line, adjustments = result.line, result.adjustments
+    repeated = result.dose if count == 1 else count * result.dose
+    if line.kind not in ("bsa", "weight") or result.basis.value is None:
+        return repeated
+    changed: Any = False
+    for adjustment in adjustments:
+        changed = np.logical_or(changed, adjustment.applies)
+    if changed is True or (not is_lazy(changed) and np.all(changed)):
+        return repeated
+    recipe = keep_checks((count * line.amount_value) * result.basis.value, *patient.lazy_checks)
+    return recipe if changed is False else np.where(changed, repeated, recipe)
 
 
 def flags_of(adjustments: tuple[Adjustment, ...], shape: tuple[int, ...]) -> Any:
