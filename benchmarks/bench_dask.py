@@ -18,7 +18,7 @@ from benchmarks._common import Comparison, report, report_value
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 
 _SIDE = r"""
-import json, resource, sys, time, warnings
+import json, sys, time, warnings
 sys.path.insert(0, {root!r}); sys.path.insert(0, {root!r} + "/src")
 import dask, dask.array as da
 n, chunk, side = {n}, {chunk}, {side!r}
@@ -26,7 +26,11 @@ if side == "dosing":  # imports are not timed (bench_import times them)
     import dosing
     from examples.dask_cohort import plan_supply
     warnings.simplefilter("ignore", dosing.DosingWarning)
-before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+def peak():  # this process's peak resident memory [MiB]; unlike ru_maxrss, reset by exec
+    with open("/proc/self/status") as status:
+        line = next(text for text in status if text.startswith("VmHWM:"))
+    return int(line.split()[1]) / 1024
+before = peak()
 start = time.perf_counter()
 if side == "dosing":
     result = plan_supply(n, chunk)
@@ -40,8 +44,7 @@ else:
     totals = [120.0 * area, 6000.0 * area, 180.0 * area]
     values = [float(v) for v in dask.compute(area.mean(), *(t.sum() for t in totals))]
 seconds = time.perf_counter() - start
-peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-print(json.dumps({{"seconds": seconds, "peak": peak, "before": before, "values": values}}))
+print(json.dumps({{"seconds": seconds, "peak": peak(), "before": before, "values": values}}))
 """
 
 

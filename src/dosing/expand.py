@@ -80,13 +80,20 @@ def expand(
     lines = tuple([_compute(line, bases, chosen, steps, shape) for line in regimen.doses])
     if order is None:
         order = _row_order(regimen)
-    if anchor is None:
-        rows = tuple([_row(day, None, n, day, lines[i]) for i, day, n in order])
-    else:
-        frame = regimen.frame
-        rows = tuple(
-            [_row(day, calendar_date(frame, day, anchor), n, day, lines[i]) for i, day, n in order]
-        )
+    made = []
+    new, set_day, set_date = _new_row, _set_day, _set_date
+    set_administration, set_planned, set_result = _set_administration, _set_planned, _set_result
+    frame = regimen.frame
+    for index, day, administration in order:
+        # a Row, made without the dataclass __init__'s per-field look-ups (the same object)
+        row = new(Row)
+        set_day(row, day)
+        set_date(row, None if anchor is None else calendar_date(frame, day, anchor))
+        set_administration(row, administration)
+        set_planned(row, day)
+        set_result(row, lines[index])
+        made.append(row)
+    rows = tuple(made)
     return Schedule(
         regimen=regimen,
         patient=patient,
@@ -123,17 +130,6 @@ def _sorted_rows(regimen: Regimen) -> tuple[tuple[int, int, int], ...]:
         for administration in range(1, line.per_day + 1)
     )
     return tuple(item for _, item in keyed)
-
-
-def _row(day: int, date: Any, administration: int, planned: int, result: LineResult) -> Row:
-    """A Row, made without the dataclass __init__'s per-field lookups (the same frozen object)."""
-    row = _new_row(Row)
-    _set_day(row, day)
-    _set_date(row, date)
-    _set_administration(row, administration)
-    _set_planned(row, planned)
-    _set_result(row, result)
-    return row
 
 
 _new_row: Final = object.__new__
