@@ -418,14 +418,17 @@ def _bmi_range(weight_kg: Any, height_cm: Any) -> tuple[float, float]:
         weights, heights = weight_kg.reshape(-1), height_cm.reshape(-1)
         buffer = np.empty(_BLOCK)
         low, high = np.inf, -np.inf
+        multiply, divide, minimum, maximum = np.multiply, np.divide, np.minimum, np.maximum
         for start in range(0, weights.size, _BLOCK):
             w, h = weights[start : start + _BLOCK], heights[start : start + _BLOCK]
-            bmi = buffer[: w.size]
-            np.multiply(h, h, out=bmi)
-            np.divide(w, bmi, out=bmi)
-            bmi *= _KG_PER_CM2_IN_KG_PER_M2
-            low, high = min(low, float(bmi.min())), max(high, float(bmi.max()))
-        return low, high
+            ratio = buffer[: w.size]
+            multiply(h, h, out=ratio)
+            divide(w, ratio, out=ratio)
+            low = min(low, float(minimum.reduce(ratio)))
+            high = max(high, float(maximum.reduce(ratio)))
+        # x -> x × k (k > 0) never reverses an order in floating point, so the extreme BMIs are
+        # the extreme W / H² times k, exactly as if every BMI had been multiplied out
+        return low * _KG_PER_CM2_IN_KG_PER_M2, high * _KG_PER_CM2_IN_KG_PER_M2
     bmi = np.multiply(height_cm, height_cm)
     if isinstance(bmi, np.ndarray):
         np.divide(weight_kg, bmi, out=bmi)
