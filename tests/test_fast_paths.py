@@ -10,6 +10,7 @@ a patient's doses do not depend on who else is in the cohort), or the whole-arra
 from __future__ import annotations
 
 import dataclasses
+import pathlib
 import subprocess
 import sys
 import warnings
@@ -162,6 +163,22 @@ def test_rounding_by_blocks_refuses_a_dose_moved_too_far_naming_the_worst() -> N
             _patient(heights, weights, None),
             policy=policy,
         )
+
+
+def test_rounding_by_blocks_never_rounds_above_the_template_cap() -> None:
+    # vincristine 1.5 mg/m², at most 2 mg; BSA sqrt(150 × 40.98 / 3600) = 1.30671 m² gives
+    # 1.96006 mg, which rounds half-up to 0.3 mg as 2.1 mg, above the cap: rounded down, 1.8 mg.
+    regimen = dosing.load_regimen(
+        pathlib.Path(__file__).parent / "data" / "vincristine-weekly.toml"
+    )
+    policy = Policy(rounding={"*": Q_(0.3, "mg")})
+    heights, weights = np.array([150.0, 150.0, 150.0, 150.0]), np.array([40.98, 30.0, 40.98, 60.0])
+    with small_blocks(2):
+        cohort = quiet(regimen.expand, _patient(heights, weights, None), policy=policy)
+    assert cohort[0].dose_value[0] == pytest.approx(1.8) == cohort[0].dose_value[2]
+    for patient, (h, w) in enumerate(zip(heights, weights, strict=True)):
+        single = quiet(regimen.expand, _patient(float(h), float(w), None), policy=policy)
+        assert cohort[0].dose_value[patient] == single[0].dose_value
 
 
 def test_a_recipe_reads_as_the_product_and_the_records_stay_frozen() -> None:

@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["Derived", "derived_slot", "guard", "is_lazy", "keep_checks", "may_any", "resolve"]
+__all__ = ["Derived", "derived_slot", "guard", "is_lazy", "keep_checks", "may_any"]
 
 
 def is_lazy(value: object) -> bool:
@@ -103,16 +103,6 @@ class Derived:
         """The product over ``[start, stop)`` of a 1-D cohort."""
         out: np.ndarray = np.multiply(self.factor, self.base[start:stop])
         return out
-
-    @property
-    def shape(self) -> tuple[int, ...]:
-        shape: tuple[int, ...] = self.base.shape
-        return shape
-
-
-def resolve(value: Any) -> Any:
-    """``value``, with a :class:`Derived` recipe multiplied out."""
-    return value.value() if value.__class__ is Derived else value
 
 
 def derived_slot(cls: type, name: str) -> None:
