@@ -172,7 +172,7 @@ def test_rounding_by_blocks_never_rounds_above_the_template_cap() -> None:
         pathlib.Path(__file__).parent / "data" / "vincristine-weekly.toml"
     )
     policy = Policy(rounding={"*": Q_(0.3, "mg")})
-    heights, weights = np.array([150.0, 150.0, 150.0, 150.0]), np.array([40.98, 30.0, 40.98, 60.0])
+    heights, weights = np.array([150.0, 150.0, 150.0, 150.0]), np.array([40.98, 30.0, 40.98, 35.0])
     with small_blocks(2):
         cohort = quiet(regimen.expand, _patient(heights, weights, None), policy=policy)
     assert cohort[0].dose_value[0] == pytest.approx(1.8) == cohort[0].dose_value[2]

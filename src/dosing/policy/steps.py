@@ -542,12 +542,14 @@ def dose_cap(state: LineState, bases: Bases, policy: Policy) -> None:
     cap = state.line.cap_value
     if cap is None:
         return
-    over = state.dose > cap
+    held = state.held_dose
+    dose = held.value() if held.__class__ is Derived else held  # a recipe stays one if no one
+    over = dose > cap  # is over the cap
     if may_any(over):
         state.adjust(
             "dose_cap",
             "dose_capped",
-            np.minimum(state.dose, cap),
+            np.minimum(dose, cap),
             flag_value(over),
             f"capped at {value_text(cap, state.line.dose_unit, given=True)} per administration "
             f"by the template",
