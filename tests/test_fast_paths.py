@@ -96,7 +96,10 @@ def test_a_cohort_by_blocks_gives_each_patient_their_own_expansion(
     ]
     with small_blocks():
         cohort = _expand(key, _patient(heights, weights, sex), policy)
-    if isinstance(cohort, DomainError):  # a rounding moved some patient's dose too far
+    if isinstance(cohort, DomainError):
+        if "spans several weight bands" in str(cohort):
+            return  # refused by design: a weight-band line is expanded band by band
+        # else a rounding moved some patient's dose too far, which that patient alone shows
         assert any(isinstance(single, DomainError) for single in singles)
         return
     assert not any(isinstance(single, DomainError) for single in singles)
