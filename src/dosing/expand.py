@@ -71,7 +71,7 @@ def expand(
     steps = pipeline(chosen)
     shape = patient.shape
     order = None
-    if any(line.kind == "band" for line in regimen.doses):
+    if _has_bands(regimen):
         # Each line by weight band becomes the per-kg (or flat) line of the patient's band.
         regimen = replace(
             regimen, doses=tuple(resolve_band(line, patient, chosen) for line in regimen.doses)
@@ -108,7 +108,7 @@ def expand(
 #: Each regimen's rows in schedule order, as (line index, day, administration): sorted by day,
 #: then the template's line order, then administration. It depends only on the regimen (frozen),
 #: so it is worked out once per regimen; the regimen is held, so its id is never reused.
-_ROW_ORDER: dict[int, tuple[Regimen, tuple[tuple[int, int, int], ...]]] = {}
+_ROW_ORDER: dict[int, tuple[Regimen, tuple[tuple[int, int, int], ...], bool]] = {}
 
 
 def _row_order(regimen: Regimen) -> tuple[tuple[int, int, int], ...]:
@@ -118,8 +118,16 @@ def _row_order(regimen: Regimen) -> tuple[tuple[int, int, int], ...]:
     order = _sorted_rows(regimen)
     if len(_ROW_ORDER) >= 256:
         _ROW_ORDER.clear()
-    _ROW_ORDER[id(regimen)] = (regimen, order)
+    _ROW_ORDER[id(regimen)] = (regimen, order, any(line.kind == "band" for line in regimen.doses))
     return order
+
+
+def _has_bands(regimen: Regimen) -> bool:
+    """Whether a line of ``regimen`` is dosed by weight band (kept with its row order)."""
+    known = _ROW_ORDER.get(id(regimen))
+    if known is not None and known[0] is regimen:
+        return known[2]
+    return any(line.kind == "band" for line in regimen.doses)
 
 
 def _sorted_rows(regimen: Regimen) -> tuple[tuple[int, int, int], ...]:
@@ -146,7 +154,7 @@ def _compute(
     line: DoseLine, bases: Bases, policy: Policy, steps: tuple[Any, ...], shape: tuple[int, ...]
 ) -> LineResult:
     """One dose line through the pipeline: basis, amount × basis, then each step in order."""
-    kind = line.kind
+    kind, rule = line.kind, line.rule
     dose: Any
     if kind == "bsa" or kind == "weight":
         if kind == "bsa":
@@ -160,25 +168,27 @@ def _compute(
             dose = Derived(line.amount_value, value)  # multiplied when a step or a reader needs it
         else:
             dose = as_magnitude(line.amount_value * value)
-    elif isinstance(line.rule, TargetAUC):
+    elif rule is not None and isinstance(rule, TargetAUC):
         gfr_basis, estimated = auc_basis(bases)
-        dose = auc_dose(line.rule, gfr_basis.value, needs_weight(line.rule, bases, line.agent))
-        basis = gfr_basis.with_note(formula_note(line.rule))
+        dose = auc_dose(rule, gfr_basis.value, needs_weight(rule, bases, line.agent))
+        basis = gfr_basis.with_note(formula_note(rule))
         dose = dose if dose.__class__ is float else as_magnitude(dose)
     else:
         basis = FLAT if kind == "flat" else RADIATION
         dose = as_magnitude(_constant(line.amount_value, bases.patient, shape))
-    if isinstance(line.rule, WeightBand):
+    if rule is not None and isinstance(rule, WeightBand):
         basis = basis.with_note(band_note(line))
     state = LineState(line, basis, dose)
-    if isinstance(line.rule, TargetAUC):
+    if rule is not None and isinstance(rule, TargetAUC):
         state.gfr, state.gfr_estimated = gfr_basis.value, estimated
     calculated = None
     for step in steps:
         if calculated is None and step.stage == "prepare":
             calculated = state.held_dose
         step.run(state, bases, policy)
-    final = state.dose
+    final = state.held_dose
+    if final.__class__ is Derived:
+        final = final.value()
     if final.__class__ is not float:
         lazy = bases.patient.lazy_checks
         final = frozen(keep_checks(as_magnitude(final), *lazy))
@@ -188,15 +198,12 @@ def _compute(
         calculated = final
     adjustments = tuple(state.adjustments)
     flags = _NO_FLAGS if not adjustments and not shape else flags_of(adjustments, shape)
-    return LineResult(
-        line,
-        state.basis,
-        calculated,
-        final,
-        adjustments,
-        flags,
-        policy.presentation_for(line.agent, line.product),
+    presentation = (
+        policy.presentation_for(line.agent, line.product)
+        if policy.products or policy.bands
+        else None
     )
+    return LineResult(line, state.basis, calculated, final, adjustments, flags, presentation)
 
 
 def _constant(amount: float, patient: Patient, shape: tuple[int, ...]) -> Magnitude:
