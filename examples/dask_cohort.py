@@ -42,8 +42,9 @@ def synthetic_patients(n: int, chunk: int, seed: int = 2026) -> dosing.Patient:
 def plan_supply(n: int, chunk: int) -> dict[str, Any]:
     """Mean BSA and the total of each RIC drug over the population (the drug supply)."""
     patients = synthetic_patients(n, chunk)
-    area = dosing.bsa(patients.height, patients.weight).magnitude
     schedule = dosing.get_regimen("flu-arac-mel-ric").expand(patients)
+    assert schedule.bsa is not None  # the BSA every per-m² dose was computed on, recorded once
+    area = schedule.bsa.value
     totals = {agent: schedule.total(agent) for agent in schedule.agents}
     mean_bsa, *sums = dask.compute(area.mean(), *(t.magnitude.sum() for t in totals.values()))
     return {

@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["guard", "is_lazy", "keep_checks", "may_any"]
+__all__ = ["Derived", "derived_slot", "guard", "is_lazy", "keep_checks", "may_any"]
 
 
 def is_lazy(value: object) -> bool:
@@ -75,3 +75,44 @@ def keep_checks(result: Any, *checked: Any) -> Any:
 
 def _nothing(*blocks: Any) -> None:
     """The blocks' own checks ran when they were computed; nothing more to do."""
+
+
+class Derived:
+    """``factor × base``, multiplied when read: a cohort's dose kept as its recipe.
+
+    The rows of a dose line hold a dose per patient, and the policy steps record the dose before
+    and after each change. For a cohort many of those arrays are one number times an array that
+    is kept anyway (a per-m² amount times the BSA, or times the capped BSA): holding the recipe
+    instead of the product keeps a cohort's memory to the arrays that carry information. Reading
+    it gives a new read-only array, computed exactly as ``factor * base`` would be.
+    """
+
+    __slots__ = ("base", "factor")
+
+    def __init__(self, factor: float, base: np.ndarray) -> None:
+        self.factor = factor
+        self.base = base
+
+    def value(self) -> np.ndarray:
+        """The product, as a read-only float64 array."""
+        out: np.ndarray = np.multiply(self.factor, self.base)
+        out.flags.writeable = False
+        return out
+
+    def block(self, start: int, stop: int) -> np.ndarray:
+        """The product over ``[start, stop)`` of a 1-D cohort."""
+        out: np.ndarray = np.multiply(self.factor, self.base[start:stop])
+        return out
+
+
+def derived_slot(cls: type, name: str) -> None:
+    """Let the slot ``name`` of a (frozen, slotted) dataclass hold a :class:`Derived` recipe,
+    which reading the attribute multiplies out; everything else about the class is unchanged."""
+    slot = cls.__dict__[name]
+
+    def read(self: Any) -> Any:
+        value = slot.__get__(self, cls)
+        return value.value() if value.__class__ is Derived else value
+
+    setattr(cls, name, property(read, slot.__set__, doc=f"``{name}`` (see :class:`Derived`)"))
+    setattr(cls, f"_{name}_slot", slot)

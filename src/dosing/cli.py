@@ -47,7 +47,7 @@ from dosing.errors import (
     show_value,
 )
 from dosing.formats import FORMATS
-from dosing.units import parse_quantity, short, ureg
+from dosing.units import parse_quantity, parse_unit, short
 from dosing.vocabulary import canonical_agent
 
 __all__ = ["main"]
@@ -99,7 +99,7 @@ def _quantity(argument: str, example: str, dimension: str) -> Callable[[str], An
             raise UsageError(
                 f"{argument} {text!r}: {exc}; write e.g. {argument} {example}"
             ) from None
-        if quantity.dimensionality != ureg.Unit(dimension).dimensionality:
+        if quantity.dimensionality != parse_unit(dimension).dimensionality:
             raise UsageError(
                 f"{argument} {text!r} is not {_DIMENSION_NAMES[dimension]}; "
                 f"write e.g. {argument} {example}"

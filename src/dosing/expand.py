@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any, Final
 
 import numpy as np
 
-from dosing._arrays import keep_checks
+from dosing._arrays import Derived, keep_checks
 from dosing.basis import FLAT, RADIATION, Bases, as_magnitude, frozen
 from dosing.errors import NO_VALUE, DomainError, Example, UnusedPolicyWarning
 from dosing.gfr import auc_basis, auc_dose, formula_note, needs_weight
@@ -64,30 +64,40 @@ def expand(
             f"'cm'), weight=Q_(40, 'kg'))",
         )
     chosen = _policy(policy, bsa_method)
-    _warn_unused(chosen, regimen)
+    if chosen is not _DEFAULT_POLICY:
+        _warn_unused(chosen, regimen)
     anchor = _anchor(regimen, cycle_start, transplant_date)
     bases = Bases(patient, chosen)
     steps = pipeline(chosen)
     shape = patient.shape
-    if any(line.kind == "band" for line in regimen.doses):
+    order = None
+    if _has_bands(regimen):
         # Each line by weight band becomes the per-kg (or flat) line of the patient's band.
         regimen = replace(
             regimen, doses=tuple(resolve_band(line, patient, chosen) for line in regimen.doses)
         )
-    lines = tuple(_compute(line, bases, chosen, steps, shape) for line in regimen.doses)
-    rows: list[tuple[tuple[int, int, int], Row]] = []
-    for result in lines:
-        line = result.line
-        for day in line.days:
-            date = None if anchor is None else calendar_date(regimen.frame, day, anchor)
-            for administration in range(1, line.per_day + 1):
-                row = Row(day, date, administration, day, result)
-                rows.append(((day, line.order, administration), row))
-    rows.sort(key=lambda item: item[0])
+        order = _sorted_rows(regimen)  # this patient's regimen: not kept
+    lines = tuple([_compute(line, bases, chosen, steps, shape) for line in regimen.doses])
+    if order is None:
+        order = _row_order(regimen)
+    made = []
+    new, set_day, set_date = _new_row, _set_day, _set_date
+    set_administration, set_planned, set_result = _set_administration, _set_planned, _set_result
+    frame = regimen.frame
+    for index, day, administration in order:
+        # a Row, made without the dataclass __init__'s per-field look-ups (the same object)
+        row = new(Row)
+        set_day(row, day)
+        set_date(row, None if anchor is None else calendar_date(frame, day, anchor))
+        set_administration(row, administration)
+        set_planned(row, day)
+        set_result(row, lines[index])
+        made.append(row)
+    rows = tuple(made)
     return Schedule(
         regimen=regimen,
         patient=patient,
-        rows=tuple(row for _, row in rows),
+        rows=rows,
         lines=lines,
         policy=chosen,
         anchor=anchor,
@@ -95,46 +105,105 @@ def expand(
     )
 
 
+#: Each regimen's rows in schedule order, as (line index, day, administration): sorted by day,
+#: then the template's line order, then administration. It depends only on the regimen (frozen),
+#: so it is worked out once per regimen; the regimen is held, so its id is never reused.
+_ROW_ORDER: dict[int, tuple[Regimen, tuple[tuple[int, int, int], ...], bool]] = {}
+
+
+def _row_order(regimen: Regimen) -> tuple[tuple[int, int, int], ...]:
+    known = _ROW_ORDER.get(id(regimen))
+    if known is not None and known[0] is regimen:
+        return known[1]
+    order = _sorted_rows(regimen)
+    if len(_ROW_ORDER) >= 256:
+        _ROW_ORDER.clear()
+    _ROW_ORDER[id(regimen)] = (regimen, order, any(line.kind == "band" for line in regimen.doses))
+    return order
+
+
+def _has_bands(regimen: Regimen) -> bool:
+    """Whether a line of ``regimen`` is dosed by weight band (kept with its row order)."""
+    known = _ROW_ORDER.get(id(regimen))
+    if known is not None and known[0] is regimen:
+        return known[2]
+    return any(line.kind == "band" for line in regimen.doses)
+
+
+def _sorted_rows(regimen: Regimen) -> tuple[tuple[int, int, int], ...]:
+    keyed = sorted(
+        ((day, line.order, administration), (index, day, administration))
+        for index, line in enumerate(regimen.doses)
+        for day in line.days
+        for administration in range(1, line.per_day + 1)
+    )
+    return tuple(item for _, item in keyed)
+
+
+_new_row: Final = object.__new__
+_ROW_SLOTS: Final[dict[str, Any]] = dict(vars(Row))
+_set_day: Final = _ROW_SLOTS["day"].__set__
+_set_date: Final = _ROW_SLOTS["date"].__set__
+_set_administration: Final = _ROW_SLOTS["administration"].__set__
+_set_planned: Final = _ROW_SLOTS["planned_day"].__set__
+_set_result: Final = _ROW_SLOTS["result"].__set__
+_NO_FLAGS: Final = frozenset[str]()
+
+
 def _compute(
     line: DoseLine, bases: Bases, policy: Policy, steps: tuple[Any, ...], shape: tuple[int, ...]
 ) -> LineResult:
     """One dose line through the pipeline: basis, amount × basis, then each step in order."""
-    if line.kind == "bsa":
-        basis = bases.patient_bsa()
-        dose: Magnitude = line.amount_value * basis.value
-    elif line.kind == "weight":
-        basis = bases.actual_weight(line.agent, _amount(line))
-        dose = line.amount_value * basis.value
-    elif isinstance(line.rule, TargetAUC):
+    kind, rule = line.kind, line.rule
+    dose: Any
+    if kind == "bsa" or kind == "weight":
+        if kind == "bsa":
+            basis = bases.patient_bsa()
+        else:
+            basis = bases.actual_weight(line.agent, _amount(line))
+        value = basis.value
+        if value.__class__ is float:
+            dose = line.amount_value * value
+        elif value.__class__ is np.ndarray:
+            dose = Derived(line.amount_value, value)  # multiplied when a step or a reader needs it
+        else:
+            dose = as_magnitude(line.amount_value * value)
+    elif rule is not None and isinstance(rule, TargetAUC):
         gfr_basis, estimated = auc_basis(bases)
-        dose = auc_dose(line.rule, gfr_basis.value, needs_weight(line.rule, bases, line.agent))
-        basis = gfr_basis.with_note(formula_note(line.rule))
+        dose = auc_dose(rule, gfr_basis.value, needs_weight(rule, bases, line.agent))
+        basis = gfr_basis.with_note(formula_note(rule))
+        dose = dose if dose.__class__ is float else as_magnitude(dose)
     else:
-        basis = FLAT if line.kind == "flat" else RADIATION
-        dose = _constant(line.amount_value, bases.patient, shape)
-    if isinstance(line.rule, WeightBand):
+        basis = FLAT if kind == "flat" else RADIATION
+        dose = as_magnitude(_constant(line.amount_value, bases.patient, shape))
+    if rule is not None and isinstance(rule, WeightBand):
         basis = basis.with_note(band_note(line))
-    state = LineState(line, basis, as_magnitude(dose))
-    if isinstance(line.rule, TargetAUC):
+    state = LineState(line, basis, dose)
+    if rule is not None and isinstance(rule, TargetAUC):
         state.gfr, state.gfr_estimated = gfr_basis.value, estimated
     calculated = None
     for step in steps:
-        if step.stage == "prepare" and calculated is None:
-            calculated = state.dose
+        if calculated is None and step.stage == "prepare":
+            calculated = state.held_dose
         step.run(state, bases, policy)
-    lazy = bases.patient.lazy_checks
-    final = frozen(keep_checks(as_magnitude(state.dose), *lazy))
-    calculated = final if calculated is None else frozen(keep_checks(calculated, *lazy))
+    final = state.held_dose
+    if final.__class__ is Derived:
+        final = final.value()
+    if final.__class__ is not float:
+        lazy = bases.patient.lazy_checks
+        final = frozen(keep_checks(as_magnitude(final), *lazy))
+        if calculated is not None and calculated.__class__ is not Derived:
+            calculated = frozen(keep_checks(calculated, *lazy))
+    if calculated is None:
+        calculated = final
     adjustments = tuple(state.adjustments)
-    return LineResult(
-        line,
-        state.basis,
-        calculated,
-        final,
-        adjustments,
-        flags_of(adjustments, shape),
-        policy.presentation_for(line.agent, line.product),
+    flags = _NO_FLAGS if not adjustments and not shape else flags_of(adjustments, shape)
+    presentation = (
+        policy.presentation_for(line.agent, line.product)
+        if policy.products or policy.bands
+        else None
     )
+    return LineResult(line, state.basis, calculated, final, adjustments, flags, presentation)
 
 
 def _constant(amount: float, patient: Patient, shape: tuple[int, ...]) -> Magnitude:

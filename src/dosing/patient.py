@@ -22,7 +22,14 @@ from dosing._arrays import guard, is_lazy
 from dosing.body._sex import validate_sex
 from dosing.body.kidney import creatinine_mg_per_dl, creatinine_quantity, cystatin_c_mg_per_l
 from dosing.errors import DomainError, Example, ImplausibleInputWarning, UnitsError
-from dosing.plausibility import BMI_HIGH, BMI_LOW, GIVEN_BSA_TOLERANCE, checked
+from dosing.plausibility import (
+    BMI_HIGH,
+    BMI_LOW,
+    GIVEN_BSA_TOLERANCE,
+    bounds,
+    check_range,
+    checked,
+)
 from dosing.units import (
     CM,
     EGFR,
@@ -159,13 +166,19 @@ class Patient:
     def __post_init__(self) -> None:
         put = object.__setattr__
         stripped: dict[str, Any] = {}
+        deferred: list[tuple[str, Any, str]] = []
         for name, unit, key in _SIZE_FIELDS:
             value = getattr(self, name)
             if value is None:
                 continue
             quantity = as_quantity(value, unit, name)
             put(self, name, quantity)
-            stripped[key] = checked(name, magnitude(quantity, unit, name), unit)
+            raw = magnitude(quantity, unit, name)
+            if key in ("height_cm", "weight_kg") and is_lazy(raw):
+                deferred.append((name, unit, key))  # checked below, with the BMI screen
+                stripped[key] = raw
+            else:
+                stripped[key] = checked(name, raw, unit)
         validate_sex(self.sex)
         if self.serum_creatinine is not None:
             quantity = self._creatinine_quantity(self.serum_creatinine)
@@ -199,7 +212,8 @@ class Patient:
                 f"weight=Q_(40, 'kg')) or Patient(bsa=Q_(1.29, 'm**2'))",
             )
         self._check_shapes()
-        self._warn_if_odd(stripped)
+        screened = _check_size_lazily(stripped, deferred)
+        self._warn_if_odd(stripped, screened)
         view = PatientMagnitudes(**stripped)
         put(self, "magnitudes", view)
         put(
@@ -303,7 +317,7 @@ class Patient:
                 fix="a cohort needs arrays of one shape",
             ) from None
 
-    def _warn_if_odd(self, stripped: dict[str, Any]) -> None:
+    def _warn_if_odd(self, stripped: dict[str, Any], bmi_screened: bool = False) -> None:
         """Warn for odd but possible combinations; for a lazy cohort, when its weight is used.
 
         The checks are tied into ``stripped``'s lazy arrays (for numpy, they run here).
@@ -313,25 +327,7 @@ class Patient:
             return
 
         def check_bmi(weight_kg: Any, height_cm: Any) -> None:
-            # BMI = W / H², with H in cm and pint's cm² -> m² factor; in place on one array.
-            bmi = np.multiply(height_cm, height_cm)
-            if isinstance(bmi, np.ndarray):
-                np.divide(weight_kg, bmi, out=bmi)
-                bmi *= _KG_PER_CM2_IN_KG_PER_M2
-            else:
-                bmi = weight_kg / bmi * _KG_PER_CM2_IN_KG_PER_M2
-            if isinstance(bmi, float):
-                low = high = bmi
-            else:
-                low, high = float(np.min(bmi)), float(np.max(bmi))  # two reductions, no masks
-            if low < BMI_LOW or high > BMI_HIGH:
-                shown = f"{low:.1f}" if low == high else f"{low:.1f}–{high:.1f}"
-                warnings.warn(
-                    f"BMI {shown} kg/m² is outside {BMI_LOW:g}–{BMI_HIGH:g} "
-                    f"kg/m²: check height and weight",
-                    ImplausibleInputWarning,
-                    stacklevel=6,
-                )
+            _warn_bmi(*_bmi_range(weight_kg, height_cm))
 
         def check_bsa(bsa_m2: Any, height_cm: Any, weight_kg: Any) -> None:
             relative = np.abs(np.asarray(bsa_m2) / np.sqrt(height_cm * weight_kg / 3600.0) - 1.0)
@@ -343,7 +339,8 @@ class Patient:
                     stacklevel=6,
                 )
 
-        stripped["weight_kg"] = guard(weight_kg, check_bmi, weight_kg, height_cm)
+        if not bmi_screened:
+            stripped["weight_kg"] = guard(weight_kg, check_bmi, weight_kg, height_cm)
         if stripped.get("bsa_m2") is not None:
             stripped["bsa_m2"] = guard(
                 stripped["bsa_m2"], check_bsa, stripped["bsa_m2"], height_cm, stripped["weight_kg"]
@@ -406,6 +403,112 @@ class Patient:
                 base = np.asarray(value.to_base_units().magnitude, dtype=np.float64)
                 parts.append((str(value.dimensionality), base.tobytes()))
         return hash(tuple(parts))
+
+
+#: Patients per block when a cohort's BMI range is computed block by block.
+_BLOCK: Final = 2**15
+
+
+def _bmi_range(weight_kg: Any, height_cm: Any) -> tuple[float, float]:
+    """The lowest and highest BMI = W / H² [kg/m²] (H in cm, pint's cm² -> m² factor).
+
+    For a large cohort of one shape, block by block: each block's BMI is computed in place in a
+    cache-sized buffer and only its minimum and maximum are kept, so the screen costs no array
+    of the cohort's size and one read of height and weight.
+    """
+    if (
+        isinstance(weight_kg, np.ndarray)
+        and isinstance(height_cm, np.ndarray)
+        and weight_kg.shape == height_cm.shape
+        and weight_kg.size > _BLOCK
+    ):
+        weights, heights = weight_kg.reshape(-1), height_cm.reshape(-1)
+        buffer = np.empty(_BLOCK)
+        low, high = np.inf, -np.inf
+        multiply, divide, minimum, maximum = np.multiply, np.divide, np.minimum, np.maximum
+        for start in range(0, weights.size, _BLOCK):
+            w, h = weights[start : start + _BLOCK], heights[start : start + _BLOCK]
+            ratio = buffer[: w.size]
+            multiply(h, h, out=ratio)
+            divide(w, ratio, out=ratio)
+            low = min(low, float(minimum.reduce(ratio)))
+            high = max(high, float(maximum.reduce(ratio)))
+        # x -> x × k (k > 0) never reverses an order in floating point, so the extreme BMIs are
+        # the extreme W / H² times k, exactly as if every BMI had been multiplied out
+        return low * _KG_PER_CM2_IN_KG_PER_M2, high * _KG_PER_CM2_IN_KG_PER_M2
+    bmi = np.multiply(height_cm, height_cm)
+    if isinstance(bmi, np.ndarray):
+        np.divide(weight_kg, bmi, out=bmi)
+        bmi *= _KG_PER_CM2_IN_KG_PER_M2
+    else:
+        bmi = weight_kg / bmi * _KG_PER_CM2_IN_KG_PER_M2
+    if isinstance(bmi, float):
+        return bmi, bmi
+    return float(np.min(bmi)), float(np.max(bmi))  # two reductions, no masks
+
+
+def _warn_bmi(low: float, high: float) -> None:
+    if low < BMI_LOW or high > BMI_HIGH:
+        shown = f"{low:.1f}" if low == high else f"{low:.1f}–{high:.1f}"
+        warnings.warn(
+            f"BMI {shown} kg/m² is outside {BMI_LOW:g}–{BMI_HIGH:g} kg/m²: check height and weight",
+            ImplausibleInputWarning,
+            stacklevel=7,
+        )
+
+
+def _check_size_lazily(stripped: dict[str, Any], deferred: list[tuple[str, Any, str]]) -> bool:
+    """Check the lazy heights and weights in ``stripped``; True if the BMI screen ran with them.
+
+    A lazy cohort's height and weight of one chunking are checked in one task per chunk: each
+    cache-sized block's range checks and BMI screen read the block once, instead of a task and
+    a pass over memory for each check. The errors and the warning are those of the separate
+    checks. Otherwise each deferred field gets its own blockwise range check.
+    """
+    height: Any = stripped.get("height_cm")
+    weight: Any = stripped.get("weight_kg")
+    if (
+        len(deferred) == 2
+        and getattr(height, "ndim", 0) == 1
+        and getattr(height, "chunks", None) == getattr(weight, "chunks", False)
+    ):
+        screened = weight.map_blocks(_check_size_block, height, dtype=np.float64)
+        stripped["weight_kg"] = screened
+        stripped["height_cm"] = height.map_blocks(_first, screened, dtype=np.float64)
+        return True
+    for name, unit, key in deferred:
+        stripped[key] = checked(name, stripped[key], unit)
+    return False
+
+
+def _first(first: Any, *tied: Any) -> Any:
+    return first
+
+
+def _check_size_block(weight_kg: Any, height_cm: Any, block_info: Any = None) -> Any:
+    """One chunk of a lazy cohort: height and weight in range, then the BMI screen."""
+    location = (block_info or {}).get(0, {}).get("array-location")
+    offset = None if location is None else tuple(start for start, _ in location)
+    weights = np.asarray(weight_kg, dtype=np.float64)
+    heights = np.asarray(height_cm, dtype=np.float64)
+    h_low, h_high = bounds("height", CM)
+    w_low, w_high = bounds("weight", KG)
+    minimum, maximum = np.minimum.reduce, np.maximum.reduce
+    buffer = np.empty(min(_BLOCK, heights.size))
+    low, high = np.inf, -np.inf
+    for start in range(0, heights.size, _BLOCK):
+        h, w = heights[start : start + _BLOCK], weights[start : start + _BLOCK]
+        if not (h_low <= minimum(h) and maximum(h) <= h_high) or not (
+            w_low <= minimum(w) and maximum(w) <= w_high
+        ):  # the whole chunk's checks name the first bad value, as a field's own check does
+            check_range("height", heights, h_low, h_high, CM, offset)
+            check_range("weight", weights, w_low, w_high, KG, offset)
+        ratio = buffer[: h.size]
+        np.multiply(h, h, out=ratio)
+        np.divide(w, ratio, out=ratio)
+        low, high = min(low, float(minimum(ratio))), max(high, float(maximum(ratio)))
+    _warn_bmi(low * _KG_PER_CM2_IN_KG_PER_M2, high * _KG_PER_CM2_IN_KG_PER_M2)
+    return weight_kg
 
 
 #: Size fields: name, canonical unit, and the magnitude's name in PatientMagnitudes.

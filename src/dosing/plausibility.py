@@ -50,6 +50,7 @@ __all__ = [
     "GIVEN_BSA_TOLERANCE",
     "RANGES",
     "PlausibleRange",
+    "bounds",
     "check_range",
     "checked",
     "same_shape",
@@ -126,6 +127,9 @@ ADULT_AGE_YEARS: Final = _in(_POPULATION["adult_age"], YEAR)
 CHILD_HEIGHT_CM: Final = _in(_POPULATION["child_height"], CM)
 CHILD_WEIGHT_KG: Final = _in(_POPULATION["child_weight"], KG)
 
+_minimum: Final = np.minimum.reduce
+_maximum: Final = np.maximum.reduce
+
 #: (range name, id of a pre-parsed unit) -> bounds in that unit; filled on first use.
 _BOUNDS: dict[tuple[str, int], tuple[float, float]] = {}
 
@@ -175,7 +179,7 @@ def check_range(
     if values.size == 0:
         raise DomainError("is an empty array", argument=name, fix="give at least one value")
     # min/max propagate NaN, so two reductions check finiteness and range together.
-    if low <= values.min() and values.max() <= high:
+    if low <= _minimum(values, None) and _maximum(values, None) <= high:
         return
     bad = ~((values >= low) & (values <= high))
     index = tuple(int(i) for i in np.unravel_index(int(np.argmax(bad)), values.shape))
@@ -204,6 +208,8 @@ def same_shape(name: str, values: Any, other_name: str, other: Any) -> None:
     """Refuse two inputs whose shapes do not broadcast (a cohort of 2 heights and 3 weights)."""
     if isinstance(values, float) or isinstance(other, float):
         return  # a scalar broadcasts with anything
+    if getattr(values, "shape", None) == getattr(other, "shape", False):
+        return  # one shape: nothing to broadcast
     try:
         np.broadcast_shapes(np.shape(values), np.shape(other))
     except ValueError:
@@ -214,13 +220,22 @@ def same_shape(name: str, values: Any, other_name: str, other: Any) -> None:
         ) from None
 
 
+def bounds(name: str, unit: Any) -> tuple[float, float]:
+    """``RANGES[name]`` in ``unit`` (a module constant), widened by the slack."""
+    key = (name, id(unit))
+    found = _BOUNDS.get(key)
+    if found is None:  # once per (range, unit): the units used are module constants
+        found = _BOUNDS[key] = RANGES[name].bounds_in(unit)
+    return found
+
+
 def checked(name: str, values: Any, unit: Any, limit: str | None = None) -> Magnitude:
     """Check ``values`` (already in ``unit``) against ``RANGES[limit or name]`` and return them."""
-    key = (limit or name, id(unit))
-    bounds = _BOUNDS.get(key)
-    if bounds is None:  # once per (range, unit): the units used are module constants
-        bounds = _BOUNDS[key] = RANGES[limit or name].bounds_in(unit)
-    low, high = bounds
+    low, high = bounds(limit or name, unit)
+    if values.__class__ is float:
+        if not low <= values <= high:  # NaN fails every comparison
+            raise _refusal(name, values, low, high, unit)
+        return values  # type: ignore[no-any-return,unused-ignore]
     if isinstance(values, float | np.ndarray):
         check_range(name, values, low, high, unit)
         return values

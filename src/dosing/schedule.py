@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from dosing._arrays import is_lazy
+from dosing._arrays import derived_slot, is_lazy, keep_checks
 from dosing._text import given_text, value_text
 from dosing.basis import Basis
 from dosing.errors import DomainError, UnknownKeyError
@@ -94,6 +94,9 @@ class LineResult:
     adjustments: tuple[Adjustment, ...]
     flags: Any
     presentation: Presentation | None = None
+
+
+derived_slot(LineResult, "calculated")
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -320,9 +323,19 @@ class Schedule:
         <Quantity(232.379001, 'milligram')>
         """
         rows = self.rows_for(agent)
-        total: Any = rows[0].dose_value
-        for row in rows[1:]:
-            total = total + row.dose_value
+        # The rows of one dose line share one dose: count them, then add each line's dose times
+        # its count (one multiply instead of an addition per row; for a lazy cohort, one task).
+        counts: dict[int, list[Any]] = {}
+        for row in rows:
+            entry = counts.get(id(row.result))
+            if entry is None:
+                counts[id(row.result)] = [row.result, 1]
+            else:
+                entry[1] += 1
+        total: Any = None
+        for result, count in counts.values():
+            dose = _line_total(result, count, self.patient)
+            total = dose if total is None else total + dose
         return Q_(total, rows[0].unit)
 
     def by_day(self) -> dict[int, tuple[Row, ...]]:
@@ -571,6 +584,27 @@ def reschedule(
     return schedule.with_rows(tuple(moved if r is row else r for r in schedule.rows))
 
 
+def _line_total(result: LineResult, count: int, patient: Patient) -> Any:
+    """The total of ``count`` rows of one line, for each patient.
+
+    A patient no policy step changed has dose = amount × basis, so their rows total the amount
+    over them times the basis (as the template's course total reads: 120 mg/m² × BSA), one
+    multiply. A patient a step changed (rounded, capped, ...) totals their dose times ``count``.
+    Which applies depends on the patient alone, so a patient's total is the same in any cohort.
+    """
+    line, adjustments = result.line, result.adjustments
+    repeated = result.dose if count == 1 else count * result.dose
+    if line.kind not in ("bsa", "weight") or result.basis.value is None:
+        return repeated
+    changed: Any = False
+    for adjustment in adjustments:
+        changed = np.logical_or(changed, adjustment.applies)
+    if changed is True or (not is_lazy(changed) and np.all(changed)):
+        return repeated
+    recipe = keep_checks((count * line.amount_value) * result.basis.value, *patient.lazy_checks)
+    return recipe if changed is False else np.where(changed, repeated, recipe)
+
+
 def flags_of(adjustments: tuple[Adjustment, ...], shape: tuple[int, ...]) -> Any:
     """The flags of a line's adjustments: a frozenset, or for a cohort flag -> read-only mask.
 
@@ -584,6 +618,16 @@ def flags_of(adjustments: tuple[Adjustment, ...], shape: tuple[int, ...]) -> Any
         flag, mask = adjustment.flag, adjustment.applies
         if is_lazy(mask):
             out[flag] = np.logical_or(out[flag], mask) if flag in out else mask
+            continue
+        if (
+            mask.__class__ is np.ndarray
+            and mask.dtype == bool
+            and mask.shape == shape
+            and not mask.flags.writeable
+            and flag not in out
+        ):  # a step's read-only mask of the whole cohort: shared, not copied
+            if mask.any():
+                out[flag] = mask
             continue
         mask = np.broadcast_to(np.asarray(mask, dtype=bool), shape)
         if flag in out:

@@ -33,11 +33,12 @@ def is_male(sex: object, needed_by: str) -> bool | npt.NDArray[np.bool_]:
     values: Any = np.asarray(sex)
     if values.dtype.kind not in "US" or values.size == 0:
         raise UnknownKeyError("sex", sex, SEXES)
-    known = np.isin(values, SEXES)
+    male: npt.NDArray[np.bool_] = values == "male"
+    known = values == "female"  # two comparisons, not np.isin (which sorts the strings)
+    known |= male
     if not known.all():
         first = values.ravel()[int(np.argmin(known.ravel()))]
         raise UnknownKeyError("sex", str(first), SEXES)
-    male: npt.NDArray[np.bool_] = values == "male"
     return male
 
 

@@ -27,20 +27,21 @@ from typing import Any, Final, TypeVar
 
 import numpy as np
 
-from dosing._arrays import guard, keep_checks
-from dosing.body._sex import is_male, validate_sex
+from dosing._arrays import guard, is_lazy, keep_checks
+from dosing.body._sex import is_male
 from dosing.errors import OutsidePopulationWarning
 from dosing.plausibility import (
     ADULT_AGE_YEARS,
     CHILD_HEIGHT_CM,
     CHILD_WEIGHT_KG,
+    bounds,
     checked,
     same_shape,
     strip,
 )
 from dosing.references import REFERENCES, Reference, check_references
 from dosing.registry import Registry
-from dosing.units import CM, KG, M2, Q_, YEAR, G, Magnitude, magnitude
+from dosing.units import CM, KG, M2, Q_, YEAR, G, Magnitude, magnitude, quantity
 
 __all__ = [
     "BSA_FORMULAS",
@@ -329,7 +330,8 @@ def _warn_if_outside(
         )
 
     def warn_for_children(*blocks: Any) -> None:
-        if any(np.any(np.asarray(b) < limit) for b, limit in zip(blocks, limits, strict=True)):
+        # the smallest value below the limit: one reduction, no mask (the inputs are checked)
+        if any(np.min(b) < limit for b, limit in zip(blocks, limits, strict=True)):
             warnings.warn(
                 f"method={formula.key!r} was derived in adults "
                 f"({formula.population.rstrip('.')}); it is "
@@ -400,34 +402,65 @@ def bsa(
     >>> dosing.bsa(Q_([150, 180], "cm"), Q_([40, 80], "kg")).m_as("m**2")
     array([1.29099445, 2.        ])
     """
-    BSA_FORMULAS[method]  # an unknown key fails before any input is read
-    height_cm = strip(height, "height", CM)
-    weight_kg = strip(weight, "weight", KG)
+    formula = BSA_FORMULAS[method]  # an unknown key fails before any input is read
+    height_raw = magnitude(height, CM, "height")
+    weight_raw = magnitude(weight, KG, "weight")
+    if (
+        formula.key == "mosteller"
+        and height_raw.__class__ is np.ndarray
+        and weight_raw.__class__ is np.ndarray
+        and height_raw.ndim == 1
+        and height_raw.shape == weight_raw.shape
+        and height_raw.size
+        and age is None
+        and sex is None
+    ):
+        return quantity(_mosteller_by_blocks(height_raw, weight_raw), _M2_UNITS)
+    height_cm = checked("height", height_raw, CM)
+    weight_kg = checked("weight", weight_raw, KG)
     same_shape("height", height_cm, "weight", weight_kg)
     if age is not None:
         same_shape("height", height_cm, "age", strip(age, "age", YEAR))
+    male = None
     if sex is not None:
-        validate_sex(sex)
+        male = is_male(sex, f"method={method!r}")  # read and checked once, used by the kernel
         same_shape("height", height_cm, "sex", np.asarray(sex))
-    area = bsa_m2(height_cm, weight_kg, method=method, sex=sex, age=age)
-    return Q_(keep_checks(area, height_cm, weight_kg), M2)  # weight-only formulas check height too
+    area = bsa_m2(height_cm, weight_kg, method=method, sex=sex, age=age, male=male)
+    if is_lazy(height_cm) or is_lazy(weight_kg):
+        area = keep_checks(area, height_cm, weight_kg)  # weight-only formulas check height too
+    return quantity(area, _M2_UNITS) if area.__class__ in _OWN else Q_(area, _M2_UNITS)
+
+
+#: m² as pint's unit container: a Quantity is made from it without any lookup.
+_M2_UNITS: Final = M2._units
+#: The magnitudes :func:`~dosing.units.quantity` wraps directly (dask arrays go through pint).
+_OWN: Final = (float, np.ndarray)
 
 
 def bsa_m2(
-    height_cm: Magnitude, weight_kg: Magnitude, *, method: str, sex: object, age: object
+    height_cm: Magnitude,
+    weight_kg: Magnitude,
+    *,
+    method: str,
+    sex: object,
+    age: object,
+    male: Any = None,
 ) -> Magnitude:
     """BSA [m²] from magnitudes already checked against the plausibility ranges.
 
     The shared core of :func:`bsa` and of regimen expansion, which strips a patient's units once
-    on construction and must not pay for it again per regimen.
+    on construction and must not pay for it again per regimen. ``male`` is ``sex`` already read
+    (by :func:`bsa`), so that a cohort's sex strings are read once.
     """
     formula = BSA_FORMULAS[method]
     result: Any
     weight = (
-        weight_kg if formula.weight_unit == KG else weight_kg * _factor(KG, formula.weight_unit)
+        weight_kg if formula.weight_unit is KG else weight_kg * _factor(KG, formula.weight_unit)
     )
     if formula.needs_sex:
-        result = formula.kernel(height_cm, weight, is_male(sex, f"method={method!r}"))
+        if male is None:
+            male = is_male(sex, f"method={method!r}")
+        result = formula.kernel(height_cm, weight, male)
     elif formula.uses_height:
         result = formula.kernel(height_cm, weight)
     else:
@@ -440,9 +473,61 @@ def bsa_m2(
     # unphysical result left to refuse (the hypothesis tests assert it for every formula).
     if isinstance(result, np.floating):
         result = float(result)
+    if not formula.adults_only:
+        return result  # type: ignore[no-any-return]
     return _warn_if_outside(  # type: ignore[no-any-return]
         formula, result, height_cm, weight_kg, age
     )
+
+
+#: Patients per block when Mosteller runs over a large cohort block by block: 3 arrays of 2^15
+#: float64 (768 KiB) stay in the processor's cache while each block is checked and computed.
+_BLOCK: Final = 2**15
+
+
+_HEIGHT_BOUNDS: Final = bounds("height", CM)
+_WEIGHT_BOUNDS: Final = bounds("weight", KG)
+_MINIMUM: Final = np.minimum.reduce
+_MAXIMUM: Final = np.maximum.reduce
+
+
+def _mosteller_by_blocks(height_cm: Any, weight_kg: Any) -> Any:
+    """Mosteller over a 1-D cohort, checking and computing one cache-sized block at a time.
+
+    The same checks and arithmetic as :func:`checked` then :func:`mosteller` (so the same
+    numbers, bit for bit), but each block's heights and weights are read from memory once: the
+    four min/max reductions then cost almost nothing. A block that fails its check re-runs the
+    whole-array checks, so the error is the one the whole array gives.
+    """
+    h_low, h_high = _HEIGHT_BOUNDS
+    w_low, w_high = _WEIGHT_BOUNDS
+    minimum, maximum = _MINIMUM, _MAXIMUM
+    multiply, divide, sqrt = np.multiply, np.divide, np.sqrt
+    n = height_cm.shape[0]
+    if n <= _BLOCK:  # one block: no slicing
+        if not (h_low <= minimum(height_cm) and maximum(height_cm) <= h_high) or not (
+            w_low <= minimum(weight_kg) and maximum(weight_kg) <= w_high
+        ):
+            checked("height", height_cm, CM)
+            checked("weight", weight_kg, KG)
+        out = multiply(height_cm, weight_kg)
+        divide(out, 3600.0, out)
+        return sqrt(out, out)
+    out = np.empty(n)
+    for start in range(0, n, _BLOCK):
+        stop = start + _BLOCK
+        h, w = height_cm[start:stop], weight_kg[start:stop]
+        if (
+            not (h_low <= minimum(h) and maximum(h) <= h_high and w_low <= minimum(w))
+            or not maximum(w) <= w_high
+        ):  # min/max propagate NaN, which fails every comparison
+            checked("height", height_cm, CM)
+            checked("weight", weight_kg, KG)
+        block = out[start:stop]
+        multiply(h, w, out=block)
+        divide(block, 3600.0, out=block)
+        sqrt(block, out=block)
+    return out
 
 
 @cache

@@ -61,7 +61,7 @@ from typing import TYPE_CHECKING, Any, Final, Literal
 
 import numpy as np
 
-from dosing._arrays import guard, is_lazy, may_any
+from dosing._arrays import Derived, derived_slot, guard, is_lazy, may_any
 from dosing._text import value_text
 from dosing.basis import Bases, Basis, as_magnitude, flag_value
 from dosing.errors import DomainError, Example, OutsidePopulationWarning
@@ -147,9 +147,37 @@ class LineState:
     ) -> None:
         """Record that ``step`` changed the dose to ``after`` for ``applies``, and why."""
         assert flag in FLAGS, flag  # declared by the step that sets it
-        after = as_magnitude(after)
-        self.adjustments.append(Adjustment(step, flag, self.dose, after, applies, reason, detail))
+        if after.__class__ is not Derived:
+            after = as_magnitude(after)
+        before = _STATE_DOSE.__get__(self, LineState)  # as held: a recipe stays one
+        self.adjustments.append(Adjustment(step, flag, before, after, applies, reason, detail))
         self.dose = after
+
+    @property
+    def held_dose(self) -> Any:
+        """The dose as held: an array, a float, or a :class:`~dosing._arrays.Derived` recipe
+        (reading :attr:`dose` multiplies a recipe out, once)."""
+        return _STATE_DOSE.__get__(self, LineState)
+
+
+_STATE_DOSE: Final[Any] = LineState.__dict__["dose"]
+
+
+def _read_dose(state: LineState) -> Any:
+    value = _STATE_DOSE.__get__(state, LineState)
+    if value.__class__ is Derived:  # a step needs the numbers: multiply out once, keep them
+        value = value.value()
+        _STATE_DOSE.__set__(state, value)
+    return value
+
+
+setattr(  # noqa: B010  (the slot's value may be a recipe: reading it multiplies it out)
+    LineState,
+    "dose",
+    property(_read_dose, _STATE_DOSE.__set__, doc="The dose so far, in the line's dose unit."),
+)
+derived_slot(Adjustment, "before")
+derived_slot(Adjustment, "after")
 
 
 @dataclass(frozen=True, slots=True)
@@ -206,8 +234,22 @@ def pipeline_step(
 
 
 def pipeline(policy: Policy) -> tuple[Step, ...]:
-    """The steps ``policy`` asks for, in order."""
-    return tuple(step for step in STEPS.values() if step.active(policy))
+    """The steps ``policy`` asks for, in order.
+
+    A policy is frozen, so its steps are worked out once per policy (and again if a step is
+    registered since); the policy is held by the cache, so its id is never reused.
+    """
+    known = _PIPELINES.get(id(policy))
+    if known is not None and known[0] is policy and known[1] == len(STEPS):
+        return known[2]
+    steps = tuple(step for step in STEPS.values() if step.active(policy))
+    if len(_PIPELINES) >= 256:
+        _PIPELINES.clear()
+    _PIPELINES[id(policy)] = (policy, len(STEPS), steps)
+    return steps
+
+
+_PIPELINES: dict[int, tuple[Policy, int, tuple[Step, ...]]] = {}
 
 
 def _amount(line: DoseLine) -> str:
@@ -374,7 +416,17 @@ def bsa_cap(state: LineState, bases: Bases, policy: Policy) -> None:
         return
     uncapped = bases.patient_bsa()
     state.basis = replace(capped_basis, notes=(*capped_basis.notes, *state.basis.notes))
-    after = np.where(capped, line.amount_value * capped_basis.value, state.dose)
+    held = state.held_dose
+    if (
+        held.__class__ is Derived
+        and held.base is uncapped.value
+        and capped_basis.value.__class__ is np.ndarray
+    ):
+        # amount × BSA for everyone so far: amount × min(BSA, cap) is the capped dose, exactly
+        # (min picks one of the two), kept as its recipe over the shared capped BSA.
+        after: Any = Derived(line.amount_value, capped_basis.value)
+    else:
+        after = np.where(capped, line.amount_value * capped_basis.value, state.dose)
     state.adjust(
         "bsa_cap",
         "bsa_capped",
@@ -490,12 +542,14 @@ def dose_cap(state: LineState, bases: Bases, policy: Policy) -> None:
     cap = state.line.cap_value
     if cap is None:
         return
-    over = state.dose > cap
+    held = state.held_dose
+    dose = held.value() if held.__class__ is Derived else held  # a recipe stays one if no one
+    over = dose > cap  # is over the cap
     if may_any(over):
         state.adjust(
             "dose_cap",
             "dose_capped",
-            np.minimum(state.dose, cap),
+            np.minimum(dose, cap),
             flag_value(over),
             f"capped at {value_text(cap, state.line.dose_unit, given=True)} per administration "
             f"by the template",
@@ -668,15 +722,28 @@ def rounding(state: LineState, bases: Bases, policy: Policy) -> None:
             message=f"rounding for {line.agent} is {increment:~P}, but its doses are in "
             f"{short(line.dose_unit)}; give an increment in {short(line.dose_unit)}",
         )
-    calculated = state.dose
     step = float(increment.m_as(line.dose_unit))
+    limit = policy.max_rounding_change
+    held = state.held_dose
+    if held.__class__ is Derived and held.base.ndim == 1:
+        rounded, moved = _round_by_blocks(held, step, line.cap_value, limit)
+        if moved is not None:  # else a dose moved too far: the whole-array check below says
+            if moved.any():
+                state.adjust(
+                    "rounding",
+                    "rounded",
+                    rounded,
+                    flag_value(moved),
+                    f"rounded half-up to {step:g} {short(line.dose_unit)}",
+                )
+            return
+    calculated = state.dose
     rounded = round_half_up(calculated, step)
     if line.cap_value is not None:
         # A rounded dose never exceeds the cap: round down to the increment instead.
         above = rounded > line.cap_value * (1 + 1e-12)
         if may_any(above):
             rounded = as_magnitude(np.where(above, _round_down(calculated, step), rounded))
-    limit = policy.max_rounding_change
     agent, unit = line.agent, short(line.dose_unit)
 
     def check(calculated_block: Any, rounded_block: Any) -> None:
@@ -714,6 +781,54 @@ def rounding(state: LineState, bases: Bases, policy: Policy) -> None:
             flag_value(moved),
             f"rounded half-up to {what or f'{step:g} {unit}'}",
         )
+
+
+#: Patients per block when a cohort's doses are rounded block by block (see _round_by_blocks).
+_BLOCK: Final = 2**14
+
+
+def _round_by_blocks(
+    calculated: Derived, step: float, cap: float | None, limit: float
+) -> tuple[Any, Any]:
+    """Round a 1-D cohort's doses (held as a recipe) half-up, block by block.
+
+    The same arithmetic as :func:`round_half_up` (and the cap's round-down), the same limit
+    check and the same mask of whom rounding moved, computed on cache-sized blocks: the
+    calculated doses and the check's temporaries exist one block at a time, so rounding a cohort
+    costs the rounded array and its mask and no more. Returns the rounded doses and the mask, or
+    ``(None, None)`` when a dose would move by more than ``limit`` (the caller then runs the
+    whole-array check, which names the worst dose).
+    """
+    n = calculated.base.shape[0]
+    rounded = np.empty(n)
+    moved = np.empty(n, dtype=bool)
+    decimals = _decimals(step)
+    largest = limit * (1 + 1e-12)
+    for start in range(0, n, _BLOCK):
+        stop = min(start + _BLOCK, n)
+        value = calculated.block(start, stop)
+        out = rounded[start:stop]
+        np.divide(value, step, out=out)
+        np.round(out, _QUOTIENT_DECIMALS, out=out)
+        out += 0.5
+        np.floor(out, out=out)
+        out *= step
+        np.round(out, decimals, out=out)
+        if cap is not None:
+            above = out > cap * (1 + 1e-12)
+            if above.any():
+                out[above] = np.asarray(_round_down(value, step))[above]
+        positive = value > 0
+        change = np.subtract(out, value)
+        np.abs(change, out=change)
+        np.divide(change, value, out=change, where=positive)
+        change[~positive] = 0.0
+        if change.max() > largest:
+            return None, None
+        np.not_equal(out, value, out=moved[start:stop])
+        moved[start:stop] &= positive
+    rounded.flags.writeable = False
+    return rounded, moved
 
 
 def round_half_up(value: Magnitude, increment: float) -> Magnitude:

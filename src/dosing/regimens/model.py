@@ -13,7 +13,7 @@ unit conversion at all.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -274,9 +274,7 @@ class Regimen:
         >>> [(row.day, round(row.dose.m_as("mg"), 4)) for row in schedule]
         [(1, 1.0328), (8, 0.645), (15, 0.645)]
         """
-        from dosing.expand import expand  # facade: the engine sits above the data it expands
-
-        return expand(
+        return _engine()(
             self,
             patient,
             bsa_method=bsa_method,
@@ -302,3 +300,17 @@ class Regimen:
         if not lines:
             raise UnknownKeyError("agent", agent, self.agents)
         return sum_course_totals(lines)
+
+
+def _engine() -> Callable[..., Schedule]:
+    """:func:`dosing.expand.expand`, imported on the first expansion and then kept: an import
+    statement run on every call cost a third of one patient's expansion."""
+    global _EXPAND
+    if _EXPAND is None:
+        from dosing.expand import expand  # facade: the engine sits above the data it expands
+
+        _EXPAND = expand
+    return _EXPAND
+
+
+_EXPAND: Callable[..., Schedule] | None = None
