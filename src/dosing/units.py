@@ -40,6 +40,7 @@ __all__ = [
     "DAY",
     "EGFR",
     "GY",
+    "FrozenQuantity",
     "G_PER_MOL",
     "IU",
     "KG",
@@ -53,6 +54,8 @@ __all__ = [
     "YEAR",
     "Magnitude",
     "as_quantity",
+    "frozen_array",
+    "frozen_quantity",
     "is_per_bsa",
     "is_per_weight",
     "magnitude",
@@ -232,6 +235,102 @@ def quantity(value: Magnitude, units: Any) -> Any:
 
 _new_quantity: Final = object.__new__
 
+
+class FrozenQuantity(Q_):  # type: ignore[misc,valid-type]
+    """A Quantity that cannot be changed in place: what validated objects hold.
+
+    A :class:`~dosing.Patient`, a :class:`~dosing.DoseLine` and a :class:`~dosing.Regimen` keep
+    their quantities as ``FrozenQuantity``: ``ito()`` (and its ``ito_*`` kin) raise, in-place
+    arithmetic (``+=``) returns a new quantity instead of writing into this one, and an array
+    magnitude is a read-only copy. Everything else is a pint Quantity (``.to()`` works).
+
+    Examples
+    --------
+    >>> q = frozen_quantity(Q_(2, "g/m**2"))
+    >>> q.ito("mg/m**2")
+    Traceback (most recent call last):
+    ...
+    TypeError: this quantity belongs to a validated object and cannot be changed in place; use \
+.to('mg/m**2') for a converted copy
+    >>> q.to("mg/m**2")
+    <Quantity(2000.0, 'milligram / meter ** 2')>
+    """
+
+    __slots__ = ()
+
+    def ito(self, other: Any = None, *contexts: Any, **ctx_kwargs: Any) -> None:
+        raise TypeError(
+            f"this quantity belongs to a validated object and cannot be changed in place; use "
+            f".to({str(other)!r}) for a converted copy"
+        )
+
+    def _refuse(self, *args: Any, **kwargs: Any) -> None:
+        raise TypeError(
+            "this quantity belongs to a validated object and cannot be changed in place; use "
+            "to_base_units(), to_root_units() or to_reduced_units() for a converted copy"
+        )
+
+    ito_base_units = ito_root_units = ito_reduced_units = ito_preferred = _refuse
+
+    # In-place arithmetic makes a new quantity (never writes into the magnitude).
+    def __iadd__(self, other: Any) -> Any:
+        return self + other
+
+    def __isub__(self, other: Any) -> Any:
+        return self - other
+
+    def __imul__(self, other: Any) -> Any:
+        return self * other
+
+    def __itruediv__(self, other: Any) -> Any:
+        return self / other
+
+    def __ifloordiv__(self, other: Any) -> Any:
+        return self // other
+
+    def __ipow__(self, other: Any) -> Any:
+        return self**other
+
+
+def frozen_array(values: Any) -> Any:
+    """``values`` as a read-only numpy array that nothing else can write to.
+
+    An array that is read-only all the way down (no writeable array under a read-only view) is
+    returned as it is; any other array is copied once and the copy made read-only. Anything that
+    is not a numpy array (a float, a lazy dask array) is returned unchanged.
+    """
+    if not isinstance(values, np.ndarray):
+        return values
+    base: Any = values
+    while isinstance(base, np.ndarray):
+        if base.flags.writeable:
+            break
+        base = base.base
+    else:
+        if base is None:  # read-only, and so is every array it views
+            return values
+    copy = np.array(values, copy=True)
+    copy.flags.writeable = False
+    return copy
+
+
+def frozen_quantity(value: Any) -> Any:
+    """A :class:`FrozenQuantity` equal to ``value`` (a Quantity of this registry; None passes).
+
+    Its array magnitude is a read-only copy (:func:`frozen_array`); a ``FrozenQuantity`` whose
+    magnitude is already safe is returned as it is.
+    """
+    if value is None or not isinstance(value, _QUANTITY_TYPE):
+        return value
+    raw = value._magnitude
+    safe = frozen_array(raw)
+    if type(value) is FrozenQuantity and safe is raw:
+        return value
+    return FrozenQuantity(safe, value._units)
+
+
+_FAST_TYPES: Final = (_QUANTITY_TYPE, FrozenQuantity)
+
 # The examples shown in error messages, by the unit a function asks for.
 _EXAMPLE: Final[dict[str, str]] = {
     str(CM): '"cm"',
@@ -365,7 +464,7 @@ def magnitude(value: object, unit: Any, name: str) -> Magnitude:
     dosing.errors.UnitsError: weight=<Quantity(1, 'milligram / kilogram')> has no unit; \
 write weight=Q_(..., "kg")
     """
-    if type(value) is _QUANTITY_TYPE and (
+    if type(value) in _FAST_TYPES and (
         value._units is unit._units  # type: ignore[attr-defined]
         or value._units == unit._units  # type: ignore[attr-defined]
     ):
