@@ -2,7 +2,8 @@
 
 A :class:`Patient` is a frozen value object. It holds Quantities exactly as given (150 cm stays
 150 cm), as its own read-only copies (:class:`~dosing.units.FrozenQuantity`; an array is copied
-once and made read-only, so writing to the caller's array afterwards changes nothing), and checks every field once, on construction, against the plausibility ranges in
+once and made read-only, so writing to the caller's array afterwards changes nothing), and checks
+every field once, on construction, against the plausibility ranges in
 :mod:`dosing.plausibility`. A patient whose height and weight are numpy arrays of one shape is a
 *cohort*: every calculation then runs once over all of them.
 
@@ -13,13 +14,13 @@ every formula and the expansion compute on.
 
 from __future__ import annotations
 
-import warnings
 from dataclasses import dataclass, field
 from typing import Any, Final
 
 import numpy as np
 
 from dosing._arrays import guard, is_lazy
+from dosing._warn import recording, warn
 from dosing.body._sex import validate_sex
 from dosing.body.kidney import creatinine_mg_per_dl, creatinine_quantity, cystatin_c_mg_per_l
 from dosing.errors import DomainError, Example, ImplausibleInputWarning, UnitsError
@@ -166,7 +167,15 @@ class Patient:
     #: The checked lazy (dask) magnitudes, whose checks every computed dose carries.
     lazy_checks: tuple[Any, ...] = field(init=False, repr=False, compare=False)
 
+    #: The warnings raised while validating this patient (also emitted through ``warnings``).
+    warnings: tuple[Warning, ...] = field(init=False, repr=False, compare=False)
+
     def __post_init__(self) -> None:
+        with recording(frames=1) as caught:  # _validate is one frame deeper than before
+            self._validate()
+        object.__setattr__(self, "warnings", tuple(caught))
+
+    def _validate(self) -> None:
         put = object.__setattr__
         stripped: dict[str, Any] = {}
         deferred: list[tuple[str, Any, str]] = []
@@ -345,7 +354,7 @@ class Patient:
         def check_bsa(bsa_m2: Any, height_cm: Any, weight_kg: Any) -> None:
             relative = np.abs(np.asarray(bsa_m2) / np.sqrt(height_cm * weight_kg / 3600.0) - 1.0)
             if np.any(relative > GIVEN_BSA_TOLERANCE):
-                warnings.warn(
+                warn(
                     f"the given bsa differs from the Mosteller BSA of this height and weight by "
                     f"up to {np.max(relative):.0%}; the given bsa will be used for per-m² doses",
                     ImplausibleInputWarning,
@@ -463,7 +472,7 @@ def _bmi_range(weight_kg: Any, height_cm: Any) -> tuple[float, float]:
 def _warn_bmi(low: float, high: float) -> None:
     if low < BMI_LOW or high > BMI_HIGH:
         shown = f"{low:.1f}" if low == high else f"{low:.1f}–{high:.1f}"
-        warnings.warn(
+        warn(
             f"BMI {shown} kg/m² is outside {BMI_LOW:g}–{BMI_HIGH:g} kg/m²: check height and weight",
             ImplausibleInputWarning,
             stacklevel=7,

@@ -43,13 +43,13 @@ from __future__ import annotations
 
 import math
 import tomllib
-import warnings
 from collections.abc import Mapping
 from dataclasses import replace
 from os import PathLike
 from pathlib import Path
 from typing import Any, Final
 
+from dosing._warn import warn
 from dosing.amounts import CANONICAL, DOSE_NUMERATORS, Kind, Measure, classify
 from dosing.dose_limits import DOSE_LIMITS
 from dosing.errors import (
@@ -59,9 +59,10 @@ from dosing.errors import (
     UnitsError,
     UnknownKeyError,
     UnsourcedDefaultWarning,
+    show_value,
 )
 from dosing.references import REFERENCES
-from dosing.regimens.days import FRAMES, DayNotationError, parse_days
+from dosing.regimens.days import FRAMES, MAX_ABS_DAY, DayNotationError, parse_days
 from dosing.regimens.lines import WeightBands
 from dosing.regimens.model import DoseLine, Regimen, sum_course_totals
 from dosing.regimens.read_lines import AmountSpec, read_amount, screen_bands
@@ -116,6 +117,14 @@ RESPONSES: Final = ("cr", "no-cr")
 TOTAL_RTOL: Final = 1e-9
 #: Most administrations a line may have per day (a guard against typos such as 20 for 2).
 MAX_PER_DAY: Final = 24
+#: Limits on the work one template can cause, checked before its fields are read (bounds on
+#: work, not clinical facts): a template is three levels deep and a few kilobytes.
+MAX_TEMPLATE_BYTES: Final = 1_000_000
+MAX_NESTING: Final = 16
+MAX_ITEMS: Final = 100_000
+MAX_TEXT: Final = 10_000
+#: The longest cycle, window or interval in days: twice the largest |day| (±400) a day may be.
+MAX_DURATION_DAYS: Final = 2 * MAX_ABS_DAY
 #: Screening bounds on one administration, in the canonical unit of each kind of amount. They
 #: catch slips of magnitude (1e6 g/m**2); no source sets them (library convention, documented in
 #: docs/safety.md), so they are far above any dose in use.
@@ -162,16 +171,31 @@ def load_regimen(path: str | Path) -> Regimen:
     (1, 3, 6)
     """
     if not isinstance(path, str | PathLike):
-        raise RegimenError(str(path), None, "give the path of a TOML file, e.g. 'my.toml'")
+        raise RegimenError(
+            show_value(path), None, "give the path of a TOML file, e.g. 'my.toml'", value=path
+        )
     file = Path(path)
     try:
+        if file.stat().st_size > MAX_TEMPLATE_BYTES:
+            raise RegimenError(
+                file,
+                None,
+                f"the file is {file.stat().st_size} bytes, more than the {MAX_TEMPLATE_BYTES} a "
+                f"template may have",
+            )
         text = file.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
+    except (OSError, UnicodeDecodeError, ValueError) as exc:
+        if isinstance(exc, RegimenError):
+            raise
         raise RegimenError(file, None, f"cannot read the file: {exc}") from None
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise RegimenError(file, None, f"not valid TOML: {exc}") from None
+    except RecursionError:  # tomllib recurses once per level of nested arrays or tables
+        raise RegimenError(
+            file, None, f"arrays or tables nested too deeply (more than {MAX_NESTING} levels)"
+        ) from None
     return regimen_from_mapping(data, source=str(file))
 
 
@@ -179,8 +203,47 @@ def regimen_from_mapping(
     data: Mapping[str, Any], *, source: str = "<mapping>", require_references: bool = False
 ) -> Regimen:
     """Build a :class:`Regimen` from a mapping with the template's fields, checking each."""
+    _check_size(data, source)
     reader = _Reader(source)
     return reader.regimen(data, require_references=require_references)
+
+
+def _check_size(data: object, source: str) -> None:
+    """Refuse, before reading any field, a template nested too deeply or holding too much.
+
+    Iterative (no recursion however deep the input); every key must be a string.
+    """
+    count = 0
+    stack: list[tuple[object, str, int]] = [(data, "", 0)]
+    while stack:
+        value, where, depth = stack.pop()
+        count += 1
+        if count > MAX_ITEMS:
+            raise RegimenError(source, None, f"holds more than {MAX_ITEMS} values")
+        if isinstance(value, str):
+            if len(value) > MAX_TEXT:
+                raise RegimenError(
+                    source, where or None, f"a text of {len(value)} characters; at most {MAX_TEXT}"
+                )
+            continue
+        if not isinstance(value, Mapping | list | tuple):
+            continue
+        if depth >= MAX_NESTING:
+            raise RegimenError(
+                source, where or None, f"nested too deeply (more than {MAX_NESTING} levels)"
+            )
+        if isinstance(value, Mapping):
+            for key, item in value.items():
+                if not isinstance(key, str):
+                    raise RegimenError(
+                        source,
+                        where or None,
+                        f"field name {show_value(key)} is not a string",
+                        value=key,
+                    )
+                stack.append((item, f"{where}.{key}" if where else key, depth + 1))
+        else:
+            stack.extend((item, f"{where}[{i}]", depth + 1) for i, item in enumerate(value))
 
 
 class _Reader:
@@ -303,6 +366,8 @@ class _Reader:
         days = float(quantity.m_as(DAY))
         if not math.isfinite(days) or days != round(days):
             raise self.fail(label, f"{label}={raw!r} must be a whole number of days")
+        if abs(days) > MAX_DURATION_DAYS:
+            raise self.fail(label, f"{label}={raw!r} is more than {MAX_DURATION_DAYS} days")
         return round(days)
 
     def references(self, data: Mapping[str, Any], required: bool) -> tuple[str, ...]:
@@ -319,7 +384,7 @@ class _Reader:
         if not raw:
             if required:
                 raise self.fail("references", "a built-in regimen must cite its sources")
-            warnings.warn(
+            warn(
                 f"{self.source}: references is empty; a protocol without a source cannot be "
                 f"checked against it",
                 UnsourcedDefaultWarning,
