@@ -282,12 +282,21 @@ def test_cap_applies_before_rounding_and_rounding_never_exceeds_it(tmp_path: pat
     row = vcr.expand(adult)[0]
     assert row.dose.m_as("mg") == 2.0
     assert row.flags == frozenset({"dose_capped"})
-    # 1.5 mg/m² × 1.29099 = 1.9365 mg, under the 1.95 mg cap; to 0.1 mg half-up would be
-    # 2.0 mg, above the cap, so it rounds down to 1.9 mg.
+    # 1.5 mg/m² × 1.29099 = 1.9365 mg, under the 1.95 mg cap; to 0.1 mg half-up gives 1.9 mg
+    # (.9365 -> .9), under the cap: the ordinary half-up branch.
     row = capped_regimen(tmp_path, "1.95 mg").expand(
         CHILD, policy=Policy(rounding={"*": Q_(0.1, "mg")})
     )[0]
     assert row.calculated.m_as("mg") == pytest.approx(1.5 * BSA_CHILD)
+    assert row.dose.m_as("mg") == 1.9
+    assert row.flags == frozenset({"rounded"})
+    # 1.5 mg/m² × 1.3 m² = 1.95 mg, under the 1.98 mg cap; half-up to 0.1 mg would be 2.0 mg,
+    # above the cap, so it rounds down to 1.9 mg (issue 16: the branch the comment above once
+    # claimed to reach).
+    row = capped_regimen(tmp_path, "1.98 mg").expand(
+        Patient(bsa=Q_(1.3, "m**2")), policy=Policy(rounding={"*": Q_(0.1, "mg")})
+    )[0]
+    assert row.calculated.m_as("mg") == pytest.approx(1.95)
     assert row.dose.m_as("mg") == 1.9
     assert row.flags == frozenset({"rounded"})
 

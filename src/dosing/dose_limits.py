@@ -22,15 +22,14 @@ An institution with other limits passes its own :class:`LimitTable` to ``dosing.
 from __future__ import annotations
 
 import math
-import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from os import PathLike
-from pathlib import Path
 from types import MappingProxyType
 from typing import Any, Final, Literal
 
 from dosing._data import load_toml
+from dosing._limits import check_size, read_toml_file
 from dosing._text import given_text
 from dosing.amounts import AMOUNT_KINDS, CANONICAL, Kind, classify
 from dosing.errors import DomainError, UnitsError
@@ -417,12 +416,20 @@ def load_limits(path: str | PathLike[str]) -> LimitTable:
     DomainError
         The file cannot be read, or a record is wrong (naming the record and the field).
     """
-    try:
-        data = tomllib.loads(Path(path).read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
-        raise DomainError(
-            f"cannot be read: {exc}", argument="path", value=str(path), shown=repr(str(path))
-        ) from None
+    if not isinstance(path, str | PathLike):
+        raise DomainError("must be the path of a TOML file", argument="path", value=path)
+
+    def refuse(field: str | None, message: str) -> DomainError:
+        where = f"{path}: {field}: " if field else f"{path}: "
+        return DomainError(
+            message,
+            argument="path",
+            value=str(path),
+            message=f"path={str(path)!r}: {where}{message}",
+        )
+
+    data = read_toml_file(path, refuse)
+    check_size(data, refuse)
     try:
         return _read(data, str(path))
     except _RefusalError as exc:

@@ -42,13 +42,13 @@ Every error names the file and the field (``dose[2].days``) and says what to wri
 from __future__ import annotations
 
 import math
-import tomllib
 from collections.abc import Mapping
 from dataclasses import replace
 from os import PathLike
 from pathlib import Path
 from typing import Any, Final
 
+from dosing._limits import check_size, read_toml_file
 from dosing._warn import warn
 from dosing.amounts import CANONICAL, DOSE_NUMERATORS, Kind, Measure, classify
 from dosing.dose_limits import DOSE_LIMITS
@@ -117,12 +117,6 @@ RESPONSES: Final = ("cr", "no-cr")
 TOTAL_RTOL: Final = 1e-9
 #: Most administrations a line may have per day (a guard against typos such as 20 for 2).
 MAX_PER_DAY: Final = 24
-#: Limits on the work one template can cause, checked before its fields are read (bounds on
-#: work, not clinical facts): a template is three levels deep and a few kilobytes.
-MAX_TEMPLATE_BYTES: Final = 1_000_000
-MAX_NESTING: Final = 16
-MAX_ITEMS: Final = 100_000
-MAX_TEXT: Final = 10_000
 #: The longest cycle, window or interval in days: twice the largest |day| (±400) a day may be.
 MAX_DURATION_DAYS: Final = 2 * MAX_ABS_DAY
 #: Screening bounds on one administration, in the canonical unit of each kind of amount. They
@@ -175,27 +169,11 @@ def load_regimen(path: str | Path) -> Regimen:
             show_value(path), None, "give the path of a TOML file, e.g. 'my.toml'", value=path
         )
     file = Path(path)
-    try:
-        if file.stat().st_size > MAX_TEMPLATE_BYTES:
-            raise RegimenError(
-                file,
-                None,
-                f"the file is {file.stat().st_size} bytes, more than the {MAX_TEMPLATE_BYTES} a "
-                f"template may have",
-            )
-        text = file.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError, ValueError) as exc:
-        if isinstance(exc, RegimenError):
-            raise
-        raise RegimenError(file, None, f"cannot read the file: {exc}") from None
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise RegimenError(file, None, f"not valid TOML: {exc}") from None
-    except RecursionError:  # tomllib recurses once per level of nested arrays or tables
-        raise RegimenError(
-            file, None, f"arrays or tables nested too deeply (more than {MAX_NESTING} levels)"
-        ) from None
+
+    def fail(field: str | None, message: str) -> RegimenError:
+        return RegimenError(file, field, message)
+
+    data = read_toml_file(file, fail)
     return regimen_from_mapping(data, source=str(file))
 
 
@@ -203,47 +181,9 @@ def regimen_from_mapping(
     data: Mapping[str, Any], *, source: str = "<mapping>", require_references: bool = False
 ) -> Regimen:
     """Build a :class:`Regimen` from a mapping with the template's fields, checking each."""
-    _check_size(data, source)
+    check_size(data, lambda field, message: RegimenError(source, field, message))
     reader = _Reader(source)
     return reader.regimen(data, require_references=require_references)
-
-
-def _check_size(data: object, source: str) -> None:
-    """Refuse, before reading any field, a template nested too deeply or holding too much.
-
-    Iterative (no recursion however deep the input); every key must be a string.
-    """
-    count = 0
-    stack: list[tuple[object, str, int]] = [(data, "", 0)]
-    while stack:
-        value, where, depth = stack.pop()
-        count += 1
-        if count > MAX_ITEMS:
-            raise RegimenError(source, None, f"holds more than {MAX_ITEMS} values")
-        if isinstance(value, str):
-            if len(value) > MAX_TEXT:
-                raise RegimenError(
-                    source, where or None, f"a text of {len(value)} characters; at most {MAX_TEXT}"
-                )
-            continue
-        if not isinstance(value, Mapping | list | tuple):
-            continue
-        if depth >= MAX_NESTING:
-            raise RegimenError(
-                source, where or None, f"nested too deeply (more than {MAX_NESTING} levels)"
-            )
-        if isinstance(value, Mapping):
-            for key, item in value.items():
-                if not isinstance(key, str):
-                    raise RegimenError(
-                        source,
-                        where or None,
-                        f"field name {show_value(key)} is not a string",
-                        value=key,
-                    )
-                stack.append((item, f"{where}.{key}" if where else key, depth + 1))
-        else:
-            stack.extend((item, f"{where}[{i}]", depth + 1) for i, item in enumerate(value))
 
 
 class _Reader:
