@@ -13,6 +13,7 @@ Each test names the way a strange input once hurt, measured on main before the f
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import math
 import pickle
@@ -274,10 +275,8 @@ def _seconds(call: Callable[[], object], repeat: int = 5) -> float:
     best = math.inf
     for _ in range(repeat):
         start = time.perf_counter()
-        try:
+        with contextlib.suppress(DosingError):
             call()
-        except DosingError:
-            pass
         best = min(best, time.perf_counter() - start)
     return best
 
