@@ -52,7 +52,7 @@ def read_toml_file(path: str | PathLike[str], fail: Fail) -> dict[str, Any]:
     try:
         return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        raise fail(None, f"cannot be read: not valid TOML: {exc}") from None
+        raise fail(None, f"not valid TOML: {exc}") from None
     except RecursionError:
         raise fail(
             None, f"arrays or tables nested too deeply (more than {MAX_NESTING} levels)"

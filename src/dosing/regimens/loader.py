@@ -650,8 +650,11 @@ class _Reader:
         agents = {line.agent for line in doses}
         out: dict[str, Any] = {}
         for name, value in raw.items():
-            agent = canonical_agent(name)
             label = f"totals.{name}"
+            try:
+                agent = canonical_agent(name)
+            except DomainError as exc:
+                raise self.fail(label, f"{exc.reason}; {exc.fix_text}") from None
             if agent not in agents:
                 raise self.fail(label, f"no [[dose]] gives {name!r}")
             declared = self.quantity(value, label)
