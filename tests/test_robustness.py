@@ -379,3 +379,76 @@ def test_error_messages_show_huge_or_deep_values_cut_short() -> None:
         nested = [nested]
     assert show_value(nested) == "<a list too large or deep to show>"
     assert len(show_value("x" * 10_000)) == 200
+
+
+# -- 5. results carry their own warnings, in any number of threads ---------------------------------
+
+
+def test_a_schedule_carries_the_warnings_raised_while_computing_it() -> None:
+    odd = Patient(height=Q_(150, "cm"), weight=Q_(150, "kg"))  # BMI 66.7 kg/m²: warns
+    with pytest.warns(dosing.ImplausibleInputWarning, match="BMI 66.7"):
+        plain = Patient(height=Q_(150, "cm"), weight=Q_(150, "kg"))
+    assert [str(w) for w in plain.warnings] == [str(w) for w in odd.warnings]
+    assert "BMI 66.7" in str(odd.warnings[0])
+    with pytest.warns(dosing.UnusedPolicyWarning):
+        schedule = INO.expand(odd, policy=Policy(dose_factors={"melphalan": 0.8}))
+    kinds = [type(w) for w in schedule.warnings]
+    assert kinds == [dosing.ImplausibleInputWarning, dosing.UnusedPolicyWarning]
+    quiet = INO.expand(Patient(height=Q_(150, "cm"), weight=Q_(40, "kg")))
+    assert quiet.warnings == ()
+    assert dosing.reschedule(schedule, "inotuzumab ozogamicin", day=8, to=9).warnings == (
+        schedule.warnings
+    )
+
+
+def test_warnings_still_reach_the_warnings_module_and_point_at_the_caller() -> None:
+    with pytest.warns(dosing.ImplausibleInputWarning) as record:
+        Patient(height=Q_(150, "cm"), weight=Q_(150, "kg"))
+    assert record[0].filename == __file__
+    with pytest.warns(dosing.UnusedPolicyWarning) as record:
+        INO.expand(Patient(bsa=Q_(1, "m**2")), policy=Policy(dose_factors={"melphalan": 0.8}))
+    assert record[0].filename == __file__
+
+
+def _cli(argv: list[str]) -> tuple[int, str, str]:
+    import io
+
+    from dosing.cli import main
+
+    out, err = io.StringIO(), io.StringIO()
+    status = main(argv, out=out, err=err)
+    return status, out.getvalue(), err.getvalue()
+
+
+def test_the_command_line_from_8_threads_shows_each_call_its_own_warnings() -> None:
+    """Before: 19 of 400 calls from 8 threads lost or swapped warnings (a process-wide list)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    calls = []
+    for index in range(48):
+        weight = 40 + index % 6 * 25  # 40..165 kg at 150 cm: BMI 17.8..73.3, some warn
+        calls.append(["plan", "inotuzumab-cycle-1", "--height", "150cm", "--weight", f"{weight}kg"])
+    calls.append(["bsa", "--height", "50cm", "--weight", "60kg"])  # BMI 240: warns
+    calls.append(["plan", "gvhd-mtx-standard", "--bsa", "1.2m2", "--reduce", "melphalan=80%"])
+    sequential = [_cli(argv) for argv in calls]
+    assert any("warning: BMI" in err for _, _, err in sequential)
+    assert any("warning" not in err for _, _, err in sequential)
+    for _ in range(3):
+        with ThreadPoolExecutor(max_workers=8) as pool:
+            threaded = list(pool.map(_cli, calls))
+        assert threaded == sequential
+
+
+def test_expansions_from_8_threads_keep_their_own_warnings() -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    weights = [40.0 + 5 * i for i in range(40)]  # 150 cm: BMI 17.8..104, half warn
+
+    def run(weight: float) -> tuple[float, tuple[str, ...]]:
+        schedule = INO.expand(Patient(height=Q_(150, "cm"), weight=Q_(weight, "kg")))
+        return schedule[0].dose_value, tuple(str(w) for w in schedule.warnings)
+
+    sequential = [run(w) for w in weights]
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        assert list(pool.map(run, weights)) == sequential
+    assert sum(bool(warned) for _, warned in sequential) > 10

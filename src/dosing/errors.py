@@ -259,7 +259,7 @@ class UnknownKeyError(DosingError, ValueError):
             "is not known",
             argument=argument,
             value=value,
-            shown=repr(value),
+            shown=show_value(value),
             fix=f"use one of: {', '.join(map(repr, self.valid))}",
         )
 

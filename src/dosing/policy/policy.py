@@ -442,7 +442,8 @@ class Policy:
 
     def __post_init__(self) -> None:
         put = object.__setattr__
-        BSA_FORMULAS[self.bsa_method]  # an unknown key raises, listing the valid ones
+        if not isinstance(self.bsa_method, str) or self.bsa_method not in BSA_FORMULAS:
+            raise UnknownKeyError("bsa_method", self.bsa_method, tuple(BSA_FORMULAS))
         if self.bsa_cap is not None:
             cap = as_quantity(self.bsa_cap, M2, "bsa_cap")
             value = magnitude(cap, M2, "bsa_cap")
