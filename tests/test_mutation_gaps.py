@@ -1,0 +1,162 @@
+"""Tests for the mutants the audit of issue 16 found alive: each asserts a hand-computed value.
+
+Every test here kills a mutant that survived the whole suite before (mutmut on ``body/bsa.py``,
+``regimens/days.py``, ``regimens/expand.py`` and ``policies.py``): a boundary moved, an argument
+dropped, a formula swapped for another, a cohort's flag replaced by all-False. The arithmetic is
+written out beside each expected number.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+
+import numpy as np
+import pytest
+
+import dosing
+from dosing import Q_, DomainError, DosingWeight, Patient, Policy
+from dosing.body.bsa import dubois, livingston_lee, mosteller
+from dosing.plausibility import ADULT_AGE_YEARS, CHILD_HEIGHT_CM, CHILD_WEIGHT_KG
+from dosing.regimens.loader import regimen_from_mapping
+
+RIC = dosing.get_regimen("flu-arac-mel-ric")
+ATG = dosing.get_regimen("rabbit-atg")
+INO = dosing.get_regimen("inotuzumab-cycle-1")
+#: Mosteller BSA of 170 cm and 70 kg: sqrt(170 × 70 / 3600).
+BSA_170_70 = math.sqrt(170 * 70 / 3600)
+
+
+def one_line(agent: str, amount: str, cap: str | None = None) -> dosing.Regimen:
+    line = {"agent": agent, "amount": amount, "days": "1"}
+    if cap:
+        line["cap"] = cap
+    return regimen_from_mapping(
+        {
+            "key": "one-line",
+            "name": "One line",
+            "frame": "cycle",
+            "cycle_length": "21 day",
+            "references": ["besponsa-label-2024"],
+            "dose": [line],
+        }
+    )
+
+
+def test_the_policys_ibw_method_reaches_the_dose() -> None:
+    """Rabbit ATG 1.25 mg/kg of ideal weight, male 170 cm (66.929 in; 6.929 in over 5 ft)."""
+    man = Patient(height=Q_(170, "cm"), weight=Q_(90, "kg"), sex="male", age=Q_(40, "year"))
+    inches_over_5_ft = 170 / 2.54 - 60
+    devine = 50 + 2.3 * inches_over_5_ft  # 65.937 kg
+    robinson = 52 + 1.9 * inches_over_5_ft  # 65.165 kg
+    for method, ibw in (("devine", devine), ("robinson", robinson)):
+        policy = Policy(dosing_weight=DosingWeight("ideal", ibw_method=method))
+        row = ATG.expand(man, policy=policy)[0]
+        assert row.dose.m_as("mg") == pytest.approx(1.25 * ibw, rel=1e-9)
+        assert row.basis.value == pytest.approx(ibw, rel=1e-9)
+
+
+def test_expansion_passes_the_patients_sex_to_the_bsa_formula() -> None:
+    """Schlich (2010): women 0.000975482 × W^0.46 × H^1.08, men 0.000579479 × W^0.38 × H^1.24."""
+    woman = 0.000975482 * 70**0.46 * 170**1.08
+    man = 0.000579479 * 70**0.38 * 170**1.24
+    policy = Policy(bsa_method="schlich")
+    for sex, bsa in (("female", woman), ("male", man)):
+        patient = Patient(height=Q_(170, "cm"), weight=Q_(70, "kg"), sex=sex, age=Q_(40, "year"))
+        row = INO.expand(patient, policy=policy)[0]  # 0.8 mg/m² on day 1
+        assert row.dose.m_as("mg") == pytest.approx(0.8 * bsa, rel=1e-12)
+    assert woman != pytest.approx(man, rel=1e-3)
+
+
+def test_each_bsa_kernel_computes_its_own_equation() -> None:
+    """Du Bois & Du Bois (1916): 0.007184 × W^0.425 × H^0.725; Mosteller: sqrt(H × W / 3600)."""
+    assert dubois(170.0, 70.0) == pytest.approx(0.007184 * 70**0.425 * 170**0.725, rel=1e-12)
+    assert dubois(170.0, 70.0) == pytest.approx(1.8097, abs=1e-4)  # the value usually quoted
+    assert mosteller(170.0, 70.0) == pytest.approx(BSA_170_70, rel=1e-12)
+    assert dosing.BSA_FORMULAS["dubois"].kernel is dubois
+
+
+def test_livingston_lee_switches_formula_at_10_kg_exactly() -> None:
+    """Below 10 kg 0.1037 × W^0.6724; from 10 kg 0.1173 × W^0.6466 (Livingston & Lee 2001)."""
+    below, at = 9.999, 10.0
+    assert livingston_lee(below) == pytest.approx(0.1037 * below**0.6724, rel=1e-12)
+    assert livingston_lee(at) == pytest.approx(0.1173 * at**0.6466, rel=1e-12)
+    np.testing.assert_allclose(
+        livingston_lee(np.array([below, at])),
+        [0.1037 * below**0.6724, 0.1173 * at**0.6466],
+        rtol=1e-12,
+    )
+
+
+def test_an_adult_only_formula_warns_below_18_years_and_not_at_18() -> None:
+    assert ADULT_AGE_YEARS == 18.0
+    size = {"height": Q_(170, "cm"), "weight": Q_(70, "kg"), "sex": "male"}
+    with pytest.warns(dosing.OutsidePopulationWarning, match="age under 18 years"):
+        dosing.bsa(**size, method="schlich", age=Q_(17.99, "year"))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        dosing.bsa(**size, method="schlich", age=Q_(18, "year"))
+
+
+def test_without_an_age_a_child_sized_patient_warns_below_the_thresholds_only() -> None:
+    assert (CHILD_HEIGHT_CM, CHILD_WEIGHT_KG) == (155.0, 45.0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        dosing.bsa(Q_(155, "cm"), Q_(45, "kg"), method="schlich", sex="female")
+    for height, weight in ((154.99, 45.0), (155.0, 44.99)):
+        with pytest.warns(dosing.OutsidePopulationWarning, match="no age given"):
+            dosing.bsa(Q_(height, "cm"), Q_(weight, "kg"), method="schlich", sex="female")
+
+
+def test_dose_factors_are_accepted_up_to_1_and_refused_above() -> None:
+    assert Policy(dose_factors={"*": 1.0}).dose_factors["*"] == 1.0
+    assert Policy(dose_factors={"*": 1}).dose_factors["*"] == 1.0
+    for factor in (1.0000001, 1.01, 0.0, -0.5):
+        with pytest.raises(DomainError, match=r"dose_factors\['\*'\]"):
+            Policy(dose_factors={"*": factor})
+    tiny = Policy(dose_factors={"*": 1e-9})
+    row = INO.expand(Patient(bsa=Q_(1, "m**2")), policy=tiny)[0]
+    assert row.dose.m_as("mg") == pytest.approx(0.8e-9)  # 0.8 mg/m² × 1 m² × 1e-9
+
+
+# -- a cohort's flags name exactly the patients they concern -----------------------------------
+
+
+def test_a_cohorts_renal_flags_name_exactly_whom_the_table_changed() -> None:
+    """Cockcroft–Gault, men of 50 years and 70 kg: (140 − 50) × 70 / (72 × Scr) = 87.5 / Scr."""
+    cohort = Patient(
+        height=Q_([170.0, 170.0, 170.0], "cm"),
+        weight=Q_([70.0, 70.0, 70.0], "kg"),
+        age=Q_([50.0, 50.0, 50.0], "year"),
+        sex="male",
+        serum_creatinine=Q_([3.5, 2.0, 1.0], "mg/dL"),  # 25, 43.75 and 87.5 mL/min
+    )
+    row = RIC.expand(cohort, policy=Policy(renal="fludarabine-fludara-label"))[0]
+    # Fludara label: < 30 mL/min not given; 30-50: 60%; >= 80: full (30 mg/m² × 1.8181 m²).
+    np.testing.assert_allclose(
+        row.dose.m_as("mg"), [0.0, 30 * 0.6 * BSA_170_70, 30 * BSA_170_70], rtol=1e-12
+    )
+    np.testing.assert_array_equal(row.flags["withheld"], [True, False, False])
+    np.testing.assert_array_equal(row.flags["renal_adjusted"], [True, True, False])
+
+
+def test_a_cohorts_cap_rounding_and_reduction_flags_name_exactly_whom() -> None:
+    # Vincristine 1.5 mg/m² capped at 2 mg: 1.5 × 1.0 = 1.5 mg, 1.5 × 2.0 = 3.0 mg -> 2 mg.
+    vcr = one_line("vincristine", "1.5 mg/m**2", cap="2 mg")
+    row = vcr.expand(Patient(bsa=Q_([1.0, 2.0], "m**2")))[0]
+    np.testing.assert_allclose(row.dose.m_as("mg"), [1.5, 2.0])
+    np.testing.assert_array_equal(row.flags["dose_capped"], [False, True])
+    # Inotuzumab 0.8 mg/m²: 0.8 × 0.5 = 0.4 mg (on the 0.1 mg grid), 0.8 × 0.6875 = 0.55 -> 0.6.
+    ino = one_line("inotuzumab ozogamicin", "0.8 mg/m**2")
+    rounded = ino.expand(
+        Patient(bsa=Q_([0.5, 0.6875], "m**2")), policy=Policy(rounding={"*": Q_(0.1, "mg")})
+    )[0]
+    np.testing.assert_allclose(rounded.dose.m_as("mg"), [0.4, 0.6])
+    np.testing.assert_array_equal(rounded.flags["rounded"], [False, True])
+    # A reduction to 80% applies to every patient: 0.8 × 0.8 × [0.5, 1.0] = [0.32, 0.64] mg.
+    reduced = ino.expand(
+        Patient(bsa=Q_([0.5, 1.0], "m**2")),
+        policy=Policy(dose_factors={"inotuzumab ozogamicin": 0.8}),
+    )[0]
+    np.testing.assert_allclose(reduced.dose.m_as("mg"), [0.32, 0.64])
+    np.testing.assert_array_equal(reduced.flags["reduced"], [True, True])
