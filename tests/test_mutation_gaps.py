@@ -18,6 +18,7 @@ import dosing
 from dosing import Q_, DomainError, DosingWeight, Patient, Policy
 from dosing.body.bsa import dubois, livingston_lee, mosteller
 from dosing.plausibility import ADULT_AGE_YEARS, CHILD_HEIGHT_CM, CHILD_WEIGHT_KG
+from dosing.regimens.days import DayNotationError, parse_days
 from dosing.regimens.loader import regimen_from_mapping
 
 RIC = dosing.get_regimen("flu-arac-mel-ric")
@@ -160,3 +161,67 @@ def test_a_cohorts_cap_rounding_and_reduction_flags_name_exactly_whom() -> None:
     )[0]
     np.testing.assert_allclose(reduced.dose.m_as("mg"), [0.32, 0.64])
     np.testing.assert_array_equal(reduced.flags["reduced"], [True, True])
+
+
+# -- the day notation: every refusal with its exact message, argument and value -----------------
+
+
+@pytest.mark.parametrize(
+    ("notation", "message", "value"),
+    [
+        ("", "days is empty; write e.g. '1, 8, 15' or '-7..-5'", ""),
+        ("1,,2", "empty item in '1,,2' (two commas, or a trailing one)", "1,,2"),
+        ("-5..-7", "descending range '-5..-7'; write '-7..-5'", "-5..-7"),
+        (
+            "x",
+            "cannot read 'x'; write integers and inclusive ranges a..b separated by commas, "
+            "e.g. '-7..-5' or '1, 8, 15'",
+            "x",
+        ),
+        (
+            "1, x",
+            "cannot read 'x' in '1, x'; write integers and inclusive ranges a..b separated "
+            "by commas, e.g. '-7..-5' or '1, 8, 15'",
+            "1, x",
+        ),
+        (
+            "1, 1",
+            "day 1 is listed twice in '1, 1'; for several administrations on one day use per_day",
+            "1, 1",
+        ),
+        ("401", "day 401 in '401' is beyond ±400", "401"),
+        ("1..401", "day 401 in '1..401' is beyond ±400", "1..401"),
+        ("0" * 40 + "1", "day '00000000000000000000'... is beyond ±400", "0" * 40 + "1"),
+        ([], "days is an empty list; give at least one day", []),
+        ([1.5], "days list item 1.5 is not an integer", [1.5]),
+        ([None], "days list item NoneType is not an integer", [None]),
+        ([True], "days list item True is not an integer", [True]),
+        (
+            [*range(-400, 401), 1],
+            "days lists 802 days; at most 801 distinct days lie within ±400",
+            "a list of 802 items",
+        ),
+        (7, "days=7 must be a string such as '-7..-5' or '1, 8, 15', or a list of integers", 7),
+        (
+            "1" + " " * 10_000,
+            "days is 10001 characters long, more than 10000; write ranges a..b for runs of days",
+            "1" + " " * 39 + "...",
+        ),
+    ],
+)
+def test_every_day_notation_refusal_says_exactly_what_and_carries_the_notation(
+    notation: object, message: str, value: object
+) -> None:
+    with pytest.raises(DayNotationError) as info:
+        parse_days(notation)
+    assert str(info.value) == message
+    assert info.value.reason == message
+    assert info.value.argument == "days"
+    assert info.value.value == value
+
+
+def test_the_day_notation_limits_are_inclusive() -> None:
+    assert parse_days("1" + " " * 9_999) == (1,)  # exactly 10,000 characters
+    assert parse_days("0" * 39 + "1") == (1,)  # a token of exactly 40 characters
+    assert parse_days(list(range(-400, 401))) == tuple(range(-400, 401))  # all 801 days
+    assert parse_days("-400..400") == tuple(range(-400, 401))
