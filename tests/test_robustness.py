@@ -16,6 +16,7 @@ from __future__ import annotations
 import contextlib
 import copy
 import math
+import os
 import pickle
 import re
 import time
@@ -401,6 +402,9 @@ def test_a_schedule_carries_the_warnings_raised_while_computing_it() -> None:
     )
 
 
+@pytest.mark.skipif(
+    bool(os.environ.get("DOSING_MUTATION")), reason="mutmut's trampolines add frames"
+)
 def test_warnings_still_reach_the_warnings_module_and_point_at_the_caller() -> None:
     with pytest.warns(dosing.ImplausibleInputWarning) as record:
         Patient(height=Q_(150, "cm"), weight=Q_(150, "kg"))
