@@ -216,3 +216,139 @@ def test_a_cohort_table_shows_its_size_and_a_per_patient_record() -> None:
     assert sorted({r["patient"] for r in records}) == [0, 1]
     first = next(r for r in records if r["patient"] == 1)
     assert np.isclose(first["dose"]["value"], 0.8 * np.sqrt(160 * 50 / 3600))  # day 1, 0.8 mg/m²
+
+
+VCR_LIMIT = """[[limit]]
+agent = "vincristine"
+tier = "hard"
+per = "{per}"
+amount = "{amount}"
+{extra}
+unsourced = "a test limit"
+"""
+
+
+def vincristine(amount: str = "1.5 mg/m**2") -> dosing.Regimen:
+    return regimen_from_mapping(
+        {
+            "key": "vcr",
+            "name": "Vincristine",
+            "frame": "cycle",
+            "cycle_length": "21 day",
+            "references": ["vincristine-label"],
+            "dose": [{"agent": "vincristine", "amount": amount, "days": "1"}],
+        }
+    )
+
+
+def limits_file(tmp_path: object, text: str) -> object:
+    import pathlib
+
+    path = pathlib.Path(str(tmp_path)) / "limits.toml"
+    path.write_text(text)
+    return load_limits(path)
+
+
+def test_a_per_kg_limit_is_not_compared_without_a_weight() -> None:
+    from dosing.checks import compared
+
+    schedule = vincristine().expand(Patient(bsa=Q_(1, "m**2")))
+    # 1.5 mg/m² × 1 m² = 1.5 mg: within 2 mg and 0.4–2 mg/m²; the 0.05 mg/kg range needs a weight.
+    described = [limit.describe() for limit in compared(schedule)["vincristine"]]
+    assert described == [
+        "hard limit of 2 mg per administration",
+        "usual range 0.4–2 mg/m² per administration",
+    ]
+    assert dosing.check(schedule) == []
+
+
+def test_an_age_specific_limit_without_an_age_is_said_not_checked(tmp_path: object) -> None:
+    table = limits_file(
+        tmp_path,
+        VCR_LIMIT.format(per="administration", amount="1 mg/m**2", extra='age_below = "18 year"'),
+    )
+    findings = dosing.check(vincristine().expand(Patient(bsa=Q_(1, "m**2"))), limits=table)
+    assert [(f.code, f.message) for f in findings] == [
+        (
+            "not_checked",
+            "vincristine was not checked: its hard limit of 1 mg/m² per administration [unsourced] "
+            "depends on age, which the patient does not have",
+        )
+    ]
+    # With an age of 10 years it applies: 1.5 mg/m² is over 1 mg/m².
+    aged = vincristine().expand(Patient(bsa=Q_(1, "m**2"), age=Q_(10, "year")))
+    assert [f.code for f in dosing.check(aged, limits=table)] == ["over_limit"]
+    adult = vincristine().expand(Patient(bsa=Q_(1, "m**2"), age=Q_(18, "year")))
+    assert [f.code for f in dosing.check(adult, limits=table)] == ["not_checked"]
+
+
+def test_a_limit_in_other_units_than_the_doses_is_said_not_checked(tmp_path: object) -> None:
+    table = limits_file(tmp_path, VCR_LIMIT.format(per="day", amount="1000 IU/m**2", extra=""))
+    findings = dosing.check(vincristine().expand(Patient(bsa=Q_(1, "m**2"))), limits=table)
+    assert [f.message for f in findings] == [
+        "vincristine was not checked: its limits are in IU/m², its doses in mg"
+    ]
+
+
+def conditioning(intensity: str, *lines: dict[str, object]) -> dosing.Regimen:
+    return regimen_from_mapping(
+        {
+            "key": "cond",
+            "name": "Conditioning",
+            "frame": "transplant",
+            "references": ["bacigalupo2009"],
+            "intensity": intensity,
+            "setting": "conditioning",
+            "dose": list(lines),
+        }
+    )
+
+
+ADULT = Patient(height=Q_(170, "cm"), weight=Q_(70, "kg"), age=Q_(40, "year"))
+
+
+def test_the_intensity_check_reads_tbi_fractions_and_busulfan_routes() -> None:
+    # TBI 2 Gy × 3 days = 6 Gy fractionated: under 8 Gy, so not myeloablative; declared MAC.
+    tbi = {"agent": "TBI", "amount": "2 Gy", "days": "-3..-1"}
+    findings = dosing.check(conditioning("MAC", tbi).expand(ADULT))
+    assert [f.code for f in findings if f.code == "intensity"] == ["intensity"]
+    # Busulfan 3.2 mg/kg IV on 2 days = 6.4 mg/kg: not over 6.4 mg/kg IV; declared RIC: no finding.
+    iv = {"agent": "busulfan", "amount": "3.2 mg/kg", "days": "-3..-2", "route": "i.v."}
+    assert [f.code for f in dosing.check(conditioning("RIC", iv).expand(ADULT))] == []
+    # On 3 days, 9.6 mg/kg IV is over 6.4: myeloablative, declared RIC.
+    iv3 = {**iv, "days": "-4..-2"}
+    messages = [f.message for f in dosing.check(conditioning("RIC", iv3).expand(ADULT))]
+    assert any("busulfan 9.6 mg/kg (over 6.4 mg/kg is myeloablative)" in m for m in messages)
+    # Written as oral ("PO"), 9.6 mg/kg is not over 8 mg/kg... of oral busulfan, over 8: it is.
+    oral = {**iv3, "route": "PO"}
+    messages = [f.message for f in dosing.check(conditioning("RIC", oral).expand(ADULT))]
+    assert any("busulfan 9.6 mg/kg (over 8 mg/kg is myeloablative)" in m for m in messages)
+    # Another route reads neither threshold.
+    other = {**iv3, "route": "Subcutaneous"}
+    assert [f.code for f in dosing.check(conditioning("RIC", other).expand(ADULT))] == []
+
+
+def daunorubicin(amount: str = "45 mg/m**2") -> dosing.Regimen:
+    return regimen_from_mapping(
+        {
+            "key": "dauno",
+            "name": "Daunorubicin",
+            "frame": "cycle",
+            "cycle_length": "28 day",
+            "references": ["daunorubicin-label"],
+            "dose": [{"agent": "daunorubicin", "amount": amount, "days": "1..3"}],
+        }
+    )
+
+
+def test_a_lifetime_limit_by_age_without_an_age_is_said_not_checked() -> None:
+    schedule = daunorubicin().expand(Patient(bsa=Q_(1, "m**2")))
+    messages = [f.message for f in dosing.check(schedule) if f.code == "not_checked"]
+    assert any("depends on age, which the patient does not have" in m for m in messages)
+
+
+def test_a_planned_amount_that_cannot_be_expressed_per_kg_is_said_not_checked() -> None:
+    # Under 2 years the lifetime limit is 10 mg/kg; a patient given by BSA alone has no weight.
+    infant = Patient(bsa=Q_(0.4, "m**2"), age=Q_(1, "year"))
+    messages = [f.message for f in dosing.check(daunorubicin("15 mg/m**2").expand(infant))]
+    assert any(m.startswith("the planned daunorubicin cannot be expressed") for m in messages)
