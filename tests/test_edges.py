@@ -352,3 +352,67 @@ def test_a_planned_amount_that_cannot_be_expressed_per_kg_is_said_not_checked() 
     infant = Patient(bsa=Q_(0.4, "m**2"), age=Q_(1, "year"))
     messages = [f.message for f in dosing.check(daunorubicin("15 mg/m**2").expand(infant))]
     assert any(m.startswith("the planned daunorubicin cannot be expressed") for m in messages)
+
+
+def test_a_table_too_wide_for_80_columns_moves_its_flags_to_notes() -> None:
+    man = Patient(
+        height=Q_(170, "cm"),
+        weight=Q_(70, "kg"),
+        age=Q_(50, "year"),
+        sex="male",
+        serum_creatinine=Q_(2.0, "mg/dL"),  # Cockcroft–Gault 90 × 70 / (72 × 2) = 43.75 mL/min
+    )
+    policy = Policy(
+        renal="fludarabine-fludara-label",
+        dose_factors={"*": 0.9},
+        rounding={"*": Q_(1, "mg")},
+        bsa_cap=Q_(1.5, "m**2"),
+    )
+    schedule = dosing.get_regimen("flu-arac-mel-ric").expand(
+        man, policy=policy, transplant_date="2026-12-10"
+    )
+    text = str(schedule)
+    assert max(len(line) for line in text.splitlines()) <= 80
+    # Fludarabine 30 mg/m² × 1.5 m² (capped) × 0.9 × 0.6 (43.75 mL/min) = 24.3 -> 24 mg.
+    assert " -7  2026-12-03  fludarabine  24.00 mg  30 mg/m²    [1]" in text.splitlines()
+    assert "[1] bsa_capped, reduced, renal_adjusted, rounded" in text.splitlines()
+    assert schedule.rows_for("fludarabine")[0].dose.m_as("mg") == 24.0
+
+
+def test_a_bsa_only_patient_is_shown_as_such_and_its_totals_mapping_has_a_length() -> None:
+    schedule = dosing.get_regimen("inotuzumab-cycle-1").expand(Patient(bsa=Q_(1, "m**2")))
+    assert schedule.header()[1] == "Patient: BSA only"
+    assert len(dosing.get_regimen("inotuzumab-cycle-1").totals) == 1
+
+
+def test_the_command_line_refuses_an_agent_rounded_twice() -> None:
+    import io
+
+    from dosing.cli import args_command, main
+
+    err = io.StringIO()
+    argv = ["plan", "flu-arac-mel-ric", "--bsa", "1.2m2", "--round", "melphalan=1mg"]
+    assert main([*argv, "--round", "Melphalan=2mg"], out=io.StringIO(), err=err) == 2
+    assert (
+        err.getvalue() == "dosing: error: --round gives 'melphalan' twice; give each agent once\n"
+    )
+    assert args_command(["--version"]) == "plan"  # no command: errors are named as for plan
+
+
+def test_a_day_already_given_cannot_take_another_administration() -> None:
+    regimen = regimen_from_mapping(
+        {
+            "key": "two-days",
+            "name": "Two days",
+            "frame": "cycle",
+            "cycle_length": "21 day",
+            "references": ["vincristine-label"],
+            "dose": [
+                {"agent": "vincristine", "amount": "1 mg/m**2", "days": "1, 3", "window": "2 day"}
+            ],
+        }
+    )
+    cycle = regimen.expand(Patient(bsa=Q_(1, "m**2")))
+    with pytest.raises(DomainError, match="vincristine is already given on day 3"):
+        dosing.reschedule(cycle, "vincristine", day=1, to=3)
+    assert [row.day for row in dosing.reschedule(cycle, "vincristine", day=1, to=2)] == [2, 3]
