@@ -416,3 +416,42 @@ def test_a_day_already_given_cannot_take_another_administration() -> None:
     with pytest.raises(DomainError, match="vincristine is already given on day 3"):
         dosing.reschedule(cycle, "vincristine", day=1, to=3)
     assert [row.day for row in dosing.reschedule(cycle, "vincristine", day=1, to=2)] == [2, 3]
+
+
+def test_the_command_line_stops_quietly_when_its_reader_goes_away(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """``dosing plan ... | head``: a broken pipe is not an error (stdout is then silenced)."""
+    import io
+    import os
+
+    from dosing.cli import main
+
+    class Gone(io.StringIO):
+        def write(self, text: str) -> int:
+            raise BrokenPipeError
+
+    silenced: list[tuple[int, int]] = []
+    monkeypatch.setattr(os, "dup2", lambda a, b: silenced.append((a, b)))
+    status = main(["plan", "flu-arac-mel-ric", "--bsa", "1.2m2"], out=Gone(), err=io.StringIO())
+    assert status == 0
+    assert len(silenced) == 1
+
+
+def test_an_exposure_shows_its_cycles_without_a_note() -> None:
+    exposure = dosing.Exposure("melphalan", Q_(140, "mg/m**2"), cycles=2)
+    assert repr(exposure) == "Exposure(agent='melphalan', amount=Q_(140, 'mg/m**2'), cycles=2)"
+
+
+def test_no_value_is_one_object() -> None:
+    from dosing.errors import NO_VALUE, _NoValue
+
+    assert _NoValue() is NO_VALUE
+    assert repr(NO_VALUE) == "NO_VALUE"
+    assert not NO_VALUE
+
+
+def test_a_built_in_template_names_a_known_agent() -> None:
+    data = mapping({"agent": "zzz-unknown", "amount": "1 mg", "days": "1"})
+    with pytest.raises(RegimenError, match=r"dose\[0\]\.agent: 'zzz-unknown': a built-in regimen"):
+        regimen_from_mapping(data, source="<m>", require_references=True)
