@@ -196,6 +196,13 @@ def test_a_cohorts_cap_rounding_and_reduction_flags_name_exactly_whom() -> None:
         ([1.5], "days list item 1.5 is not an integer", [1.5]),
         ([None], "days list item NoneType is not an integer", [None]),
         ([True], "days list item True is not an integer", [True]),
+        ([[1]], "days list item list is not an integer", [[1]]),
+        (["x" * 50], "days list item " + repr("x" * 50)[:40] + " is not an integer", ["x" * 50]),
+        (
+            [1, 1],
+            "day 1 is listed twice in [1, 1]; for several administrations on one day use per_day",
+            [1, 1],
+        ),
         (
             [*range(-400, 401), 1],
             "days lists 802 days; at most 801 distinct days lie within ±400",
