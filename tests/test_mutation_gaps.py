@@ -232,3 +232,44 @@ def test_the_day_notation_limits_are_inclusive() -> None:
     assert parse_days("0" * 39 + "1") == (1,)  # a token of exactly 40 characters
     assert parse_days(list(range(-400, 401))) == tuple(range(-400, 401))  # all 801 days
     assert parse_days("-400..400") == tuple(range(-400, 401))
+
+
+# -- BSA formulas: the registry's objects, their docstrings and the adults-only warning -----------
+
+
+def test_a_formula_object_passes_sex_and_age_to_its_kernel() -> None:
+    schlich = dosing.BSA_FORMULAS["schlich"]
+    # Schlich, woman of 170 cm and 70 kg: 0.000975482 × 70^0.46 × 170^1.08.
+    woman = schlich(Q_(170, "cm"), Q_(70, "kg"), sex="female", age=Q_(40, "year"))
+    assert woman.m_as("m**2") == pytest.approx(0.000975482 * 70**0.46 * 170**1.08, rel=1e-12)
+    with pytest.warns(dosing.OutsidePopulationWarning, match="age under 18 years"):
+        schlich(Q_(170, "cm"), Q_(70, "kg"), sex="female", age=Q_(15, "year"))
+
+
+def test_a_formulas_docstring_is_made_from_its_metadata() -> None:
+    formula = dosing.BSA_FORMULAS["livingston_lee"]
+    assert formula.docstring(None) == (
+        f"{formula.name}: {formula.equation} [m²].\n\nDerived in: {formula.population}\n\n"
+        f"{formula.note}\n\nReferences\n----------\n{formula.reference}\n"
+    )
+    assert formula.docstring("  >>> 1\n  1").endswith("\n\n>>> 1\n1\n")
+    assert mosteller.__doc__ is not None
+    head = "Mosteller: BSA = sqrt(H × W / 3600) [m²].\n\nDerived in: "
+    assert mosteller.__doc__.startswith(head)
+
+
+def test_only_adult_formulas_warn_for_children_and_a_given_age_decides() -> None:
+    child = {"height": Q_(120, "cm"), "weight": Q_(25, "kg")}
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        dosing.bsa(**child, method="mosteller", age=Q_(8, "year"))  # derived for everyone
+        # An adult of child size: the age, when given, decides (no warning at 40 years).
+        dosing.bsa(**child, method="schlich", sex="male", age=Q_(40, "year"))
+    with pytest.warns(dosing.OutsidePopulationWarning) as record:
+        dosing.bsa(**child, method="schlich", sex="male", age=Q_(8, "year"))
+    assert str(record[0].message) == (
+        "method='schlich' was derived in adults "
+        f"({dosing.BSA_FORMULAS['schlich'].population.rstrip('.')}); it is applied here to a "
+        "child (age under 18 years). Use a formula derived in children, e.g. method='mosteller' "
+        "or 'haycock'."
+    )
