@@ -312,17 +312,18 @@ def test_the_intensity_check_reads_tbi_fractions_and_busulfan_routes() -> None:
     tbi = {"agent": "TBI", "amount": "2 Gy", "days": "-3..-1"}
     findings = dosing.check(conditioning("MAC", tbi).expand(ADULT))
     assert [f.code for f in findings if f.code == "intensity"] == ["intensity"]
-    # Busulfan 3.2 mg/kg IV on 2 days = 6.4 mg/kg: not over 6.4 mg/kg IV; declared RIC: no finding.
+    # Busulfan 3.2 mg/kg IV on 2 days = 6.4 mg/kg, under the IV threshold of 0.8 × 9 = 7.2 mg/kg
+    # (Giralt 2009, as this library reads it): declared RIC, no finding.
     iv = {"agent": "busulfan", "amount": "3.2 mg/kg", "days": "-3..-2", "route": "i.v."}
     assert [f.code for f in dosing.check(conditioning("RIC", iv).expand(ADULT))] == []
-    # On 3 days, 9.6 mg/kg IV is over 6.4: myeloablative, declared RIC.
+    # On 3 days, 9.6 mg/kg IV is past 7.2: myeloablative, declared RIC.
     iv3 = {**iv, "days": "-4..-2"}
     messages = [f.message for f in dosing.check(conditioning("RIC", iv3).expand(ADULT))]
-    assert any("busulfan 9.6 mg/kg (over 6.4 mg/kg is myeloablative)" in m for m in messages)
-    # Written as oral ("PO"), 9.6 mg/kg is not over 8 mg/kg... of oral busulfan, over 8: it is.
+    assert any("busulfan 9.6 mg/kg (at least 7.2 mg/kg is myeloablative)" in m for m in messages)
+    # Written as oral ("PO"), 9.6 mg/kg is past the oral threshold of 9 mg/kg.
     oral = {**iv3, "route": "PO"}
     messages = [f.message for f in dosing.check(conditioning("RIC", oral).expand(ADULT))]
-    assert any("busulfan 9.6 mg/kg (over 8 mg/kg is myeloablative)" in m for m in messages)
+    assert any("busulfan 9.6 mg/kg (at least 9 mg/kg is myeloablative)" in m for m in messages)
     # Another route reads neither threshold.
     other = {**iv3, "route": "Subcutaneous"}
     assert [f.code for f in dosing.check(conditioning("RIC", other).expand(ADULT))] == []
@@ -344,7 +345,8 @@ def daunorubicin(amount: str = "45 mg/m**2") -> dosing.Regimen:
 def test_a_lifetime_limit_by_age_without_an_age_is_said_not_checked() -> None:
     schedule = daunorubicin().expand(Patient(bsa=Q_(1, "m**2")))
     messages = [f.message for f in dosing.check(schedule) if f.code == "not_checked"]
-    assert any("depends on age, which the patient does not have" in m for m in messages)
+    # 45 mg/m² × 3 days = 135 mg/m², under the largest of the age-specific limits (550 mg/m²).
+    assert any("depend on age, which the patient does not have" in m for m in messages)
 
 
 def test_a_planned_amount_that_cannot_be_expressed_per_kg_is_said_not_checked() -> None:
