@@ -457,3 +457,86 @@ def test_a_built_in_template_names_a_known_agent() -> None:
     data = mapping({"agent": "zzz-unknown", "amount": "1 mg", "days": "1"})
     with pytest.raises(RegimenError, match=r"dose\[0\]\.agent: 'zzz-unknown': a built-in regimen"):
         regimen_from_mapping(data, source="<m>", require_references=True)
+
+
+def _busulfan(bands: list[dict[str, object]]) -> dict[str, object]:
+    return {
+        "key": "bu",
+        "name": "Busulfan by weight band",
+        "frame": "transplant",
+        "references": ["busulfex-eu-smpc"],
+        "dose": [
+            {
+                "agent": "busulfan",
+                "weight_bands": [*bands, {"from": "9 kg", "amount": "1.2 mg/kg"}],
+                "per_day": 4,
+                "days": "-9..-6",
+            }
+        ],
+    }
+
+
+@pytest.mark.parametrize(
+    ("bands", "field", "message"),
+    [
+        ([{"below": "9 kg", "amount": "1.0 mg/kgg"}], r"weight_bands\[0\]\.amount", "not known"),
+        ([{"below": "9 kg", "amount": 1.0}], r"weight_bands\[0\]\.amount", "must be a string"),
+        ([{"below": "9 kg", "amount": "1.0 mg/cm**2"}], r"weight_bands\[0\]\.amount", ""),
+        ([{"below": "-9 kg", "amount": "1.0 mg/kg"}], r"weight_bands\[0\]\.below", "negative"),
+    ],
+)
+def test_a_weight_band_that_cannot_be_read_is_refused_naming_it(
+    bands: list[dict[str, object]], field: str, message: str
+) -> None:
+    with pytest.raises(RegimenError, match=rf"<m>: dose\[0\]\.{field}.*{message}"):
+        regimen_from_mapping(_busulfan(bands), source="<m>")
+
+
+@pytest.mark.parametrize(
+    ("text", "field"),
+    [
+        ("separate_settings = [1]\n", "separate_settings"),
+        ('separate_settings = ["nowhere"]\n', "separate_settings"),
+        ("error_above_usual = 1\n", "error_above_usual"),
+        ("error_above_usual = true\n", "error_above_usual"),
+        ('requires_setting = { "" = "x" }\n', "requires_setting"),
+        ("requires_setting = { melphalan = 1 }\n", "requires_setting"),
+    ],
+)
+def test_a_limits_file_with_wrong_settings_is_refused_naming_the_field(
+    tmp_path: object, text: str, field: str
+) -> None:
+    import pathlib
+
+    path = pathlib.Path(str(tmp_path)) / "limits.toml"
+    path.write_text(text)
+    with pytest.raises(DomainError, match=rf"limits.toml: {field}: "):
+        load_limits(path)
+
+
+def test_a_banded_cohort_shows_each_band_and_variance_as_a_range() -> None:
+    regimen = dosing.load_regimen("tests/data/vincristine-weekly.toml")
+    policy = Policy(
+        bands={"vincristine": "nhs-1mg-ml-vincristine"},
+        products={"vincristine": "vincristine-1mg-ml-2ml"},
+    )
+    text = " ".join(
+        str(regimen.expand(Patient(bsa=Q_([0.95, 1.2], "m**2")), policy=policy)).split()
+    )
+    # 1.5 mg/m² × 0.95 m² = 1.425 mg -> band 1.4 mg, (1.4 − 1.425) / 1.425 = −1.75%;
+    # 1.5 × 1.2 = 1.8 mg -> band 1.8 mg, +0.00%; one 2 mg vial each day, 0.6 and 0.2 mg wasted.
+    assert "calculated 1.425–1.800 mg -> band dose 1.400–1.800 mg" in text
+    assert "variance -1.75% to +0.00%" in text
+    assert "day 1 vincristine 1–1 x 2 mg (waste 0.2000–0.6000 mg)" in text
+
+
+def test_an_intended_repeat_may_be_one_name() -> None:
+    child = Patient(height=Q_(150, "cm"), weight=Q_(40, "kg"), age=Q_(12, "year"))
+    schedule = dosing.get_regimen("mel-tbi-mac").expand(child)
+    prior = [dosing.Exposure("TBI", Q_(12, "Gy"))]
+    as_list = dosing.check(schedule, prior=prior, intended_repeats=["total body irradiation"])
+    as_name = dosing.check(schedule, prior=prior, intended_repeats="total body irradiation")
+    assert as_name == as_list
+    assert [(f.severity, f.code) for f in as_name if f.code == "prior_exposure"] == [
+        ("warning", "prior_exposure")
+    ]
