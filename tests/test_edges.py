@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 import dosing
-from dosing import Q_, DomainError, Patient, Policy, RegimenError, UnitsError
+from dosing import Q_, DomainError, DosingWeight, Patient, Policy, RegimenError, UnitsError
 from dosing.dose_limits import load_limits
 from dosing.errors import Code
 from dosing.plausibility import checked
@@ -540,3 +540,23 @@ def test_an_intended_repeat_may_be_one_name() -> None:
     assert [(f.severity, f.code) for f in as_name if f.code == "prior_exposure"] == [
         ("warning", "prior_exposure")
     ]
+
+
+def test_newell_needs_a_weight() -> None:
+    from dosing.exposure import carboplatin_clearance
+
+    with pytest.raises(DomainError, match="weight=None is needed by the Newell formula"):
+        carboplatin_clearance("newell", 60.0)
+    assert carboplatin_clearance("newell", 60.0, 20.0) == pytest.approx(60.0 + 0.36 * 20.0)
+
+
+def test_a_dosing_weight_for_one_agent_leaves_the_others_on_actual_weight() -> None:
+    man = Patient(height=Q_(170, "cm"), weight=Q_(90, "kg"), sex="male", age=Q_(40, "year"))
+    policy = Policy(dosing_weight={"cyclophosphamide": DosingWeight("ideal")})
+    schedule = dosing.get_regimen("bu-cy4-paediatric-eu").expand(man, policy=policy)
+    # Cyclophosphamide 50 mg/kg × Devine IBW 50 + 2.3 × (170 / 2.54 − 60) = 65.937 kg.
+    ibw = 50 + 2.3 * (170 / 2.54 - 60)
+    assert schedule.rows_for("cyclophosphamide")[0].dose.m_as("mg") == pytest.approx(50 * ibw)
+    # Busulfan over 34 kg: 0.8 mg/kg of actual weight, 0.8 × 90 = 72 mg, not on ideal weight.
+    assert schedule.rows_for("busulfan")[0].dose.m_as("mg") == pytest.approx(72.0)
+    assert "dosing_weight" not in schedule.rows_for("busulfan")[0].flags
