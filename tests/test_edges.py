@@ -560,3 +560,47 @@ def test_a_dosing_weight_for_one_agent_leaves_the_others_on_actual_weight() -> N
     # Busulfan over 34 kg: 0.8 mg/kg of actual weight, 0.8 × 90 = 72 mg, not on ideal weight.
     assert schedule.rows_for("busulfan")[0].dose.m_as("mg") == pytest.approx(72.0)
     assert "dosing_weight" not in schedule.rows_for("busulfan")[0].flags
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        ({"molar_mass": {}}, "unknown tables"),
+        ({"molar_mass": {"x": {"value": "1 g/mol"}}, "target": {}}, "has fields"),
+        (
+            {"molar_mass": {"x": {"value": "1 mg", "references": [], "quote": ""}}, "target": {}},
+            "is not a molar mass",
+        ),
+        (
+            {
+                "molar_mass": {"x": {"value": "1 g/mol", "references": [], "quote": ""}},
+                "target": {},
+            },
+            "references must cite known keys",
+        ),
+        ({"molar_mass": {}, "target": {"carboplatin": {"low": "1 mg*min/mL"}}}, "has fields"),
+        (
+            {
+                "molar_mass": {},
+                "target": {
+                    "carboplatin": {
+                        "low": "8 mg*min/mL",
+                        "high": "4 mg*min/mL",
+                        "references": ["nccn-carboplatin"],
+                        "quote": "",
+                        "note": "",
+                    }
+                },
+            },
+            "needs 0 < low < high",
+        ),
+    ],
+)
+def test_a_packaged_exposure_file_with_a_slip_fails_loudly(
+    monkeypatch: pytest.MonkeyPatch, data: dict[str, object], message: str
+) -> None:
+    import dosing.exposure as exposure
+
+    monkeypatch.setattr(exposure, "load_toml", lambda path: data)
+    with pytest.raises(ValueError, match=message):
+        exposure._load()
