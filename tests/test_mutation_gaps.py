@@ -273,3 +273,34 @@ def test_only_adult_formulas_warn_for_children_and_a_given_age_decides() -> None
         "child (age under 18 years). Use a formula derived in children, e.g. method='mosteller' "
         "or 'haycock'."
     )
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        (
+            {"weight": Q_([40.0, 50.0, 60.0], "kg")},
+            "height has shape (2,) and weight has shape (3,)",
+        ),
+        ({"age": Q_([10.0, 11.0, 12.0], "year")}, "height has shape (2,) and age has shape (3,)"),
+        ({"sex": ["male", "female", "male"]}, "height has shape (2,) and sex has shape (3,)"),
+    ],
+)
+def test_bsa_of_a_cohort_refuses_fields_of_other_shapes_by_name(
+    extra: dict[str, object], message: str
+) -> None:
+    kwargs: dict[str, object] = {
+        "weight": Q_([40.0, 50.0], "kg"),
+        "method": "schlich",
+        "sex": "male",
+        **extra,
+    }
+    weight = kwargs.pop("weight")
+    with pytest.raises(DomainError) as info:
+        dosing.bsa(Q_([150.0, 160.0], "cm"), weight, **kwargs)  # type: ignore[arg-type]
+    assert str(info.value) == f"{message}; a cohort needs arrays of one shape"
+
+
+def test_bsa_refuses_an_unknown_sex_even_where_the_formula_does_not_need_it() -> None:
+    with pytest.raises(dosing.UnknownKeyError, match="sex='x' is not known"):
+        dosing.bsa(Q_(150, "cm"), Q_(40, "kg"), sex="x")
