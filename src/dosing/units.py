@@ -237,7 +237,7 @@ def quantity(value: Magnitude, units: Any) -> Any:
 _new_quantity: Final = object.__new__
 
 
-class FrozenQuantity(Q_):  # type: ignore[misc]
+class FrozenQuantity(_QUANTITY_TYPE):  # type: ignore[misc,valid-type]
     """A Quantity that cannot be changed in place: what validated objects hold.
 
     A :class:`~dosing.Patient`, a :class:`~dosing.DoseLine` and a :class:`~dosing.Regimen` keep
