@@ -106,19 +106,22 @@ def test_a_read_only_array_is_kept_and_a_read_only_view_of_a_writeable_one_is_co
 
 
 def test_quantities_of_validated_objects_cannot_be_converted_in_place() -> None:
-    height = Q_(150, "cm")
-    patient = Patient(height=height, weight=Q_(40, "kg"))
-    height.ito("m")  # the caller's own quantity: theirs to change
-    assert patient.height == Q_(150, "cm")
-    assert repr(patient) == "Patient(height=Q_(150, 'cm'), weight=Q_(40, 'kg'))"
+    heights = Q_(np.array([150.0, 120.0]), "cm")
+    cohort = Patient(height=heights, weight=Q_([40.0, 25.0], "kg"))
+    heights.ito("m")  # the caller's own quantity: theirs to change
+    np.testing.assert_array_equal(cohort.height.magnitude, [150.0, 120.0])
+    assert cohort.height.units == "centimeter"
     line = RIC.doses[0]
-    for quantity in (patient.height, line.prescribed, RIC.totals["melphalan"]):
+    for quantity in (cohort.height, line.prescribed, RIC.totals["melphalan"]):
         assert isinstance(quantity, FrozenQuantity)
         with pytest.raises(TypeError, match="cannot be changed in place"):
             quantity.ito("g/m**2")
         for name in ("ito_base_units", "ito_root_units", "ito_reduced_units"):
             with pytest.raises(TypeError, match="cannot be changed in place"):
                 getattr(quantity, name)()
+    # A scalar quantity is kept as given, at no cost: its value cannot be written in place.
+    height = Q_(150, "cm")
+    assert Patient(height=height, weight=Q_(40, "kg")).height is height
     amount = line.prescribed
     amount += Q_(1, "mg/m**2")
     amount -= Q_(1, "mg/m**2")

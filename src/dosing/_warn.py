@@ -14,21 +14,20 @@ its own way); one opened with ``raise_on=(SomeWarning,)`` raises that warning as
 from __future__ import annotations
 
 import warnings
-from collections.abc import Iterator
-from contextlib import contextmanager
 from contextvars import ContextVar
-from dataclasses import dataclass, field
 
 __all__ = ["recording", "warn"]
 
 
-@dataclass(slots=True, eq=False)
 class _Recorder:
-    parent: _Recorder | None
-    emit: bool
-    raise_on: tuple[type[Warning], ...]
-    frames: int
-    caught: list[Warning] = field(default_factory=list)
+    __slots__ = ("caught", "emit", "frames", "parent", "raise_on")
+
+    def __init__(self, emit: bool, raise_on: tuple[type[Warning], ...], frames: int) -> None:
+        self.parent: _Recorder | None = None
+        self.emit = emit
+        self.raise_on = raise_on
+        self.frames = frames
+        self.caught: list[Warning] = []
 
 
 _CURRENT: ContextVar[_Recorder | None] = ContextVar("dosing_warning_recorder", default=None)
@@ -55,15 +54,13 @@ def warn(
         warnings.warn(instance, stacklevel=stacklevel + 1)
 
 
-@contextmanager
-def recording(
-    *, emit: bool = True, raise_on: tuple[type[Warning], ...] = (), frames: int = 0
-) -> Iterator[list[Warning]]:
+class recording:  # noqa: N801  (used as a function: ``with recording() as caught``)
     """Record the warnings :func:`warn` gives in this context (this thread) while open.
 
     Recorders nest: an inner one's warnings reach the outer ones too. ``frames`` is the number
     of helper frames the recording function adds between its caller and the code that warns
     (added to each warning's ``stacklevel``, so a warning still points at the caller's line).
+    A class rather than a generator: it is entered on every patient and every expansion.
 
     Examples
     --------
@@ -72,9 +69,18 @@ def recording(
     >>> [str(w) for w in caught]
     ['odd']
     """
-    recorder = _Recorder(_CURRENT.get(), emit, raise_on, frames)
-    token = _CURRENT.set(recorder)
-    try:
-        yield recorder.caught
-    finally:
-        _CURRENT.reset(token)
+
+    __slots__ = ("_recorder", "_token")
+
+    def __init__(
+        self, *, emit: bool = True, raise_on: tuple[type[Warning], ...] = (), frames: int = 0
+    ) -> None:
+        self._recorder = _Recorder(emit, raise_on, frames)
+
+    def __enter__(self) -> list[Warning]:
+        self._recorder.parent = _CURRENT.get()
+        self._token = _CURRENT.set(self._recorder)
+        return self._recorder.caught
+
+    def __exit__(self, *exc: object) -> None:
+        _CURRENT.reset(self._token)

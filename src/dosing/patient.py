@@ -45,7 +45,7 @@ from dosing.units import (
     Magnitude,
     as_quantity,
     frozen_array,
-    frozen_quantity,
+    frozen_arrays,
     magnitude,
     short,
 )
@@ -183,7 +183,7 @@ class Patient:
             value = getattr(self, name)
             if value is None:
                 continue
-            quantity = frozen_quantity(as_quantity(value, unit, name))
+            quantity = frozen_arrays(as_quantity(value, unit, name))
             put(self, name, quantity)
             raw = magnitude(quantity, unit, name)
             if key in ("height_cm", "weight_kg") and is_lazy(raw):
@@ -195,12 +195,12 @@ class Patient:
         if self.sex is not None and not isinstance(self.sex, str):
             put(self, "sex", frozen_array(np.asarray(self.sex)))
         if self.serum_creatinine is not None:
-            quantity = frozen_quantity(self._creatinine_quantity(self.serum_creatinine))
+            quantity = frozen_arrays(self._creatinine_quantity(self.serum_creatinine))
             stripped["serum_creatinine_mg_dl"] = creatinine_mg_per_dl(quantity)
             put(self, "serum_creatinine", quantity)
         if self.cystatin_c is not None:
             try:
-                quantity = frozen_quantity(as_quantity(self.cystatin_c, MG_PER_L, "cystatin_c"))
+                quantity = frozen_arrays(as_quantity(self.cystatin_c, MG_PER_L, "cystatin_c"))
             except UnitsError:
                 cystatin_c_mg_per_l(self.cystatin_c)  # raises its own, more helpful, message
                 raise  # pragma: no cover  (it refuses whatever as_quantity refused)
@@ -280,7 +280,7 @@ class Patient:
     ) -> tuple[Any, Magnitude, bool]:
         """The clearance as given, its checked magnitude, and whether it is per 1.73 m²."""
         try:
-            quantity = frozen_quantity(as_quantity(value, ML_PER_MIN, name))
+            quantity = frozen_arrays(as_quantity(value, ML_PER_MIN, name))
             raw = magnitude(quantity, ML_PER_MIN, name)
             if name == "glomerular_filtration_rate" and _all_zero(raw):
                 # anuric / on haemodialysis: GFR taken as 0, a convention of the Calvert formula
@@ -295,7 +295,7 @@ class Patient:
             return quantity, magnitude_, False
         except UnitsError:
             try:
-                quantity = frozen_quantity(as_quantity(value, EGFR, name))
+                quantity = frozen_arrays(as_quantity(value, EGFR, name))
             except UnitsError:
                 raise UnitsError(
                     "needs units of mL/min (absolute) or mL/min/standard_bsa (per 1.73 m²)",

@@ -56,6 +56,7 @@ __all__ = [
     "Magnitude",
     "as_quantity",
     "frozen_array",
+    "frozen_arrays",
     "frozen_quantity",
     "is_per_bsa",
     "is_per_weight",
@@ -328,6 +329,15 @@ def frozen_quantity(value: Any) -> Any:
     if type(value) is FrozenQuantity and safe is raw:
         return value
     return FrozenQuantity(safe, value._units)
+
+
+def frozen_arrays(value: Any) -> Any:
+    """``value`` with an array magnitude made a read-only copy (:func:`frozen_quantity`); a
+    quantity with a scalar magnitude is returned as it is, at no cost (a float cannot be
+    written in place)."""
+    if value.__class__ is FrozenQuantity or not isinstance(value._magnitude, np.ndarray):
+        return value
+    return frozen_quantity(value)
 
 
 _FAST_TYPES: Final = (_QUANTITY_TYPE, FrozenQuantity)
