@@ -23,8 +23,8 @@ SOURCE = pathlib.Path(dosing.__file__).parent
 
 #: The layers, bottom to top. A module may import from its own layer and the layers below.
 LAYERS: tuple[tuple[str, ...], ...] = (
-    ("dosing._version", "dosing.errors"),
-    ("dosing.units", "dosing.registry", "dosing._data", "dosing._arrays"),
+    ("dosing._version", "dosing.errors", "dosing._readonly", "dosing._warn"),
+    ("dosing.units", "dosing.registry", "dosing._data", "dosing._arrays", "dosing._limits"),
     ("dosing.vocabulary", "dosing.amounts"),
     ("dosing._text", "dosing.references", "dosing.plausibility"),
     ("dosing.dose_limits", "dosing.products"),

@@ -282,12 +282,21 @@ def test_cap_applies_before_rounding_and_rounding_never_exceeds_it(tmp_path: pat
     row = vcr.expand(adult)[0]
     assert row.dose.m_as("mg") == 2.0
     assert row.flags == frozenset({"dose_capped"})
-    # 1.5 mg/m² × 1.29099 = 1.9365 mg, under the 1.95 mg cap; to 0.1 mg half-up would be
-    # 2.0 mg, above the cap, so it rounds down to 1.9 mg.
+    # 1.5 mg/m² × 1.29099 = 1.9365 mg, under the 1.95 mg cap; to 0.1 mg half-up gives 1.9 mg
+    # (.9365 -> .9), under the cap: the ordinary half-up branch.
     row = capped_regimen(tmp_path, "1.95 mg").expand(
         CHILD, policy=Policy(rounding={"*": Q_(0.1, "mg")})
     )[0]
     assert row.calculated.m_as("mg") == pytest.approx(1.5 * BSA_CHILD)
+    assert row.dose.m_as("mg") == 1.9
+    assert row.flags == frozenset({"rounded"})
+    # 1.5 mg/m² × 1.3 m² = 1.95 mg, under the 1.98 mg cap; half-up to 0.1 mg would be 2.0 mg,
+    # above the cap, so it rounds down to 1.9 mg (issue 16: the branch the comment above once
+    # claimed to reach).
+    row = capped_regimen(tmp_path, "1.98 mg").expand(
+        Patient(bsa=Q_(1.3, "m**2")), policy=Policy(rounding={"*": Q_(0.1, "mg")})
+    )[0]
+    assert row.calculated.m_as("mg") == pytest.approx(1.95)
     assert row.dose.m_as("mg") == 1.9
     assert row.flags == frozenset({"rounded"})
 
@@ -663,8 +672,18 @@ def test_star_dose_factor_leaves_radiation_alone() -> None:
     assert named.total("total body irradiation").m_as("Gy") == pytest.approx(10.8)
 
 
-def test_rounding_increments_are_single_values_and_tiny_ones_work() -> None:
+def test_rounding_increments_are_single_values_within_their_bounds() -> None:
     with pytest.raises(DomainError, match="one increment"):
         Policy(rounding={"*": Q_([0.1, 0.2], "mg")})
-    row = INO.expand(CHILD, policy=Policy(rounding={"*": Q_(1e-25, "mg")}))[0]
-    assert row.dose.m_as("mg") == pytest.approx(0.8 * BSA_CHILD, rel=1e-12)
+    # Issue 16: 1e-310 mg gave NaN doses flagged "rounded"; below 1 µg is refused, by name.
+    for tiny in (1e-25, 1e-310, 0.00099):
+        with pytest.raises(DomainError, match=r"rounding\['\*'\].*from 0.001 to 10000 mg"):
+            Policy(rounding={"*": Q_(tiny, "mg")})
+    with pytest.raises(DomainError, match=r"rounding\['\*'\]"):
+        Policy(rounding={"*": Q_(10.001, "g")})
+    with pytest.raises(DomainError, match=r"rounding\['\*'\]"):
+        Policy(rounding={"*": Q_(10**400, "mg")})
+    # The smallest increment works: 0.8 mg/m² × 1.290994 m² = 1.0327956 mg -> 1.033 mg.
+    row = INO.expand(CHILD, policy=Policy(rounding={"*": Q_(1, "ug")}))[0]
+    assert row.dose.m_as("mg") == pytest.approx(1.033, abs=1e-12)
+    assert Policy(rounding={"*": Q_(10, "g")}).rounding["*"] == Q_(10, "g")

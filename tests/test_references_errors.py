@@ -97,7 +97,7 @@ BAD_CALLS = [
     (lambda: dosing.Patient(height=Q_(150, "cm")), DomainError, "Patient"),
     (lambda: dosing.Policy(rounding={"*": 0.1}), errors.UnitsError, "rounding['*']", 0.1),
     (lambda: dosing.Policy(dose_factors={"melphalan": 1.2}), DomainError, "dose_factors"),
-    (lambda: dosing.Policy(bsa_method="nope"), errors.UnknownKeyError, "method", "nope"),
+    (lambda: dosing.Policy(bsa_method="nope"), errors.UnknownKeyError, "bsa_method", "nope"),
     (lambda: dosing.Policy(renal="nope"), errors.UnknownKeyError, "renal", "nope"),
     (lambda: dosing.get_regimen("nope"), errors.UnknownKeyError, "regimen", "nope"),
     (lambda: dosing.InfantRule(below_weight=Q_(10, "kg"), divisor=0), DomainError, "divisor", 0),

@@ -27,7 +27,6 @@ named with the BSA used.
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, Final
@@ -36,6 +35,7 @@ import numpy as np
 
 from dosing._arrays import guard, is_lazy, may_any
 from dosing._text import given_text, value_text
+from dosing._warn import warn
 from dosing.body._sex import is_male
 from dosing.body.bsa import BSA_FORMULAS, bsa_m2
 from dosing.body.egfr import EGFR_FORMULAS, egfr_magnitude
@@ -283,7 +283,7 @@ class Bases:
 
         def check(above_block: Any) -> None:
             if np.any(above_block):
-                warnings.warn(
+                warn(
                     f"{who}: {what} body weight exceeds actual weight for some patients; {outcome}",
                     ImplausibleInputWarning,
                     stacklevel=8,
@@ -668,7 +668,7 @@ def _refuse_group(key: str, missing: list[str], group: str) -> Callable[[Any], N
 
 def _warn_cg_for_children(age_block: Any, mask_block: Any) -> None:
     if np.any((np.asarray(age_block) < ADULT_AGE_YEARS) & np.asarray(mask_block, dtype=bool)):
-        warnings.warn(
+        warn(
             f"Cockcroft–Gault, derived in adults, is applied by the renal policy to a patient "
             f"under {ADULT_AGE_YEARS:g}",
             OutsidePopulationWarning,

@@ -29,14 +29,15 @@ import os
 import re
 import sys
 import textwrap
-import warnings
 from collections.abc import Callable, Sequence
+from contextvars import ContextVar
 from pathlib import Path
 from typing import Any, Final, NoReturn, TextIO
 
 import dosing
 from dosing._text import TABLE_WIDTH
 from dosing._version import __version__
+from dosing._warn import recording
 from dosing.errors import (
     NO_VALUE,
     DosingError,
@@ -831,10 +832,9 @@ def _plan(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     regimen = regimens[0] if len(regimens) == 1 else dosing.combine(*regimens)
     patient = _patient(args)
     policy = _policy(args)
-    with warnings.catch_warnings():
-        # On the command line a policy that names an agent the regimen does not give (a typo
-        # such as --reduce fludarabin=80%) is a wrong input, not a warning after the table.
-        warnings.simplefilter("error", UnusedPolicyWarning)
+    # On the command line a policy that names an agent the regimen does not give (a typo such
+    # as --reduce fludarabin=80%) is a wrong input, not a warning after the table.
+    with recording(raise_on=(UnusedPolicyWarning,)):
         try:
             schedule = regimen.expand(
                 patient,
@@ -933,16 +933,17 @@ def _silence_stdout() -> None:
         pass
 
 
-#: The warnings recorded by the running command (the list warnings.catch_warnings fills).
-_CAUGHT: list[list[warnings.WarningMessage]] = [[]]
+#: The warnings recorded by the running command in this thread (each call its own: see
+#: dosing._warn; a process-wide list once showed one thread's warnings in another's output).
+_CAUGHT: ContextVar[list[Warning]] = ContextVar("dosing_cli_warnings")
 
 
 def _flush_warnings(err: TextIO) -> None:
     """Write the dosing warnings caught so far, one line each, and forget them."""
-    caught = _CAUGHT[0]
+    caught = _CAUGHT.get()
     for warning in caught:
-        if issubclass(warning.category, DosingWarning):
-            err.write(f"dosing: warning: {warning.message}\n")
+        if isinstance(warning, DosingWarning):
+            err.write(f"dosing: warning: {warning}\n")
     caught.clear()
 
 
@@ -998,9 +999,8 @@ def args_command(argv: Sequence[str] | None) -> str:
 
 def _main(argv: Sequence[str] | None, out: TextIO, err: TextIO) -> int:
     parser = _build_parser()
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always", DosingWarning)
-        _CAUGHT[0] = caught
+    with recording(emit=False) as caught:
+        token = _CAUGHT.set(caught)
         try:
             args = parser.parse_args(argv)
             if args.command == "plan":
@@ -1023,4 +1023,5 @@ def _main(argv: Sequence[str] | None, out: TextIO, err: TextIO) -> int:
             return EXIT_USAGE
         finally:
             _flush_warnings(err)
+            _CAUGHT.reset(token)
     return status

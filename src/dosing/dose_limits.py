@@ -22,15 +22,14 @@ An institution with other limits passes its own :class:`LimitTable` to ``dosing.
 from __future__ import annotations
 
 import math
-import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from os import PathLike
-from pathlib import Path
 from types import MappingProxyType
 from typing import Any, Final, Literal
 
 from dosing._data import load_toml
+from dosing._limits import check_size, read_toml_file
 from dosing._text import given_text
 from dosing.amounts import AMOUNT_KINDS, CANONICAL, Kind, classify
 from dosing.errors import DomainError, UnitsError
@@ -256,16 +255,25 @@ def _read(data: Mapping[str, Any], source: str) -> LimitTable:
             sorted(unknown_top)[0], f"unknown table; the tables are {', '.join(sorted(known_top))}"
         )
     separate = data.get("separate_settings", [])
-    if not isinstance(separate, list) or not all(name in settings for name in separate):
+    if not isinstance(separate, list) or not all(
+        isinstance(name, str) and name in settings for name in separate
+    ):
         raise fail("separate_settings", f"a list of settings, each one of {sorted(settings)}")
     factor = data.get("error_above_usual", 2.0)
     if isinstance(factor, bool) or not isinstance(factor, int | float) or not factor > 1:
         raise fail("error_above_usual", "a number above 1 (how many times a usual top is an error)")
     requires = data.get("requires_setting", {})
     if not isinstance(requires, Mapping) or not all(
-        isinstance(why, str) and canonical_agent(name) in AGENTS for name, why in requires.items()
+        isinstance(why, str)
+        and isinstance(name, str)
+        and name.strip()
+        and canonical_agent(name) in AGENTS
+        for name, why in requires.items()
     ):
         raise fail("requires_setting", "a table of agent = why its lines must name a setting")
+    for table in ("limit", "unchecked"):
+        if not isinstance(data.get(table, []), list):
+            raise fail(table, f"write [[{table}]] tables")
     limits: dict[str, list[DoseLimit]] = {}
     for index, raw in enumerate(data.get("limit", [])):
         limit = _limit(raw, f"limit[{index}]", settings, fail)
@@ -297,14 +305,14 @@ def _agent(raw: Mapping[str, Any], where: str, fail: Any) -> tuple[str, str | No
     product = raw.get("product")
     if product is not None:
         known = AGENTS[agent].product_names
-        if product not in known:
+        if not isinstance(product, str) or product not in known:
             raise fail(f"{where}.product", f"{product!r} is not a product of {agent}: {known}")
     return agent, product
 
 
 def _setting(raw: Mapping[str, Any], where: str, settings: Mapping[str, str], fail: Any) -> Any:
     setting = raw.get("setting")
-    if setting is not None and setting not in settings:
+    if setting is not None and (not isinstance(setting, str) or setting not in settings):
         raise fail(f"{where}.setting", f"{setting!r} is not one of {sorted(settings)}")
     return setting
 
@@ -398,14 +406,14 @@ def _unchecked(
     if not isinstance(why, str) or not why.strip():
         raise fail(f"{where}.why", "say why it is not checked")
     kind = raw.get("kind")
-    if kind is not None and kind not in AMOUNT_KINDS:
+    if kind is not None and (not isinstance(kind, str) or kind not in AMOUNT_KINDS):
         raise fail(f"{where}.kind", f"{kind!r}: write one of {', '.join(AMOUNT_KINDS)}")
     return Unchecked(
         agent=agent,
         why=" ".join(why.split()),
         product=product,
         setting=_setting(raw, where, settings, fail),
-        kind=kind,
+        kind=raw.get("kind"),  # checked against KIND_WORDS above
     )
 
 
@@ -417,12 +425,20 @@ def load_limits(path: str | PathLike[str]) -> LimitTable:
     DomainError
         The file cannot be read, or a record is wrong (naming the record and the field).
     """
-    try:
-        data = tomllib.loads(Path(path).read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
-        raise DomainError(
-            f"cannot be read: {exc}", argument="path", value=str(path), shown=repr(str(path))
-        ) from None
+    if not isinstance(path, str | PathLike):
+        raise DomainError("must be the path of a TOML file", argument="path", value=path)
+
+    def refuse(field: str | None, message: str) -> DomainError:
+        where = f"{path}: {field}: " if field else f"{path}: cannot be read: "
+        return DomainError(
+            message,
+            argument="path",
+            value=str(path),
+            message=f"path={str(path)!r}: {where}{message}",
+        )
+
+    data = read_toml_file(path, refuse)
+    check_size(data, refuse)
     try:
         return _read(data, str(path))
     except _RefusalError as exc:

@@ -67,9 +67,19 @@ NO_VALUE: Final = _NoValue()
 
 def show_value(value: object) -> str:
     """A value as the message shows it: a Quantity as ``40 kg``, anything else by ``repr``."""
-    if hasattr(value, "units") and hasattr(value, "magnitude"):
-        return f"{value!r}" if _is_array(value.magnitude) else f"{value.magnitude!r} {_unit(value)}"
-    return repr(value)
+    try:
+        if hasattr(value, "units") and hasattr(value, "magnitude"):
+            magnitude = value.magnitude
+            text = f"{value!r}" if _is_array(magnitude) else f"{magnitude!r} {_unit(value)}"
+        else:
+            text = repr(value)
+    except (ValueError, RecursionError):  # an int of 5,000 digits; a list nested 1,000 deep
+        text = f"<a {type(value).__name__} too large or deep to show>"
+    return text if len(text) <= _MAX_SHOWN else text[: _MAX_SHOWN - 3] + "..."
+
+
+#: The longest value shown in a message (characters); a longer one is cut with "...".
+_MAX_SHOWN: Final = 200
 
 
 def _is_array(magnitude: object) -> bool:
@@ -249,7 +259,7 @@ class UnknownKeyError(DosingError, ValueError):
             "is not known",
             argument=argument,
             value=value,
-            shown=repr(value),
+            shown=show_value(value),
             fix=f"use one of: {', '.join(map(repr, self.valid))}",
         )
 

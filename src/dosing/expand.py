@@ -15,13 +15,13 @@ arithmetic, computed once per dose line and shared by the rows of its days.
 from __future__ import annotations
 
 import datetime as dt
-import warnings
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any, Final
 
 import numpy as np
 
 from dosing._arrays import Derived, keep_checks
+from dosing._warn import recording, warn
 from dosing.basis import FLAT, RADIATION, Bases, as_magnitude, frozen
 from dosing.errors import NO_VALUE, DomainError, Example, UnusedPolicyWarning
 from dosing.gfr import auc_basis, auc_dose, formula_note, needs_weight
@@ -53,6 +53,20 @@ def expand(
     transplant_date: object = None,
 ) -> Schedule:
     """Expand ``regimen`` for ``patient``: see :meth:`dosing.Regimen.expand`."""
+    with recording(frames=1) as caught:  # _expand is one frame between the caller and a warning
+        schedule = _expand(regimen, patient, bsa_method, policy, cycle_start, transplant_date)
+    schedule.warnings = (*patient.warnings, *caught)
+    return schedule
+
+
+def _expand(
+    regimen: Regimen,
+    patient: Patient,
+    bsa_method: str | None,
+    policy: Policy | None,
+    cycle_start: object,
+    transplant_date: object,
+) -> Schedule:
     if not isinstance(patient, Patient):
         raise DomainError(
             "must be a dosing.Patient",
@@ -245,7 +259,7 @@ def _warn_unused(policy: Policy, regimen: Regimen) -> None:
     named = policy.named_agents()
     unused = sorted(agent for agent in named if agent not in regimen.agents)
     if unused:
-        warnings.warn(
+        warn(
             UnusedPolicyWarning(
                 ((*named[agent], agent) for agent in unused), regimen.key, regimen.agents
             ),

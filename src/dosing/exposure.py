@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import math
 import operator
-import warnings
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from types import MappingProxyType
@@ -32,6 +31,7 @@ from typing import Any, Final
 import numpy as np
 
 from dosing._data import load_toml
+from dosing._warn import warn
 from dosing.errors import (
     DomainError,
     Example,
@@ -511,7 +511,7 @@ def _warn_ratio(ratio: Any, bounds: tuple[float, float], what: str) -> None:
     outside = (values < low) | (values > high)
     if np.any(outside):
         worst = float(values[outside][np.argmax(np.abs(np.log(values[outside])))])
-        warnings.warn(
+        warn(
             f"{what} is {worst:.4g}, outside the plausible ratio {low:g}–{high:g} (a library "
             f"convention, unsourced; plausible_ratio=... changes it): check the measurement, its "
             f"unit and the sampling times before giving this dose",

@@ -100,7 +100,7 @@ class Exposure:
                 exc.reason, argument="amount", value=self.amount, fix=exc.fix_text
             ) from None
         magnitude_ = np.asarray(quantity.magnitude)
-        if magnitude_.ndim != 0 or not np.issubdtype(magnitude_.dtype, np.number):
+        if magnitude_.ndim != 0 or magnitude_.dtype.kind not in "iuf":  # no complex, no text
             raise DomainError(
                 "must be one amount (a number with its unit), not an array",
                 argument="amount",

@@ -1,7 +1,9 @@
 """The patient: body size and the optional facts that some formulas and policies need.
 
 A :class:`Patient` is a frozen value object. It holds Quantities exactly as given (150 cm stays
-150 cm) and checks every field once, on construction, against the plausibility ranges in
+150 cm), as its own read-only copies (:class:`~dosing.units.FrozenQuantity`; an array is copied
+once and made read-only, so writing to the caller's array afterwards changes nothing), and checks
+every field once, on construction, against the plausibility ranges in
 :mod:`dosing.plausibility`. A patient whose height and weight are numpy arrays of one shape is a
 *cohort*: every calculation then runs once over all of them.
 
@@ -12,13 +14,13 @@ every formula and the expansion compute on.
 
 from __future__ import annotations
 
-import warnings
 from dataclasses import dataclass, field
 from typing import Any, Final
 
 import numpy as np
 
 from dosing._arrays import guard, is_lazy
+from dosing._warn import recording, warn
 from dosing.body._sex import validate_sex
 from dosing.body.kidney import creatinine_mg_per_dl, creatinine_quantity, cystatin_c_mg_per_l
 from dosing.errors import DomainError, Example, ImplausibleInputWarning, UnitsError
@@ -42,6 +44,8 @@ from dosing.units import (
     YEAR,
     Magnitude,
     as_quantity,
+    frozen_array,
+    frozen_arrays,
     magnitude,
     short,
 )
@@ -163,7 +167,15 @@ class Patient:
     #: The checked lazy (dask) magnitudes, whose checks every computed dose carries.
     lazy_checks: tuple[Any, ...] = field(init=False, repr=False, compare=False)
 
+    #: The warnings raised while validating this patient (also emitted through ``warnings``).
+    warnings: tuple[Warning, ...] = field(init=False, repr=False, compare=False)
+
     def __post_init__(self) -> None:
+        with recording(frames=1) as caught:  # _validate is one frame deeper than before
+            self._validate()
+        object.__setattr__(self, "warnings", tuple(caught))
+
+    def _validate(self) -> None:
         put = object.__setattr__
         stripped: dict[str, Any] = {}
         deferred: list[tuple[str, Any, str]] = []
@@ -171,7 +183,7 @@ class Patient:
             value = getattr(self, name)
             if value is None:
                 continue
-            quantity = as_quantity(value, unit, name)
+            quantity = frozen_arrays(as_quantity(value, unit, name))
             put(self, name, quantity)
             raw = magnitude(quantity, unit, name)
             if key in ("height_cm", "weight_kg") and is_lazy(raw):
@@ -180,13 +192,20 @@ class Patient:
             else:
                 stripped[key] = checked(name, raw, unit)
         validate_sex(self.sex)
+        if self.sex is not None and not isinstance(self.sex, str):
+            put(self, "sex", frozen_array(np.asarray(self.sex)))
         if self.serum_creatinine is not None:
-            quantity = self._creatinine_quantity(self.serum_creatinine)
+            quantity = frozen_arrays(self._creatinine_quantity(self.serum_creatinine))
             stripped["serum_creatinine_mg_dl"] = creatinine_mg_per_dl(quantity)
             put(self, "serum_creatinine", quantity)
         if self.cystatin_c is not None:
-            stripped["cystatin_c_mg_l"] = cystatin_c_mg_per_l(self.cystatin_c)
-            put(self, "cystatin_c", as_quantity(self.cystatin_c, MG_PER_L, "cystatin_c"))
+            try:
+                quantity = frozen_arrays(as_quantity(self.cystatin_c, MG_PER_L, "cystatin_c"))
+            except UnitsError:
+                cystatin_c_mg_per_l(self.cystatin_c)  # raises its own, more helpful, message
+                raise  # pragma: no cover  (it refuses whatever as_quantity refused)
+            stripped["cystatin_c_mg_l"] = cystatin_c_mg_per_l(quantity)
+            put(self, "cystatin_c", quantity)
         if self.creatinine_clearance is not None:
             quantity, value, normalised = self._clearance(self.creatinine_clearance)
             put(self, "creatinine_clearance", quantity)
@@ -214,6 +233,9 @@ class Patient:
         self._check_shapes()
         screened = _check_size_lazily(stripped, deferred)
         self._warn_if_odd(stripped, screened)
+        for value in stripped.values():  # our own copies or fresh conversions: read-only
+            if isinstance(value, np.ndarray):
+                value.flags.writeable = False
         view = PatientMagnitudes(**stripped)
         put(self, "magnitudes", view)
         put(
@@ -258,7 +280,7 @@ class Patient:
     ) -> tuple[Any, Magnitude, bool]:
         """The clearance as given, its checked magnitude, and whether it is per 1.73 m²."""
         try:
-            quantity = as_quantity(value, ML_PER_MIN, name)
+            quantity = frozen_arrays(as_quantity(value, ML_PER_MIN, name))
             raw = magnitude(quantity, ML_PER_MIN, name)
             if name == "glomerular_filtration_rate" and _all_zero(raw):
                 # anuric / on haemodialysis: GFR taken as 0, a convention of the Calvert formula
@@ -273,7 +295,7 @@ class Patient:
             return quantity, magnitude_, False
         except UnitsError:
             try:
-                quantity = as_quantity(value, EGFR, name)
+                quantity = frozen_arrays(as_quantity(value, EGFR, name))
             except UnitsError:
                 raise UnitsError(
                     "needs units of mL/min (absolute) or mL/min/standard_bsa (per 1.73 m²)",
@@ -332,7 +354,7 @@ class Patient:
         def check_bsa(bsa_m2: Any, height_cm: Any, weight_kg: Any) -> None:
             relative = np.abs(np.asarray(bsa_m2) / np.sqrt(height_cm * weight_kg / 3600.0) - 1.0)
             if np.any(relative > GIVEN_BSA_TOLERANCE):
-                warnings.warn(
+                warn(
                     f"the given bsa differs from the Mosteller BSA of this height and weight by "
                     f"up to {np.max(relative):.0%}; the given bsa will be used for per-m² doses",
                     ImplausibleInputWarning,
@@ -450,7 +472,7 @@ def _bmi_range(weight_kg: Any, height_cm: Any) -> tuple[float, float]:
 def _warn_bmi(low: float, high: float) -> None:
     if low < BMI_LOW or high > BMI_HIGH:
         shown = f"{low:.1f}" if low == high else f"{low:.1f}–{high:.1f}"
-        warnings.warn(
+        warn(
             f"BMI {shown} kg/m² is outside {BMI_LOW:g}–{BMI_HIGH:g} kg/m²: check height and weight",
             ImplausibleInputWarning,
             stacklevel=7,

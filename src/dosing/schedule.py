@@ -260,9 +260,13 @@ class Schedule:
         The date of cycle day 1 or of transplant day 0, when given.
     bsa : Basis or None
         The patient's BSA and how it was obtained.
+    warnings : tuple of Warning
+        The warnings raised while validating the patient and computing this schedule, and no
+        other: in any number of threads, each schedule carries its own (they are also emitted
+        through :mod:`warnings`).
     """
 
-    __slots__ = ("anchor", "bsa", "lines", "patient", "policy", "regimen", "rows")
+    __slots__ = ("anchor", "bsa", "lines", "patient", "policy", "regimen", "rows", "warnings")
 
     def __init__(
         self,
@@ -274,7 +278,9 @@ class Schedule:
         policy: Policy,
         anchor: dt.date | None,
         bsa: Basis | None,
+        warnings: tuple[Warning, ...] = (),
     ) -> None:
+        self.warnings = warnings
         self.regimen = regimen
         self.patient = patient
         self.rows = rows
@@ -433,6 +439,7 @@ class Schedule:
             policy=self.policy,
             anchor=self.anchor,
             bsa=self.bsa,
+            warnings=self.warnings,
         )
 
     # -- output: shorthand for dosing.formats ----------------------------------------------------

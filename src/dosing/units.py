@@ -25,6 +25,7 @@ pint traps this module guards against:
 
 from __future__ import annotations
 
+import math
 import re
 from typing import Any, Final, TypeAlias
 
@@ -51,8 +52,12 @@ __all__ = [
     "ML_PER_MIN",
     "Q_",
     "YEAR",
+    "FrozenQuantity",
     "Magnitude",
     "as_quantity",
+    "frozen_array",
+    "frozen_arrays",
+    "frozen_quantity",
     "is_per_bsa",
     "is_per_weight",
     "magnitude",
@@ -232,6 +237,111 @@ def quantity(value: Magnitude, units: Any) -> Any:
 
 _new_quantity: Final = object.__new__
 
+
+class FrozenQuantity(_QUANTITY_TYPE):  # type: ignore[misc,valid-type]
+    """A Quantity that cannot be changed in place: what validated objects hold.
+
+    A :class:`~dosing.Patient`, a :class:`~dosing.DoseLine` and a :class:`~dosing.Regimen` keep
+    their quantities as ``FrozenQuantity``: ``ito()`` (and its ``ito_*`` kin) raise, in-place
+    arithmetic (``+=``) returns a new quantity instead of writing into this one, and an array
+    magnitude is a read-only copy. Everything else is a pint Quantity (``.to()`` works).
+
+    Examples
+    --------
+    >>> q = frozen_quantity(Q_(2, "g/m**2"))
+    >>> q.ito("mg/m**2")
+    Traceback (most recent call last):
+    ...
+    TypeError: this quantity belongs to a validated object and cannot be changed in place; use \
+.to('mg/m**2') for a converted copy
+    >>> q.to("mg/m**2")
+    <Quantity(2000.0, 'milligram / meter ** 2')>
+    """
+
+    __slots__ = ()
+
+    def ito(self, other: Any = None, *contexts: Any, **ctx_kwargs: Any) -> None:
+        raise TypeError(
+            f"this quantity belongs to a validated object and cannot be changed in place; use "
+            f".to({str(other)!r}) for a converted copy"
+        )
+
+    def _refuse(self, *args: Any, **kwargs: Any) -> None:
+        raise TypeError(
+            "this quantity belongs to a validated object and cannot be changed in place; use "
+            "to_base_units(), to_root_units() or to_reduced_units() for a converted copy"
+        )
+
+    ito_base_units = ito_root_units = ito_reduced_units = ito_preferred = _refuse
+
+    # In-place arithmetic makes a new quantity (never writes into the magnitude).
+    def __iadd__(self, other: Any) -> Any:
+        return self + other
+
+    def __isub__(self, other: Any) -> Any:
+        return self - other
+
+    def __imul__(self, other: Any) -> Any:
+        return self * other
+
+    def __itruediv__(self, other: Any) -> Any:
+        return self / other
+
+    def __ifloordiv__(self, other: Any) -> Any:
+        return self // other
+
+    def __ipow__(self, other: Any) -> Any:
+        return self**other
+
+
+def frozen_array(values: Any) -> Any:
+    """``values`` as a read-only numpy array that nothing else can write to.
+
+    An array that is read-only all the way down (no writeable array under a read-only view) is
+    returned as it is; any other array is copied once and the copy made read-only. Anything that
+    is not a numpy array (a float, a lazy dask array) is returned unchanged.
+    """
+    if not isinstance(values, np.ndarray):
+        return values
+    base: Any = values
+    while isinstance(base, np.ndarray):
+        if base.flags.writeable:
+            break
+        base = base.base
+    else:
+        if base is None:  # read-only, and so is every array it views
+            return values
+    copy = np.array(values, copy=True)
+    copy.flags.writeable = False
+    return copy
+
+
+def frozen_quantity(value: Any) -> Any:
+    """A :class:`FrozenQuantity` equal to ``value`` (a Quantity of this registry; None passes).
+
+    Its array magnitude is a read-only copy (:func:`frozen_array`); a ``FrozenQuantity`` whose
+    magnitude is already safe is returned as it is.
+    """
+    if value is None or not isinstance(value, _QUANTITY_TYPE):
+        return value
+    raw = value._magnitude
+    safe = frozen_array(raw)
+    if type(value) is FrozenQuantity and safe is raw:
+        return value
+    return FrozenQuantity(safe, value._units)
+
+
+def frozen_arrays(value: Any) -> Any:
+    """``value`` with an array magnitude made a read-only copy (:func:`frozen_quantity`); a
+    quantity with a scalar magnitude is returned as it is, at no cost (a float cannot be
+    written in place)."""
+    if value.__class__ is FrozenQuantity or not isinstance(value._magnitude, np.ndarray):
+        return value
+    return frozen_quantity(value)
+
+
+_FAST_TYPES: Final = (_QUANTITY_TYPE, FrozenQuantity)
+
 # The examples shown in error messages, by the unit a function asks for.
 _EXAMPLE: Final[dict[str, str]] = {
     str(CM): '"cm"',
@@ -288,6 +398,12 @@ def _from_foreign(value: Any, name: str) -> Any:
     return ours
 
 
+def _shown(value: object, limit: int = 80) -> str:
+    """``repr(value)``, cut to ``limit`` characters for a message."""
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
 def as_quantity(value: object, unit: Any, name: str) -> Any:
     """Return ``value`` as a Quantity of dosing's registry with the dimension of ``unit``.
 
@@ -322,7 +438,7 @@ def as_quantity(value: object, unit: Any, name: str) -> Any:
                 f"cannot be read: {exc}",
                 argument=name,
                 value=value,
-                shown=repr(value),
+                shown=_shown(value),
                 fix=_example(name, unit),
             ) from None
     else:
@@ -330,12 +446,12 @@ def as_quantity(value: object, unit: Any, name: str) -> Any:
             "has no unit",
             argument=name,
             value=value,
-            shown=repr(value),
+            shown=_shown(value),
             fix=_example(name, unit, value),
         )
     if not quantity.dimensionality:  # checked on the unit alone: an array is never converted
         raise UnitsError(
-            "has no unit", argument=name, value=value, shown=repr(value), fix=_example(name, unit)
+            "has no unit", argument=name, value=value, shown=_shown(value), fix=_example(name, unit)
         )
     if quantity.dimensionality != unit.dimensionality:
         raise UnitsError(
@@ -343,7 +459,7 @@ def as_quantity(value: object, unit: Any, name: str) -> Any:
             f"{unit.dimensionality}",
             argument=name,
             value=value,
-            shown=repr(value),
+            shown=_shown(value),
             fix=_example(name, unit),
         )
     return quantity
@@ -365,14 +481,17 @@ def magnitude(value: object, unit: Any, name: str) -> Magnitude:
     dosing.errors.UnitsError: weight=<Quantity(1, 'milligram / kilogram')> has no unit; \
 write weight=Q_(..., "kg")
     """
-    if type(value) is _QUANTITY_TYPE and (
+    if type(value) in _FAST_TYPES and (
         value._units is unit._units  # type: ignore[attr-defined]
         or value._units == unit._units  # type: ignore[attr-defined]
     ):
         raw: Any = value._magnitude  # type: ignore[attr-defined]
     else:
         quantity = as_quantity(value, unit, name)
-        raw = quantity.m_as(unit)
+        try:
+            raw = quantity.m_as(unit)
+        except (OverflowError, TypeError, ValueError) as exc:  # 10**400 cm in m; text arrays
+            raise _not_computable(value, unit, name, exc) from None
     cls = raw.__class__
     if cls is float:
         return raw  # type: ignore[no-any-return]
@@ -380,12 +499,17 @@ write weight=Q_(..., "kg")
         return raw  # type: ignore[no-any-return]
     if isinstance(raw, float):
         return raw
-    if isinstance(raw, int | np.integer | np.floating):
-        return float(raw)
-    if isinstance(raw, np.ndarray):
-        if raw.ndim == 0:
+    try:
+        if isinstance(raw, int | np.integer | np.floating):
             return float(raw)
-        return raw if raw.dtype == np.float64 else raw.astype(np.float64)
+        if isinstance(raw, np.ndarray):
+            if raw.dtype.kind not in "iuf":
+                raise TypeError(f"an array of {raw.dtype} is not an array of real numbers")
+            if raw.ndim == 0:
+                return float(raw)
+            return raw if raw.dtype == np.float64 else raw.astype(np.float64)
+    except (OverflowError, TypeError, ValueError) as exc:
+        raise _not_computable(value, unit, name, exc) from None
     if hasattr(raw, "__array_function__") and hasattr(raw, "dtype"):
         # A lazy array (dask) stays lazy: only its dtype is made float64.
         out: Magnitude = raw if raw.dtype == np.float64 else raw.astype(np.float64)
@@ -399,11 +523,27 @@ write weight=Q_(..., "kg")
     )
 
 
+def _not_computable(value: object, unit: Any, name: str, exc: Exception) -> UnitsError:
+    """A magnitude that cannot be a float: an integer beyond 1.8e308, text or objects."""
+    return UnitsError(
+        f"has a magnitude that is not a computable number ({type(exc).__name__}: {str(exc)[:80]})",
+        argument=name,
+        value=value,
+        shown=_shown(value),
+        fix=f"use a finite number or an array of numbers, e.g. {_example(name, unit)}",
+    )
+
+
 # ---------------------------------------------------------------------------------------------
 # Reading quantities from text
 
 _NUMBER = r"[-+]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][-+]?[0-9]+)?"  # ASCII digits only
-_TEXT = re.compile(rf"^\s*(?P<number>{_NUMBER})\s*(?P<unit>.*?)\s*$")
+# Anchored at the start and followed by plain slicing and str.strip (both linear): a lazy ".*?"
+# before "\s*$" was quadratic in trailing spaces (20,000 spaces took 21 s).
+_LEADING_NUMBER = re.compile(rf"\s*(?P<number>{_NUMBER})")
+#: The longest text read as a quantity (characters): a value with its unit is a few dozen; a
+#: longer one is refused before any parsing (a bound on work, not a clinical fact).
+MAX_QUANTITY_TEXT: Final = 200
 # A unit symbol followed by a plain exponent digit, e.g. m2, cm2, m3 (but not the 2 in "m**2").
 _POWER = re.compile(r"(?<![\w*])([a-zA-Zµμ]+)([23])(?![\w*.])")
 # What a unit expression may contain, and two names side by side (pint would multiply them).
@@ -427,7 +567,7 @@ _ALIASES: Final[dict[str, str]] = {
 
 
 #: "per 1.73 m²" as clinicians write it, for a clearance normalised to body-surface area.
-_PER_STANDARD_BSA = re.compile(r"/\s*\(?\s*1\.73\s*m(?:\*\*|\^)?2\s*\)?$")
+_PER_STANDARD_BSA = re.compile(r"/\s*(?:\(\s*)?1\.73\s*m(?:\*\*|\^)?2\s*\)?$")
 
 
 def _normalise_unit(text: str) -> str:
@@ -476,18 +616,34 @@ def parse_quantity(text: str) -> Any:
     ...
     dosing.errors.UnitsError: '40' has no unit
     """
+    if not isinstance(text, str):
+        raise UnitsError(f"{text!r} is not text", value=text, fix="write e.g. '150 cm'")
+    if len(text) > MAX_QUANTITY_TEXT:
+        raise UnitsError(
+            f"{text[:40]!r}... is {len(text)} characters long, more than the "
+            f"{MAX_QUANTITY_TEXT} a value with its unit may have",
+            value=text,
+            shown=repr(text[:40] + "..."),
+        )
     known = _QUANTITY_READ.get(text)
     if known is not None:
         return _QUANTITY(known[0], known[1])
-    match = _TEXT.match(text)
+    match = _LEADING_NUMBER.match(text)
     if match is None:
         raise UnitsError(f"{text!r} is not a number followed by a unit", value=text)
-    number_text, unit_text = match.group("number"), match.group("unit")
+    number_text, unit_text = match.group("number"), text[match.end() :].strip()
     if not unit_text:
         raise UnitsError(f"{text!r} has no unit", value=text)
     number: float | int = (
         int(number_text) if re.fullmatch(r"[-+]?[0-9]+", number_text) else float(number_text)
     )
+    # (An integer of 200 digits or fewer is a finite float; "1e999" is not.)
+    if isinstance(number, float) and not math.isfinite(number):
+        raise UnitsError(
+            f"{text!r}: the number is too large to compute with",
+            value=text,
+            fix="check the number and its unit",
+        )
     unit_expr = _normalise_unit(unit_text)
     if not _UNIT_CHARS.fullmatch(unit_expr) or _IMPLICIT_PRODUCT.search(unit_expr):
         raise UnitsError(

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import inspect
 import math
-import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
@@ -28,6 +27,7 @@ from typing import Any, Final, TypeVar
 import numpy as np
 
 from dosing._arrays import guard, is_lazy, keep_checks
+from dosing._warn import warn
 from dosing.body._sex import is_male
 from dosing.errors import OutsidePopulationWarning
 from dosing.plausibility import (
@@ -332,7 +332,7 @@ def _warn_if_outside(
     def warn_for_children(*blocks: Any) -> None:
         # the smallest value below the limit: one reduction, no mask (the inputs are checked)
         if any(np.min(b) < limit for b, limit in zip(blocks, limits, strict=True)):
-            warnings.warn(
+            warn(
                 f"method={formula.key!r} was derived in adults "
                 f"({formula.population.rstrip('.')}); it is "
                 f"applied here to a child ({reason}). Use a formula derived in children, e.g. "

@@ -23,7 +23,6 @@ removed; they need ``black=True`` or ``False`` and are never chosen without it.
 from __future__ import annotations
 
 import inspect
-import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
@@ -32,6 +31,7 @@ from typing import Any, Final, TypeVar
 import numpy as np
 
 from dosing._arrays import guard
+from dosing._warn import warn
 from dosing.body._sex import is_male
 from dosing.body.kidney import creatinine_mg_per_dl, cystatin_c_mg_per_l
 from dosing.errors import DomainError, Example, OutsidePopulationWarning, UnitsError
@@ -813,7 +813,7 @@ def _checks(formula: EGFRFormula, ranges: tuple[ValidRange, ...]) -> Callable[..
         for valid, block in zip(ranges, inputs, strict=True):
             outside = np.logical_and(valid.outside(block), mask)
             if np.any(outside):
-                warnings.warn(_outside_message(formula, valid, block, outside), **_WARN)
+                warn(_outside_message(formula, valid, block, outside), **_WARN)
 
     return check
 

@@ -17,13 +17,13 @@ C's molar mass, which no equation here was written with.
 
 from __future__ import annotations
 
-import warnings
 from dataclasses import dataclass
 from typing import Any, Final
 
 import numpy as np
 
 from dosing._arrays import guard
+from dosing._warn import warn
 from dosing.body._sex import is_male
 from dosing.body.weight import IBW_FORMULAS, adjusted_kg, ideal_body_weight
 from dosing.errors import (
@@ -348,7 +348,7 @@ def cockcroft_gault(
 
     def check(block: Any) -> None:
         if np.any(np.asarray(block) < ADULT_AGE_YEARS):
-            warnings.warn(
+            warn(
                 f"creatinine_clearance uses Cockcroft–Gault, derived in adults; for a patient "
                 f"under {ADULT_AGE_YEARS:g} years use schwartz_bedside (or another eGFR "
                 f"equation for children: dosing.egfr)",

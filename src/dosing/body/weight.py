@@ -19,7 +19,6 @@ Each formula is declared once, with its equation and citation, in :data:`IBW_FOR
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Final
@@ -27,6 +26,7 @@ from typing import Any, Final
 import numpy as np
 
 from dosing._arrays import guard
+from dosing._warn import warn
 from dosing.body._sex import is_male
 from dosing.body.growth import BMI_FOR_AGE_MONTHS, GROWTH_REFERENCES, median_bmi, months
 from dosing.errors import DomainError, Example, ImplausibleInputWarning, OutsidePopulationWarning
@@ -255,7 +255,7 @@ def ideal_body_weight(
                 f"weight, or the paediatric method={PAEDIATRIC_IBW!r}",
             )
         if np.any(np.asarray(height_block) < _IBW_BASE_INCHES):
-            warnings.warn(
+            warn(
                 f"ideal_body_weight(method={method!r}) is an adult formula defined from 60 in "
                 f"(152.4 cm); it is extrapolated below that height",
                 OutsidePopulationWarning,
@@ -271,7 +271,7 @@ def ideal_body_weight(
 def _warn_adult_formula_for_child(method: str) -> Callable[[Any], None]:
     def check(age_block: Any) -> None:
         if np.any(np.asarray(age_block) < ADULT_AGE_YEARS):
-            warnings.warn(
+            warn(
                 f"ideal_body_weight(method={method!r}) is an adult formula, applied here to a "
                 f"patient under {ADULT_AGE_YEARS:g} years; for a child use "
                 f"method={PAEDIATRIC_IBW!r} (CDC 2000 BMI-for-age, 2 to 20 years)",
@@ -338,7 +338,7 @@ def adjusted_body_weight(weight: object, ideal: object, factor: float = 0.4) -> 
 
     def check(actual_block: Any, ideal_block: Any) -> None:
         if np.any(np.asarray(actual_block) < np.asarray(ideal_block)):
-            warnings.warn(
+            warn(
                 "weight is below ideal body weight, so the adjusted body weight exceeds the "
                 "actual weight; most protocols use actual weight in that case",
                 ImplausibleInputWarning,
@@ -543,7 +543,7 @@ def _warn_outside_ages(formula: WeightFormula) -> Callable[[Any], None]:
     def check(age_block: Any) -> None:
         ages = np.asarray(age_block)
         if np.any((ages < low) | (ages > high)):
-            warnings.warn(
+            warn(
                 f"method={formula.key!r} ({formula.name}) was derived from {low:g} to {high:g} "
                 f"years; it is applied here outside that age",
                 OutsidePopulationWarning,

@@ -657,6 +657,26 @@ def _check_population(context: _Context) -> None:
             )
 
 
+def _check_number(context: _Context, result: LineResult) -> None:
+    """A dose that is NaN, infinite or negative is an error, never a silent pass: every other
+    comparison is false for NaN (issue 16)."""
+    for name, value in (("calculated", result.calculated), ("final", result.dose)):
+        values = np.asarray(value, dtype=float)
+        bad = ~(np.isfinite(values) & (values >= 0))
+        if np.any(bad):
+            line = result.line
+            context.add(
+                "error",
+                "not_a_number",
+                line.agent,
+                line.days[0] if len(line.days) == 1 else None,
+                f"the {name} dose is not a finite, non-negative number "
+                f"({values.flat[int(np.argmax(bad))]!r} {line.dose_unit:~P}){context.who(bad)}: "
+                f"it must not be given; check the inputs and the policy",
+            )
+            return
+
+
 def check_schedule(schedule: Schedule, table: LimitTable) -> list[Finding]:
     """Every finding of one schedule (see the module)."""
     return _checked(schedule, table).findings
@@ -689,6 +709,7 @@ def _checked(schedule: Schedule, table: LimitTable) -> _Context:
                 f"any known agent, and its doses cannot be checked",
             )
         for result in lines:
+            _check_number(context, result)
             _check_steps(context, result, rows_by_line[id(result)])
             _check_prescribed(context, result)
             _check_target(context, result)

@@ -20,6 +20,8 @@ CODES: Final[Mapping[str, str]] = MappingProxyType(
         "over_limit": "error: a dose over a hard limit per administration, per day or per course",
         "over_lifetime": "error: prior and planned amounts together over a lifetime limit",
         "withheld": "error: a dose not to be given (0) by a renal table",
+        "not_a_number": "error: a dose that is not a finite, non-negative number (NaN, infinite "
+        "or negative): never given, whatever produced it",
         "cycles": "error or warning: more cycles than the label allows (or recommends before "
         "a transplant)",
         "no_response": "error: a cycle given after the label's cycles without a response",

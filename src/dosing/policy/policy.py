@@ -49,6 +49,12 @@ from dosing.vocabulary import ALL_AGENTS, canonical_agent
 __all__ = ["DosingWeight", "InfantRule", "Policy", "RenalEstimator"]
 
 
+#: The range an infant rule's divisor (kg/m²) must lie in. Library convention (unsourced): the
+#: weight-to-BSA ratio of a living patient lies within it (30 in most protocols); outside it, a
+#: per-kg dose would be a slip (a divisor of 1e-300 gave infinite doses, issue 16).
+INFANT_DIVISOR_BOUNDS: Final = (5.0, 100.0)
+
+
 @dataclass(frozen=True, slots=True)
 class InfantRule:
     """Dose small children per kg instead of per m²: amount [mg/m²] ÷ ``divisor`` [mg/kg].
@@ -94,10 +100,11 @@ class InfantRule:
         if (
             isinstance(divisor, bool)
             or not isinstance(divisor, int | float)
-            or not (math.isfinite(divisor) and divisor > 0)
+            or not (INFANT_DIVISOR_BOUNDS[0] <= divisor <= INFANT_DIVISOR_BOUNDS[1])
         ):
             raise DomainError(
-                "must be a positive number, e.g. 30",
+                f"must be a number of kg/m² from {INFANT_DIVISOR_BOUNDS[0]:g} to "
+                f"{INFANT_DIVISOR_BOUNDS[1]:g}, e.g. 30",
                 argument="divisor",
                 value=self.divisor,
                 shown=repr(self.divisor),
@@ -435,7 +442,8 @@ class Policy:
 
     def __post_init__(self) -> None:
         put = object.__setattr__
-        BSA_FORMULAS[self.bsa_method]  # an unknown key raises, listing the valid ones
+        if not isinstance(self.bsa_method, str) or self.bsa_method not in BSA_FORMULAS:
+            raise UnknownKeyError("bsa_method", self.bsa_method, tuple(BSA_FORMULAS))
         if self.bsa_cap is not None:
             cap = as_quantity(self.bsa_cap, M2, "bsa_cap")
             value = magnitude(cap, M2, "bsa_cap")
@@ -782,6 +790,18 @@ def _record(quantity: Any) -> dict[str, Any]:
 #: The rounding that rounds to whole vials of the agent's product.
 VIAL: Final = "vial"
 
+#: The range a rounding increment must lie in, by its dose unit. Library convention (unsourced):
+#: 1 µg (0.001 mg) is below any measurable amount of a prepared dose and keeps half-up rounding
+#: exact in decimal arithmetic; 10 g, 10^7 IU, 30 Gy and 1 L are above any vial, fraction or
+#: syringe in use.
+#: An increment of 1e-310 mg once gave NaN doses flagged "rounded" (issue 16).
+ROUNDING_BOUNDS: Final[dict[str, tuple[float, float]]] = {
+    str(MG): (0.001, 10_000.0),
+    str(IU): (0.001, 1e7),
+    str(GY): (0.001, 30.0),
+    str(ML): (0.001, 1000.0),  # a syringe graduation
+}
+
 
 def _increment(agent: str, value: object) -> Any:
     if isinstance(value, str) and value == VIAL:
@@ -834,10 +854,24 @@ def _increment(agent: str, value: object) -> Any:
             "must be one increment, e.g. Q_(0.1, 'mg'); got an array",
             argument=f"rounding[{agent!r}]",
         )
-    amount = float(quantity.magnitude)
+    try:
+        amount = float(quantity.magnitude)
+    except (OverflowError, TypeError, ValueError):
+        amount = math.nan
     if not (math.isfinite(amount) and amount > 0):
         raise DomainError(
             "must be a positive increment, e.g. Q_(0.1, 'mg')",
+            argument=f"rounding[{agent!r}]",
+            value=quantity,
+            shown=_show(quantity),
+        )
+    unit = next(u for u in (MG, IU, GY, ML) if u.dimensionality == quantity.dimensionality)
+    low, high = ROUNDING_BOUNDS[str(unit)]
+    in_unit = float(quantity.m_as(unit))
+    if not low <= in_unit <= high:  # NaN fails too
+        raise DomainError(
+            f"must be an increment from {low:g} to {high:g} {short(unit)} (a smaller one cannot "
+            f"be measured or computed exactly; a larger one is not an increment)",
             argument=f"rounding[{agent!r}]",
             value=quantity,
             shown=_show(quantity),

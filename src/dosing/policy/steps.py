@@ -52,7 +52,6 @@ earlier step recorded.
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from decimal import ROUND_HALF_UP, Decimal, localcontext
@@ -63,6 +62,7 @@ import numpy as np
 
 from dosing._arrays import Derived, derived_slot, guard, is_lazy, may_any
 from dosing._text import value_text
+from dosing._warn import warn
 from dosing.basis import Bases, Basis, as_magnitude, flag_value
 from dosing.errors import DomainError, Example, OutsidePopulationWarning
 from dosing.gfr import auc_dose, floored_gfr, needs_weight
@@ -473,7 +473,7 @@ def renal(state: LineState, bases: Bases, policy: Policy) -> None:
     if may_any(kidney.outside):
         # Recorded on every affected row, whether or not the factor changes the dose.
         note = f"{kidney.reason}, accepted by the policy (renal_outside_population='accept')"
-        warnings.warn(
+        warn(
             f"{state.line.agent}: {note}; kidney function: {kidney.basis.method}",
             OutsidePopulationWarning,
             stacklevel=5,
@@ -751,8 +751,10 @@ def rounding(state: LineState, bases: Bases, policy: Policy) -> None:
         result = np.asarray(rounded_block, dtype=float)
         change = np.zeros(np.broadcast_shapes(values.shape, result.shape))
         np.divide(np.abs(result - values), values, out=change, where=values > 0)
-        if np.any(change > limit * (1 + 1e-12)):
-            worst = int(np.argmax(change))
+        # Written so that NaN fails it: a dose or change that is not a finite number is refused.
+        ok = (change <= limit * (1 + 1e-12)) & np.isfinite(result) & np.isfinite(values)
+        if not np.all(ok):
+            worst = int(np.argmax(~ok))
             raise DomainError(
                 f"would move the {agent} dose by {change.flat[worst]:.1%} "
                 f"({np.broadcast_to(values, change.shape).flat[worst]:.6g} → "

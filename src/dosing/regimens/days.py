@@ -20,7 +20,7 @@ import datetime as dt
 import re
 from typing import Final, Literal
 
-from dosing.errors import NO_VALUE, DosingError
+from dosing.errors import NO_VALUE, DosingError, show_value
 
 __all__ = ["FRAMES", "Frame", "calendar_date", "format_days", "parse_days"]
 
@@ -32,6 +32,11 @@ _SINGLE = re.compile(rf"^({_INT})$")
 _RANGE = re.compile(rf"^({_INT})\s*\.\.\s*({_INT})$")
 #: The largest |day| a template may use; a guard against typos such as "-700".
 MAX_ABS_DAY: Final = 400
+#: The longest day notation read (characters): every day from -400 to 400 written out one by
+#: one takes about 4,000; a bound on work checked before any parsing (not a clinical fact).
+MAX_NOTATION: Final = 10_000
+#: The longest token read as one day or range ("-400..-399" has 10 characters).
+_MAX_TOKEN: Final = 40
 
 
 class DayNotationError(DosingError, ValueError):
@@ -70,6 +75,12 @@ def parse_days(notation: object) -> tuple[int, ...]:
         )
     if not notation.strip():
         raise DayNotationError("days is empty; write e.g. '1, 8, 15' or '-7..-5'", notation)
+    if len(notation) > MAX_NOTATION:
+        raise DayNotationError(
+            f"days is {len(notation)} characters long, more than {MAX_NOTATION}; write ranges "
+            f"a..b for runs of days",
+            notation[:40] + "...",
+        )
     days: list[int] = []
     for raw in notation.split(","):
         token = raw.strip()
@@ -77,12 +88,16 @@ def parse_days(notation: object) -> tuple[int, ...]:
             raise DayNotationError(
                 f"empty item in {notation!r} (two commas, or a trailing one)", notation
             )
+        if len(token) > _MAX_TOKEN:  # no int() of a 5,000-digit number
+            raise DayNotationError(f"day {token[:20]!r}... is beyond ±{MAX_ABS_DAY}", notation)
         single = _SINGLE.match(token)
         ranged = _RANGE.match(token)
         if single:
             days.append(int(single.group(1)))
         elif ranged:
             first, last = int(ranged.group(1)), int(ranged.group(2))
+            for day in (first, last):  # before the range is expanded: "1..100000000" is refused
+                _within_bound(day, notation)
             if last < first:
                 raise DayNotationError(
                     f"descending range {token!r}; write '{last}..{first}'", notation
@@ -101,23 +116,36 @@ def parse_days(notation: object) -> tuple[int, ...]:
 def _from_list(values: list[object]) -> tuple[int, ...]:
     if not values:
         raise DayNotationError("days is an empty list; give at least one day", values)
+    if len(values) > 2 * MAX_ABS_DAY + 1:  # more days than there are: a repeat, refused at once
+        raise DayNotationError(
+            f"days lists {len(values)} days; at most {2 * MAX_ABS_DAY + 1} distinct days "
+            f"lie within ±{MAX_ABS_DAY}",
+            f"a list of {len(values)} items",
+        )
     for value in values:
         if isinstance(value, bool) or not isinstance(value, int):
-            raise DayNotationError(f"days list item {value!r} is not an integer", values)
+            shown = repr(value) if isinstance(value, int | float | str) else type(value).__name__
+            raise DayNotationError(f"days list item {shown[:40]} is not an integer", values)
     return _checked([int(v) for v in values], values)  # type: ignore[call-overload]
+
+
+def _within_bound(day: int, notation: object) -> None:
+    if abs(day) > MAX_ABS_DAY:
+        raise DayNotationError(
+            f"day {show_value(day)} in {show_value(notation)} is beyond ±{MAX_ABS_DAY}", notation
+        )
 
 
 def _checked(days: list[int], notation: object) -> tuple[int, ...]:
     seen: set[int] = set()
     for day in days:
+        _within_bound(day, notation)
         if day in seen:
             raise DayNotationError(
                 f"day {day} is listed twice in {notation!r}; for several administrations on one "
                 f"day use per_day",
                 notation,
             )
-        if abs(day) > MAX_ABS_DAY:
-            raise DayNotationError(f"day {day} in {notation!r} is beyond ±{MAX_ABS_DAY}", notation)
         seen.add(day)
     return tuple(days)
 

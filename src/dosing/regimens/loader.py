@@ -42,14 +42,14 @@ Every error names the file and the field (``dose[2].days``) and says what to wri
 from __future__ import annotations
 
 import math
-import tomllib
-import warnings
 from collections.abc import Mapping
 from dataclasses import replace
 from os import PathLike
 from pathlib import Path
 from typing import Any, Final
 
+from dosing._limits import check_size, read_toml_file
+from dosing._warn import warn
 from dosing.amounts import CANONICAL, DOSE_NUMERATORS, Kind, Measure, classify
 from dosing.dose_limits import DOSE_LIMITS
 from dosing.errors import (
@@ -59,9 +59,10 @@ from dosing.errors import (
     UnitsError,
     UnknownKeyError,
     UnsourcedDefaultWarning,
+    show_value,
 )
 from dosing.references import REFERENCES
-from dosing.regimens.days import FRAMES, DayNotationError, parse_days
+from dosing.regimens.days import FRAMES, MAX_ABS_DAY, DayNotationError, parse_days
 from dosing.regimens.lines import WeightBands
 from dosing.regimens.model import DoseLine, Regimen, sum_course_totals
 from dosing.regimens.read_lines import AmountSpec, read_amount, screen_bands
@@ -116,6 +117,8 @@ RESPONSES: Final = ("cr", "no-cr")
 TOTAL_RTOL: Final = 1e-9
 #: Most administrations a line may have per day (a guard against typos such as 20 for 2).
 MAX_PER_DAY: Final = 24
+#: The longest cycle, window or interval in days: twice the largest |day| (±400) a day may be.
+MAX_DURATION_DAYS: Final = 2 * MAX_ABS_DAY
 #: Screening bounds on one administration, in the canonical unit of each kind of amount. They
 #: catch slips of magnitude (1e6 g/m**2); no source sets them (library convention, documented in
 #: docs/safety.md), so they are far above any dose in use.
@@ -162,16 +165,15 @@ def load_regimen(path: str | Path) -> Regimen:
     (1, 3, 6)
     """
     if not isinstance(path, str | PathLike):
-        raise RegimenError(str(path), None, "give the path of a TOML file, e.g. 'my.toml'")
+        raise RegimenError(
+            show_value(path), None, "give the path of a TOML file, e.g. 'my.toml'", value=path
+        )
     file = Path(path)
-    try:
-        text = file.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise RegimenError(file, None, f"cannot read the file: {exc}") from None
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise RegimenError(file, None, f"not valid TOML: {exc}") from None
+
+    def fail(field: str | None, message: str) -> RegimenError:
+        return RegimenError(file, field, message)
+
+    data = read_toml_file(file, fail)
     return regimen_from_mapping(data, source=str(file))
 
 
@@ -179,6 +181,7 @@ def regimen_from_mapping(
     data: Mapping[str, Any], *, source: str = "<mapping>", require_references: bool = False
 ) -> Regimen:
     """Build a :class:`Regimen` from a mapping with the template's fields, checking each."""
+    check_size(data, lambda field, message: RegimenError(source, field, message))
     reader = _Reader(source)
     return reader.regimen(data, require_references=require_references)
 
@@ -303,6 +306,8 @@ class _Reader:
         days = float(quantity.m_as(DAY))
         if not math.isfinite(days) or days != round(days):
             raise self.fail(label, f"{label}={raw!r} must be a whole number of days")
+        if abs(days) > MAX_DURATION_DAYS:
+            raise self.fail(label, f"{label}={raw!r} is more than {MAX_DURATION_DAYS} days")
         return round(days)
 
     def references(self, data: Mapping[str, Any], required: bool) -> tuple[str, ...]:
@@ -319,7 +324,7 @@ class _Reader:
         if not raw:
             if required:
                 raise self.fail("references", "a built-in regimen must cite its sources")
-            warnings.warn(
+            warn(
                 f"{self.source}: references is empty; a protocol without a source cannot be "
                 f"checked against it",
                 UnsourcedDefaultWarning,
@@ -645,8 +650,11 @@ class _Reader:
         agents = {line.agent for line in doses}
         out: dict[str, Any] = {}
         for name, value in raw.items():
-            agent = canonical_agent(name)
             label = f"totals.{name}"
+            try:
+                agent = canonical_agent(name)
+            except DomainError as exc:
+                raise self.fail(label, f"{exc.reason}; {exc.fix_text}") from None
             if agent not in agents:
                 raise self.fail(label, f"no [[dose]] gives {name!r}")
             declared = self.quantity(value, label)

@@ -17,11 +17,12 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from dosing._readonly import ReadOnlyMapping
 from dosing.amounts import CANONICAL, Kind
 from dosing.errors import DomainError, UnknownKeyError
 from dosing.regimens.days import Frame, format_days
 from dosing.regimens.lines import TargetAUC, WeightBand, WeightBands
-from dosing.units import short
+from dosing.units import frozen_quantity, short
 from dosing.vocabulary import canonical_agent
 
 if TYPE_CHECKING:
@@ -119,6 +120,13 @@ class DoseLine:
     rule: TargetAUC | WeightBands | WeightBand | None = None
     duration: Any = None
     start: Any = None
+
+    def __post_init__(self) -> None:
+        # Deeply immutable: the quantities cannot be changed in place (FrozenQuantity).
+        for name in ("prescribed", "total", "cap"):
+            object.__setattr__(self, name, frozen_quantity(getattr(self, name)))
+        object.__setattr__(self, "days", tuple(self.days))
+        object.__setattr__(self, "unsourced", tuple(self.unsourced))
 
     @property
     def administrations(self) -> int:
@@ -229,6 +237,18 @@ class Regimen:
     intensity: str | None = None
     response: str | None = None
     population: str | None = None
+
+    def __post_init__(self) -> None:
+        # Deeply immutable: a built-in regimen is cached and shared by every caller, so its
+        # totals are a read-only mapping of frozen quantities and its sequences are tuples.
+        put = object.__setattr__
+        put(self, "doses", tuple(self.doses))
+        put(self, "references", tuple(self.references))
+        put(
+            self,
+            "totals",
+            ReadOnlyMapping({agent: frozen_quantity(q) for agent, q in self.totals.items()}),
+        )
 
     @property
     def agents(self) -> tuple[str, ...]:

@@ -1,0 +1,69 @@
+"""Mutation testing, one module at a time (issue 16): not a CI step.
+
+    pip install mutmut                      # 3.x; an optional dev tool, not a dependency
+    python scripts/mutation.py              # every module of [tool.mutmut] only_mutate
+    python scripts/mutation.py dosing.regimens.days dosing.body.bsa
+
+For each module, ``mutmut run "<module>*"`` with ``DOSING_MUTATION=1`` (tests/conftest.py then
+loads a derandomised hypothesis profile and dask's synchronous scheduler, since mutmut forks a
+process per mutant), then the score: killed / (killed + survived + timeout + suspicious), from
+``mutmut results --all true``. The configuration is ``[tool.mutmut]`` in ``pyproject.toml``;
+``docs/testing.md`` records the scores, and each surviving mutant is killed by a test or listed
+there as equivalent with the reason. Inspect one with ``mutmut show <name>``.
+"""
+
+from __future__ import annotations
+
+import collections
+import datetime as dt
+import os
+import subprocess
+import sys
+
+MODULES = (
+    "dosing.body.bsa",
+    "dosing.body.weight",
+    "dosing.body.kidney",
+    "dosing.body.egfr",
+    "dosing.body.growth",
+    "dosing.regimens.days",
+    "dosing.regimens.loader",
+    "dosing.expand",
+    "dosing.policy.policy",
+    "dosing.policy.steps",
+    "dosing.policy.renal",
+    "dosing.checks.doses",
+    "dosing.checks.course",
+)
+
+
+def score(module: str) -> tuple[int, int, dict[str, int]]:
+    """(killed, counted, every status with its count) for ``module``'s mutants."""
+    listing = subprocess.run(
+        ["mutmut", "results", "--all", "true"], capture_output=True, text=True, check=True
+    ).stdout
+    counts: collections.Counter[str] = collections.Counter()
+    for line in listing.splitlines():
+        name, _, status = line.strip().rpartition(": ")
+        if name.startswith(f"{module}.x"):
+            counts[status] += 1
+    counted = sum(counts[s] for s in ("killed", "survived", "timeout", "suspicious"))
+    return counts["killed"] + counts["timeout"], counted, dict(counts)
+
+
+def main() -> int:
+    modules = sys.argv[1:] or MODULES
+    env = {**os.environ, "DOSING_MUTATION": "1"}
+    commit = subprocess.run(
+        ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, check=False
+    ).stdout.strip()
+    for module in modules:
+        subprocess.run(["mutmut", "run", f"{module}*"], env=env, check=False)
+        killed, counted, counts = score(module)
+        share = killed / counted if counted else float("nan")
+        print(f"{dt.date.today().isoformat()} {commit} {module}: {share:.1%} killed ({counts})")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

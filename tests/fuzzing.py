@@ -1,0 +1,250 @@
+"""Fuzzing the readers of user files (issue 16): strange templates and limits files, by hypothesis.
+
+Shared by ``tests/test_fuzz.py`` (a fixed, small number of examples in every test run) and
+``scripts/fuzz.py`` (the long run: 10^5 cases and more, documented in ``docs/testing.md``).
+
+Each case starts from a real file (a catalogue template, the packaged dose limits) and changes
+it the way a slip, a bad export or an attacker would: a value replaced by a strange TOML literal
+(a huge integer, NaN, a date, a nested array hundreds deep, an inline table, a long text, a
+range of 10^8 days), a line dropped, doubled or cut, a field added. Mapping cases do the same to
+the parsed mapping and add what TOML cannot say: keys that are not strings, Python objects,
+nesting thousands deep. The property: the reader returns, or raises a ``DosingError`` that
+names the file, in bounded time; never any other exception.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import tomllib
+from collections.abc import Callable
+from decimal import Decimal
+from importlib import resources
+from typing import Any
+
+from hypothesis import strategies as st
+
+CATALOGUE = resources.files("dosing").joinpath("regimens/catalogue")
+#: Every catalogue template as text: the seeds of the template cases.
+TEMPLATES: tuple[str, ...] = tuple(
+    CATALOGUE.joinpath(name).read_text(encoding="utf-8")
+    for name in sorted(item.name for item in CATALOGUE.iterdir() if item.name.endswith(".toml"))
+)
+#: The packaged dose limits as text: the seed of the limits-file cases.
+LIMITS = resources.files("dosing").joinpath("data/dose_limits.toml").read_text(encoding="utf-8")
+
+UNITS = ["mg/m**2", "mg/kg", "mg", "g/m2", "IU/m2", "Gy", "day", "cm", "parsecs", "", "mg/m**2 m"]
+
+# -- TOML literals ---------------------------------------------------------------------------
+
+
+def _number_text(value: float | int) -> str:
+    if isinstance(value, float):
+        if value != value:
+            return "nan"
+        if value in (float("inf"), float("-inf")):
+            return "inf" if value > 0 else "-inf"
+        return repr(value)
+    return str(value)
+
+
+huge_ints = st.sampled_from(
+    [10**309, -(10**309), 10**400, 2**63, -(2**63) - 1, 10**4000, 0, -1, 400, 401, -401]
+)
+numbers = st.one_of(
+    st.integers(),
+    huge_ints,
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.sampled_from([1e-310, 1e308, 5e-324, -0.0]),
+)
+quantity_texts = st.one_of(
+    st.builds(lambda n, u: f"{_number_text(n)} {u}", numbers, st.sampled_from(UNITS)),
+    st.builds(lambda n: f"1{'0' * n} mg/m**2", st.integers(0, 600)),
+    st.builds(lambda n, c: f"150 cm{' ' * n}{c}", st.integers(0, 5000), st.sampled_from("x/ 2")),
+    st.sampled_from(
+        [
+            "1..100000000",
+            "-100000000..1",
+            "1, 1",
+            "1..5, 3",
+            "-" + "9" * 5000,
+            "1.5 units/m2",
+            "2 Mg/m2",
+            "1e999 mg",
+            "90 mL/min/1.73m2",
+        ]
+    ),
+)
+texts = st.one_of(
+    st.text(max_size=40),
+    quantity_texts,
+    st.builds(lambda n: "x" * n, st.sampled_from([10_001, 200, 201, 50_000])),
+)
+
+
+def _toml_string(text: str) -> str:
+    return json.dumps(text)  # a TOML basic string for everything json escapes
+
+
+scalars = st.one_of(
+    numbers.map(_number_text),
+    texts.map(_toml_string),
+    st.sampled_from(["true", "false", "1979-05-27", "1979-05-27T07:32:00Z", "07:32:00"]),
+)
+
+
+def _nested(depth: int, inner: str, table: bool) -> str:
+    if table:
+        return "{ a = " * depth + inner + " }" * depth
+    return "[" * depth + inner + "]" * depth
+
+
+literals = st.recursive(
+    scalars,
+    lambda children: st.one_of(
+        st.lists(children, max_size=4).map(lambda items: "[" + ", ".join(items) + "]"),
+        st.dictionaries(
+            st.sampled_from(["a", "b", "1", "agent", "amount", '"x y"']), children, max_size=3
+        ).map(lambda d: "{ " + ", ".join(f"{k} = {v}" for k, v in d.items()) + " }"),
+    ),
+    max_leaves=8,
+) | st.builds(_nested, st.integers(1, 1200), scalars, st.booleans())
+
+FIELDS = [
+    "key",
+    "name",
+    "frame",
+    "cycle_length",
+    "references",
+    "note",
+    "totals",
+    "setting",
+    "intensity",
+    "response",
+    "agent",
+    "amount",
+    "per_day",
+    "days",
+    "total",
+    "route",
+    "cap",
+    "unsourced",
+    "window",
+    "min_interval",
+    "product",
+    "acknowledge",
+    "tier",
+    "per",
+    "low",
+    "high",
+    "age_from",
+    "age_below",
+    "quote",
+    "kind",
+    "why",
+    "hue",
+]
+
+
+@st.composite
+def mutated_text(draw: st.DrawFn, seeds: tuple[str, ...]) -> str:
+    """A seed file's text with one to four edits (see the module)."""
+    lines = draw(st.sampled_from(seeds)).split("\n")
+    for _ in range(draw(st.integers(1, 4))):
+        operation = draw(st.sampled_from(["replace", "replace", "drop", "double", "add", "cut"]))
+        index = draw(st.integers(0, max(len(lines) - 1, 0)))
+        line = lines[index] if lines else ""
+        if operation == "replace" and " = " in line:
+            lines[index] = line.split(" = ", 1)[0] + " = " + draw(literals)
+        elif operation == "drop" and lines:
+            del lines[index]
+        elif operation == "double" and lines:
+            lines.insert(index, line)
+        elif operation == "add":
+            field = draw(st.sampled_from([*FIELDS, "[[dose]]", "[[limit]]", "[totals]"]))
+            lines.insert(index, field if field.startswith("[") else f"{field} = {draw(literals)}")
+        elif operation == "cut":
+            lines = lines[:index]
+    return "\n".join(lines)
+
+
+# -- mappings --------------------------------------------------------------------------------
+
+
+def _deep(depth: int, table: bool) -> Any:
+    value: Any = 1
+    for _ in range(depth):
+        value = {"a": value} if table else [value]
+    return value
+
+
+python_values = st.one_of(
+    st.none(),
+    st.booleans(),
+    numbers,
+    texts,
+    st.sampled_from(
+        [Decimal("1e400"), dt.date.max, dt.date.min, b"bytes", object(), (1, 2), {1, 2}, 1j]
+    ),
+    st.builds(_deep, st.integers(1, 3000), st.booleans()),
+    st.dictionaries(
+        st.one_of(st.text(max_size=5), st.integers(), st.none()), st.integers(), max_size=3
+    ),
+    st.lists(st.one_of(st.integers(), st.text(max_size=5), huge_ints), max_size=5),
+)
+
+
+def _paths(data: Any) -> list[tuple[Any, ...]]:
+    """Every path into ``data``, to 6 levels (iterative: a fuzzed value may be 3,000 deep)."""
+    out: list[tuple[Any, ...]] = []
+    stack: list[tuple[Any, tuple[Any, ...]]] = [(data, ())]
+    while stack:
+        value, prefix = stack.pop()
+        out.append(prefix)
+        if len(prefix) >= 6:
+            continue
+        if isinstance(value, dict):
+            stack.extend((item, (*prefix, key)) for key, item in value.items())
+        elif isinstance(value, list):
+            stack.extend((item, (*prefix, index)) for index, item in enumerate(value))
+    return out
+
+
+@st.composite
+def mutated_mapping(draw: st.DrawFn) -> Any:
+    """A catalogue template's mapping with one to three values replaced, added or removed."""
+    data = tomllib.loads(draw(st.sampled_from(TEMPLATES)))
+    for _ in range(draw(st.integers(1, 3))):
+        path = draw(st.sampled_from(_paths(data)))
+        if not path:
+            if draw(st.booleans()):
+                data[draw(st.one_of(st.integers(), st.sampled_from(FIELDS), st.none()))] = draw(
+                    python_values
+                )
+            continue
+        parent: Any = data
+        for step in path[:-1]:
+            parent = parent[step]
+        operation = draw(st.sampled_from(["replace", "replace", "delete", "add"]))
+        if operation == "replace":
+            parent[path[-1]] = draw(python_values)
+        elif operation == "delete":
+            del parent[path[-1]]
+        elif isinstance(parent, dict):
+            key = draw(st.one_of(st.sampled_from(FIELDS), st.integers(), st.text(max_size=3)))
+            parent[key] = draw(python_values)
+        else:
+            parent.append(draw(python_values))
+    return data
+
+
+def outcome(call: Callable[[], Any], source: str) -> Any:
+    """Run a reader; a DosingError must name ``source``; anything else propagates (a crash)."""
+    from dosing import DosingError
+
+    try:
+        return call()
+    except DosingError as exc:
+        error = exc
+    assert source in str(error), f"the error does not name the file {source!r}: {error}"
+    return error
