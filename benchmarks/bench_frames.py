@@ -259,7 +259,7 @@ def main() -> None:
     pd.testing.assert_frame_equal(ours, theirs, check_categorical=False)
     size = int(ours.memory_usage(index=False, deep=True).sum())
     del ours, theirs
-    mine, base, ratio = interleaved(
+    _, base, ratio = interleaved(
         lambda: schedule.to_frame(), lambda: hand_to_frame(pd, schedule), 7
     )
     print(f"to_frame() for 10^6 patients: median of per-round ratios {ratio:.2f}x")
@@ -279,9 +279,7 @@ def main() -> None:
         hand.sort_values(order, kind="stable")["dose"].to_numpy(),
         rtol=1e-12,
     )
-    mine, base, ratio = interleaved(
-        lambda: dosing.plan_frame(table), lambda: hand_plan(pd, table), 5
-    )
+    _, base, ratio = interleaved(lambda: dosing.plan_frame(table), lambda: hand_plan(pd, table), 5)
     report("plan_frame, 10^6 rows, 9 regimens vs hand numpy", ratio * base, base, 2.5)
     if "--spark" in sys.argv:
         spark_same_rows(pd, table, planned)

@@ -60,6 +60,7 @@ from dataclasses import dataclass
 from typing import Any, Final
 
 import numpy as np
+from pint import DimensionalityError
 
 from dosing.checks import CODES, Finding, check
 from dosing.errors import DomainError, DosingError, UnitsError, UnusedPolicyWarning
@@ -74,7 +75,14 @@ from dosing.schedule import Schedule
 from dosing.units import Q_, parse_quantity, ucum
 from dosing.vocabulary import FLAGS
 
-__all__ = ["COLUMNS", "FIELDS", "SPARK_SCHEMA", "plan_batches", "plan_frame"]
+__all__ = [
+    "COLUMNS",
+    "FIELDS",
+    "SPARK_SCHEMA",
+    "plan_batches",
+    "plan_frame",
+    "plan_partition",
+]
 
 #: The patient's facts a table may give, each a value column with a ``<name>_unit`` column.
 FIELDS: Final = (
@@ -223,23 +231,17 @@ def _read(pd: Any, frame: Any) -> _Table:
             dtype=float, na_value=np.nan, copy=True
         )
         given = raw.notna().to_numpy()
-        _fail(
-            error,
-            given & np.isnan(number),
-            lambda i, name=name, raw=raw: (
-                f"{name}={raw.iloc[i]!r} is not a number; write the "
-                f"number in {name} and its unit in {name}_unit"
-            ),
-        )
+        for i in _new(error, given & np.isnan(number)):
+            error[i] = (
+                f"{name}={raw.iloc[i]!r} is not a number; write the number in {name} and its "
+                f"unit in {name}_unit"
+            )
         unit_text = _Text.of(pd, frame[unit_column])
-        _fail(
-            error,
-            given & ~unit_text.given,
-            lambda i, name=name: (
-                f"{name}={number[i]:g} has no unit; write its UCUM unit in "
-                f"{name}_unit (e.g. {_EXAMPLE_UNIT[name]})"
-            ),
-        )
+        for i in _new(error, given & ~unit_text.given):
+            error[i] = (
+                f"{name}={number[i]:g} has no unit; write its UCUM unit in {name}_unit (e.g. "
+                f"{_EXAMPLE_UNIT[name]})"
+            )
         number[~given] = np.nan
         values[name] = number
         units[name] = _Text(np.where(given, unit_text.codes, -1), unit_text.values)
@@ -311,28 +313,20 @@ def _days(pd: Any, column: Any, name: str, error: Any) -> Any:
         stamps = pd.to_datetime(column, errors="coerce", format="ISO8601")
     nanos = stamps.to_numpy(dtype="datetime64[s]")
     bad = given & np.isnat(nanos)
-    _fail(
-        error,
-        bad,
-        lambda i: f"{name}={column.iloc[i]!r} is not a date; write an ISO date such as 2026-12-10",
-    )
+    for i in _new(error, bad):
+        error[i] = f"{name}={column.iloc[i]!r} is not a date; write an ISO date such as 2026-12-10"
     days = nanos.astype("datetime64[D]")
     timed = given & ~bad & (days.astype("datetime64[s]") != nanos)
-    _fail(
-        error,
-        timed,
-        lambda i: f"{name}={column.iloc[i]!r} is a date and time; write the date only",
-    )
+    for i in _new(error, timed):
+        error[i] = f"{name}={column.iloc[i]!r} is a date and time; write the date only"
     out = days.astype(np.int64)
     out[~given | bad] = _NAT
     return out
 
 
-def _fail(error: Any, mask: Any, message: Callable[[int], str]) -> None:
-    """Give each row of ``mask`` that has no error yet the error ``message(row)``."""
-    for index in np.flatnonzero(mask):
-        if error[index] is None:
-            error[index] = message(int(index))
+def _new(error: Any, mask: Any) -> list[int]:
+    """The rows of ``mask`` that have no error yet (a row keeps its first error)."""
+    return [int(i) for i in np.flatnonzero(mask) if error[i] is None]
 
 
 def _groups(table: _Table) -> list[Any]:
@@ -424,7 +418,7 @@ class _Planner:
             limits = {"creatinine_clearance": "egfr"} if "standard_bsa" in str(unit) else {}
             try:
                 low, high = RANGES[limits.get(name, name)].bounds_in(unit)
-            except Exception:  # noqa: S112  (e.g. µmol/L against mg/dL: Patient converts)
+            except DimensionalityError:  # µmol/L against mg/dL: the Patient converts it
                 continue
             suspect |= (values < low) | (values > high)
         if table.sex is not None and table.sex.at(rows[0]) is not None:
@@ -587,19 +581,19 @@ def _assemble(pd: Any, table: _Table, done: list[_Done]) -> Any:
     bad = offsets[failed]
     empty = np.zeros(total, dtype=bool)
     empty[bad] = True
-    day = np.empty(total, dtype=np.int64)
-    administration = np.empty(total, dtype=np.int64)
-    date = np.empty(total, dtype=np.int64)
+    day: Any = np.empty(total, dtype=np.int64)
+    administration: Any = np.empty(total, dtype=np.int64)
+    date: Any = np.empty(total, dtype=np.int64)
     floats = {name: np.empty(total) for name in _FLOATS}
     text = {name: _Categories() for name in _TEXTS}
     codes = {name: np.empty(total, dtype=np.int32) for name in _TEXTS}
-    for array in (day, administration):
-        array[bad] = 0
+    day[bad] = 0
+    administration[bad] = 0
     date[bad] = _NAT
-    for array in floats.values():
-        array[bad] = np.nan
-    for array in codes.values():
-        array[bad] = -1
+    for name in _FLOATS:
+        floats[name][bad] = np.nan
+    for name in _TEXTS:
+        codes[name][bad] = -1
     for item in done:
         schedule = item.schedule
         rows = schedule.rows
@@ -794,3 +788,12 @@ def plan_batches(batches: Iterable[Any], policy: Policy | None = None) -> Iterat
         out["error"] = out["error"].astype(object)
         out["date"] = out["date"].astype("datetime64[ns]")
         yield out
+
+
+def plan_partition(frame: Any, policy: Policy | None = None) -> Any:
+    """One frame through :func:`plan_batches`: for Dask's ``map_partitions``.
+
+    ``ddf.map_partitions(plan_partition, meta=plan_partition(ddf._meta))`` plans every
+    partition of a Dask DataFrame (see ``docs/registries.md``).
+    """
+    return next(plan_batches([frame], policy=policy))

@@ -154,9 +154,7 @@ def regimen_resource(regimen: Regimen) -> dict[str, Any]:
                 "id": "cycle",
                 "title": f"{regimen.cycle_length}-day cycle",
                 "textEquivalent": f"{regimen.cycle_length}-day cycle; days counted from 1",
-                "timingTiming": {
-                    "repeat": {"duration": regimen.cycle_length, "durationUnit": "d"}
-                },
+                "timingTiming": {"repeat": {"duration": regimen.cycle_length, "durationUnit": "d"}},
                 "action": children,
             }
         )
@@ -237,7 +235,8 @@ def _bsa_method(basis: Basis) -> str:
 
 
 @register_format(
-    "fhir", description="a FHIR R4 Bundle: RequestGroup, MedicationRequests, Observations",
+    "fhir",
+    description="a FHIR R4 Bundle: RequestGroup, MedicationRequests, Observations",
     text=True,
 )
 def fhir_text(schedule: Schedule, findings: Sequence[Finding] | None = None) -> str:
@@ -320,8 +319,10 @@ def schedule_bundle(
         "subject": {"reference": subject},
         "code": {"text": f"{schedule.regimen.key}: {schedule.regimen.name}"},
         "note": [
-            {"text": "Not a medical device: every dose must be verified by a qualified person "
-             "before use."}
+            {
+                "text": "Not a medical device: every dose must be verified by a qualified person "
+                "before use."
+            }
         ],
         "action": actions,
     }

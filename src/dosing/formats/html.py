@@ -82,8 +82,15 @@ def _row_cell(row: Row) -> str:
 def _patient_rows(schedule: Schedule) -> list[tuple[str, str]]:
     patient = schedule.patient
     facts: list[tuple[str, str]] = []
-    for name in ("height", "weight", "bsa", "age", "serum_creatinine", "creatinine_clearance",
-                 "cystatin_c"):
+    for name in (
+        "height",
+        "weight",
+        "bsa",
+        "age",
+        "serum_creatinine",
+        "creatinine_clearance",
+        "cystatin_c",
+    ):
         value = getattr(patient, name)
         if value is not None:
             label = name.replace("_", " ")
@@ -124,23 +131,13 @@ def order_sheet(schedule: Schedule, findings: Sequence[Finding] | None = None) -
         f"<title>Order sheet: {escape(regimen.key)}</title>",
         f"<style>{_STYLE}</style></head><body>",
         f"<h1>{escape(regimen.name)}</h1>",
-        f'<p class="small">Regimen <code>{escape(regimen.key)}</code>; '
-        f"{'cycle days (day 1 = first day of the cycle)' if regimen.frame == 'cycle' else 'transplant days (day 0 = graft infusion)'}"
-        + (
-            f"; {'day 1' if regimen.frame == 'cycle' else 'day 0'} = "
-            f"{schedule.anchor.isoformat()}"
-            if schedule.anchor is not None
-            else "; no anchor date given"
-        )
-        + "</p>",
+        f'<p class="small">Regimen <code>{escape(regimen.key)}</code>; {_frame_text(schedule)}</p>',
         f'<div class="notice">{escape(NOTICE)}</div>',
         "<h2>Patient</h2>",
         _table(["fact", "value"], [(escape(k), escape(v)) for k, v in _patient_rows(schedule)]),
         "<h2>Bases: what each dose was multiplied by, and how it was obtained</h2>",
     ]
-    bases = [
-        (escape(", ".join(agents)), escape(text)) for text, agents in schedule.bases().items()
-    ]
+    bases = [(escape(", ".join(agents)), escape(text)) for text, agents in schedule.bases().items()]
     flat = [
         (escape(result.line.agent), escape(result.basis.method))
         for result in schedule.lines
@@ -195,6 +192,16 @@ def order_sheet(schedule: Schedule, findings: Sequence[Finding] | None = None) -
     return "\n".join(out) + "\n"
 
 
+def _frame_text(schedule: Schedule) -> str:
+    if schedule.regimen.frame == "cycle":
+        frame, anchor = "cycle days (day 1 = first day of the cycle)", "day 1"
+    else:
+        frame, anchor = "transplant days (day 0 = graft infusion)", "day 0"
+    if schedule.anchor is None:
+        return f"{frame}; no anchor date given"
+    return f"{frame}; {anchor} = {schedule.anchor.isoformat()}"
+
+
 def _grid(schedule: Schedule) -> list[str]:
     """The calendar grid: one line per day (with its date), one column per agent."""
     agents = schedule.agents
@@ -209,8 +216,7 @@ def _grid(schedule: Schedule) -> list[str]:
             [
                 f"<b>{day}</b>",
                 "" if date is None else f"{date.isoformat()}<br>{date.strftime('%a')}",
-                *('<hr>'.join(cells.get(agent, [])) for agent in agents),
+                *("<hr>".join(cells.get(agent, [])) for agent in agents),
             ]
         )
     return ["<h2>Schedule</h2>", _table(header, rows, "grid")]
-
