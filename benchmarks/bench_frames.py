@@ -16,51 +16,17 @@ ratios, so that a busy machine slows both alike.
 
 from __future__ import annotations
 
-import gc
-import statistics
 import sys
 import time
-import tracemalloc
 import warnings
-from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 
 import dosing
-from benchmarks._common import report
+from benchmarks import _common
 from dosing import Q_
 from dosing.units import ucum
-
-
-def interleaved(ours: Callable[[], object], baseline: Callable[[], object], rounds: int) -> Any:
-    """(median ours, median baseline, median of per-round ratios) [s]."""
-    mine, theirs, ratios = [], [], []
-    for index in range(rounds):
-        pair = [(mine, ours), (theirs, baseline)]
-        if index % 2:
-            pair.reverse()
-        times = {}
-        for store, function in pair:
-            gc.collect()
-            start = time.perf_counter()
-            function()
-            elapsed = time.perf_counter() - start
-            store.append(elapsed)
-            times[id(store)] = elapsed
-        ratios.append(times[id(mine)] / times[id(theirs)])
-    return statistics.median(mine), statistics.median(theirs), statistics.median(ratios)
-
-
-def peak(function: Callable[[], object]) -> tuple[object, int]:
-    """The result and the peak traced memory of one call [bytes]."""
-    gc.collect()
-    tracemalloc.start()
-    try:
-        result = function()
-        return result, tracemalloc.get_traced_memory()[1]
-    finally:
-        tracemalloc.stop()
 
 
 def hand_to_frame(pd: Any, schedule: dosing.Schedule) -> Any:
@@ -240,7 +206,7 @@ def spark_same_rows(pd: Any, table: Any, expected: Any) -> None:
     )
 
 
-def main() -> None:
+def main(rounds: int = 7, *, spark: bool = False) -> None:
     try:
         import pandas as pd
     except ImportError:
@@ -259,15 +225,17 @@ def main() -> None:
     pd.testing.assert_frame_equal(ours, theirs, check_categorical=False)
     size = int(ours.memory_usage(index=False, deep=True).sum())
     del ours, theirs
-    _, base, ratio = interleaved(
-        lambda: schedule.to_frame(), lambda: hand_to_frame(pd, schedule), 7
+    comparison = _common.interleaved(
+        schedule.to_frame, lambda: hand_to_frame(pd, schedule), rounds=rounds, number=1
     )
-    print(f"to_frame() for 10^6 patients: median of per-round ratios {ratio:.2f}x")
-    report("to_frame() for 10^6 patients vs hand-built columns", ratio * base, base, 2.0)
-    _, used = peak(schedule.to_frame)
-    print(
-        f"  peak memory {used / 2**20:.0f} MiB for a {size / 2**20:.0f} MiB frame: "
-        f"{used / size:.2f}x (goal <= 1.5x: {'meets' if used / size <= 1.5 else 'MISSES'})"
+    _common.report("to_frame() vs the same columns built by hand", comparison, 2.0, size="10^6")
+    used, _ = _common.peak_bytes(schedule.to_frame)
+    _common.report_value(
+        f"to_frame() peak memory / the frame's {size / 2**20:.0f} MiB",
+        used / size,
+        "x",
+        1.5,
+        size="10^6",
     )
 
     table = registry_table(pd, n)
@@ -279,11 +247,10 @@ def main() -> None:
         hand.sort_values(order, kind="stable")["dose"].to_numpy(),
         rtol=1e-12,
     )
-    _, base, ratio = interleaved(lambda: dosing.plan_frame(table), lambda: hand_plan(pd, table), 5)
-    report("plan_frame, 10^6 rows, 9 regimens vs hand numpy", ratio * base, base, 2.5)
-    if "--spark" in sys.argv:
+    comparison = _common.interleaved(
+        lambda: dosing.plan_frame(table), lambda: hand_plan(pd, table), rounds=rounds, number=1
+    )
+    count = len(simple_regimens())
+    _common.report(f"plan_frame, {count} regimens, vs hand numpy", comparison, 2.5, size="10^6")
+    if spark or "--spark" in sys.argv:
         spark_same_rows(pd, table, planned)
-
-
-if __name__ == "__main__":
-    main()

@@ -17,7 +17,7 @@ import numpy as np
 import pytest
 
 import dosing
-from dosing import Patient, Policy, Q_
+from dosing import Q_, Patient, Policy
 from dosing.cli import main
 from dosing.errors import DomainError
 

@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 
 import dosing
 import dosing.frames
-from dosing import Patient, Policy, Q_
+from dosing import Q_, Patient, Policy
 from dosing.errors import DomainError, DosingError, UnitsError, UnusedPolicyWarning
 
 pd = pytest.importorskip("pandas")
@@ -95,7 +95,7 @@ BAD_ROWS = [
     ({"regimen": ["gvhd-mtx-10-7-7", "no-such-regimen", "rabbit-atg"]}, "regimen", "one of"),
     ({"height": [150.0, "tall", 170.0]}, "height", "not a number"),
     ({"sex": [None, "unknown", None]}, "sex", "male"),
-    ({"weight": [40.0, None, 70.0]}, "Patient", "height and weight, or bsa"),
+    ({"weight": [40.0, None, 70.0]}, "weight", "height and weight, or bsa"),
     ({"transplant_date": [None, "2026-12-10", None]}, "transplant_date", "cycle_start"),
     ({"cycle_start": [None, "10/12/2026", None]}, "cycle_start", "ISO date"),
 ]

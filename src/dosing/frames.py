@@ -55,7 +55,7 @@ from __future__ import annotations
 
 import datetime as dt
 import warnings
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any, Final
 
@@ -494,6 +494,12 @@ class _Planner:
 
 
 def _row_message(exc: DosingError) -> str:
+    if exc.argument == "Patient":  # neither height and weight nor bsa: say it in columns
+        return (
+            f"height, weight, bsa: the row needs height and weight, or bsa (or all three); it "
+            f"gives {exc.value}. Fill height + height_unit and weight + weight_unit, or bsa + "
+            f"bsa_unit"
+        )
     text = str(exc)
     if exc.argument and not text.startswith(exc.argument):
         return f"{exc.argument}: {text}"
