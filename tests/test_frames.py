@@ -93,6 +93,7 @@ BAD_ROWS = [
     ({"weight_unit": ["kg", "stone-ish", "kg"]}, "weight_unit", "UCUM"),
     ({"height_unit": ["cm", "kg", "cm"]}, "height", "length"),
     ({"regimen": ["gvhd-mtx-10-7-7", "no-such-regimen", "rabbit-atg"]}, "regimen", "one of"),
+    ({"regimen": ["gvhd-mtx-10-7-7", None, "rabbit-atg"]}, "regimen", "regimen_keys"),
     ({"height": [150.0, "tall", 170.0]}, "height", "not a number"),
     ({"sex": [None, "unknown", None]}, "sex", "male"),
     ({"weight": [40.0, None, 70.0]}, "weight", "height and weight, or bsa"),
@@ -365,3 +366,38 @@ def test_to_frame_text_columns_are_categorical_and_match_the_records() -> None:
 
 def test_plan_frame_in_the_package_namespace() -> None:
     assert dosing.plan_frame is dosing.frames.plan_frame
+
+
+def test_a_row_failing_only_inside_its_cohort_is_found_and_the_others_planned() -> None:
+    # The FLUDARA label's renal table is for adults: the 12-year-old among ten adults is refused
+    # (naming the way out) and the adults are planned. Adults: Cockcroft–Gault (140 − 50) × 70 /
+    # (72 × 1.0) = 87.5 mL/min for men, over the label's 70 mL/min: no reduction.
+    ages = [50.0] * 10 + [12.0]
+    ages[3], ages[10] = 12.0, 50.0
+    frame = pd.DataFrame(
+        {
+            "patient_id": range(11),
+            "regimen": "flu-arac-mel-ric",
+            "height": 170.0,
+            "height_unit": "cm",
+            "weight": 70.0,
+            "weight_unit": "kg",
+            "age": ages,
+            "age_unit": "a",
+            "sex": "male",
+            "serum_creatinine": 1.0,
+            "serum_creatinine_unit": "mg/dL",
+        }
+    )
+    out = dosing.plan_frame(frame, policy=Policy(renal="fludarabine-fludara-label"))
+    failed = out[out["error"].notna()]
+    assert failed["patient_id"].tolist() == [3]
+    assert "renal_outside_population" in failed["error"].iloc[0]
+    assert len(out) == 10 * 9 + 1
+    fludarabine = out[out["agent"] == "fludarabine"]["dose"].to_numpy()
+    np.testing.assert_allclose(fludarabine, 30 * mosteller(170, 70))
+
+
+def test_an_empty_unit_text_is_no_unit() -> None:
+    out = dosing.plan_frame(table(weight_unit=["kg", "  ", "kg"]))
+    assert "weight_unit" in out.loc[3, "error"]

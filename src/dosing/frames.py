@@ -380,8 +380,12 @@ class _Planner:
     def group(self, rows: Any) -> None:
         table = self.table
         first = rows[0]
+        key = table.regimen.at(first)
+        if key is None:
+            self.fail(rows, "regimen: the row has no regimen; write a key of dosing.regimen_keys()")
+            return
         try:
-            regimen = get_regimen(str(table.regimen.at(first)))
+            regimen = get_regimen(key)
         except DosingError as exc:
             self.fail(rows, f"regimen: {exc}", exc)
             return
