@@ -10,7 +10,8 @@ ratios, so that a busy machine slows both alike.
 * ``plan_frame`` of 10^6 rows across the 9 built-in regimens vs hand-written numpy that computes
   the same doses (Mosteller BSA by hand, amount × basis) and builds the same columns (grouped by
   regimen, concatenated; no checks, flags or findings): goal <= 2.5x.
-* Spark local mode (only with ``--spark`` and pyspark installed): the 10^6 rows through
+* Spark local mode (only with ``python benchmarks/run.py --spark`` or ``python -m
+  benchmarks.bench_frames --spark``, and pyspark installed): the 10^6 rows through
   ``mapInPandas(plan_batches, SPARK_SCHEMA)`` give the same rows as ``plan_frame``.
 """
 
