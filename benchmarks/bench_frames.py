@@ -7,9 +7,10 @@ ratios, so that a busy machine slows both alike.
 * ``to_frame()`` of ``flu-arac-mel-ric`` for 10^6 patients vs the same columns built by hand
   from the same schedule's arrays (numpy ``stack``/``tile``, categorical codes, one DataFrame
   without a copy): goal <= 2x; peak memory (tracemalloc) at most 1.5x the frame's own size.
-* ``plan_frame`` of 10^6 rows across the built-in regimens dosed per m², per kg or flat vs hand-written numpy that computes
-  the same doses (Mosteller BSA by hand, amount × basis) and builds the same columns (grouped by
-  regimen, concatenated; no checks, flags or findings): goal <= 2.5x.
+* ``plan_frame`` of 10^6 rows across the built-in regimens dosed per m², per kg or flat (the nine
+  of the issue, and those added since) vs hand-written numpy that computes the same doses
+  (Mosteller BSA by hand, amount × basis) and builds the same columns (grouped by regimen,
+  concatenated; no checks, flags or findings): goal <= 2.5x.
 * Spark local mode (only with ``python benchmarks/run.py --spark`` or ``python -m
   benchmarks.bench_frames --spark``, and pyspark installed): the 10^6 rows through
   ``mapInPandas(plan_batches, SPARK_SCHEMA)`` give the same rows as ``plan_frame``.
