@@ -263,3 +263,16 @@ def test_every_format_is_in_the_registry() -> None:
     assert {"fhir", "html"} <= set(dosing.formats.FORMATS)
     assert dosing.formats.FORMATS["html"].text
     assert dosing.formats.FORMATS["fhir"].text
+
+
+def test_a_weight_band_line_has_no_single_ordered_amount_in_the_plan() -> None:
+    plan = dosing.get_regimen("bu-cy4-paediatric-eu").to_fhir()
+    busulfan = plan["contained"][0]
+    assert "doseAndRate" not in busulfan["dosage"][0]
+    assert "16 to 23 kg 1.1 mg/kg" in busulfan["dosage"][0]["text"]
+    # For one patient the band is chosen: 20 kg -> 1.1 mg/kg ordered, 22 mg calculated.
+    child = Patient(height=Q_(110, "cm"), weight=Q_(20, "kg"))
+    bundle = dosing.get_regimen("bu-cy4-paediatric-eu").expand(child).to_fhir()
+    first = resources(bundle, "MedicationRequest")[0]["dosageInstruction"][0]["doseAndRate"]
+    assert first[0]["doseQuantity"]["value"] == 1.1
+    assert first[1]["doseQuantity"]["value"] == pytest.approx(22.0)

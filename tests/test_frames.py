@@ -409,3 +409,29 @@ def test_a_row_failing_only_inside_its_cohort_is_found_and_the_others_planned() 
 def test_an_empty_unit_text_is_no_unit() -> None:
     out = dosing.plan_frame(table(weight_unit=["kg", "  ", "kg"]))
     assert "weight_unit" in out.loc[3, "error"]
+
+
+def test_weight_bands_and_target_auc_lines_through_a_table() -> None:
+    # Busulfan EU bands (mg/kg per dose, q6h × 16): 8 kg -> 1.0, 20 kg -> 1.1, 40 kg -> 0.8
+    # (Busilvex SmPC, as in the template); the three children span three bands.
+    # Carboplatin AUC 5 by Calvert: 5 × (100 + 25) = 625 mg.
+    frame = pd.DataFrame(
+        {
+            "patient_id": ["infant", "child", "teen", "adult"],
+            "regimen": ["bu-cy4-paediatric-eu"] * 3 + ["gem-carbo-kdn5"],
+            "height": [70.0, 110.0, 150.0, 170.0],
+            "height_unit": "cm",
+            "weight": [8.0, 20.0, 40.0, 70.0],
+            "weight_unit": "kg",
+            "glomerular_filtration_rate": [None, None, None, 100.0],
+            "glomerular_filtration_rate_unit": [None, None, None, "mL/min"],
+        }
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", dosing.DosingWarning)
+        out = dosing.plan_frame(frame)
+    assert out["error"].isna().all()
+    busulfan = out[out["agent"] == "busulfan"].groupby("patient_id", sort=False)["dose"].first()
+    assert busulfan.to_dict() == pytest.approx({"infant": 8.0, "child": 22.0, "teen": 32.0})
+    carboplatin = out[out["agent"] == "carboplatin"]["dose"].tolist()
+    assert carboplatin == pytest.approx([625.0])

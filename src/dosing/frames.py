@@ -19,8 +19,9 @@ Input columns (any other column is ignored; join back on ``patient_id``):
 ``bsa``, ``age``,           ``height_unit`` (``cm``, ``m``, ``[in_i]``), ``weight_unit``
 ``serum_creatinine``,       (``kg``, ``g``, ``[lb_av]``), ``bsa_unit`` (``m2``), ``age_unit``
 ``creatinine_clearance``,   (``a``, ``mo``, ``wk``, ``d``), ``serum_creatinine_unit``
-``cystatin_c``              (``mg/dL``, ``umol/L``), ``creatinine_clearance_unit`` (``mL/min``,
-                            ``mL/min/{1.73_m2}``), ``cystatin_c_unit`` (``mg/L``). An empty
+``cystatin_c``,             (``mg/dL``, ``umol/L``), ``creatinine_clearance_unit`` and
+``glomerular_filtration_``  ``glomerular_filtration_rate_unit`` (``mL/min``,
+``rate``                    ``mL/min/{1.73_m2}``), ``cystatin_c_unit`` (``mg/L``). An empty
                             value means the patient does not have that fact.
 ``sex``                     ``male`` or ``female`` (empty: not given)
 ``cycle_start`` or          the anchor date (a date or an ISO text) of cycle day 1 or of
@@ -71,8 +72,9 @@ from dosing.plausibility import RANGES
 from dosing.policy.policy import Policy
 from dosing.regimens import get_regimen
 from dosing.regimens.days import calendar_date
+from dosing.regimens.lines import WeightBands
 from dosing.schedule import Schedule
-from dosing.units import Q_, parse_quantity, ucum
+from dosing.units import KG, Q_, parse_quantity, ucum
 from dosing.vocabulary import FLAGS
 
 __all__ = [
@@ -93,6 +95,7 @@ FIELDS: Final = (
     "serum_creatinine",
     "creatinine_clearance",
     "cystatin_c",
+    "glomerular_filtration_rate",
 )
 #: The anchor-date columns: cycle day 1, transplant day 0.
 _ANCHORS: Final = {"cycle": "cycle_start", "transplant": "transplant_date"}
@@ -271,6 +274,7 @@ _EXAMPLE_UNIT: Final = {
     "serum_creatinine": "mg/dL",
     "creatinine_clearance": "mL/min",
     "cystatin_c": "mg/L",
+    "glomerular_filtration_rate": "mL/min",
 }
 
 
@@ -359,6 +363,21 @@ def _patient(table: _Table, rows: Any, units: dict[str, Any], scalar: bool = Fal
     return Patient(**kwargs)
 
 
+def _by_band(regimen: Any, table: _Table, rows: Any, unit: Any) -> list[Any]:
+    """``rows`` split by the weight band of each of the regimen's band lines (a cohort is
+    expanded within one band), or all together when it has none."""
+    if rows.size == 0:
+        return []
+    tables = [line.rule for line in regimen.doses if isinstance(line.rule, WeightBands)]
+    if not tables or unit is None:
+        return [rows]
+    weight_kg = Q_(table.values["weight"][rows], unit).m_as(KG)
+    key = np.zeros(rows.size, dtype=np.int64)
+    for bands in tables:
+        key = key * (len(bands.bands) + 1) + (np.asarray(bands.index(weight_kg)) + 1)
+    return [rows[key == value] for value in np.unique(key)]
+
+
 class _Planner:
     """Plans one group (one regimen, units, facts, anchor) as cohorts, isolating bad rows."""
 
@@ -419,7 +438,11 @@ class _Planner:
         for name, unit in units.items():
             values = table.values[name][rows]
             suspect |= ~np.isfinite(values) | (values <= 0)
-            limits = {"creatinine_clearance": "egfr"} if "standard_bsa" in str(unit) else {}
+            normalised = "standard_bsa" in str(unit)
+            limits = {
+                "creatinine_clearance": "egfr" if normalised else "creatinine_clearance",
+                "glomerular_filtration_rate": "egfr" if normalised else "gfr",
+            }
             try:
                 low, high = RANGES[limits.get(name, name)].bounds_in(unit)
             except DimensionalityError:  # µmol/L against mg/dL: the Patient converts it
@@ -429,8 +452,8 @@ class _Planner:
             suspect |= ~np.isin(table.sex.take(rows), _SEXES)
         for row in rows[suspect]:
             self.solve(regimen, np.array([row]), units)
-        if (~suspect).any():
-            self.solve(regimen, rows[~suspect], units)
+        for band in _by_band(regimen, table, rows[~suspect], units.get("weight")):
+            self.solve(regimen, band, units)
 
     def _calendar(self, regimen: Any, rows: Any, anchor: Any, column: str) -> Any:
         """The rows whose every day falls on a calendar date (the others fail)."""

@@ -38,6 +38,7 @@ import numpy as np
 from dosing._text import given_text
 from dosing.errors import DomainError
 from dosing.formats._registry import register_format
+from dosing.regimens.lines import WeightBands
 from dosing.units import MG_PER_DL, ucum
 
 if TYPE_CHECKING:
@@ -104,16 +105,18 @@ def _activity(line: DoseLine, index: int) -> dict[str, Any]:
         return resource
     resource["kind"] = "MedicationRequest"
     resource["productCodeableConcept"] = {"text": line.agent}
-    dosage: dict[str, Any] = {
-        "text": text,
-        "timing": timing,
-        "doseAndRate": [
+    dosage: dict[str, Any] = {"text": text, "timing": timing}
+    if isinstance(line.rule, WeightBands):
+        # The amount depends on the patient's weight band: no single ordered amount exists.
+        dosage["text"] = f"{line.agent} by actual-weight band: {line.rule.describe()}{route}"
+        resource["title"] = dosage["text"]
+    else:
+        dosage["doseAndRate"] = [
             {
                 "type": _dose_type("ordered"),
                 "doseQuantity": quantity(line.prescribed.magnitude, line.prescribed.units),
             }
-        ],
-    }
+        ]
     if line.route:
         dosage["route"] = {"text": line.route}
     resource["dosage"] = [dosage]
