@@ -492,7 +492,7 @@ class _Planner:
             if first is not None and first == last == str(exc):
                 # The error does not depend on the values (a fact the regimen needs and no row
                 # gives): every row has it, and splitting further would only repeat it.
-                self.fail(rows, first, exc)
+                self.fail(rows, _row_message(exc), exc)
                 return
             half = rows.size // 2
             self.solve(regimen, rows[:half], units)
