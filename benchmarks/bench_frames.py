@@ -213,9 +213,21 @@ def spark_same_rows(pd: Any, table: Any, expected: Any) -> None:
     finally:
         spark.stop()
     key = ["patient_id", "day", "agent", "administration"]
-    left = got.sort_values(key).reset_index(drop=True)
-    right = expected.astype({"patient_id": str}).sort_values(key).reset_index(drop=True)
-    same = len(left) == len(right) and np.allclose(left["dose"], right["dose"], rtol=0, atol=0)
+    text = ["regimen", "agent", "dose_unit", "basis_method", "flags", "findings"]
+    left = got.astype({name: str for name in text}).sort_values(key).reset_index(drop=True)
+    right = (
+        expected.astype({"patient_id": str, **{name: str for name in text}})
+        .sort_values(key)
+        .reset_index(drop=True)
+    )
+    same = len(left) == len(right) and all(
+        np.array_equal(left[name].to_numpy(), right[name].to_numpy())
+        for name in ("patient_id", *text)
+    )
+    same = same and all(
+        np.array_equal(left[name].to_numpy(float), right[name].to_numpy(float), equal_nan=True)
+        for name in ("day", "dose", "calculated", "basis_value")
+    )
     print(
         f"Spark local mode, {len(table)} rows: {len(got)} rows out in {elapsed:.1f} s; "
         f"the same rows as plan_frame: {'yes' if same else 'NO'}"
