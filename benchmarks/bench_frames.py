@@ -214,9 +214,9 @@ def spark_same_rows(pd: Any, table: Any, expected: Any) -> None:
         spark.stop()
     key = ["patient_id", "day", "agent", "administration"]
     text = ["regimen", "agent", "dose_unit", "basis_method", "flags", "findings"]
-    left = got.astype({name: str for name in text}).sort_values(key).reset_index(drop=True)
+    left = got.astype(dict.fromkeys(text, str)).sort_values(key).reset_index(drop=True)
     right = (
-        expected.astype({"patient_id": str, **{name: str for name in text}})
+        expected.astype({"patient_id": str, **dict.fromkeys(text, str)})
         .sort_values(key)
         .reset_index(drop=True)
     )
