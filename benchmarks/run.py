@@ -6,7 +6,8 @@ summary at the end lists each goal met or missed. Nothing fails on time: goals a
 never in timed tests. Figures are recorded in docs/performance.md.
 
 Options: ``--quick`` (fewer rounds, the Dask figure at 10^7 patients; for a smoke run), ``--only
-NAME`` (units, body, regimen, import, dask, others; repeatable).
+NAME`` (units, body, regimen, import, dask, others, frames; repeatable), ``--spark`` (also
+Spark local mode on the frames' 10^6 rows, with pyspark installed).
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from benchmarks import (
     _common,
     bench_body,
     bench_dask,
+    bench_frames,
     bench_import,
     bench_others,
     bench_regimen,
@@ -35,7 +37,7 @@ from benchmarks import (
 )
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
-NAMES = ("units", "body", "regimen", "import", "dask", "others")
+NAMES = ("units", "body", "regimen", "import", "dask", "others", "frames")
 
 
 def _commit() -> str:
@@ -55,6 +57,7 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--only", action="append", choices=NAMES)
+    parser.add_argument("--spark", action="store_true")
     args = parser.parse_args(argv)
     chosen = args.only or NAMES
     rounds = 7 if args.quick else 21
@@ -80,6 +83,8 @@ def main(argv: list[str] | None = None) -> None:
             bench_dask.main(5)
     if "others" in chosen:
         bench_others.main(rounds)
+    if "frames" in chosen:
+        bench_frames.main(3 if args.quick else 7, spark=args.spark)
     print(f"{_common.load()} at the end")
     met = sum(ok for _, ok in _common.VERDICTS)
     print(f"goals met: {met} of {len(_common.VERDICTS)}")

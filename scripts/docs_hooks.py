@@ -3,10 +3,12 @@
 A page may hold the markers ``<!-- generated:formulas -->``, ``<!-- generated:egfr -->``,
 ``<!-- generated:weights -->``, ``<!-- generated:references -->``, ``<!-- generated:regimens -->``,
 ``<!-- generated:renal -->``, ``<!-- generated:renal-estimators -->``,
-``<!-- generated:limits -->``, ``<!-- generated:codes -->`` and ``<!-- generated:agents -->``;
-on build each is replaced by tables made from ``dosing.BSA_FORMULAS``, ``dosing.EGFR_FORMULAS``,
-the weight registries, ``dosing.REFERENCES``, the regimen catalogue, the renal tables, the dose
-limits, the finding codes and the agent vocabulary, so the docs cannot drift from the code.
+``<!-- generated:limits -->``, ``<!-- generated:codes -->``, ``<!-- generated:agents -->`` and
+``<!-- generated:fhir-example -->``; on build each is replaced by tables made from
+``dosing.BSA_FORMULAS``, ``dosing.EGFR_FORMULAS``, the weight registries, ``dosing.REFERENCES``,
+the regimen catalogue, the renal tables, the dose limits, the finding codes and the agent
+vocabulary (and an example FHIR bundle by ``Schedule.to_fhir``), so the docs cannot drift from
+the code.
 
 The docstrings use Sphinx roles (``:func:`bsa```), which the API pages would show as literal
 text; :func:`on_page_content` writes each as the code it names.
@@ -224,10 +226,29 @@ def agents_markdown() -> str:
     return "\n".join(lines)
 
 
+def fhir_example_markdown() -> str:
+    """An example FHIR bundle (the case report's child on gvhd-mtx-10-7-7), ids numbered."""
+    import json
+
+    import dosing
+    from dosing import Q_
+
+    child = dosing.Patient(height=Q_(150, "cm"), weight=Q_(40, "kg"))
+    schedule = dosing.get_regimen("gvhd-mtx-10-7-7").expand(child, transplant_date="2026-12-10")
+    text = json.dumps(schedule.to_fhir(), indent=2, ensure_ascii=False)
+    ids: dict[str, str] = {}
+    for found in re.findall(r"urn:uuid:[0-9a-f-]{36}", text):
+        ids.setdefault(found, f"urn:uuid:00000000-0000-4000-8000-{len(ids) + 1:012d}")
+    for old, new in ids.items():
+        text = text.replace(old, new)
+    return f"```json\n{text}\n```"
+
+
 GENERATORS = {
     "<!-- generated:limits -->": limits_markdown,
     "<!-- generated:codes -->": codes_markdown,
     "<!-- generated:agents -->": agents_markdown,
+    "<!-- generated:fhir-example -->": fhir_example_markdown,
     "<!-- generated:formulas -->": formulas_markdown,
     "<!-- generated:egfr -->": egfr_markdown,
     "<!-- generated:weights -->": weights_markdown,

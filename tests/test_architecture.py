@@ -70,7 +70,10 @@ LAYERS: tuple[tuple[str, ...], ...] = (
         "dosing.formats.events",
         "dosing.formats.pandas",
         "dosing.formats.text",
+        "dosing.formats.fhir",
+        "dosing.formats.html",
     ),
+    ("dosing.frames",),
     ("dosing", "dosing.cli", "dosing.__main__"),
 )
 
@@ -78,6 +81,8 @@ LAYERS: tuple[tuple[str, ...], ...] = (
 FACADES: dict[tuple[str, str], str] = {
     ("dosing.regimens.model", "dosing.expand"): "Regimen.expand() is dosing.expand.expand()",
     ("dosing.regimens.model", "dosing.formats.text"): "Regimen.describe() writes text",
+    ("dosing.regimens.model", "dosing.formats.fhir"): "Regimen.to_fhir() writes FHIR",
+    ("dosing.schedule", "dosing.formats.fhir"): "Schedule.to_fhir() writes FHIR",
     ("dosing.schedule", "dosing.formats"): "Schedule.to_csv(), to_records(), ... write out",
     ("dosing.schedule", "dosing.formats.records"): "Row.to_record() writes a record",
     ("dosing.schedule", "dosing.formats.text"): "Schedule.header() writes text",

@@ -502,15 +502,19 @@ def test_format_choices_come_from_the_output_registry() -> None:
     from dosing.formats import FORMATS
 
     text_formats = [key for key, format_ in FORMATS.items() if format_.text]
-    assert set(text_formats) == {"table", "json", "csv"}
+    assert set(text_formats) == {"table", "json", "csv", "fhir", "html"}
     for key in text_formats:
         status, out, _ = run(*BASE, "--format", key)
         assert status == 0
         schedule = dosing.get_regimen("flu-arac-mel-ric").expand(
             dosing.Patient(height=dosing.Q_(150, "cm"), weight=dosing.Q_(40, "kg"))
         )
-        options = {"findings": dosing.check(schedule)} if key == "json" else {}
-        assert out == dosing.formats.write(schedule, key, **options).rstrip("\n") + "\n"
+        with_findings = key in ("json", "fhir", "html")
+        options = {"findings": dosing.check(schedule)} if with_findings else {}
+        expected = dosing.formats.write(schedule, key, **options).rstrip("\n") + "\n"
+        # A FHIR bundle's urn:uuid ids are new for every bundle.
+        uuid = re.compile(r"urn:uuid:[0-9a-f-]{36}")
+        assert uuid.sub("ID", out) == uuid.sub("ID", expected)
 
 
 def test_plan_with_kidney_options_for_a_child() -> None:

@@ -25,7 +25,16 @@ def ric(patient: Patient = CHILD, policy: Policy | None = None) -> dosing.Schedu
 
 
 def test_the_registry_holds_every_format_and_refuses_others() -> None:
-    assert set(FORMATS) == {"records", "json", "csv", "pandas", "table", "events"}
+    assert set(FORMATS) == {
+        "records",
+        "json",
+        "csv",
+        "pandas",
+        "table",
+        "events",
+        "fhir",
+        "html",
+    }
     with pytest.raises(dosing.UnknownKeyError, match="format='yaml' is not known"):
         write(ric(), "yaml")
     for key, format_ in FORMATS.items():

@@ -50,7 +50,7 @@ from dosing.references import REFERENCES, Reference
 from dosing.units import Q_, ureg
 
 if TYPE_CHECKING:
-    from dosing import formats
+    from dosing import formats, frames
     from dosing.basis import Basis
     from dosing.checks import Finding, check
     from dosing.exposure import (
@@ -63,6 +63,7 @@ if TYPE_CHECKING:
         convert_auc,
         remaining_doses,
     )
+    from dosing.frames import plan_frame
     from dosing.history import Exposure
     from dosing.policy import DosingWeight, InfantRule, Policy, RenalEstimator
     from dosing.policy.bands import (
@@ -88,6 +89,8 @@ if TYPE_CHECKING:
 #: only the formulas: name -> module. Each is the same object as before, once looked up.
 _LAZY: dict[str, str] = {
     "formats": "dosing.formats",
+    "frames": "dosing.frames",
+    "plan_frame": "dosing.frames",
     "Basis": "dosing.basis",
     "Finding": "dosing.checks",
     "check": "dosing.checks",
@@ -212,12 +215,14 @@ __all__ = [
     "creatinine_clearance",
     "egfr",
     "formats",
+    "frames",
     "get_regimen",
     "ideal_body_weight",
     "lean_body_weight",
     "load_band_table",
     "load_regimen",
     "make_band_table",
+    "plan_frame",
     "regimen_keys",
     "remaining_doses",
     "reschedule",

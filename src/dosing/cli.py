@@ -54,6 +54,8 @@ from dosing.vocabulary import canonical_agent
 __all__ = ["main"]
 
 EXIT_USAGE = 2
+#: The formats that write dosing.check()'s findings (given them, they are not computed twice).
+_WITH_FINDINGS = ("json", "fhir", "html")
 #: The plan was printed, but a check found an error (a dose over a limit, a withheld dose).
 EXIT_FINDINGS = 1
 
@@ -847,8 +849,8 @@ def _plan(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     findings = dosing.check(schedule, prior=_prior(args), intended_repeats=args.intended_repeat)
     _flush_warnings(err)  # warnings about the inputs come first, where they are read
     written = (
-        dosing.formats.write(schedule, "json", findings=findings)
-        if args.format == "json"
+        dosing.formats.write(schedule, args.format, findings=findings)
+        if args.format in _WITH_FINDINGS
         else dosing.formats.write(schedule, args.format)
     )
     out.write(written if written.endswith("\n") else written + "\n")

@@ -487,6 +487,14 @@ class Schedule:
 
         return write(self, "events", agent=agent)
 
+    def to_fhir(self) -> dict[str, Any]:
+        """A FHIR R4 ``Bundle`` (a JSON-ready dict): a ``RequestGroup`` of ``MedicationRequest``s
+        (and ``ServiceRequest``s for radiation) with the patient's ``Observation``s; see
+        :mod:`dosing.formats.fhir`. One patient only."""
+        from dosing.formats.fhir import schedule_bundle  # facade: output lives in dosing.formats
+
+        return schedule_bundle(self)
+
     def header(self) -> list[str]:
         """The lines above the text table: regimen, patient, every basis, frame, policy."""
         from dosing.formats.text import header  # facade: output lives in dosing.formats

@@ -91,8 +91,11 @@ class _Findings:
         references: Iterable[str] = (),
         day: int | None = None,
         regimen: str = "",
+        patients: Any = None,
     ) -> None:
-        self.items.append(Finding(severity, agent, day, message, code, regimen, tuple(references)))
+        self.items.append(
+            Finding(severity, agent, day, message, code, regimen, tuple(references), patients)
+        )
 
 
 def _sources(keys: Sequence[str]) -> str:
@@ -264,7 +267,17 @@ def _check_age(rule: _CycleRule, cycles: Sequence[Schedule], out: _Findings) -> 
                 f"{_sources(rule.references)}",
                 rule.references,
                 regimen=key,
+                patients=_mask(schedule, young),
             )
+
+
+def _mask(schedule: Schedule, mask: Any) -> Any:
+    """A read-only copy of a cohort's mask for :attr:`Finding.patients` (None for one patient)."""
+    if not schedule.patient.is_cohort:
+        return None
+    out = np.broadcast_to(np.asarray(mask, dtype=bool), schedule.patient.shape).copy()
+    out.flags.writeable = False
+    return out
 
 
 def _who(schedule: Schedule, mask: Any) -> str:

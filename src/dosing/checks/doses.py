@@ -80,9 +80,14 @@ class _Context:
         day: int | None,
         message: str,
         references: Iterable[str] = (),
+        mask: Any = None,
     ) -> None:
+        patients = None
+        if self.cohort and mask is not None:
+            patients = np.broadcast_to(np.asarray(mask, dtype=bool), self.shape).copy()
+            patients.flags.writeable = False
         self.findings.append(
-            Finding(severity, agent, day, message, code, self.key, tuple(references))
+            Finding(severity, agent, day, message, code, self.key, tuple(references), patients)
         )
 
 
@@ -169,6 +174,7 @@ def _compare(
                 f"{_period(limit, schedule)} limit of {_bound_text(limit, limit.high)} "
                 f"{limit.sources}{context.who(over)}",
                 limit.references,
+                over,
             )
             return True
         return False
@@ -199,6 +205,7 @@ def _compare(
                 f"{limit.describe()} {limit.sources}{tail}"
                 f"{context.who(outside)}",
                 limit.references,
+                outside,
             )
     return False
 
@@ -419,6 +426,7 @@ def _check_steps(context: _Context, result: LineResult, rows: list[Row]) -> None
                 row.day,
                 f"{agent} is withheld (dose 0) by the renal policy{context.who(withheld.applies)}; "
                 f"{withheld.reason.removeprefix('not to be given: ')}",
+                mask=withheld.applies,
             )
         for flag, what in (
             ("dose_capped", "the template's cap"),
@@ -434,6 +442,7 @@ def _check_steps(context: _Context, result: LineResult, rows: list[Row]) -> None
                     agent,
                     row.day,
                     f"{agent} dose was limited by {what}{context.who(capped.applies)}",
+                    mask=capped.applies,
                 )
         _check_banding(context, result, row, done)
         rounded = done.get("rounded")
@@ -451,6 +460,7 @@ def _check_steps(context: _Context, result: LineResult, rows: list[Row]) -> None
                     row.day,
                     f"rounding moved the {agent} dose by {float(np.max(change)):.1%} (more than "
                     f"{ROUNDING_WARNING:.0%}){context.who(moved)}",
+                    mask=moved,
                 )
 
 

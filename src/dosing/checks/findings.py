@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import Final, Literal
+from typing import Any, Final, Literal
 
 __all__ = ["CODES", "SEVERITIES", "Finding", "Severity"]
 
@@ -73,6 +73,9 @@ class Finding:
         The key of the schedule's regimen ("" for a whole course).
     references : tuple of str
         The citation keys of the limit or rule it applies.
+    patients : ndarray of bool or None
+        For a cohort, whom it concerns: a read-only mask of the cohort's shape (None: every
+        patient, or one patient). Not compared: two findings alike in words are equal.
     """
 
     severity: Severity
@@ -82,6 +85,7 @@ class Finding:
     code: str
     regimen: str = ""
     references: tuple[str, ...] = ()
+    patients: Any = field(default=None, compare=False, repr=False)
 
     def __post_init__(self) -> None:
         if self.code not in CODES:  # a library slip, caught by the tests

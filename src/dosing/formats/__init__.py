@@ -9,6 +9,8 @@ key                   what it writes
 ``records``           JSON-safe dicts, one per administration (``to_records()``)
 ``pandas``            a pandas DataFrame built from the arrays (``to_frame()``)
 ``events``            a NONMEM/rxode2-style event table, a DataFrame (``to_events()``)
+``fhir``              a FHIR R4 Bundle as JSON text (``to_fhir()`` gives the dict)
+``html``              a printable, self-contained HTML order sheet for a pharmacist
 ====================  ============================================================
 
 ``dosing.formats.write(schedule, key, **options)`` writes one; the command line's ``--format``
@@ -20,7 +22,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from dosing.formats import csv, events, pandas, records, text
+from dosing.formats import csv, events, fhir, html, pandas, records, text
 from dosing.formats._registry import FORMATS, Format, register_format
 
 if TYPE_CHECKING:
@@ -31,6 +33,8 @@ __all__ = [
     "Format",
     "csv",
     "events",
+    "fhir",
+    "html",
     "pandas",
     "records",
     "register_format",

@@ -312,6 +312,13 @@ class Regimen:
 
         return describe_regimen(self)
 
+    def to_fhir(self) -> dict[str, Any]:
+        """A FHIR R4 ``PlanDefinition`` (a JSON-ready dict) with one contained
+        ``ActivityDefinition`` per dose line; see :mod:`dosing.formats.fhir`."""
+        from dosing.formats.fhir import regimen_resource  # facade: output lives in formats
+
+        return regimen_resource(self)
+
     def course_total(self, agent: str) -> Any:
         """The per-course amount of ``agent`` as prescribed (e.g. 180 mg/m²), in its first
         line's units; lines in other units are converted by pint."""
