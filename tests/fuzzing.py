@@ -24,6 +24,9 @@ from typing import Any
 
 from hypothesis import strategies as st
 
+from dosing.dose_limits import _LIMIT_FIELDS, _UNCHECKED_FIELDS
+from dosing.regimens.loader import _DOSE_FIELDS, _TOP_FIELDS
+
 CATALOGUE = resources.files("dosing").joinpath("regimens/catalogue")
 #: Every catalogue template as text: the seeds of the template cases.
 TEMPLATES: tuple[str, ...] = tuple(
@@ -110,40 +113,11 @@ literals = st.recursive(
     max_leaves=8,
 ) | st.builds(_nested, st.integers(1, 1200), scalars, st.booleans())
 
-FIELDS = [
-    "key",
-    "name",
-    "frame",
-    "cycle_length",
-    "references",
-    "note",
-    "totals",
-    "setting",
-    "intensity",
-    "response",
-    "agent",
-    "amount",
-    "per_day",
-    "days",
-    "total",
-    "route",
-    "cap",
-    "unsourced",
-    "window",
-    "min_interval",
-    "product",
-    "acknowledge",
-    "tier",
-    "per",
-    "low",
-    "high",
-    "age_from",
-    "age_below",
-    "quote",
-    "kind",
-    "why",
-    "hue",
-]
+#: Every field a template or a limits file may hold, taken from the loaders themselves so that
+#: a new field is fuzzed as soon as it exists, and one no loader knows.
+FIELDS = sorted(
+    _TOP_FIELDS | _DOSE_FIELDS | _LIMIT_FIELDS | _UNCHECKED_FIELDS | {"weight_bands", "hue"}
+)
 
 
 @st.composite
