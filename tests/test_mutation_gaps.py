@@ -304,3 +304,125 @@ def test_bsa_of_a_cohort_refuses_fields_of_other_shapes_by_name(
 def test_bsa_refuses_an_unknown_sex_even_where_the_formula_does_not_need_it() -> None:
     with pytest.raises(dosing.UnknownKeyError, match="sex='x' is not known"):
         dosing.bsa(Q_(150, "cm"), Q_(40, "kg"), sex="x")
+
+
+# --- body/bsa.py, measured again at 768f5c9 (82.2%): the Mosteller cohort path -------------------
+#
+# ``bsa()`` computes a 1-D Mosteller cohort by blocks of 2**15 patients, checking each block's
+# heights and weights as it goes; these tests reach that path (and its fall-backs) with values a
+# block's check must refuse, and with the fields that must send a cohort off it.
+
+BLOCK = 2**15
+
+
+@pytest.mark.parametrize(
+    ("field", "index", "value", "argument"),
+    [
+        ("height", BLOCK + 7, 19.0, "height"),  # below 20 cm, in the second block
+        ("height", 2 * BLOCK + 1, 261.0, "height"),  # above 260 cm, in the third block
+        ("weight", BLOCK + 7, 0.2, "weight"),  # below 0.3 kg
+        ("weight", 2 * BLOCK + 1, 401.0, "weight"),  # above 400 kg
+        ("height", BLOCK + 3, float("nan"), "height"),
+        ("weight", 2 * BLOCK + 3, float("nan"), "weight"),
+        ("height", 5, 19.0, "height"),  # the first block too
+    ],
+)
+def test_a_large_mosteller_cohort_refuses_an_implausible_value_in_any_block(
+    field: str, index: int, value: float, argument: str
+) -> None:
+    n = 3 * BLOCK  # three blocks
+    heights, weights = np.full(n, 150.0), np.full(n, 40.0)
+    {"height": heights, "weight": weights}[field][index] = value
+    with pytest.raises(DomainError) as info:
+        dosing.bsa(Q_(heights, "cm"), Q_(weights, "kg"))
+    assert info.value.argument == f"{argument}[{index}]"  # the patient, by position
+
+
+def test_a_large_mosteller_cohort_is_the_formula_for_every_patient() -> None:
+    # 3 blocks and a part: every block, and the last partial one, computed. 150 cm and 40 kg give
+    # sqrt(150 × 40 / 3600) = sqrt(5/3); 180 cm and 80 kg give sqrt(4) = 2.
+    n = 3 * BLOCK + 5
+    heights = np.where(np.arange(n) % 2 == 0, 150.0, 180.0)
+    weights = np.where(np.arange(n) % 2 == 0, 40.0, 80.0)
+    area = dosing.bsa(Q_(heights, "cm"), Q_(weights, "kg")).m_as("m**2")
+    expected = np.where(np.arange(n) % 2 == 0, math.sqrt(5 / 3), 2.0)
+    np.testing.assert_allclose(area, expected, rtol=1e-15)
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        ({"age": Q_([10.0, 11.0, 12.0], "year")}, "height has shape (2,) and age has shape (3,)"),
+        ({"sex": ["male", "female", "male"]}, "height has shape (2,) and sex has shape (3,)"),
+    ],
+)
+def test_a_mosteller_cohort_with_age_or_sex_checks_their_shapes(
+    extra: dict[str, object], message: str
+) -> None:
+    with pytest.raises(DomainError) as info:
+        dosing.bsa(Q_([150.0, 160.0], "cm"), Q_([40.0, 50.0], "kg"), **extra)  # type: ignore[arg-type]
+    assert str(info.value) == f"{message}; a cohort needs arrays of one shape"
+
+
+def test_a_mosteller_cohort_refuses_an_unknown_sex_though_mosteller_needs_none() -> None:
+    with pytest.raises(dosing.UnknownKeyError, match="sex='x' is not known"):
+        dosing.bsa(Q_([150.0, 160.0], "cm"), Q_([40.0, 50.0], "kg"), sex=["male", "x"])
+
+
+def test_a_sex_specific_formula_without_sex_names_itself() -> None:
+    with pytest.raises(DomainError, match=r"^method='schlich' needs sex"):
+        dosing.bsa(Q_(170, "cm"), Q_(70, "kg"), method="schlich")
+    from dosing.body.bsa import bsa_m2
+
+    with pytest.raises(DomainError, match=r"^method='schlich' needs sex"):
+        bsa_m2(170.0, 70.0, method="schlich", sex=None, age=None)
+
+
+def test_a_mosteller_cohort_of_unequal_shapes_is_refused_by_name() -> None:
+    with pytest.raises(DomainError) as info:
+        dosing.bsa(Q_([150.0, 160.0, 170.0], "cm"), Q_([40.0, 50.0], "kg"))
+    assert str(info.value) == (
+        "height has shape (3,) and weight has shape (2,); a cohort needs arrays of one shape"
+    )
+
+
+def test_a_weight_only_formula_broadcasts_over_the_heights_and_the_weights() -> None:
+    # Livingston–Lee: 0.1173 × W^0.6466 from 10 kg. The area has the shape of both inputs
+    # broadcast, whichever of them is the array.
+    at_40 = 0.1173 * 40.0**0.6466
+    at_50 = 0.1173 * 50.0**0.6466
+    by_height = dosing.bsa(Q_([150.0, 160.0], "cm"), Q_(40.0, "kg"), method="livingston_lee")
+    np.testing.assert_allclose(by_height.m_as("m**2"), [at_40, at_40], rtol=1e-15)
+    by_weight = dosing.bsa(Q_(150.0, "cm"), Q_([40.0, 50.0], "kg"), method="livingston_lee")
+    np.testing.assert_allclose(by_weight.m_as("m**2"), [at_40, at_50], rtol=1e-15)
+
+
+def test_a_lazy_cohorts_bsa_is_in_square_metres_and_keeps_every_inputs_check() -> None:
+    da = pytest.importorskip("dask.array")
+    heights = da.from_array(np.array([150.0, 180.0]), chunks=1)
+    weights = np.array([40.0, 80.0])
+    area = dosing.bsa(Q_(heights, "cm"), Q_(da.from_array(weights, chunks=1), "kg"))
+    assert area.units == dosing.ureg.meter**2
+    np.testing.assert_allclose(area.m.compute(), [math.sqrt(5 / 3), 2.0], rtol=1e-15)
+    # One lazy input and one eager: the lazy one's check still runs when the area is computed,
+    # also for a formula that does not read it (Livingston–Lee reads no height).
+    bad_heights = da.from_array(np.array([150.0, 19.0]), chunks=1)
+    for method in ("mosteller", "livingston_lee"):
+        lazy = dosing.bsa(Q_(bad_heights, "cm"), Q_(weights, "kg"), method=method)
+        with pytest.raises(DomainError) as info:
+            lazy.m.compute()
+        assert info.value.argument.startswith("height[")
+    bad_weights = da.from_array(np.array([40.0, 401.0]), chunks=1)
+    lazy = dosing.bsa(Q_(np.array([150.0, 160.0]), "cm"), Q_(bad_weights, "kg"))
+    with pytest.raises(DomainError) as info:
+        lazy.m.compute()
+    assert info.value.argument.startswith("weight[")
+
+
+def test_a_lazy_scalar_height_is_checked_by_a_weight_only_formula_of_eager_weights() -> None:
+    da = pytest.importorskip("dask.array")
+    height = da.from_array(np.array(19.0))  # below 20 cm
+    lazy = dosing.bsa(Q_(height, "cm"), Q_(np.array([40.0, 50.0]), "kg"), method="livingston_lee")
+    with pytest.raises(DomainError) as info:
+        lazy.m.compute()
+    assert info.value.argument.startswith("height")

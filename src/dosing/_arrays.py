@@ -68,8 +68,19 @@ def keep_checks(result: Any, *checked: Any) -> Any:
     result does not use (an age no policy needs) would never be checked. This ties them in.
     """
     lazy = [value for value in checked if is_lazy(value)]
-    if not lazy or not is_lazy(result):
+    if not lazy:
         return result
+    if not is_lazy(result):
+        # A result that reads none of the lazy inputs (a weight-only BSA of a lazy height) is
+        # made lazy too: returned eager, the inputs' checks would never run.
+        import dask.array as da  # only reached with lazy arrays, so dask is installed
+
+        like = next((value for value in lazy if value.shape == np.shape(result)), None)
+        result = (
+            _aligned(result, like)
+            if like is not None
+            else da.from_array(np.asarray(result), chunks=-1)  # type: ignore[no-untyped-call]
+        )
     return guard(result, _nothing, *lazy)
 
 
