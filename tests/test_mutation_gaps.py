@@ -16,7 +16,7 @@ import pytest
 
 import dosing
 from dosing import Q_, DomainError, DosingWeight, Patient, Policy
-from dosing.body.bsa import dubois, livingston_lee, mosteller
+from dosing.body.bsa import _BLOCK, dubois, livingston_lee, mosteller
 from dosing.plausibility import ADULT_AGE_YEARS, CHILD_HEIGHT_CM, CHILD_WEIGHT_KG
 from dosing.regimens.days import DayNotationError, parse_days
 from dosing.regimens.loader import regimen_from_mapping
@@ -308,11 +308,12 @@ def test_bsa_refuses_an_unknown_sex_even_where_the_formula_does_not_need_it() ->
 
 # --- body/bsa.py, measured again at 768f5c9 (82.2%): the Mosteller cohort path -------------------
 #
-# ``bsa()`` computes a 1-D Mosteller cohort by blocks of 2**15 patients, checking each block's
-# heights and weights as it goes; these tests reach that path (and its fall-backs) with values a
-# block's check must refuse, and with the fields that must send a cohort off it.
+# ``bsa()`` computes a 1-D Mosteller cohort by blocks (at most ``_BLOCK`` patients each, of equal
+# size), checking each block's heights and weights as it goes; these tests reach that path (and
+# its fall-backs) with values a block's check must refuse, and with the fields that must send a
+# cohort off it.
 
-BLOCK = 2**15
+BLOCK = _BLOCK
 
 
 @pytest.mark.parametrize(
