@@ -427,3 +427,41 @@ def test_a_lazy_scalar_height_is_checked_by_a_weight_only_formula_of_eager_weigh
     with pytest.raises(DomainError) as info:
         lazy.m.compute()
     assert info.value.argument.startswith("height")
+
+
+# --- body/_sex.py, measured at 768f5c9 (72.2%): every part of the refusal --------------------------
+
+
+def test_a_missing_sex_is_refused_with_every_part_of_the_error() -> None:
+    from dosing.body._sex import is_male
+
+    with pytest.raises(DomainError) as info:
+        is_male(None, "method='schlich'")
+    error = info.value
+    assert str(error) == "method='schlich' needs sex; pass sex='male' or sex='female'"
+    assert (error.argument, error.value, error.reason, error.fix) == (
+        "sex",
+        None,
+        "method='schlich' needs sex",
+        "pass sex='male' or sex='female'",
+    )
+
+
+@pytest.mark.parametrize(
+    ("sex", "shown"),
+    [
+        (np.array([1, 2]), "sex=array([1, 2])"),  # numbers, not text
+        (np.array([], dtype="U6"), "sex=array([], dtype='<U6')"),  # text, but no entry
+        (np.array(["male", "other"]), "sex='other'"),  # the first unknown entry
+        ("other", "sex='other'"),
+    ],
+)
+def test_an_unknown_sex_is_refused_naming_the_argument_and_the_value(
+    sex: object, shown: str
+) -> None:
+    from dosing.body._sex import is_male
+
+    with pytest.raises(dosing.UnknownKeyError) as info:
+        is_male(sex, "method='schlich'")
+    assert info.value.argument == "sex"
+    assert str(info.value) == f"{shown} is not known; use one of: 'male', 'female'"
