@@ -3,6 +3,7 @@
     pip install mutmut                      # 3.x; an optional dev tool, not a dependency
     python scripts/mutation.py              # every module of [tool.mutmut] only_mutate
     python scripts/mutation.py dosing.regimens.days dosing.body.bsa
+    python scripts/mutation.py --survivors          # re-run only the mutants not yet killed
 
 For each module, ``mutmut run "<module>*"`` with ``DOSING_MUTATION=1`` (tests/conftest.py then
 loads a derandomised hypothesis profile and dask's synchronous scheduler, since mutmut forks a
@@ -55,14 +56,32 @@ def score(module: str) -> tuple[int, int, dict[str, int]]:
     return counts["killed"] + counts["timeout"], counted, dict(counts)
 
 
+def survivors(module: str) -> list[str]:
+    """The names of ``module``'s mutants that were not killed in the last run."""
+    listing = subprocess.run(
+        ["mutmut", "results", "--all", "true"], capture_output=True, text=True, check=True
+    ).stdout
+    names = []
+    for line in listing.splitlines():
+        name, _, status = line.strip().rpartition(": ")
+        if name.startswith(f"{module}.x") and status in ("survived", "suspicious"):
+            names.append(name)
+    return names
+
+
 def main() -> int:
-    modules = sys.argv[1:] or MODULES
+    again = "--survivors" in sys.argv[1:]
+    modules = [name for name in sys.argv[1:] if name != "--survivors"] or MODULES
     env = {**os.environ, "DOSING_MUTATION": "1"}
     commit = subprocess.run(
         ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, check=False
     ).stdout.strip()
     for module in modules:
-        subprocess.run(["mutmut", "run", f"{module}*"], env=env, check=False)
+        # A mutant named explicitly is run again; a pattern runs every mutant of the module.
+        # With --survivors, only those not killed before (after tests were added, say).
+        names = survivors(module) if again else [f"{module}*"]
+        if names:
+            subprocess.run(["mutmut", "run", *names], env=env, check=False)
         killed, counted, counts = score(module)
         share = killed / counted if counted else float("nan")
         print(f"{dt.date.today().isoformat()} {commit} {module}: {share:.1%} killed ({counts})")
