@@ -429,7 +429,7 @@ def test_a_lazy_scalar_height_is_checked_by_a_weight_only_formula_of_eager_weigh
     assert info.value.argument.startswith("height")
 
 
-# --- body/_sex.py, measured at 768f5c9 (72.2%): every part of the refusal --------------------------
+# --- body/_sex.py, measured at 768f5c9 (72.2%): every part of the refusal ------------------------
 
 
 def test_a_missing_sex_is_refused_with_every_part_of_the_error() -> None:
@@ -465,3 +465,110 @@ def test_an_unknown_sex_is_refused_naming_the_argument_and_the_value(
         is_male(sex, "method='schlich'")
     assert info.value.argument == "sex"
     assert str(info.value) == f"{shown} is not known; use one of: 'male', 'female'"
+
+
+# --- body/growth.py, measured at 768f5c9 (27.0%): the CDC table's reader -------------------------
+#
+# 72 of the 73 survivors were in the reader, which runs once on import, where mutmut cannot
+# activate a mutant. The tests call the reader itself. Published values, CDC 2000 BMI-for-age
+# (bmiagerev.csv, column M): boys 24.0 months 16.57502768, 24.5 months 16.54777487, 216.5 months
+# 21.8958685; girls 30.5 months 16.00593001, 120.5 months 16.86231366. The age grid is 24.0,
+# then 24.5, 25.5, ... 239.5, then 240.0 and 240.5 months: 219 rows per sex.
+
+
+def _cdc_table() -> dict[str, object]:
+    import copy
+    import tomllib
+    from importlib import resources
+
+    text = resources.files("dosing").joinpath("data/cdc_bmi_for_age.toml").read_text("utf-8")
+    return copy.deepcopy(tomllib.loads(text))
+
+
+def test_the_cdc_table_is_read_with_its_published_medians_read_only() -> None:
+    from dosing.body import growth
+
+    ages, male, female, references = growth._load()
+    assert ages.shape == male.shape == female.shape == (219,)
+    assert (ages[0], ages[1], ages[2], ages[-3], ages[-2], ages[-1]) == (
+        24.0, 24.5, 25.5, 239.5, 240.0, 240.5
+    )  # fmt: skip
+    index = {age: i for i, age in enumerate(ages.tolist())}
+    assert male[index[24.0]] == 16.57502768
+    assert male[index[24.5]] == 16.54777487
+    assert male[index[216.5]] == 21.8958685
+    assert female[index[30.5]] == 16.00593001
+    assert female[index[120.5]] == 16.86231366
+    assert ages.dtype == male.dtype == female.dtype == np.float64
+    for array in (ages, male, female):
+        assert not array.flags.writeable
+    assert references == tuple(_cdc_table()["references"])  # type: ignore[arg-type]
+
+
+def test_a_median_bmi_of_one_patient_is_a_float_and_of_a_cohort_an_array() -> None:
+    from dosing.body.growth import median_bmi
+
+    one = median_bmi(24.0, True)
+    assert type(one) is float and one == 16.57502768
+    # halfway between 24.0 (16.57502768) and 24.5 months (16.54777487), for boys
+    many = median_bmi(np.array([24.0, 24.25]), np.array([True, True]))
+    assert isinstance(many, np.ndarray)
+    np.testing.assert_allclose(many, [16.57502768, (16.57502768 + 16.54777487) / 2], rtol=1e-15)
+
+
+def _slipped(change: str) -> dict[str, object]:
+    data = _cdc_table()
+    table: dict[str, object] = data["bmi_for_age"]  # type: ignore[assignment]
+    ages: list[float] = table["age_months"]  # type: ignore[assignment]
+    male: list[float] = table["male"]["median_bmi"]  # type: ignore[index]
+    female: list[float] = table["female"]["median_bmi"]  # type: ignore[index]
+    if change == "a boy's row lost":
+        del male[5]
+    elif change == "a girl's row lost":
+        del female[5]
+    elif change == "an age doubled":
+        ages[5] = ages[4]
+    elif change == "ages falling":
+        ages[5], ages[6] = ages[6], ages[5]
+    else:  # "<sex> <value>": one median replaced
+        sex, value = change.split()
+        {"male": male, "female": female}[sex][7] = float(value)
+    return data
+
+
+@pytest.mark.parametrize(
+    "change", ["a boy's row lost", "a girl's row lost", "an age doubled", "ages falling"]
+)
+def test_a_slipped_cdc_table_fails_on_reading_naming_the_file(change: str) -> None:
+    from dosing.body.growth import _read
+
+    with pytest.raises(ValueError, match="^cdc.toml: ages must rise") as info:
+        _read(_slipped(change), "cdc.toml")
+    assert str(info.value) == "cdc.toml: ages must rise and match both sexes' medians"
+
+
+@pytest.mark.parametrize(
+    ("change", "refused"),
+    [
+        ("male 10.0", True),  # the screen is strict: 10 and 30 kg/m² are outside
+        ("male 10.5", False),
+        ("male 29.5", False),
+        ("male 30.0", True),
+        ("male 30.5", True),
+        ("female 10.0", True),
+        ("female 10.5", False),
+        ("female 29.5", False),
+        ("female 30.0", True),
+        ("female 30.5", True),
+    ],
+)
+def test_a_cdc_median_outside_10_to_30_fails_on_reading(change: str, refused: bool) -> None:
+    from dosing.body.growth import _read
+
+    if refused:
+        with pytest.raises(ValueError, match="^cdc.toml: a median BMI") as info:
+            _read(_slipped(change), "cdc.toml")
+        assert str(info.value) == "cdc.toml: a median BMI outside 10-30 kg/m²"
+    else:
+        _ages, male, female, _ = _read(_slipped(change), "cdc.toml")
+        assert {"male": male, "female": female}[change.split()[0]][7] == float(change.split()[1])

@@ -13,6 +13,7 @@ months the table says nothing, and the ideal-weight method refuses to extrapolat
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any, Final
 
 import numpy as np
@@ -23,23 +24,32 @@ from dosing.units import Q_, YEAR, Magnitude
 
 __all__ = ["BMI_FOR_AGE_MONTHS", "GROWTH_REFERENCES", "median_bmi", "months"]
 
+#: The packaged table, relative to the package.
+_FILE: Final = "data/cdc_bmi_for_age.toml"
+
 
 def _load() -> tuple[Any, Any, Any, tuple[str, ...]]:
-    data = load_toml("data/cdc_bmi_for_age.toml")
-    references = check_references(data["references"], "data/cdc_bmi_for_age.toml")
+    """The packaged table, read and checked (once, on import)."""
+    return _read(load_toml(_FILE), _FILE)
+
+
+def _read(data: Mapping[str, Any], where: str) -> tuple[Any, Any, Any, tuple[str, ...]]:
+    """Ages [months] and each sex's median BMI [kg/m²] as read-only arrays, and the references.
+
+    A packaging slip (a lost or doubled row, a value in the wrong column) fails here, on import,
+    never silently: the ages must rise, both sexes need a median for every age, and every median
+    must lie strictly between 10 and 30 kg/m² (the CDC medians from 2 to 20 years lie between
+    15.1 and 23.1 kg/m²; the bounds are a plausibility screen, not a clinical fact).
+    """
+    references = check_references(data["references"], where)
     table = data["bmi_for_age"]
     ages = np.asarray(table["age_months"], dtype=np.float64)
     male = np.asarray(table["male"]["median_bmi"], dtype=np.float64)
     female = np.asarray(table["female"]["median_bmi"], dtype=np.float64)
-    # A packaging slip (a lost or doubled row) fails on import, never silently.
     if not (ages.shape == male.shape == female.shape and np.all(np.diff(ages) > 0)):
-        raise ValueError(  # pragma: no cover  (a packaging slip)
-            "data/cdc_bmi_for_age.toml: ages must rise and match both sexes' medians"
-        )
+        raise ValueError(f"{where}: ages must rise and match both sexes' medians")
     if not (np.all((male > 10) & (male < 30)) and np.all((female > 10) & (female < 30))):
-        raise ValueError(  # pragma: no cover  (a packaging slip)
-            "data/cdc_bmi_for_age.toml: a median BMI outside 10-30 kg/m²"
-        )
+        raise ValueError(f"{where}: a median BMI outside 10-30 kg/m²")
     for array in (ages, male, female):
         array.flags.writeable = False
     return ages, male, female, references
