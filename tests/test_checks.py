@@ -1725,3 +1725,16 @@ def test_a_products_lifetime_limit_counts_only_that_product(tmp_path: pathlib.Pa
     over = [f for f in findings if f.code == "over_lifetime"]
     assert [f.severity for f in over] == ["error"]
     assert "12 mg/kg before and 10 mg/kg planned make 22 mg/kg" in over[0].message
+
+
+def test_a_dose_in_a_kind_no_limit_uses_says_which_kinds_the_limits_are_in() -> None:
+    # Thymoglobulin's limits are per kg (thymoglobuline-sg-label); Grafalon's record of what is
+    # not checked is for another product and does not apply. Written per m² (acknowledged) for
+    # a patient given by BSA alone, nothing converts it to per kg: said, not passed.
+    line = {"agent": "Thymoglobulin", "amount": "50 mg/m**2", "days": "-2..-1"}
+    regimen = transplant_template("atg", {**line, "acknowledge": "a test"})
+    findings = dosing.check(regimen.expand(Patient(bsa=Q_(1.8, "m**2"))))
+    assert (
+        "anti-thymocyte globulin (rabbit) was not checked: it is dosed per m² here, and its "
+        "limits are per kg"
+    ) in [f.message for f in findings if f.code == "not_checked"]

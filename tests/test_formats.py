@@ -239,3 +239,14 @@ def test_a_schedule_without_a_bsa_is_written_without_one() -> None:
         if e["resource"]["resourceType"] == "Observation"
     ]
     assert loinc == ["8302-2", "29463-7"]  # height and weight; no 8277-6 (BSA)
+
+
+def test_a_categorical_column_repeats_each_value_then_tiles_them() -> None:
+    from dosing.formats.pandas import categorical, import_pandas
+
+    pd = import_pandas()
+    column = categorical(pd, ["mg", None, "Gy"], repeat=2, tile=2)
+    # each value twice (None is missing), then the six values again
+    expected = ["mg", "mg", None, None, "Gy", "Gy"] * 2
+    assert [None if pd.isna(v) else v for v in column] == expected
+    assert list(column.categories) == ["mg", "Gy"]
