@@ -200,6 +200,11 @@ def test_a_good_file_loads_like_the_catalogue(tmp_path: pathlib.Path) -> None:
             "dose[0].route",
             "non-empty string",
         ),
+        (
+            {"agent": '"x"', "amount": '["1 mg/kg"]', "days": '"1"'},
+            "dose[0].amount",
+            "must be a string with a unit",
+        ),
     ],
 )
 def test_malformed_dose_names_file_and_field(
