@@ -109,6 +109,54 @@ def test_the_worst_variance_of_the_published_table_is_reported() -> None:
     assert NHS.accepted is not None and "6.25%" in NHS.accepted
 
 
+def test_the_published_tables_range_is_its_first_from_and_last_to() -> None:
+    # NHS England's rows as read: From ≥ 0.21 mg in the first, To (A) < 16.97 mg in the last
+    assert NHS.low == Q_(0.21, "mg")
+    assert NHS.high == Q_(16.97, "mg")
+
+
+def test_an_accepted_table_with_a_note_is_written_and_read_back_alike(
+    tmp_path: pathlib.Path,
+) -> None:
+    text = NHS.to_toml()
+    data = tomllib.loads(text)
+    assert data["accept_out_of_tolerance"] == NHS.accepted
+    assert data["note"] == NHS.note
+    again = load_band_table(_write(tmp_path, text))
+    assert again.bands == NHS.bands
+    assert (again.accepted, again.note, again.worst_variance) == (
+        NHS.accepted,
+        NHS.note,
+        NHS.worst_variance,
+    )
+
+
+def test_only_the_toml_files_of_the_band_folder_are_tables(
+    tmp_path: pathlib.Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from dosing.policy import bands
+
+    folder = tmp_path / "data" / "bands"
+    folder.mkdir(parents=True)
+    (folder / "nhs-1mg-ml-vincristine.toml").write_text(
+        NHS_FILE.read_text(encoding="utf-8"), encoding="utf-8"
+    )
+    (folder / "README.md").write_text("Band tables, one per file.\n", encoding="utf-8")
+
+    class Files:
+        @staticmethod
+        def files(package: str) -> pathlib.Path:
+            assert package == "dosing"
+            return tmp_path
+
+    monkeypatch.setattr(bands, "resources", Files)
+    assert tuple(bands._shipped()) == ("nhs-1mg-ml-vincristine",)
+    # a file whose key is not its name is a packaging slip, refused
+    (folder / "renamed.toml").write_text(NHS_FILE.read_text(encoding="utf-8"), encoding="utf-8")
+    with pytest.raises(ValueError, match="renamed.toml: key 'nhs-1mg-ml-vincristine'"):
+        bands._shipped()
+
+
 def test_the_published_table_is_refused_unless_accepted(tmp_path: pathlib.Path) -> None:
     text = NHS_FILE.read_text(encoding="utf-8")
     start = text.index("accept_out_of_tolerance")
@@ -268,6 +316,7 @@ def test_the_loader_refuses_overlaps_gaps_disorder_and_out_of_tolerance_bands(
         ({"columns": '["dose", "from", "from"]'}, DomainError, "each column once"),
         ({"columns": '["from", "dose", "colour"]'}, DomainError, "each column once"),
         ({"accept_out_of_tolerance": '"  "'}, DomainError, "reason"),
+        ({"concentration": '"5 mg"'}, UnitsError, r"concentration=5 mg must be a concentration"),
     ],
 )
 def test_the_loader_refuses_a_malformed_file(
@@ -358,6 +407,42 @@ def test_the_generator_follows_its_rule_by_hand() -> None:
     worst = next(b for b in table.bands if b.lower.m_as("mg") == 53.19)
     assert (worst.upper.m_as("mg"), worst.dose.m_as("mg")) == (58.51, 55.0)
     assert table.worst_variance == pytest.approx(3.51 / 58.51)
+
+
+def test_the_generator_refuses_a_boundary_grid_coarser_than_low() -> None:
+    # low 0.005 mg on a 0.01 mg grid reads down to 0 mg: no band can start there
+    with pytest.raises(DomainError, match=r"resolution=0\.01 mg is too coarse for low=0\.005 mg"):
+        make_band_table(
+            "vincristine",
+            Q_(0.005, "mg"),
+            Q_(1, "mg"),
+            tolerance=0.06,
+            increment="0.001 mg",
+            resolution=Q_(0.01, "mg"),
+        )
+    # rule B bands (lower, upper]: a low of 0.01 mg on the 0.01 mg grid starts one step below,
+    # at 0.01 − 0.01 = 0 mg
+    with pytest.raises(DomainError, match="too coarse for low=0.01 mg"):
+        make_band_table(
+            "vincristine",
+            Q_(0.01, "mg"),
+            Q_(1, "mg"),
+            tolerance=0.06,
+            increment="0.001 mg",
+            resolution=Q_(0.01, "mg"),
+            boundary="B",
+        )
+
+
+def test_the_generator_refuses_an_increment_with_no_dose_within_the_tolerance() -> None:
+    # at 1.5 mg with 6%: 1.5 × 1.06 = 1.59 mg reads down to 1 mg on a 1 mg step, under
+    # 1.5 × 0.94 = 1.41 mg: no multiple of 1 mg lies within 6% of 1.5 mg
+    with pytest.raises(
+        DomainError, match="too coarse for a 6% tolerance at 1.5 mg: no multiple of 1 mg lies"
+    ):
+        make_band_table(
+            "vincristine", Q_(1.5, "mg"), Q_(10, "mg"), tolerance=0.06, increment="1 mg"
+        )
 
 
 def test_the_generator_refuses_what_cannot_meet_the_tolerance() -> None:

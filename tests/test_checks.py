@@ -78,6 +78,19 @@ def template(*doses: Mapping[str, Any], **top: Any) -> dosing.Regimen:
     return regimen_from_mapping(data, source="test.toml")
 
 
+def transplant_template(key: str, *doses: Mapping[str, Any], **top: Any) -> dosing.Regimen:
+    """A user's template in transplant days (day 0 = graft infusion)."""
+    data: dict[str, Any] = {
+        "key": key,
+        "name": key,
+        "frame": "transplant",
+        "references": ["pbc28980"],
+        **top,
+        "dose": [dict(d) for d in doses],
+    }
+    return regimen_from_mapping(data, source=f"{key}.toml")
+
+
 def without_totals(data: Mapping[str, Any]) -> dict[str, Any]:
     out = copy.deepcopy(dict(data))
     out.pop("totals", None)
@@ -473,6 +486,33 @@ def test_a_dose_that_is_not_what_its_template_prescribes_is_a_warning() -> None:
     assert "not_as_prescribed" in codes(findings, "warning")
 
 
+def test_a_step_whose_recorded_start_is_not_the_dose_before_it_is_a_warning() -> None:
+    # 0.8 mg/m² × 1.29099 m² = 1.0328 mg, rounded to 1.0 mg at 0.1 mg: the rounding step's
+    # "before" must be 1.0328; one that says 2.0656 was not made from the template's dose
+    schedule = INO_1.expand(CHILD, policy=Policy(rounding={"*": Q_(0.1, "mg")}))
+    result = schedule.lines[0]
+    (rounding,) = result.adjustments
+    assert rounding.before == pytest.approx(0.8 * math.sqrt(150 * 40 / 3600))
+    object.__setattr__(result, "adjustments", (replace(rounding, before=rounding.before * 2),))
+    found = [f for f in dosing.check(schedule) if f.code == "not_as_prescribed"]
+    assert [f.severity for f in found] == ["warning"]
+    assert "with the recorded policy steps (before rounding)" in found[0].message
+
+
+def test_a_line_built_without_the_product_its_agent_needs_is_said_not_checked() -> None:
+    # The loader refuses a rabbit ATG line without its product; a line built in code is not
+    # refused, so check() says why no limit was compared (Thymoglobulin and Grafalon differ).
+    loaded = transplant_template(
+        "atg", {"agent": "Thymoglobulin", "amount": "1.25 mg/kg", "days": "-2..-1"}
+    )
+    built = replace(loaded, doses=tuple(replace(line, product=None) for line in loaded.doses))
+    messages = [f.message for f in dosing.check(built.expand(ADULT)) if f.code == "not_checked"]
+    assert (
+        "anti-thymocyte globulin (rabbit) was not checked: its products are dosed differently "
+        "(Thymoglobulin, Grafalon): name the product in the template"
+    ) in messages
+
+
 def test_cohort_findings_say_how_many_patients(tmp_path: pathlib.Path) -> None:
     cohort = Patient(
         height=Q_(np.array([150.0, 190.0]), "cm"),
@@ -691,6 +731,39 @@ def test_the_reduced_intensity_thresholds_at_their_edges(line: dict[str, str], p
     assert found is past
 
 
+@pytest.mark.parametrize(
+    ("line", "needs"),
+    [
+        # Bug (issue 16 coverage work): 3.2 mg/kg IV busulfan on 4 days (12.8 mg/kg, the classic
+        # myeloablative course) declared RIC passed in silence when the line gave no route: the
+        # thresholds are for oral (9 mg/kg) and intravenous (7.2 mg/kg) doses only.
+        (
+            {"agent": "Bu", "amount": "3.2 mg/kg", "days": "1..4"},
+            "busulfan: oral doses in mg/kg or intravenous doses in mg/kg",
+        ),
+        # thiotepa 250 mg/m² on 3 days (750 mg/m²): Giralt's threshold is "< 10 mg/kg"
+        (
+            {"agent": "thiotepa", "amount": "250 mg/m**2", "days": "1..3"},
+            "thiotepa: doses in mg/kg",
+        ),
+    ],
+)
+@pytest.mark.parametrize("declared", ["RIC", "MAC"])
+def test_a_declared_intensity_the_thresholds_cannot_be_compared_with_is_said_not_checked(
+    line: dict[str, str], needs: str, declared: str
+) -> None:
+    regimen = template(line, intensity=declared, setting="conditioning")
+    findings = dosing.check(regimen.expand(ADULT))
+    assert [(f.severity, f.code) for f in findings] == [("info", "not_checked")]
+    assert findings[0].message.startswith(f"test declares {declared}, but its ")
+    assert findings[0].message.endswith(f"are for {needs}: its intensity was not checked")
+    # with its route written, the busulfan line is compared: 4 × 3.2 = 12.8 ≥ 7.2 mg/kg IV
+    if line["agent"] == "Bu":
+        routed = template({**line, "route": "IV"}, intensity=declared, setting="conditioning")
+        found = codes(dosing.check(routed.expand(ADULT)))
+        assert found == (["intensity"] if declared == "RIC" else [])
+
+
 # -- agent identity ------------------------------------------------------------------------------
 
 
@@ -802,6 +875,21 @@ def test_a_course_over_its_hard_limit_is_refused() -> None:
     # melphalan: 100 mg/m² daily for 2 days (Evomela); 3 days is 300 mg/m² per course
     with pytest.raises(RegimenError, match="totals 300 mg/m²"):
         template({"agent": "melphalan", "amount": "100 mg/m**2", "days": "1..3"})
+
+
+def test_a_products_course_limit_adds_only_that_products_lines_at_load() -> None:
+    # Bug (found by the coverage work of issue 16): the loader added every line of an agent and
+    # compared the sum with the first line's limits. Thymoglobulin 2.5 mg/kg on 4 days (10 mg/kg)
+    # beside Grafalon 10 mg/kg on 3 days (30 mg/kg) was refused as "40 mg/kg per course", over
+    # Thymoglobulin's 25 mg/kg (thymoglobuline-sg-label), which says nothing of Grafalon.
+    thymo = {"agent": "Thymoglobulin", "amount": "2.5 mg/kg", "days": "-8..-5"}
+    grafalon = {"agent": "Grafalon", "amount": "10 mg/kg", "days": "-4..-2"}
+    both = transplant_template("atg", thymo, grafalon)
+    assert [line.product for line in both.doses] == ["Thymoglobulin", "Grafalon"]
+    # And the other way round: with Grafalon first, Thymoglobulin 6.5 mg/kg on 4 days
+    # (4 × 6.5 = 26 mg/kg, over 25) was never compared with Thymoglobulin's limits.
+    with pytest.raises(RegimenError, match="totals 26 mg/kg per course"):
+        transplant_template("atg", grafalon, {**thymo, "amount": "6.5 mg/kg"})
 
 
 def test_a_custom_limits_file_is_read_and_checked(tmp_path: pathlib.Path) -> None:
@@ -1305,6 +1393,18 @@ def test_far_above_a_usual_range_is_an_error() -> None:
     assert [f.severity for f in findings if f.code == "outside_range"] == ["warning", "warning"]
 
 
+def test_far_below_a_usual_range_with_no_fitting_reading_is_refused() -> None:
+    # ARO review and EviQ: fractions of 1.2 to 3 Gy. 0.01 Gy × 100 = 1 Gy is still under 1.2 Gy,
+    # so it is more than 100 times below; read as 0.01 cGy it fits no better, so no fix is
+    # suggested. 0.013 Gy (× 100 = 1.3 Gy) is not that far below one fraction's range.
+    with pytest.raises(RegimenError, match="more than 100 times outside its usual range 1.2–3 Gy"):
+        template({"agent": "TBI", "amount": "0.01 Gy", "days": "1"})
+    with pytest.raises(RegimenError, match="check the number and its unit"):
+        template({"agent": "TBI", "amount": "0.01 Gy", "days": "1"})
+    with pytest.raises(RegimenError, match="totals 0.013 Gy per course"):
+        template({"agent": "TBI", "amount": "0.013 Gy", "days": "1"})
+
+
 def test_two_schedules_of_one_transplant_are_one_course() -> None:
     twice = dosing.get_regimen("mel-tbi-mac").expand(ADULT)
     findings = [f for f in dosing.check(twice, twice) if f.code == "over_limit"]
@@ -1465,3 +1565,176 @@ def test_a_move_out_of_the_cycle_raises(tmp_path: pathlib.Path) -> None:
     schedule = dosing.load_regimen(path).expand(CHILD)
     with pytest.raises(DomainError, match="outside the 15-day cycle"):
         dosing.reschedule(schedule, "x", day=15, to=16)
+
+
+# -- course rules at their remaining edges (issue 16: branch coverage 99%) ------------------------
+
+
+def test_a_fourth_cycle_before_a_transplant_is_an_error() -> None:
+    # label: "treat for 2 cycles; may consider 3rd cycle": 1 + 3 = 4 cycles is past the third
+    cycle = INO_CR.expand(CHILD)
+    transplant = dosing.get_regimen("flu-arac-mel-ric").expand(CHILD)
+    found = dosing.check(INO_1.expand(CHILD), cycle, cycle, cycle, transplant)
+    cycles = [f for f in found if f.code == "cycles"]
+    assert [(f.severity, f.agent) for f in cycles] == [("error", "inotuzumab ozogamicin")]
+    assert cycles[0].message.startswith("4 cycles of inotuzumab ozogamicin before a transplant")
+    assert "allows a third" in cycles[0].message
+
+
+def test_a_fourth_cycle_that_does_not_say_the_response_is_said_not_checked() -> None:
+    # label: "discontinue ... who do not achieve a CR/CRi within 3 cycles"; cycle 1's template
+    # gives no response, so the 4th cycle's stop rule cannot be applied: said, not passed
+    cycle = INO_1.expand(CHILD)
+    found = [f for f in dosing.check(cycle, cycle, cycle, cycle) if f.regimen]
+    assert [(f.severity, f.code) for f in found] == [("info", "not_checked")]
+    assert found[0].message.startswith("cycle 4 of inotuzumab ozogamicin (inotuzumab-cycle-1)")
+    assert "no_response" not in codes(dosing.check(cycle, cycle, cycle))
+
+
+def test_doses_closer_than_six_days_within_one_cycle_are_an_error() -> None:
+    # label: "maintain a minimum of 6 days between doses": days 1 and 4 are 4 − 1 = 3 days apart
+    regimen = template({"agent": "InO", "amount": "0.5 mg/m**2", "days": "1, 4"})
+    found = [f for f in dosing.check(regimen.expand(CHILD)) if f.code == "dose_interval"]
+    assert [(f.severity, f.day) for f in found] == [("error", 4)]
+    assert "on days 1 and 4 of test: 3 days apart" in found[0].message
+    # days 1 and 7: 6 days apart, at the label's minimum
+    in_time = template({"agent": "InO", "amount": "0.5 mg/m**2", "days": "1, 7"})
+    assert "dose_interval" not in codes(dosing.check(in_time.expand(CHILD)))
+
+
+def test_a_repeat_story_names_only_the_schedules_that_plan_the_agent() -> None:
+    # The case report: melphalan 180 mg/m² (90 mg/m² on 2 days) before the first transplant.
+    mac = dosing.get_regimen("mel-tbi-mac").expand(CHILD)
+    mtx = dosing.get_regimen("gvhd-mtx-standard").expand(CHILD)
+    findings = dosing.check(mac, mtx, prior=[Exposure("melphalan", Q_(180, "mg/m**2"))])
+    repeat = [f for f in findings if f.code == "prior_exposure" and f.agent == "melphalan"]
+    assert [f.severity for f in repeat] == ["warning"]
+    # planned: 2 × 90 = 180 mg/m² in mel-tbi-mac only; the methotrexate schedule has none
+    assert repeat[0].message.endswith("given before: 180 mg/m²; planned: 180 mg/m² in mel-tbi-mac")
+
+
+def test_an_agent_repeated_in_two_transplants_outside_the_repeat_rules_is_not_reported() -> None:
+    # methotrexate is neither refused on repeat (TBI) nor an alkylating agent (course_rules.toml)
+    first = dosing.get_regimen("gvhd-mtx-standard").expand(
+        ADULT, transplant_date=dt.date(2025, 1, 10)
+    )
+    second = dosing.get_regimen("gvhd-mtx-standard").expand(
+        ADULT, transplant_date=dt.date(2026, 3, 2)
+    )
+    assert "prior_exposure" not in codes(dosing.check(first, second))
+    # melphalan, an alkylating agent, in the same two transplants is a warning
+    mel = [
+        dosing.get_regimen("mel-tbi-mac").expand(ADULT, transplant_date=d)
+        for d in (dt.date(2025, 1, 10), dt.date(2026, 3, 2))
+    ]
+    repeat = [f for f in dosing.check(*mel, intended_repeats=["TBI"]) if f.agent == "melphalan"]
+    assert [(f.severity, f.code) for f in repeat] == [("warning", "prior_exposure")]
+
+
+def test_one_transplant_course_adds_only_what_its_schedules_share() -> None:
+    # Evomela label: "100mg/m2 daily for 2 consecutive days": 200 mg/m² per course, the hard limit.
+    mel = {"agent": "melphalan", "amount": "100 mg/m**2", "days": "-3", "setting": "conditioning"}
+    first = transplant_template("mel-a", mel).expand(ADULT)
+    second = transplant_template("mel-b", {**mel, "days": "-2"}).expand(ADULT)
+    mtx = dosing.get_regimen("gvhd-mtx-standard").expand(ADULT)  # methotrexate in one only
+    # 100 + 100 = 200 mg/m²: at the limit, not over it
+    assert "over_limit" not in codes(dosing.check(first, second, mtx))
+    third = transplant_template("mel-c", {**mel, "days": "-1"}).expand(ADULT)
+    over = [f for f in dosing.check(first, second, third, mtx) if f.code == "over_limit"]
+    # 3 × 100 = 300 mg/m² over the three schedules of one transplant
+    assert [f.agent for f in over] == ["melphalan"]
+    assert "melphalan totals 300 mg/m² over the schedules of one transplant" in over[0].message
+
+
+def test_a_products_course_limit_is_not_applied_to_another_product_across_schedules() -> None:
+    # Thymoglobulin's 25 mg/kg course (thymoglobuline-sg-label) is not Grafalon's, whose dose for
+    # transplantation was not reached (data/dose_limits.toml [[unchecked]]): 2 × 3 × 10 = 60 mg/kg
+    # of Grafalon over two schedules is not an over_limit, and is said not checked
+    grafalon = {"agent": "Grafalon", "amount": "10 mg/kg", "days": "-3..-1"}
+    first = transplant_template("atg-a", grafalon).expand(ADULT)
+    second = transplant_template("atg-b", grafalon).expand(ADULT)
+    findings = dosing.check(first, second)
+    assert "over_limit" not in codes(findings)
+    assert "not_checked" in codes(findings)
+
+
+def test_a_course_limit_that_needs_what_the_patient_lacks_is_skipped_across_schedules(
+    tmp_path: pathlib.Path,
+) -> None:
+    # Two local rules: a course limit for children only, and one per kg. A patient given by BSA
+    # alone has neither an age nor a weight, so neither is compared across the two schedules;
+    # each schedule on its own says the age was missing (a per-kg limit is not compared without
+    # a weight: tests/test_edges.py).
+    path = tmp_path / "limits.toml"
+    path.write_text(
+        '[[limit]]\nagent = "melphalan"\ntier = "hard"\nper = "course"\namount = "100 mg/m**2"\n'
+        'age_below = "18 year"\nunsourced = "a local rule for this test"\n\n'
+        '[[limit]]\nagent = "melphalan"\ntier = "hard"\nper = "course"\namount = "2 mg/kg"\n'
+        'unsourced = "a local rule for this test"\n',
+        encoding="utf-8",
+    )
+    table = load_limits(path)
+    mel = {"agent": "melphalan", "amount": "70 mg/m**2", "days": "-3"}
+    bsa_only = Patient(bsa=Q_(1.8, "m**2"))
+    first = transplant_template("mel-a", mel).expand(bsa_only)
+    second = transplant_template("mel-b", {**mel, "days": "-2"}).expand(bsa_only)
+    findings = dosing.check(first, second, limits=table)
+    assert "over_limit" not in codes(findings)
+    messages = [f.message for f in findings if f.code == "not_checked"]
+    assert (
+        messages
+        == [
+            "melphalan was not checked: its hard limit of 100 mg/m² per course [unsourced] depends "
+            "on age, which the patient does not have"
+        ]
+        * 2
+    )
+    # With an age of 10 years and a weight of 30 kg both apply: 2 × 70 = 140 mg/m² is over 100,
+    # and 2 × 70 mg/m² × 1.8 m² / 30 kg = 8.4 mg/kg is over 2
+    child = Patient(bsa=Q_(1.8, "m**2"), weight=Q_(30, "kg"), age=Q_(10, "year"))
+    first = transplant_template("mel-a", mel).expand(child)
+    second = transplant_template("mel-b", {**mel, "days": "-2"}).expand(child)
+    over = [f for f in dosing.check(first, second, limits=table) if f.code == "over_limit"]
+    course = [f.message for f in over if "over the schedules of one transplant" in f.message]
+    assert any("totals 140 mg/m²" in m for m in course)
+    assert any("totals 8.4 mg/kg" in m for m in course)
+
+
+def test_a_products_lifetime_limit_counts_only_that_product(tmp_path: pathlib.Path) -> None:
+    # A local lifetime limit of one product. Planned: Thymoglobulin 2.5 mg/kg on 4 days (10 mg/kg)
+    # and Grafalon 10 mg/kg on 3 days (30 mg/kg); before: Thymoglobulin 12 mg/kg and Grafalon
+    # 40 mg/kg. Thymoglobulin alone: 12 + 10 = 22 mg/kg, over 20; with Grafalon it would be 92.
+    path = tmp_path / "limits.toml"
+    path.write_text(
+        '[[limit]]\nagent = "anti-thymocyte globulin (rabbit)"\nproduct = "Thymoglobulin"\n'
+        'tier = "hard"\nper = "lifetime"\namount = "20 mg/kg"\n'
+        'unsourced = "a local rule for this test"\n',
+        encoding="utf-8",
+    )
+    table = load_limits(path)
+    plan = transplant_template(
+        "atg",
+        {"agent": "Thymoglobulin", "amount": "2.5 mg/kg", "days": "-8..-5"},
+        {"agent": "Grafalon", "amount": "10 mg/kg", "days": "-4..-2"},
+    )
+    prior = [
+        Exposure("Thymoglobulin", Q_(12, "mg/kg")),
+        Exposure("Grafalon", Q_(40, "mg/kg")),
+    ]
+    findings = dosing.check(plan.expand(ADULT), prior=prior, limits=table)
+    over = [f for f in findings if f.code == "over_lifetime"]
+    assert [f.severity for f in over] == ["error"]
+    assert "12 mg/kg before and 10 mg/kg planned make 22 mg/kg" in over[0].message
+
+
+def test_a_dose_in_a_kind_no_limit_uses_says_which_kinds_the_limits_are_in() -> None:
+    # Thymoglobulin's limits are per kg (thymoglobuline-sg-label); Grafalon's record of what is
+    # not checked is for another product and does not apply. Written per m² (acknowledged) for
+    # a patient given by BSA alone, nothing converts it to per kg: said, not passed.
+    line = {"agent": "Thymoglobulin", "amount": "50 mg/m**2", "days": "-2..-1"}
+    regimen = transplant_template("atg", {**line, "acknowledge": "a test"})
+    findings = dosing.check(regimen.expand(Patient(bsa=Q_(1.8, "m**2"))))
+    assert (
+        "anti-thymocyte globulin (rabbit) was not checked: it is dosed per m² here, and its "
+        "limits are per kg"
+    ) in [f.message for f in findings if f.code == "not_checked"]

@@ -324,9 +324,11 @@ def test_the_intensity_check_reads_tbi_fractions_and_busulfan_routes() -> None:
     oral = {**iv3, "route": "PO"}
     messages = [f.message for f in dosing.check(conditioning("RIC", oral).expand(ADULT))]
     assert any("busulfan 9.6 mg/kg (at least 9 mg/kg is myeloablative)" in m for m in messages)
-    # Another route reads neither threshold.
+    # Another route reads neither threshold: the intensity is said not checked (it was silent).
     other = {**iv3, "route": "Subcutaneous"}
-    assert [f.code for f in dosing.check(conditioning("RIC", other).expand(ADULT))] == []
+    assert [f.code for f in dosing.check(conditioning("RIC", other).expand(ADULT))] == [
+        "not_checked"
+    ]
 
 
 def daunorubicin(amount: str = "45 mg/m**2") -> dosing.Regimen:

@@ -353,3 +353,60 @@ def test_wrong_kinds_of_argument_raise_dosing_errors() -> None:
         schedule.total(3)  # type: ignore[arg-type]
     with pytest.raises(RegimenError, match="path of a TOML file"):
         dosing.load_regimen(None)  # type: ignore[arg-type]
+
+
+# -- rescheduling and flags at their edges (issue 16: branch coverage 99%) ----------------------
+
+
+def test_a_transplant_day_moves_within_its_window_without_a_cycle_bound() -> None:
+    # Methotrexate on days +1, +3, +6 and +11, the day +11 dose allowed to move a day either
+    # way: a transplant has no cycle length, so day +12 is allowed and dated from day 0.
+    mtx = regimen_from_mapping(
+        {
+            "key": "mtx",
+            "name": "Methotrexate",
+            "frame": "transplant",
+            "references": ["storb1986"],
+            "setting": "gvhd-prophylaxis",
+            "dose": [
+                {"agent": "MTX", "amount": "10 mg/m**2", "days": "1, 3, 6, 11", "window": "1 day"}
+            ],
+        }
+    )
+    schedule = mtx.expand(
+        Patient(height=Q_(150, "cm"), weight=Q_(40, "kg")), transplant_date=dt.date(2026, 12, 10)
+    )
+    moved = dosing.reschedule(schedule, "methotrexate", day=11, to=12)
+    assert [row.day for row in moved] == [1, 3, 6, 12]
+    last = moved[-1]
+    assert (last.planned_day, last.date) == (11, dt.date(2026, 12, 22))  # 10 December + 12
+    with pytest.raises(DomainError, match="it may move ±1 days"):
+        dosing.reschedule(schedule, "methotrexate", day=11, to=13)
+
+
+def test_a_cohorts_flags_hold_only_the_flags_true_for_some_patient() -> None:
+    from dosing.policy.steps import Adjustment
+    from dosing.schedule import flags_of
+
+    def read_only(*values: bool) -> np.ndarray:
+        array = np.array(values)
+        array.flags.writeable = False
+        return array
+
+    def adjustment(flag: str, applies: object) -> Adjustment:
+        return Adjustment("rounding", flag, 1.0, 1.0, applies, "test")
+
+    flags = flags_of(
+        (
+            adjustment("rounded", read_only(True, False, False)),  # shared as it is
+            adjustment("rounded", np.array([False, True, False])),  # added to it: T, T, F
+            adjustment("capped", read_only(False, False, False)),  # true for no one: left out
+            adjustment("reduced", np.array([False, False, False])),  # the same, writeable
+            adjustment("bsa_capped", True),  # one value for the whole cohort
+        ),
+        (3,),
+    )
+    assert set(flags) == {"rounded", "bsa_capped"}
+    assert flags["rounded"].tolist() == [True, True, False]
+    assert flags["bsa_capped"].tolist() == [True, True, True]
+    assert not flags["rounded"].flags.writeable

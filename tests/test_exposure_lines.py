@@ -221,6 +221,22 @@ def test_the_cap_and_the_floor_are_flagged_only_when_they_change_the_dose() -> N
     assert "GFR cap" in findings[0].message
 
 
+def test_a_floor_under_an_estimator_without_creatinine_changes_nothing() -> None:
+    # CKD-EPI cystatin C 2012 (the policy's adult estimator) reads no creatinine: raising a
+    # creatinine of 0.5 to the 0.7 mg/dL floor leaves the GFR, so the dose is not floored.
+    # 133 × (0.8 / 0.8)^-0.499 × 0.996^60 = 104.58 mL/min/1.73 m², × 1.8181 m² / 1.73 (BSA
+    # sqrt(170 × 70 / 3600)) = 109.90 mL/min; Calvert: 5 × (109.90 + 25) = 674.49 mg
+    patient = Patient(**ADULT, serum_creatinine=Q_(0.5, "mg/dL"), cystatin_c=Q_(0.8, "mg/L"))
+    policy = Policy(
+        creatinine_floor=Q_(0.7, "mg/dL"),
+        renal_estimator=dosing.RenalEstimator(adult="ckd_epi_cystatin_2012"),
+    )
+    row = carbo().expand(patient, policy=policy)[0]
+    gfr = 133 * 0.996**60 * math.sqrt(170 * 70 / 3600) / 1.73
+    assert row.dose.m_as("mg") == pytest.approx(5 * (gfr + 25), rel=1e-12)
+    assert row.flags == frozenset()
+
+
 def test_policy_options_are_checked() -> None:
     with pytest.raises(UnitsError):
         Policy(gfr_cap=125)
@@ -325,6 +341,21 @@ def test_band_lines_are_checked_against_the_agents_limits_and_screened_per_band(
     slipped[2]["amount"] = "4000 mg/kg"  # past the screening bound
     with pytest.raises(RegimenError, match="screening bound"):
         bands(slipped, acknowledge="on purpose")
+
+
+def test_an_acknowledged_band_line_loads_and_is_still_checked() -> None:
+    # 3.3 mg/kg four times a day is 13.2 mg/kg a day, more than twice the 4.8 mg/kg top of the
+    # usual range (busulfex-eu-smpc): refused as written, loaded when acknowledged, and an
+    # error in check() for a 20 kg child (band 16 to 23 kg) on each of the 4 days
+    slipped = [dict(band) for band in BANDS]
+    slipped[2]["amount"] = "3.3 mg/kg"
+    with pytest.raises(RegimenError, match=r"band 16 to 23 kg: busulfan 3\.3 mg/kg"):
+        bands(slipped)
+    regimen = bands(slipped, acknowledge="a trial dose")
+    child = quiet(height=Q_(110, "cm"), weight=Q_(20, "kg"), age=Q_(6, "year"))
+    errors = [f for f in dosing.check(regimen.expand(child)) if f.severity == "error"]
+    assert [f.day for f in errors if f.day is not None] == [-7, -6, -5, -4]
+    assert all("13.2 mg/kg" in f.message for f in errors if f.day is not None)
 
 
 # -- the template format -----------------------------------------------------------------------

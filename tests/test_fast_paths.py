@@ -255,3 +255,19 @@ def test_import_dosing_loads_the_formulas_and_the_rest_on_first_use() -> None:
     assert dosing.regimens.get_regimen is dosing.get_regimen  # a submodule by attribute
     with pytest.raises(AttributeError, match="no attribute 'nothing_here'"):
         dosing.nothing_here  # noqa: B018
+    # `dosing.formats` looked up by name, as on first use before any import made it an
+    # attribute of the package, is the submodule
+    assert dosing.__getattr__("formats") is sys.modules["dosing.formats"]
+
+
+def test_a_cohort_already_on_the_increment_under_its_cap_is_not_rounded() -> None:
+    # 1.5 mg/m² × 1.0 and 0.5 m² = 1.5 and 0.75 mg: multiples of 0.25 mg, under the 2 mg cap,
+    # so the block-by-block rounding moves no one and records nothing
+    vincristine = dosing.load_regimen(
+        pathlib.Path(__file__).parent / "data" / "vincristine-weekly.toml"
+    )
+    cohort = dosing.Patient(bsa=Q_(np.array([1.0, 0.5]), "m**2"))
+    row = vincristine.expand(cohort, policy=Policy(rounding={"vincristine": Q_(0.25, "mg")}))[0]
+    assert row.dose.m_as("mg").tolist() == [1.5, 0.75]
+    assert row.adjustments == ()
+    assert dict(row.flags) == {}

@@ -20,6 +20,7 @@ import dosing
 from dosing import Q_, Patient, Policy
 from dosing.cli import main
 from dosing.errors import DomainError
+from dosing.regimens.loader import regimen_from_mapping
 
 CHILD = Patient(
     height=Q_(150, "cm"),
@@ -276,3 +277,69 @@ def test_a_weight_band_line_has_no_single_ordered_amount_in_the_plan() -> None:
     first = resources(bundle, "MedicationRequest")[0]["dosageInstruction"][0]["doseAndRate"]
     assert first[0]["doseQuantity"]["value"] == 1.1
     assert first[1]["doseQuantity"]["value"] == pytest.approx(22.0)
+
+
+# -- what FHIR and the order sheet show at their edges (issue 16: branch coverage 99%) -----------
+
+#: A user's template with nothing optional: no route, no note, nothing unsourced; one dose on
+#: day 0 (the day of the graft).
+BARE = regimen_from_mapping(
+    {
+        "key": "cy-bare",
+        "name": "Cyclophosphamide",
+        "frame": "transplant",
+        "references": ["pbc28980"],
+        "dose": [{"agent": "cyclophosphamide", "amount": "50 mg/kg", "days": "-1..0"}],
+    }
+)
+
+
+def test_a_plan_without_route_or_note_says_none_and_day_0_is_concurrent_with_the_graft() -> None:
+    plan = BARE.to_fhir()
+    plan_module = pytest.importorskip("fhir.resources.R4B.plandefinition")
+    plan_module.PlanDefinition.model_validate(plan)
+    assert "description" not in plan
+    assert "route" not in plan["contained"][0]["dosage"][0]
+    actions = {a["id"]: a for a in plan["action"]}
+    assert actions["action-1-day+0"]["relatedAction"] == [
+        {"actionId": "day-0", "relationship": "concurrent-with-start"}
+    ]
+    assert actions["action-1-day-1"]["relatedAction"][0]["relationship"] == "before-start"
+    bundle = BARE.expand(CHILD).to_fhir()
+    requests = resources(bundle, "MedicationRequest")
+    assert len(requests) == 2
+    assert all("route" not in r["dosageInstruction"][0] for r in requests)
+    # 50 mg/kg × 40 kg = 2000 mg
+    assert requests[0]["dosageInstruction"][0]["doseAndRate"][1]["doseQuantity"]["value"] == 2000
+
+
+def test_a_rounded_request_notes_the_dose_calculated_before_rounding() -> None:
+    # 0.8 mg/m² × 1.290994 m² = 1.0328 mg, rounded half-up to 1.0 mg at 0.1 mg
+    schedule = dosing.get_regimen("inotuzumab-cycle-1").expand(
+        CHILD, policy=Policy(rounding={"*": Q_(0.1, "mg")})
+    )
+    first = resources(schedule.to_fhir(), "MedicationRequest")[0]
+    notes = [note["text"] for note in first["note"]]
+    assert "Calculated before rounding: 1.0328 mg" in notes
+    assert first["dosageInstruction"][0]["doseAndRate"][1]["doseQuantity"]["value"] == 1.0
+
+
+def test_the_order_sheet_shows_the_calculated_dose_its_flags_the_sex_and_the_infant_rule() -> None:
+    boy = Patient(height=Q_(150, "cm"), weight=Q_(40, "kg"), age=Q_(12, "year"), sex="male")
+    policy = Policy(
+        rounding={"*": Q_(0.1, "mg")},
+        infant_rule=dosing.InfantRule(below_weight=Q_(10, "kg"), divisor=30),
+    )
+    schedule = dosing.get_regimen("inotuzumab-cycle-1").expand(boy, policy=policy)
+    page = dosing.formats.write(schedule, "html")
+    # 0.8 × 1.290994 = 1.0328 mg → 1.0 mg; 0.5 × 1.290994 = 0.6455 mg → 0.6 mg
+    assert '<span class="small">calculated 1.033 mg</span>' in page
+    assert '<span class="small">calculated 0.6455 mg</span>' in page
+    assert page.count('<span class="flag">rounded</span>') == 3
+    assert "<td>sex</td><td>male</td>" in page
+    text = " ".join(parse(page).text)
+    assert "the infant rule (mg/kg = mg/m² ÷ divisor below a weight) is a convention" in text
+    # without the infant rule in the policy, the sheet does not mention it
+    plain = dosing.formats.write(dosing.get_regimen("inotuzumab-cycle-1").expand(boy), "html")
+    assert "infant rule" not in plain
+    assert "calculated" not in " ".join(parse(plain).text).split("Checks")[0]

@@ -87,6 +87,30 @@ def test_anchor_dates_follow_each_regimens_frame() -> None:
     ]
 
 
+def test_a_date_column_of_datetimes_is_read_as_dates() -> None:
+    # the same dates as above, in a datetime64 column (pandas' own dates) rather than text
+    frame = table(
+        transplant_date=pd.to_datetime(["2026-12-10", None, "2026-12-10"]),
+        cycle_start=[None, "2026-01-05", None],
+    )
+    dates = [d.date() for d in dosing.plan_frame(frame)["date"]]
+    # transplant day 1 = 10 December + 1; cycle day 8 = 5 January + 7; day -2 = 10 December - 2
+    assert dates[0] == dt.date(2026, 12, 11)
+    assert dates[4] == dt.date(2026, 1, 12)
+    assert dates[6] == dt.date(2026, 12, 8)
+
+
+def test_an_error_that_does_not_start_with_its_field_is_prefixed_with_it() -> None:
+    # the renal policy's message names no field first: the row's error says which one it is
+    frame = table(regimen=["flu-arac-mel-ric"] * 3)
+    out = dosing.plan_frame(frame, policy=Policy(renal="fludarabine-fludara-label"))
+    assert (
+        out["error"]
+        .str.startswith("serum_creatinine: the renal policy needs the patient's renal function")
+        .all()
+    )
+
+
 BAD_ROWS = [
     ({"height": [150.0, 900.0, 170.0]}, "height", "plausible range"),
     ({"weight_unit": ["kg", None, "kg"]}, "weight", "weight_unit"),
@@ -99,6 +123,12 @@ BAD_ROWS = [
     ({"weight": [40.0, None, 70.0]}, "weight", "height and weight, or bsa"),
     ({"transplant_date": [None, "2026-12-10", None]}, "transplant_date", "cycle_start"),
     ({"cycle_start": [None, "10/12/2026", None]}, "cycle_start", "ISO date"),
+    (
+        {"regimen": ["gvhd-mtx-10-7-7", "rabbit-atg", "rabbit-atg"]}
+        | {"cycle_start": [None, "2026-12-10", None]},
+        "cycle_start",
+        "counts transplant days (day 0 = graft infusion); give transplant_date instead",
+    ),
 ]
 
 

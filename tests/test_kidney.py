@@ -448,3 +448,17 @@ def test_cystatin_text_that_is_not_a_concentration() -> None:
         dosing.egfr(
             cystatin_c="0.9 cm", age=Q_(40, "year"), sex="male", method="ckd_epi_cystatin_2012"
         )
+
+
+def test_a_formula_without_ranges_or_note_has_a_docstring_without_them() -> None:
+    import dataclasses
+
+    # A formula registered without a validated range or a note (both optional): its docstring
+    # is the equation, the population and the references, and says no range it does not have.
+    formula = dataclasses.replace(dosing.EGFR_FORMULAS["ckd_epi_2021"], ranges=(), note="")
+    refs = ", ".join((formula.reference, *formula.references))
+    assert formula.docstring(None) == (
+        f"{formula.name}: {formula.equation} [mL/min/1.73 m²].\n\n"
+        f"Derived in: {formula.population}\n\n"
+        f"References\n----------\n{refs}\n"
+    )

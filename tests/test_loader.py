@@ -200,6 +200,11 @@ def test_a_good_file_loads_like_the_catalogue(tmp_path: pathlib.Path) -> None:
             "dose[0].route",
             "non-empty string",
         ),
+        (
+            {"agent": '"x"', "amount": '["1 mg/kg"]', "days": '"1"'},
+            "dose[0].amount",
+            "must be a string with a unit",
+        ),
     ],
 )
 def test_malformed_dose_names_file_and_field(
@@ -477,3 +482,27 @@ def test_loading_does_not_warn_for_the_catalogue() -> None:
         warnings.simplefilter("error")
         for key in dosing.regimen_keys():
             dosing.get_regimen(key).describe()
+
+
+def test_a_product_that_is_not_a_name_is_refused_with_the_agents_products() -> None:
+    data = {
+        "key": "atg",
+        "name": "ATG",
+        "frame": "transplant",
+        "references": ["pbc28980"],
+        "setting": "gvhd-prophylaxis",
+        "dose": [
+            {
+                "agent": "anti-thymocyte globulin (rabbit)",
+                "product": 5,
+                "amount": "1.25 mg/kg",
+                "days": "-2..-1",
+            }
+        ],
+    }
+    with pytest.raises(
+        RegimenError,
+        match=r"atg.toml: dose\[0\]\.product: product=5 is not known; use one of: "
+        r"'Thymoglobulin', 'Grafalon'",
+    ):
+        regimen_from_mapping(data, source="atg.toml")

@@ -593,6 +593,23 @@ def test_dosing_weight_options_are_recorded_in_the_basis() -> None:
         atg.expand(thin, policy=Policy(dosing_weight="ideal"))
 
 
+def test_an_adjusted_weight_of_factor_1_is_the_actual_weight_and_not_flagged() -> None:
+    # adjusted = IBW + 1 × (actual − IBW) = actual: 1.25 mg/kg × 90 kg = 112.5 mg, unchanged,
+    # so no dosing_weight flag; the basis still says how the weight was chosen
+    patient = Patient(height=Q_(170, "cm"), weight=Q_(90, "kg"), sex="male")
+    policy = Policy(dosing_weight=DosingWeight("adjusted", factor=1.0))
+    row = dosing.get_regimen("rabbit-atg").expand(patient, policy=policy)[0]
+    assert row.dose.m_as("mg") == pytest.approx(112.5, rel=1e-12)
+    assert row.flags == frozenset()
+    assert "adjusted body weight (factor 1, Devine IBW)" in str(row.basis)
+
+
+def test_a_gfr_cap_is_one_value() -> None:
+    with pytest.raises(DomainError, match="must be one value, not an array") as info:
+        Policy(gfr_cap=Q_(np.array([125.0, 125.0]), "mL/min"))
+    assert info.value.argument == "gfr_cap"
+
+
 # -- invariants ---------------------------------------------------------------------------------
 
 

@@ -813,3 +813,50 @@ def test_an_estimate_needs_age_to_choose_and_a_table_may_name_a_childs_estimator
         _check_bands("x", (RenalBand(0.0, 10.0, 1.0),))
     with pytest.raises(ValueError, match="must not fall"):
         _check_bands("x", (RenalBand(0.0, 10.0, 1.0), RenalBand(10.0, math.inf, 0.5)))
+
+
+# -- edges of the renal basis (issue 16: branch coverage 99%) ----------------------------------
+
+
+def test_a_child_read_by_a_table_for_a_measured_clearance_needs_one() -> None:
+    # The high-dose methotrexate label asks for a measured clearance; accepted for a child
+    # outside its adult population, a child with only a serum creatinine is refused, as an
+    # adult is, unless the policy names the child's estimator.
+    child = patient(
+        height=Q_(115, "cm"),
+        weight=Q_(20, "kg"),
+        age=Q_(6, "year"),
+        serum_creatinine=Q_(0.4, "mg/dL"),
+    )
+    accept = Policy(renal="methotrexate-high-dose-label", renal_outside_population="accept")
+    with pytest.raises(DomainError, match="written for a measured creatinine clearance") as info:
+        HD_MTX.expand(child, policy=accept)
+    assert info.value.argument == "creatinine_clearance"
+
+
+def test_a_normalised_table_for_any_age_reads_a_child_without_an_outside_record() -> None:
+    import dataclasses
+
+    # The data format allows population "any" for a normalised table (none is shipped): a
+    # child is then inside it. Bedside Schwartz: 0.413 × 115 cm / 0.4 mg/dL = 118.74
+    # mL/min/1.73 m², read as it is by a normalised table.
+    table = dataclasses.replace(RENAL_TABLES["fludarabine-generic-label"], population="any")
+    child = patient(
+        height=Q_(115, "cm"),
+        weight=Q_(20, "kg"),
+        age=Q_(6, "year"),
+        serum_creatinine=Q_(0.4, "mg/dL"),
+    )
+    kidney = Bases(child, Policy()).kidney(table)
+    assert kidney.outside is False and kidney.reason == ""
+    assert kidney.basis.value == pytest.approx(0.413 * 115 / 0.4, rel=1e-12)
+
+
+def test_without_a_bsa_cap_the_capped_bsa_is_the_patients() -> None:
+    # Bases.capped_bsa without a cap: the patient's own BSA (Mosteller sqrt(150 × 40 / 3600)),
+    # and no one capped
+    bases = Bases(Patient(height=Q_(150, "cm"), weight=Q_(40, "kg")), Policy())
+    basis, capped = bases.capped_bsa()
+    assert basis is bases.patient_bsa()
+    assert basis.value == pytest.approx(math.sqrt(150 * 40 / 3600), rel=1e-12)
+    assert not capped

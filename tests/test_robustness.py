@@ -19,6 +19,7 @@ import math
 import os
 import pickle
 import re
+import threading
 import time
 from collections.abc import Callable
 
@@ -103,6 +104,14 @@ def test_a_read_only_array_is_kept_and_a_read_only_view_of_a_writeable_one_is_co
     base[0] = 10.0
     assert kept[0] == 150.0
     assert frozen_array(3.0) == 3.0
+    # a read-only array over a writeable buffer that is not an array (a bytearray) is copied too
+    buffer = bytearray(np.array([150.0, 120.0]).tobytes())
+    over_buffer = np.frombuffer(buffer, dtype=np.float64)
+    over_buffer.flags.writeable = False
+    copied = frozen_array(over_buffer)
+    assert copied is not over_buffer
+    buffer[:8] = np.array([10.0]).tobytes()
+    assert over_buffer[0] == 10.0 and copied[0] == 150.0
 
 
 def test_quantities_of_validated_objects_cannot_be_converted_in_place() -> None:
@@ -459,3 +468,45 @@ def test_expansions_from_8_threads_keep_their_own_warnings() -> None:
     with ThreadPoolExecutor(max_workers=8) as pool:
         assert list(pool.map(run, weights)) == sequential
     assert sum(bool(warned) for _, warned in sequential) > 10
+
+
+def test_a_lazy_registry_entry_is_built_once_when_two_threads_ask_for_it() -> None:
+    # The first lookup builds the entry while holding the lock; a second thread that found it
+    # pending waits for the lock, then takes the built entry instead of building it again.
+    from dosing.registry import Registry
+
+    registry: Registry[object] = Registry("table")
+    building, release = threading.Event(), threading.Event()
+    builds: list[object] = []
+
+    def factory() -> object:
+        building.set()
+        assert release.wait(10)
+        builds.append(object())
+        return builds[-1]
+
+    registry.register_lazy("x", factory)
+    lock, waiting = registry._lock, threading.Event()
+
+    class Watched:  # the registry's lock, saying when a second thread is about to wait on it
+        def __enter__(self) -> None:
+            if building.is_set():
+                waiting.set()
+            lock.acquire()
+
+        def __exit__(self, *exc: object) -> None:
+            lock.release()
+
+    registry._lock = Watched()  # type: ignore[assignment]
+    results: list[object] = []
+    first = threading.Thread(target=lambda: results.append(registry["x"]))
+    first.start()
+    assert building.wait(10)
+    second = threading.Thread(target=lambda: results.append(registry["x"]))
+    second.start()
+    assert waiting.wait(10)
+    release.set()
+    first.join(10)
+    second.join(10)
+    assert len(builds) == 1
+    assert results == [builds[0], builds[0]]

@@ -196,3 +196,46 @@ def test_per_weight_and_per_bsa_are_told_apart_by_units() -> None:
 )
 def test_ucum_codes(unit: str, code: str) -> None:
     assert ucum(unit) == code
+
+
+@pytest.mark.parametrize(
+    ("definition", "imports"),
+    [
+        ("standard_bsa = 1.73 * meter ** 2", True),  # the same unit: kept
+        ("international_unit = [international_unit] = IU", True),
+        # another size of standard_bsa would silently change every normalised eGFR: refused
+        ("standard_bsa = 1.8 * meter ** 2", False),
+        ("international_unit = 1e-6 * mole = IU", False),
+    ],
+)
+def test_a_unit_the_application_defined_first_must_mean_what_dosing_means(
+    definition: str, imports: bool
+) -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import pint\n"
+        f"pint.get_application_registry().get().define({definition!r})\n"
+        "import dosing\n"
+        "print(dosing.Q_(1, 'standard_bsa').m_as('m**2'))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    if imports:
+        assert done.returncode == 0, done.stderr
+        assert float(done.stdout) == 1.73
+    else:
+        assert done.returncode != 0
+        assert "UnitsError" in done.stderr
+        assert "is already defined in pint's application registry" in done.stderr
+
+
+def test_defining_a_unit_dosing_already_defined_checks_it_in_process() -> None:
+    from dosing.units import _define_once
+
+    # standard_bsa is defined (on import) as 1.73 m²: the same definition again is kept ...
+    _define_once("standard_bsa = 1.73 * meter ** 2", "[length] ** 2", 1.73)
+    assert Q_(1, "standard_bsa").m_as("m**2") == 1.73
+    # ... and another meaning is refused, naming the unit
+    with pytest.raises(UnitsError, match="'standard_bsa' is already defined .* as 1.73 m"):
+        _define_once("standard_bsa = 1.8 * meter ** 2", "[length] ** 2", 1.8)

@@ -4,5 +4,5 @@ import sys
 
 from dosing.cli import main
 
-if __name__ == "__main__":  # pragma: no cover
+if __name__ == "__main__":  # pragma: no cover  (runs in a child process: tests/test_cli.py)
     sys.exit(main())

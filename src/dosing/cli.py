@@ -41,7 +41,6 @@ from dosing._warn import recording
 from dosing.errors import (
     NO_VALUE,
     DosingError,
-    DosingWarning,
     Example,
     UnitsError,
     UnusedPolicyWarning,
@@ -941,11 +940,10 @@ _CAUGHT: ContextVar[list[Warning]] = ContextVar("dosing_cli_warnings")
 
 
 def _flush_warnings(err: TextIO) -> None:
-    """Write the dosing warnings caught so far, one line each, and forget them."""
+    """Write the warnings caught so far, one line each, and forget them."""
     caught = _CAUGHT.get()
-    for warning in caught:
-        if isinstance(warning, DosingWarning):
-            err.write(f"dosing: warning: {warning}\n")
+    for warning in caught:  # each from dosing._warn.warn: a DosingWarning, never dropped
+        err.write(f"dosing: warning: {warning}\n")
     caught.clear()
 
 

@@ -74,14 +74,28 @@ ureg: Any = pint.get_application_registry().get()  # type: ignore[no-untyped-cal
 ureg.Quantity  # noqa: B018  (a lazy registry sets itself up on first use)
 
 
-def _define_once(definition: str) -> None:
+def _define_once(definition: str, dimension: str, size: float) -> None:
+    """Define a unit in the shared registry. One the application defined before dosing was
+    imported is kept only if it means the same (``size`` of ``dimension`` in base units): a
+    foreign ``standard_bsa`` of another size would silently change every normalised eGFR."""
     name = definition.split("=", 1)[0].strip()
     if name not in ureg:
         ureg.define(definition)
+        return
+    base = ureg.Quantity(1.0, name).to_base_units()
+    if str(base.dimensionality) != dimension or not math.isclose(base.magnitude, size):
+        raise UnitsError(
+            f"is already defined in pint's application registry as {base:~}, not as dosing "
+            f"defines it ({definition})",
+            argument="units",
+            value=name,
+            shown=repr(name),
+            fix="define it as dosing does, or leave it undefined before importing dosing",
+        )
 
 
-_define_once("international_unit = [international_unit] = IU")
-_define_once("standard_bsa = 1.73 * meter ** 2")
+_define_once("international_unit = [international_unit] = IU", "[international_unit]", 1.0)
+_define_once("standard_bsa = 1.73 * meter ** 2", "[length] ** 2", 1.73)
 
 #: pint's Quantity class of the shared registry.
 _QUANTITY: Final[Any] = ureg.Quantity
@@ -197,7 +211,8 @@ _QUANTITY_TYPE: Final = type(_QUANTITY(1.0, CM))
 _FLOAT64: Final = np.dtype(np.float64)
 
 # The unit strings dosing and its users write most, read to the very containers of the
-# constants above: a Quantity made with Q_(150, "cm") then has CM's units by identity.
+# constants above: a Quantity made with Q_(150, "cm") then has CM's units by identity. Each
+# constant is ureg.Unit of the very text it is paired with, so pint reads the text to it.
 for _text, _unit in (
     ("cm", CM),
     ("m", M),
@@ -215,8 +230,7 @@ for _text, _unit in (
     ("mg/m**2", MG_PER_M2),
     ("mg/kg", MG_PER_KG),
 ):
-    if ureg.Unit(_text)._units == _unit._units:  # as pint reads the text, checked once
-        _UNIT_TEXT[_text] = _unit._units
+    _UNIT_TEXT[_text] = _unit._units
 del _text, _unit
 
 

@@ -113,6 +113,7 @@ def _load() -> tuple[Registry[Agent], Mapping[str, Identity], Mapping[str, tuple
         names[key] = identity
 
     for canonical, raw in data["agent"].items():
+        # Never reached: a packaging slip (the shipped names are canonical), caught on import
         if canonical != " ".join(canonical.split()).casefold():  # pragma: no cover
             raise ValueError(f"data/agents.toml: {canonical!r} is not in canonical form")
         products = tuple(

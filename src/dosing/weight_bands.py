@@ -37,27 +37,26 @@ if TYPE_CHECKING:
 __all__ = ["band_note", "resolve_band"]
 
 
-def resolve_band(line: DoseLine, patient: Patient, policy: Policy | None = None) -> DoseLine:
+def resolve_band(line: DoseLine, patient: Patient, policy: Policy) -> DoseLine:
     """``line`` as the per-kg (or flat) line of ``patient``'s band; any other line unchanged.
 
-    A policy whose dosing weight for the agent is not actual body weight is refused (the band is
-    chosen on actual weight: see the module)."""
+    A policy (the expansion's, default or not) whose dosing weight for the agent is not actual
+    body weight is refused (the band is chosen on actual weight: see the module)."""
     if not isinstance(line.rule, WeightBands) or line.kind != "band":
         return line
     table = line.rule
-    if policy is not None:
-        choice = policy.weight_for(line.agent)
-        if choice.kind != "actual" and with_band(line, table.bands[0]).kind == "weight":
-            raise DomainError(
-                f"doses {line.agent} by {choice.describe()}, but {line.agent} is dosed by "
-                f"actual-weight band ({table.describe()}): the band is chosen on actual body "
-                f"weight, and its amount is for actual body weight",
-                argument=f"dosing_weight[{line.agent!r}]",
-                value=choice.describe(),
-                shown=repr(choice.describe()),
-                fix=f"dose {line.agent} on actual body weight: dosing_weight={{..., "
-                f"{line.agent!r}: 'actual'}}",
-            )
+    choice = policy.weight_for(line.agent)
+    if choice.kind != "actual" and with_band(line, table.bands[0]).kind == "weight":
+        raise DomainError(
+            f"doses {line.agent} by {choice.describe()}, but {line.agent} is dosed by "
+            f"actual-weight band ({table.describe()}): the band is chosen on actual body "
+            f"weight, and its amount is for actual body weight",
+            argument=f"dosing_weight[{line.agent!r}]",
+            value=choice.describe(),
+            shown=repr(choice.describe()),
+            fix=f"dose {line.agent} on actual body weight: dosing_weight={{..., "
+            f"{line.agent!r}: 'actual'}}",
+        )
     weight = patient.magnitudes.weight_kg
     if weight is None:
         raise DomainError(

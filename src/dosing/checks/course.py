@@ -343,6 +343,8 @@ def _check_lifetime(
             for exposure in prior:
                 if exposure.agent != agent:
                     continue
+                if limit.product is not None and exposure.product != limit.product:
+                    continue  # a product's limit counts that product only, as it does planned
                 value = exposure.in_kind(limit.kind, limit.unit)
                 if value is None:
                     unconverted.append(exposure)
@@ -496,10 +498,13 @@ def _check_repeats(
 # -- intensity ----------------------------------------------------------------------------------
 
 
-def _met_criteria(schedule: Schedule) -> tuple[list[str], set[str]]:
-    """The myeloablative criteria a schedule meets (as text), and the agents the criteria know."""
+def _met_criteria(schedule: Schedule) -> tuple[list[str], set[str], dict[str, list[str]]]:
+    """The myeloablative criteria a schedule meets (as text), the agents the criteria know, and
+    those of them no criterion could be compared with, with the doses the criteria are for."""
     met: list[str] = []
     known: set[str] = set()
+    compared: set[str] = set()
+    wanted: dict[str, list[str]] = {}
     regimen = schedule.regimen
     for raw in _INTENSITY["myeloablative"]:
         agent = canonical_agent(raw["agent"])
@@ -512,6 +517,7 @@ def _met_criteria(schedule: Schedule) -> tuple[list[str], set[str]]:
             shape = "single" if fractions == 1 else "fractionated"
             if raw["fractions"] != shape:
                 continue
+            compared.add(agent)
             total = sum(line.amount_value * line.administrations for line in lines)
             threshold = float(parse_quantity(raw["at_least"]).m_as(GY))
             if total >= threshold * (1 - LIMIT_RTOL):
@@ -520,17 +526,20 @@ def _met_criteria(schedule: Schedule) -> tuple[list[str], set[str]]:
                 )
             continue
         route = raw.get("route")
-        if route is not None:
-            written = {_route(line.route) for line in lines}
-            if route not in written:
-                continue
         inclusive = "at_least" in raw  # "at_least": the threshold itself meets it; "over": not
         threshold_q = parse_quantity(raw["at_least" if inclusive else "over"])
         kind, _ = classify(threshold_q)
         unit = MG_PER_M2 if kind == "bsa" else MG_PER_KG
+        unit_text = given_text(1.0, unit).split(" ", 1)[1]
+        wanted.setdefault(agent, []).append(f"{route + ' ' if route else ''}doses in {unit_text}")
+        if route is not None:
+            written = {_route(line.route) for line in lines}
+            if route not in written:
+                continue
         same = [line for line in lines if line.kind == kind and line.amount_unit == unit]
         if not same:
             continue
+        compared.add(agent)
         total = sum(line.amount_value * line.administrations for line in same)
         threshold = float(threshold_q.m_as(unit))
         meets = (
@@ -544,7 +553,8 @@ def _met_criteria(schedule: Schedule) -> tuple[list[str], set[str]]:
                 f"{agent} {given_text(total, unit)} ({words} {given_text(threshold, unit)} is "
                 f"myeloablative)"
             )
-    return met, known
+    unchecked = {agent: wanted[agent] for agent in sorted(known - compared)}
+    return met, known, unchecked
 
 
 def _route(route: str | None) -> str | None:
@@ -569,9 +579,20 @@ def _check_intensity(schedules: Sequence[Schedule], out: _Findings) -> None:
         declared = schedule.regimen.intensity
         if declared is None:
             continue
-        met, known = _met_criteria(schedule)
+        met, known, unchecked = _met_criteria(schedule)
         key = schedule.regimen.key
-        if met and declared != "MAC":
+        if not met and unchecked:
+            needs = "; ".join(f"{agent}: {' or '.join(w)}" for agent, w in unchecked.items())
+            out.add(
+                "info",
+                "not_checked",
+                ", ".join(unchecked),
+                f"{key} declares {declared}, but its {', '.join(unchecked)} could not be compared "
+                f"with the working definitions {_sources(refs)}, whose thresholds are for {needs}:"
+                f" its intensity was not checked",
+                regimen=key,
+            )
+        elif met and declared != "MAC":
             out.add(
                 "warning",
                 "intensity",

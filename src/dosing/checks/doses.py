@@ -334,6 +334,8 @@ def _why_not(limit: DoseLimit, row: Row, context: _Context) -> str:
         return f"its limits are in {_unit_text(limit)}, its doses in {row.unit:~P}"
     if limit.kind == "weight":
         return f"its {limit.describe()} needs the patient's weight"
+    # Never reached: every patient has a BSA (given, or from the height and weight a
+    # Patient needs without one), so a per-m² limit never lacks its basis
     return f"its {limit.describe()} needs the patient's BSA"  # pragma: no cover
 
 

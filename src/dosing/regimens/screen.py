@@ -35,7 +35,7 @@ from typing import TYPE_CHECKING, Any, Final
 from dosing._text import given_text
 from dosing.amounts import CANONICAL, KIND_WORDS, classify
 from dosing.dose_limits import DoseLimit, LimitTable
-from dosing.errors import RegimenError, UnitsError
+from dosing.errors import RegimenError
 from dosing.units import Q_, short
 
 if TYPE_CHECKING:
@@ -128,10 +128,7 @@ def _fitting_reading(line: DoseLine, table: LimitTable) -> str | None:
 def _fits(line: DoseLine, table: LimitTable, quantity: Any) -> bool:
     """Whether ``quantity`` (a reading of the written amount) is a usual dose of the agent: inside
     a usual range of its kind (under the top of a course range) and under every hard limit."""
-    try:
-        kind, measure = classify(quantity)
-    except UnitsError:
-        return False
+    kind, measure = classify(quantity)  # every reading of _readings is in a clinical dose unit
     unit = CANONICAL[(kind, measure)][0]
     value = float(quantity.m_as(unit))
     limits = [
@@ -290,11 +287,17 @@ def screen_course(doses: Iterable[DoseLine], table: LimitTable, fail: Fail) -> N
         if line.acknowledge or not line.known or not table.knows(line.agent):
             continue
         by_agent.setdefault((line.agent, line.kind, line.amount_unit), []).append((index, line))
-    for (_agent, kind, unit), lines in by_agent.items():
-        index, first = lines[0]
-        total = sum(line.amount_value * line.administrations for _, line in lines)
-        for limit in _course_limits(first, table, kind, unit):
+    for (agent, kind, unit), group in by_agent.items():
+        for limit in _course_limits(agent, table, kind, unit):
             assert limit.high is not None or limit.low is not None
+            # the lines this limit is for: a product's limit adds that product's lines only
+            lines = [
+                (i, line) for i, line in group if table.applies(limit, line.product, line.setting)
+            ]
+            if not lines:
+                continue
+            index, first = lines[0]
+            total = sum(line.amount_value * line.administrations for _, line in lines)
             period = "lifetime" if limit.per == "lifetime" else "per course"
             shown = f"{given_text(total, unit)} {period}"
             over = limit.high is not None and total > limit.high * (1 + 1e-9)
@@ -325,12 +328,9 @@ def screen_course(doses: Iterable[DoseLine], table: LimitTable, fail: Fail) -> N
                 )
 
 
-def _course_limits(line: DoseLine, table: LimitTable, kind: str, unit: Any) -> list[DoseLimit]:
+def _course_limits(agent: str, table: LimitTable, kind: str, unit: Any) -> list[DoseLimit]:
     return [
         limit
-        for limit in table.for_agent(line.agent)
-        if limit.per in ("course", "lifetime")
-        and table.applies(limit, line.product, line.setting)
-        and limit.kind == kind
-        and limit.unit == unit
+        for limit in table.for_agent(agent)
+        if limit.per in ("course", "lifetime") and limit.kind == kind and limit.unit == unit
     ]
