@@ -321,9 +321,9 @@ def yu_2010(height_cm: Magnitude, weight_kg: Magnitude) -> Magnitude:
 def _warn_if_outside(
     formula: BSAFormula, result: Any, height_cm: Magnitude, weight_kg: Magnitude, age: object
 ) -> Any:
-    """Warn when an adult-only formula is applied to a child (blockwise for lazy arrays)."""
-    if not formula.adults_only:
-        return result
+    """Warn when an adult-only formula is applied to a child (blockwise for lazy arrays).
+
+    Called by :func:`bsa_m2` for adult-only formulas only."""
     if age is not None:
         values: tuple[Any, ...] = (checked("age", magnitude(age, YEAR, "age"), YEAR),)
         limits: tuple[float, ...] = (ADULT_AGE_YEARS,)
