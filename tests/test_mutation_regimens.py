@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import copy
 import datetime as dt
+import os
 import warnings
 from typing import Any
 
@@ -343,10 +344,28 @@ def test_empty_references_warn_pointing_at_the_caller_and_a_builtin_must_cite() 
         assert str(caught[0].message) == (
             "t.toml: references is empty; a protocol without a source cannot be checked against it"
         )
-        assert caught[0].filename == __file__
     error = refusal(template({"references": []}), require_references=True)
     assert (error.field, error.reason) == ("references", "a built-in regimen must cite its sources")
     assert load(template(), require_references=True).references == ("storb1986",)
+
+
+@pytest.mark.skipif(
+    bool(os.environ.get("DOSING_MUTATION")), reason="mutmut's trampolines add frames"
+)
+def test_the_empty_references_warning_points_at_the_line_that_read_the_template(
+    tmp_path: Any,
+) -> None:
+    path = tmp_path / "unsourced.toml"
+    path.write_text(
+        'key = "t"\nname = "T"\nframe = "transplant"\nreferences = []\n'
+        '[[dose]]\nagent = "x"\namount = "1 mg/kg"\ndays = "1"\n',
+        encoding="utf-8",
+    )
+    with pytest.warns(UnsourcedDefaultWarning) as record:
+        dosing.load_regimen(path)
+    with pytest.warns(UnsourcedDefaultWarning) as record_too:
+        regimen_from_mapping(template({"references": []}))
+    assert [record[0].filename, record_too[0].filename] == [__file__, __file__]
 
 
 def test_load_regimen_names_the_file_in_every_refusal(tmp_path: Any) -> None:
@@ -696,6 +715,18 @@ def second_line(**fields: Any) -> dict[str, Any]:
             {"days": "1, 2", "total": "2 mg/m**2"},
             "dose[1].total",
             "total='2 mg/m**2' is not in the units of the amounts (mg/kg)",
+            NO_VALUE,
+        ),
+        (
+            {"days": "1, 2", "total": "2 IU/kg"},  # per kg too, but activity, not mass
+            "dose[1].total",
+            "total='2 IU/kg' is not in the units of the amounts (mg/kg)",
+            NO_VALUE,
+        ),
+        (
+            {"days": "1, 2", "total": "2 ppm"},  # 2 mg/kg is 2 parts per million, but not per kg
+            "dose[1].total",
+            "total='2 ppm' is not in the units of the amounts (mg/kg)",
             NO_VALUE,
         ),
         (
@@ -1152,3 +1183,44 @@ def test_anchor_dates_at_the_ends_of_the_calendar_are_accepted() -> None:
     assert RIC.expand(CHILD, transplant_date="0001-01-08")[0].date == dt.date(1, 1, 1)
     assert INO.expand(CHILD, cycle_start="2026-12-10")[2].date == dt.date(2026, 12, 24)
     assert all(row.date is None for row in INO.expand(CHILD))
+
+
+# -- expansion: the warnings a schedule carries ---------------------------------------------------
+
+
+def test_a_policy_naming_agents_the_regimen_does_not_give_warns_at_the_callers_line() -> None:
+    # A BMI of 140 / 1.5² = 62.2 kg/m² warns when the patient is made, and the schedule keeps
+    # that warning first, then the ones of the expansion.
+    with pytest.warns(dosing.ImplausibleInputWarning):
+        heavy = dosing.Patient(height=Q_(150, "cm"), weight=Q_(140, "kg"))
+    policy = dosing.Policy(dose_factors={"vincristine": 0.8, "busulfan": 0.5, "melphalan": 0.8})
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        schedule = RIC.expand(heavy, policy=policy)
+    assert [w.category for w in caught] == [dosing.UnusedPolicyWarning]
+    text = (
+        "the policy's dose_factors['busulfan'], dose_factors['vincristine'] names 'busulfan', "
+        "'vincristine', which 'flu-arac-mel-ric' does not give (agents: fludarabine, cytarabine, "
+        "melphalan); check the spelling"
+    )
+    assert str(caught[0].message) == text
+    assert caught[0].message.regimen == "flu-arac-mel-ric"  # type: ignore[union-attr]
+    assert [type(w) for w in schedule.warnings] == [
+        dosing.ImplausibleInputWarning,
+        dosing.UnusedPolicyWarning,
+    ]
+    assert schedule.warnings[0] is heavy.warnings[0]
+    assert str(schedule.warnings[1]) == text
+
+
+def test_a_policy_naming_only_the_regimens_agents_and_no_policy_do_not_warn() -> None:
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        used = RIC.expand(CHILD, policy=dosing.Policy(dose_factors={"melphalan": 0.8}))
+        plain = RIC.expand(CHILD)
+    assert used.warnings == () and plain.warnings == ()
+    # melphalan 140 mg/m² on days -3 and -2 in this template is reduced to 80%: 112 mg/m².
+    melphalan = [row for row in used if row.agent == "melphalan"]
+    assert [row.dose.m_as("mg") / used.bsa.value for row in melphalan] == pytest.approx(
+        [0.8 * line.amount_value for line in RIC.doses if line.agent == "melphalan"] * 2
+    )
