@@ -17,6 +17,7 @@ import os
 import warnings
 from typing import Any
 
+import numpy as np
 import pytest
 
 import dosing
@@ -1224,3 +1225,64 @@ def test_a_policy_naming_only_the_regimens_agents_and_no_policy_do_not_warn() ->
     assert [row.dose.m_as("mg") / used.bsa.value for row in melphalan] == pytest.approx(
         [0.8 * line.amount_value for line in RIC.doses if line.agent == "melphalan"] * 2
     )
+
+
+def test_the_row_orders_kept_for_regimens_are_bounded() -> None:
+    # Each regimen's row order is worked out once and kept, for at most 256 regimens at a time:
+    # expanding 300 regimens made on the fly does not keep 300.
+    import importlib
+
+    engine = importlib.import_module("dosing.expand")
+    for index in range(300):
+        regimen = regimen_from_mapping(template({"key": f"t{index}"}, agent="x", days="2, 1"))
+        schedule = regimen.expand(CHILD)
+        assert [row.day for row in schedule] == [1, 2]  # sorted by day, not as written
+        assert len(engine._ROW_ORDER) <= 256
+    assert engine._ROW_ORDER[id(regimen)][0] is regimen  # the last one is kept
+
+
+def test_the_calculated_dose_is_the_one_before_rounding_for_one_patient_and_a_cohort() -> None:
+    # Inotuzumab 0.8 mg/m² on day 1. BSA 1.25 m²: 1.0 mg calculated; 1.3 m²: 1.04 mg, given as
+    # 1.0 mg on a 0.1 mg grid; 1.5 m²: 1.2 mg (already on the grid).
+    rounding = dosing.Policy(rounding={"*": Q_(0.1, "mg")})
+    one = INO.expand(dosing.Patient(bsa=Q_(1.3, "m**2")), policy=rounding)[0]
+    assert one.calculated.m_as("mg") == pytest.approx(0.8 * 1.3, rel=1e-12)
+    assert one.dose.m_as("mg") == pytest.approx(1.0, rel=1e-12)
+    cohort = dosing.Patient(bsa=Q_([1.25, 1.3, 1.5], "m**2"))
+    row = INO.expand(cohort, policy=rounding)[0]
+    np.testing.assert_allclose(row.calculated.m_as("mg"), [1.0, 1.04, 1.2], rtol=1e-12)
+    np.testing.assert_allclose(row.dose.m_as("mg"), [1.0, 1.0, 1.2], rtol=1e-12)
+    unrounded = INO.expand(cohort)[0]
+    np.testing.assert_allclose(unrounded.calculated.m_as("mg"), [1.0, 1.04, 1.2], rtol=1e-12)
+    np.testing.assert_allclose(unrounded.dose.m_as("mg"), [1.0, 1.04, 1.2], rtol=1e-12)
+
+
+def test_a_flat_dose_is_the_same_for_every_patient_of_a_cohort_eager_or_lazy() -> None:
+    # 5 mg of x on days 1 and 2, and 2 Gy of radiation on day 1, whatever the size.
+    flat = load(second_line(amount="5 mg", days="1, 2"))
+    radiation = load(second_line(amount="2 Gy", days="1"))
+    one = flat.expand(CHILD)
+    assert [row.dose.m_as("mg") for row in one if row.agent == "x"] == [5.0, 5.0]
+    assert [row.basis.kind for row in one if row.agent == "x"] == ["flat", "flat"]
+    assert [row.basis.kind for row in radiation.expand(CHILD) if row.agent == "x"] == ["radiation"]
+    heights, weights = np.array([150.0, 160.0, 170.0]), np.array([40.0, 50.0, 60.0])
+    cohort = dosing.Patient(height=Q_(heights, "cm"), weight=Q_(weights, "kg"))
+    rows = [row for row in flat.expand(cohort) if row.agent == "x"]
+    np.testing.assert_array_equal(rows[0].dose.m_as("mg"), [5.0, 5.0, 5.0])
+    da = pytest.importorskip("dask.array")
+    lazy = dosing.Patient(
+        height=Q_(da.from_array(heights, chunks=2), "cm"),
+        weight=Q_(da.from_array(weights, chunks=2), "kg"),
+    )
+    row = next(row for row in flat.expand(lazy) if row.agent == "x")
+    assert row.dose.m.chunks == ((2, 1),)  # chunked like the patients
+    np.testing.assert_array_equal(row.dose.m.compute(), [5.0, 5.0, 5.0])
+    # The patients' deferred checks travel with the dose that does not read their size.
+    bad = dosing.Patient(
+        height=Q_(da.from_array(np.array([150.0, 19.0, 170.0]), chunks=2), "cm"),
+        weight=Q_(da.from_array(weights, chunks=2), "kg"),
+    )
+    row = next(row for row in flat.expand(bad) if row.agent == "x")
+    with pytest.raises(DomainError) as info:
+        row.dose.m.compute()
+    assert info.value.argument == "height[1]"
