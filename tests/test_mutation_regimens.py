@@ -1286,3 +1286,33 @@ def test_a_flat_dose_is_the_same_for_every_patient_of_a_cohort_eager_or_lazy() -
     with pytest.raises(DomainError) as info:
         row.dose.m.compute()
     assert info.value.argument == "height[1]"
+    rounded = dosing.Policy(rounding={"*": Q_(1, "mg")})
+    row = next(row for row in flat.expand(bad, policy=rounded) if row.agent == "x")
+    for magnitude in (row.calculated.m, row.dose.m):  # before and after the rounding step
+        with pytest.raises(DomainError) as info:
+            magnitude.compute()
+        assert info.value.argument == "height[1]"
+
+
+def test_a_known_agents_line_and_course_are_screened_by_its_dose_limits() -> None:
+    # Methotrexate is dosed from 5 mg/m² to grams per m²: a line must say its setting.
+    error = refusal(template({"setting": None}))
+    assert error.field == "dose[0].setting"
+    assert error.reason.startswith("missing: methotrexate is dosed from 5 mg/m² ")
+    # Melphalan 100 mg/m² on days -3 and -2, then 100 mg/m² on day -1 in a second line:
+    # 300 mg/m² in the course, over the labels' hard limit of 200 mg/m² (checked across lines).
+    course = template(
+        {
+            "setting": "conditioning",
+            "dose": [
+                {"agent": "melphalan", "amount": "100 mg/m**2", "days": "-3, -2"},
+                {"agent": "melphalan", "amount": "100 mg/m**2", "days": "-1"},
+            ],
+        }
+    )
+    error = refusal(course)
+    assert error.field == "dose[0].amount"
+    assert error.reason.startswith(
+        "melphalan totals 300 mg/m² per course in this template, over its hard limit of "
+        "200 mg/m² per course"
+    )
