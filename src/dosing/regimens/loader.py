@@ -174,13 +174,19 @@ def load_regimen(path: str | Path) -> Regimen:
         return RegimenError(file, field, message)
 
     data = read_toml_file(file, fail)
-    return regimen_from_mapping(data, source=str(file))
+    return _from_mapping(data, str(file), False)
 
 
 def regimen_from_mapping(
     data: Mapping[str, Any], *, source: str = "<mapping>", require_references: bool = False
 ) -> Regimen:
     """Build a :class:`Regimen` from a mapping with the template's fields, checking each."""
+    return _from_mapping(data, source, require_references)
+
+
+def _from_mapping(data: Mapping[str, Any], source: str, require_references: bool) -> Regimen:
+    """The work of both entry points, one frame below each: a warning about the template points
+    at the line that called :func:`load_regimen` or :func:`regimen_from_mapping`."""
     check_size(data, lambda field, message: RegimenError(source, field, message))
     reader = _Reader(source)
     return reader.regimen(data, require_references=require_references)
