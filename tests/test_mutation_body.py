@@ -1,0 +1,429 @@
+"""Tests that kill the surviving mutants of ``dosing.body`` (weight, kidney, egfr, growth).
+
+Mutation testing of main at 768f5c9 (issue 16 item 4) left survivors in these modules: the
+boundaries of each check on both sides, every field of each refusal (reason, argument, value,
+fix, message), the type of a scalar result, and the adult ideal-weight lines, which are declared
+at import (mutmut activates a mutant per call, after the import, so the declaration is tested by
+calling it again here). Expected values are from the formulas' publications (docs/formulas.md)
+or hand arithmetic shown beside them, never from the library.
+"""
+
+from __future__ import annotations
+
+import os
+import warnings
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+
+import numpy as np
+import pint
+import pytest
+
+import dosing
+from dosing import (
+    Q_,
+    DomainError,
+    ImplausibleInputWarning,
+    OutsidePopulationWarning,
+    UnknownKeyError,
+)
+from dosing.body import weight
+from dosing.errors import Example
+from dosing.registry import Registry
+
+#: mutmut's trampolines add frames between the caller and the library, so a test of where a
+#: warning points cannot hold under mutation testing (as in tests/test_robustness.py).
+_UNDER_MUTMUT = bool(os.environ.get("DOSING_MUTATION"))
+
+
+@contextmanager
+def _strict() -> Iterator[None]:
+    """Any warning inside fails the test."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        yield
+
+
+# --- body/weight.py: the adult ideal-weight lines, declared at import ----------------------------
+
+
+def test_an_adult_ideal_weight_line_is_declared_exactly_as_given(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    fresh: Registry[weight.WeightFormula] = Registry("method", name="IBW_FORMULAS")
+    monkeypatch.setattr(weight, "IBW_FORMULAS", fresh)
+    # Robinson 1983: male 52 + 1.9 (h − 60), female 49 + 1.7 (h − 60), h in inches
+    weight._linear_ibw("robinson", "Robinson", "robinson1983", (52.0, 1.9), (49.0, 1.7))
+    formula = fresh["robinson"]
+    assert (formula.key, formula.name, formula.reference) == (
+        "robinson",
+        "Robinson",
+        "robinson1983",
+    )
+    assert formula.equation == (
+        "male 52 + 1.9 (h − 60); female 49 + 1.7 (h − 60), h = height in inches"
+    )
+    assert formula.population == "adults, from 60 in (152.4 cm); extrapolated below with a warning"
+    assert formula.height_unit == dosing.units.INCH
+    assert formula.adults_only is True
+    assert formula.needs_age is False
+    assert formula.ages is None
+    # 70 in: male 52 + 1.9 × 10 = 71 kg, female 49 + 1.7 × 10 = 66 kg; a scalar gives a float
+    male = formula.kernel(70.0, True)
+    female = formula.kernel(70.0, False)
+    assert type(male) is float and type(female) is float
+    assert male == pytest.approx(71.0)
+    assert female == pytest.approx(66.0)
+    # 50 in (below the line's start): male 52 − 19 = 33 kg, female 49 − 17 = 32 kg
+    assert formula.kernel(50.0, True) == pytest.approx(33.0)
+    assert formula.kernel(50.0, False) == pytest.approx(32.0)
+    # arrays: 60 in male = the intercept 52 kg; 70 in female 66 kg
+    got = formula.kernel(np.array([60.0, 70.0]), np.array([True, False]))
+    assert isinstance(got, np.ndarray)
+    assert got == pytest.approx([52.0, 66.0])
+
+
+def test_an_adult_ideal_weight_line_with_an_unknown_reference_is_refused_by_name(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    fresh: Registry[weight.WeightFormula] = Registry("method", name="IBW_FORMULAS")
+    monkeypatch.setattr(weight, "IBW_FORMULAS", fresh)
+    with pytest.raises(UnknownKeyError) as info:
+        weight._linear_ibw("broca", "Broca", "broca1871", (50.0, 2.3), (45.5, 2.3))
+    assert info.value.argument == "ideal body weight 'broca' reference"
+    assert str(info.value).startswith(
+        "ideal body weight 'broca' reference='broca1871' is not known"
+    )
+    assert "broca" not in fresh
+
+
+# --- body/weight.py: ideal_body_weight -----------------------------------------------------------
+
+
+def test_a_scalar_paediatric_ideal_weight_is_a_float() -> None:
+    got = dosing.ideal_body_weight(
+        Q_(150, "cm"), sex="male", method="bmi_for_age", age=Q_(12, "year")
+    )
+    assert type(got.m) is float
+
+
+def test_ideal_weight_refuses_an_implausible_height_naming_height() -> None:
+    with pytest.raises(DomainError) as info:
+        dosing.ideal_body_weight(Q_(300, "cm"), sex="male")
+    assert info.value.argument == "height"
+    assert str(info.value).startswith("height=")
+
+
+@pytest.mark.parametrize(
+    ("call", "needed_by"),
+    [
+        (
+            lambda: dosing.ideal_body_weight(Q_(170, "cm"), sex=None),
+            "ideal_body_weight(method='devine')",
+        ),
+        (
+            lambda: dosing.lean_body_weight(Q_(170, "cm"), Q_(70, "kg"), sex=None),
+            "lean_body_weight(method='james')",
+        ),
+    ],
+)
+def test_a_missing_sex_names_the_weight_formula_that_needs_it(
+    call: Callable[[], object], needed_by: str
+) -> None:
+    with pytest.raises(DomainError) as info:
+        call()
+    assert str(info.value) == f"{needed_by} needs sex; pass sex='male' or sex='female'"
+    assert info.value.argument == "sex"
+
+
+@pytest.mark.parametrize(
+    ("call", "needed_by"),
+    [
+        (
+            lambda: dosing.ideal_body_weight(Q_(150, "cm"), sex="male", method="bmi_for_age"),
+            "ideal_body_weight(method='bmi_for_age')",
+        ),
+        (
+            lambda: dosing.lean_body_weight(
+                Q_(150, "cm"), Q_(40, "kg"), sex="male", method="al_sallami"
+            ),
+            "lean_body_weight(method='al_sallami')",
+        ),
+    ],
+)
+def test_a_missing_age_is_refused_with_every_part_of_the_error(
+    call: Callable[[], object], needed_by: str
+) -> None:
+    with pytest.raises(DomainError) as info:
+        call()
+    error = info.value
+    assert str(error) == f"{needed_by} needs age: give age=Q_(12, 'year')"
+    assert (error.argument, error.value, error.reason) == (
+        "age",
+        None,
+        f"is needed by {needed_by}",
+    )
+    assert error.fix == Example({"age": Q_(12, "year")}, verb="give")
+    assert isinstance(error.fix, Example)
+    assert list(error.fix.arguments) == ["age"]
+    age = error.fix.arguments["age"]
+    assert (age.m, age.units) == (12, Q_(1, "year").units)  # type: ignore[attr-defined]
+    assert error.fix.verb == "give"
+
+
+def test_an_adult_ideal_weight_refusal_names_the_first_bad_height_and_every_part() -> None:
+    # 90 cm = 35.433 in: Devine male 50 + 2.3 × (35.433 − 60) = −6.504 kg, a BMI of
+    # −6.504 / 0.9² = −8.03 kg/m². 170 cm comes first and is fine, so the refusal names 90 cm.
+    with pytest.raises(DomainError) as info:
+        dosing.ideal_body_weight(Q_([170.0, 90.0], "cm"), sex="male")
+    error = info.value
+    said = "is not meaningful for height=90.0 cm: the adult formula gives -6.5 kg, a BMI of -8.03"
+    assert error.reason == f"{said} kg/m² at that height"
+    assert error.argument == "height"
+    assert isinstance(error.value, pint.Quantity)
+    assert error.value.m_as("cm") == pytest.approx(90.0)
+    assert error.fix == "Use actual body weight, or the paediatric method='bmi_for_age'"
+    assert str(error) == (
+        f"ideal_body_weight(method='devine') {said} kg/m² at that height. Use actual body "
+        "weight, or the paediatric method='bmi_for_age'"
+    )
+
+
+def test_an_adult_ideal_weight_at_exactly_the_screening_bmi_floor_is_accepted() -> None:
+    # Robinson female at h = 36.1306237687991 in: 49 + 1.7 × (h − 60) = 8.4221 kg, and
+    # (h × 0.0254 m)² = 0.84222 m², a BMI of 10.000 kg/m² (in double arithmetic exactly 10.0,
+    # the library's BMI_LOW): the band is inclusive, so it is extrapolated with a warning.
+    h = 36.1306237687991
+    assert (49.0 + 1.7 * (h - 60.0)) / (h * 0.0254) ** 2 == 10.0
+    with pytest.warns(OutsidePopulationWarning, match="extrapolated"):
+        got = dosing.ideal_body_weight(Q_(h, "inch"), sex="female", method="robinson")
+    assert got.m_as("kg") == pytest.approx(8.4221, abs=1e-4)
+    with pytest.raises(
+        DomainError, match="BMI of 9.81"
+    ):  # 36 in: 49 − 40.8 = 8.2 kg, / 0.9144² = 9.81
+        dosing.ideal_body_weight(Q_(36.0, "inch"), sex="female", method="robinson")
+
+
+def test_an_adult_ideal_weight_at_60_inches_does_not_warn() -> None:
+    # 60 in is where the lines start: Devine male 50 kg, female 45.5 kg, no extrapolation
+    with _strict():
+        male = dosing.ideal_body_weight(Q_(60, "inch"), sex="male")
+        female = dosing.ideal_body_weight(Q_(60, "inch"), sex="female")
+    assert (male.m_as("kg"), female.m_as("kg")) == (50.0, 45.5)
+
+
+def test_an_adult_ideal_weight_warns_under_18_years_only() -> None:
+    with _strict():
+        adult = dosing.ideal_body_weight(Q_(170, "cm"), sex="male", age=Q_(18, "year"))
+    # 170 cm = 66.929 in: 50 + 2.3 × 6.929 = 65.94 kg
+    assert adult.m_as("kg") == pytest.approx(50 + 2.3 * (170 / 2.54 - 60))
+    with pytest.warns(OutsidePopulationWarning) as record:
+        dosing.ideal_body_weight(Q_(170, "cm"), sex="male", age=Q_(17.9, "year"))
+    assert [str(w.message) for w in record] == [
+        "ideal_body_weight(method='devine') is an adult formula, applied here to a patient "
+        "under 18 years; for a child use method='bmi_for_age' (CDC 2000 BMI-for-age, 2 to 20 "
+        "years)"
+    ]
+
+
+@pytest.mark.skipif(_UNDER_MUTMUT, reason="mutmut's trampolines add frames")
+def test_weight_warnings_point_at_the_callers_line() -> None:
+    with pytest.warns(OutsidePopulationWarning) as record:
+        dosing.ideal_body_weight(Q_(150, "cm"), sex="male")
+    assert record[0].filename == __file__
+    with pytest.warns(OutsidePopulationWarning) as record:
+        dosing.ideal_body_weight(Q_(170, "cm"), sex="male", age=Q_(12, "year"))
+    assert record[0].filename == __file__
+    with pytest.warns(ImplausibleInputWarning) as record:
+        dosing.adjusted_body_weight(Q_(60, "kg"), Q_(70, "kg"))
+    assert record[0].filename == __file__
+    with pytest.warns(OutsidePopulationWarning) as record:
+        dosing.lean_body_weight(
+            Q_(170, "cm"), Q_(70, "kg"), sex="male", method="al_sallami", age=Q_(40, "year")
+        )
+    assert record[0].filename == __file__
+
+
+# --- body/weight.py: the paediatric (BMI-for-age) ideal weight's ages -----------------------------
+
+
+def test_the_paediatric_ideal_weight_accepts_ages_to_the_tables_ends_and_its_tolerance() -> None:
+    # The CDC 2000 BMI-for-age table runs from 24 to 240.5 months: 2 to 20.0417 years, with a
+    # relative tolerance of 1e-12 for the round-off of a unit conversion.
+    low, high = 24.0 / 12.0, 240.5 / 12.0
+    for age in (low * (1 - 1e-12), low, high, high * (1 + 1e-12)):
+        got = dosing.ideal_body_weight(
+            Q_(150, "cm"), sex="female", method="bmi_for_age", age=Q_(age, "year")
+        )
+        assert 0.0 < got.m_as("kg") < 100.0
+
+
+def test_the_paediatric_ideal_weight_refuses_the_first_age_outside_the_table() -> None:
+    with pytest.raises(DomainError) as info:
+        dosing.ideal_body_weight(
+            Q_(150, "cm"),
+            sex="female",
+            method="bmi_for_age",
+            age=Q_([5.0, 1.5, 25.0], "year"),
+        )
+    error = info.value
+    assert error.argument == "age"
+    assert error.value == Q_(1.5, "year")
+    assert error.reason == (
+        "is outside the CDC 2000 BMI-for-age table (2 to 20.04 years), which "
+        "method='bmi_for_age' reads"
+    )
+    assert error.fix == (
+        "under 2 years use actual body weight; from 20 years an adult formula (method='devine')"
+    )
+    assert str(error) == (
+        f"age={dosing.errors.show_value(Q_(1.5, 'year'))} is outside the CDC 2000 BMI-for-age "
+        "table (2 to 20.04 years), which method='bmi_for_age' reads; under 2 years use actual "
+        "body weight; from 20 years an adult formula (method='devine')"
+    )
+    with pytest.raises(DomainError, match="outside the CDC 2000"):
+        dosing.ideal_body_weight(
+            Q_(150, "cm"), sex="male", method="bmi_for_age", age=Q_(20.05, "year")
+        )
+
+
+# --- body/weight.py: adjusted_body_weight ---------------------------------------------------------
+
+
+def test_an_adjusted_weight_factor_of_1_is_the_actual_weight() -> None:
+    # 70 + 1.0 × (120 − 70) = 120 kg; 70 + 0 × 50 = 70 kg
+    got = dosing.adjusted_body_weight(Q_(120, "kg"), Q_(70, "kg"), factor=1.0)
+    assert got.m_as("kg") == 120.0
+    assert dosing.adjusted_body_weight(Q_(120, "kg"), Q_(70, "kg"), factor=0.0).m_as("kg") == 70.0
+
+
+@pytest.mark.parametrize(
+    ("factor", "shown"),
+    [(1.5, "1.5"), (Q_(0.4, ""), "<Quantity(0.4, 'dimensionless')>"), (True, "True")],
+)
+def test_a_bad_adjusted_weight_factor_is_refused_with_every_part(
+    factor: object, shown: str
+) -> None:
+    with pytest.raises(DomainError) as info:
+        dosing.adjusted_body_weight(Q_(120, "kg"), Q_(70, "kg"), factor=factor)  # type: ignore[arg-type]
+    error = info.value
+    reason = (
+        "must be a number from 0 to 1 (e.g. factor=0.4); it is the fraction of the excess over "
+        "ideal body weight that is added back"
+    )
+    assert str(error) == f"factor={shown} {reason}"
+    assert (error.argument, error.reason, error.shown) == ("factor", reason, shown)
+    assert error.value is factor
+
+
+def test_an_actual_weight_equal_to_ideal_does_not_warn() -> None:
+    with _strict():
+        got = dosing.adjusted_body_weight(Q_(70, "kg"), Q_(70, "kg"))
+    assert got.m_as("kg") == 70.0
+
+
+# --- body/weight.py: lean_body_weight -------------------------------------------------------------
+
+
+def test_al_sallami_at_age_0_gives_the_limit_of_its_maturation_factor_silently() -> None:
+    # (0/13.4)^−12.7 is infinite, so the male factor is 0.88 + 0.12 / (1 + ∞) = 0.88, and the
+    # female factor 1.11. A newborn boy of 50 cm, 3.5 kg: BMI 3.5 / 0.5² = 14 kg/m²,
+    # 9270 × 3.5 / (6680 + 216 × 14) = 32445 / 9704 = 3.34347 kg, × 0.88 = 2.94225 kg; a girl:
+    # 32445 / (8780 + 244 × 14) = 32445 / 12196 = 2.66030 kg, × 1.11 = 2.95293 kg. Age 0 is
+    # outside the derivation (3 to 29 years), which warns; numpy's divide-by-zero does not.
+    for sex, expected in (("male", 2.94225), ("female", 2.95293)):
+        with warnings.catch_warnings(record=True) as record:
+            warnings.simplefilter("always")
+            got = dosing.lean_body_weight(
+                Q_(50, "cm"), Q_(3.5, "kg"), sex=sex, method="al_sallami", age=Q_(0, "year")
+            )
+        assert [w.category for w in record] == [OutsidePopulationWarning]
+        assert got.m_as("kg") == pytest.approx(expected, abs=1e-5)
+
+
+def test_al_sallami_warns_outside_3_to_29_years_and_not_at_either_end() -> None:
+    with _strict():
+        for age in (3.0, 29.0):
+            dosing.lean_body_weight(
+                Q_(150, "cm"), Q_(45, "kg"), sex="female", method="al_sallami", age=Q_(age, "year")
+            )
+    for age in (2.9, 29.1):
+        with pytest.warns(OutsidePopulationWarning) as record:
+            dosing.lean_body_weight(
+                Q_(150, "cm"), Q_(45, "kg"), sex="female", method="al_sallami", age=Q_(age, "year")
+            )
+        assert [str(w.message) for w in record] == [
+            "method='al_sallami' (Al-Sallami (fat-free mass in children)) was derived from 3 to "
+            "29 years; it is applied here outside that age"
+        ]
+
+
+def test_an_age_given_to_a_formula_that_needs_none_is_ignored() -> None:
+    # James male 180 cm, 80 kg: 1.1 × 80 − 128 × (80/180)² = 88 − 25.284 = 62.716 kg
+    with _strict():
+        got = dosing.lean_body_weight(Q_(180, "cm"), Q_(80, "kg"), sex="male", age=Q_(40, "year"))
+    assert got.m_as("kg") == pytest.approx(62.716, abs=1e-3)
+
+
+def test_james_is_refused_from_exactly_its_peak_with_every_part() -> None:
+    # Male peak W/H² = 1.1/256 (H in cm): at 160 cm, W = 1.1 × 25600 / 256 = 110 kg exactly
+    # (110/25600 and 1.1/256 are the same double); the peak itself is refused.
+    height, mass = Q_(160, "cm"), Q_(110, "kg")
+    with pytest.raises(DomainError) as info:
+        dosing.lean_body_weight(height, mass, sex="male")
+    error = info.value
+    assert (error.argument, error.value, error.reason, error.fix) == (
+        "method",
+        "james",
+        "is past the peak of the James formula",
+        "use method='janmahasatian'",
+    )
+    assert str(error) == (
+        f"lean_body_weight(method='james') is not meaningful for height={height!r}, "
+        f"weight={mass!r}: the James formula falls as weight rises beyond a BMI of about 43 "
+        "kg/m² (men) or 36 kg/m² (women); use method='janmahasatian'"
+    )
+
+
+@pytest.mark.parametrize(
+    ("sex", "below", "above"),
+    [
+        # male peak at 180 cm: 1.1 × 32400 / 256 = 139.22 kg (1.1/257 would put it at 138.68)
+        ("male", 139.0, 139.5),
+        # female peak at 160 cm: 1.07 × 25600 / 296 = 92.54 kg (1.07/297 would give 92.23)
+        ("female", 92.3, 92.7),
+    ],
+)
+def test_james_peaks_where_published_for_each_sex(sex: str, below: float, above: float) -> None:
+    height = 180 if sex == "male" else 160
+    a, b = (1.1, 128.0) if sex == "male" else (1.07, 148.0)
+    got = dosing.lean_body_weight(Q_(height, "cm"), Q_(below, "kg"), sex=sex)
+    assert got.m_as("kg") == pytest.approx(a * below - b * (below / height) ** 2)
+    with pytest.raises(DomainError, match="falls as weight rises"):
+        dosing.lean_body_weight(Q_(height, "cm"), Q_(above, "kg"), sex=sex)
+
+
+def test_a_lean_weight_of_exactly_zero_is_refused_with_every_part() -> None:
+    # Boer male: 0.407 × 18.9 + 0.267 × 43.1 − 19.2 = 7.6923 + 11.5077 − 19.2 = 0 (exactly
+    # 0.0 in double arithmetic too): not positive, refused.
+    height, mass = Q_(43.1, "cm"), Q_(18.9, "kg")
+    assert 0.407 * 18.9 + 0.267 * 43.1 - 19.2 == 0.0
+    with pytest.raises(DomainError) as info:
+        dosing.lean_body_weight(height, mass, sex="male", method="boer")
+    error = info.value
+    reason = (
+        f"gives a lean body weight that is not positive for height={height!r}, weight={mass!r} "
+        "(a formula derived in adults, applied to a small body)"
+    )
+    fix = "use actual body weight, or method='al_sallami' for a child from 3 years"
+    assert (error.argument, error.value, error.reason, error.fix) == ("method", "boer", reason, fix)
+    assert str(error) == f"method='boer' {reason}; {fix}"
+    # Boer female: 0.252 × 34 + 0.473 × 84 − 48.3 = 8.568 + 39.732 − 48.3 = 0
+    with pytest.raises(DomainError, match="not positive"):
+        dosing.lean_body_weight(Q_(84, "cm"), Q_(34, "kg"), sex="female", method="boer")
+
+
+def test_a_small_positive_lean_weight_is_returned() -> None:
+    # Boer male: 0.407 × 15.6 + 0.267 × 50 − 19.2 = 6.3492 + 13.35 − 19.2 = 0.4992 kg
+    got = dosing.lean_body_weight(Q_(50, "cm"), Q_(15.6, "kg"), sex="male", method="boer")
+    assert got.m_as("kg") == pytest.approx(0.4992)
