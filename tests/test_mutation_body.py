@@ -427,3 +427,227 @@ def test_a_small_positive_lean_weight_is_returned() -> None:
     # Boer male: 0.407 × 15.6 + 0.267 × 50 − 19.2 = 6.3492 + 13.35 − 19.2 = 0.4992 kg
     got = dosing.lean_body_weight(Q_(50, "cm"), Q_(15.6, "kg"), sex="male", method="boer")
     assert got.m_as("kg") == pytest.approx(0.4992)
+
+
+# --- body/kidney.py: creatinine and cystatin C units ----------------------------------------------
+
+
+@pytest.mark.parametrize("value", [Q_(5, "kg"), "5 kg"])
+def test_a_creatinine_of_another_dimension_is_refused_with_every_part(value: object) -> None:
+    with pytest.raises(dosing.UnitsError) as info:
+        dosing.convert_creatinine(value, "mg/dL")
+    error = info.value
+    assert str(error) == (
+        f"serum_creatinine={value!r} needs units of mass or substance concentration; write "
+        "serum_creatinine=Q_(0.6, 'mg/dL') or Q_(53, 'umol/L')"
+    )
+    assert (error.argument, error.reason, error.shown) == (
+        "serum_creatinine",
+        "needs units of mass or substance concentration",
+        repr(value),
+    )
+    assert error.value is value
+    assert error.fix == Example({"serum_creatinine": Q_(0.6, "mg/dL")})
+
+
+def test_a_creatinine_refusal_names_the_argument_it_was_given_as() -> None:
+    from dosing.body.kidney import creatinine_mg_per_dl
+
+    with pytest.raises(dosing.UnitsError) as info:
+        creatinine_mg_per_dl(0.9, "creatinine_floor")
+    assert info.value.argument == "creatinine_floor"
+
+
+def test_creatinine_converts_to_a_unit_given_as_a_pint_unit() -> None:
+    # 1 mg/dL = 10 mg/L = 0.010 g/L ÷ 113.12 g/mol = 88.4017 µmol/L
+    got = dosing.convert_creatinine(Q_(1, "mg/dL"), dosing.units.UMOL_PER_L)
+    assert got.m_as("umol/L") == pytest.approx(10 / 113.12 * 1000)
+
+
+@pytest.mark.parametrize(
+    ("unit", "reason"),
+    [
+        (5, "must be a unit of concentration such as 'mg/dL' or 'umol/L'"),
+        ("kg", "must be a unit of mass or substance concentration such as 'mg/dL' or 'umol/L'"),
+        (
+            dosing.units.KG,
+            "must be a unit of mass or substance concentration such as 'mg/dL' or 'umol/L'",
+        ),
+    ],
+)
+def test_a_creatinine_target_unit_that_is_not_a_concentration_is_refused(
+    unit: object, reason: str
+) -> None:
+    with pytest.raises(dosing.UnitsError) as info:
+        dosing.convert_creatinine(Q_(1, "mg/dL"), unit)
+    error = info.value
+    assert (error.argument, error.reason, error.shown) == ("unit", reason, repr(unit))
+    assert error.value is unit
+    assert str(error) == f"unit={unit!r} {reason}"
+
+
+@pytest.mark.parametrize("value", [Q_(60, "nmol/L"), "60 nmol/L"])
+def test_a_cystatin_c_in_substance_units_is_refused_with_every_part(value: object) -> None:
+    from dosing.body.kidney import cystatin_c_mg_per_l
+
+    with pytest.raises(dosing.UnitsError) as info:
+        cystatin_c_mg_per_l(value)
+    error = info.value
+    reason = (
+        "is a substance concentration; cystatin C is taken in mg/L (its equations are written in "
+        "mg/L, and converting would need its molar mass, which is not assumed)"
+    )
+    assert (error.argument, error.reason, error.shown) == ("cystatin_c", reason, repr(value))
+    assert error.value is value
+    assert error.fix == Example({"cystatin_c": Q_(0.8, "mg/L")})
+    # pint writes litre's symbol as l
+    assert str(error) == f'cystatin_c={value!r} {reason}; write cystatin_c=Q_(0.8, "mg/l")'
+
+
+def test_cystatin_c_given_under_another_name_is_checked_against_its_own_range() -> None:
+    from dosing.body.kidney import cystatin_c_mg_per_l
+
+    assert cystatin_c_mg_per_l(Q_(0.08, "mg/dL"), "cystatin") == pytest.approx(0.8)
+
+
+# --- body/kidney.py: Cockcroft–Gault ------------------------------------------------------------
+
+_CG = {"age": Q_(40, "year"), "serum_creatinine": Q_(1, "mg/dL"), "sex": "male"}
+#: 180 cm = 70.866 in: Devine 50 + 2.3 × 10.866 = 74.992 kg, Robinson 52 + 1.9 × 10.866 = 72.646
+_DEVINE_180 = 50 + 2.3 * (180 / 2.54 - 60)
+_ROBINSON_180 = 52 + 1.9 * (180 / 2.54 - 60)
+
+
+def test_cockcroft_gault_uses_the_ideal_weight_method_it_is_given() -> None:
+    # (140 − 40) × 72.646 / (72 × 1) = 100.897 mL/min
+    kwargs = {**_CG, "weight": Q_(150, "kg"), "height": Q_(180, "cm"), "weight_used": "ideal"}
+    estimate = dosing.cockcroft_gault(**kwargs, ibw_method="robinson")
+    assert estimate.weight.m_as("kg") == pytest.approx(_ROBINSON_180)
+    assert estimate.weight_used == "ideal"
+    assert estimate.clearance.m_as("mL/min") == pytest.approx(100 * _ROBINSON_180 / 72)
+    got = dosing.creatinine_clearance(**kwargs, ibw_method="robinson")
+    assert got.m_as("mL/min") == pytest.approx(100 * _ROBINSON_180 / 72)
+
+
+@pytest.mark.parametrize(
+    ("factor", "used"),
+    [
+        (0.0, _DEVINE_180),  # the ideal weight: 74.992 kg
+        (0.4, _DEVINE_180 + 0.4 * (150 - _DEVINE_180)),  # 74.992 + 0.4 × 75.008 = 104.995 kg
+        (1.0, 150.0),  # the actual weight
+    ],
+)
+def test_cockcroft_gault_on_adjusted_weight_takes_factors_from_0_to_1(
+    factor: float, used: float
+) -> None:
+    kwargs = {**_CG, "weight": Q_(150, "kg"), "height": Q_(180, "cm"), "weight_used": "adjusted"}
+    estimate = dosing.cockcroft_gault(**kwargs, factor=factor)
+    assert estimate.weight.m_as("kg") == pytest.approx(used)
+    assert estimate.weight_used == "adjusted"
+    got = dosing.creatinine_clearance(**kwargs, factor=factor)
+    assert got.m_as("mL/min") == pytest.approx(100 * used / 72)
+
+
+def test_a_scalar_cockcroft_gault_clearance_is_a_float() -> None:
+    # (140 − 40) × 80 / 72 = 111.11 mL/min
+    got = dosing.creatinine_clearance(**_CG, weight=Q_(80, "kg"))
+    assert type(got.m) is float
+    assert got.m == pytest.approx(8000 / 72)
+
+
+def test_cockcroft_gault_warns_under_18_years_only_and_passes_age_to_the_ideal_weight() -> None:
+    with _strict():
+        # (140 − 18) × 70 / 72 = 118.61 mL/min, and no warning at exactly 18 years
+        got = dosing.creatinine_clearance(**{**_CG, "age": Q_(18, "year"), "weight": Q_(70, "kg")})
+    assert got.m_as("mL/min") == pytest.approx(122 * 70 / 72)
+    with pytest.warns(OutsidePopulationWarning) as record:
+        dosing.cockcroft_gault(
+            **{**_CG, "age": Q_(16, "year")},
+            weight=Q_(60, "kg"),
+            height=Q_(180, "cm"),
+            weight_used="ideal",
+        )
+    said = sorted(str(w.message).split(",")[0] for w in record)
+    assert said == [
+        "creatinine_clearance uses Cockcroft–Gault",
+        "ideal_body_weight(method='devine') is an adult formula",
+    ]
+
+
+def test_cockcroft_gault_without_sex_names_itself() -> None:
+    with pytest.raises(DomainError) as info:
+        dosing.cockcroft_gault(**{**_CG, "sex": None}, weight=Q_(70, "kg"))
+    assert str(info.value) == "cockcroft_gault needs sex; pass sex='male' or sex='female'"
+
+
+@pytest.mark.parametrize(
+    ("weight_used", "factor", "shown"), [("actual", 0.4, "0.4"), ("adjusted", None, "None")]
+)
+def test_a_factor_belongs_to_adjusted_weight_only_with_every_part(
+    weight_used: str, factor: float | None, shown: str
+) -> None:
+    reason = "is needed for weight_used='adjusted' (e.g. factor=0.4), and belongs to it only"
+    with pytest.raises(DomainError) as info:
+        dosing.cockcroft_gault(
+            **_CG,
+            weight=Q_(70, "kg"),
+            height=Q_(180, "cm"),
+            weight_used=weight_used,
+            factor=factor,
+        )
+    error = info.value
+    assert (error.argument, error.value, error.shown, error.reason) == (
+        "factor",
+        factor,
+        shown,
+        reason,
+    )
+    assert str(error) == f"factor={shown} {reason}"
+
+
+def test_an_adjusted_weight_factor_above_1_is_refused_with_every_part() -> None:
+    with pytest.raises(DomainError) as info:
+        dosing.cockcroft_gault(
+            **_CG,
+            weight=Q_(150, "kg"),
+            height=Q_(180, "cm"),
+            weight_used="adjusted",
+            factor=1.5,
+        )
+    error = info.value
+    reason = "must be a number from 0 to 1 (e.g. factor=0.4)"
+    assert (error.argument, error.value, error.shown, error.reason) == (
+        "factor",
+        1.5,
+        "1.5",
+        reason,
+    )
+    assert str(error) == f"factor=1.5 {reason}"
+
+
+def test_cockcroft_gault_on_an_ideal_weight_without_height_is_refused_with_every_part() -> None:
+    with pytest.raises(DomainError) as info:
+        dosing.cockcroft_gault(**_CG, weight=Q_(70, "kg"), weight_used="lesser")
+    error = info.value
+    assert str(error) == (
+        "cockcroft_gault(weight_used='lesser') needs ideal body weight, which needs height: "
+        "give height=Q_(170, 'cm')"
+    )
+    assert (error.argument, error.value, error.reason) == (
+        "height",
+        None,
+        "is needed: Cockcroft–Gault on weight_used='lesser' needs ideal body weight, which "
+        "needs height",
+    )
+    assert error.fix == Example({"height": Q_(170, "cm")}, verb="give")
+
+
+@pytest.mark.skipif(_UNDER_MUTMUT, reason="mutmut's trampolines add frames")
+def test_cockcroft_gault_warnings_point_at_the_callers_line() -> None:
+    child = {**_CG, "age": Q_(16, "year"), "weight": Q_(60, "kg")}
+    with pytest.warns(OutsidePopulationWarning) as record:
+        dosing.cockcroft_gault(**child)
+    assert record[0].filename == __file__
+    with pytest.warns(OutsidePopulationWarning) as record:
+        dosing.creatinine_clearance(**child)
+    assert record[0].filename == __file__
