@@ -10,10 +10,12 @@ or hand arithmetic shown beside them, never from the library.
 
 from __future__ import annotations
 
+import importlib
 import os
 import warnings
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from typing import Any
 
 import numpy as np
 import pint
@@ -651,3 +653,273 @@ def test_cockcroft_gault_warnings_point_at_the_callers_line() -> None:
     with pytest.warns(OutsidePopulationWarning) as record:
         dosing.creatinine_clearance(**child)
     assert record[0].filename == __file__
+
+
+# --- body/egfr.py: the declaration of an equation (at import) ------------------------------------
+
+
+def test_an_egfr_equation_is_declared_with_its_inputs_and_docstring(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    module = importlib.import_module("dosing.body.egfr")  # dosing.body.egfr is also a function
+
+    fresh: Registry[Any] = Registry("method", name="EGFR_FORMULAS")
+    monkeypatch.setattr(module, "EGFR_FORMULAS", fresh)
+
+    def kernel(creatinine: float, age: float, male: bool) -> float:
+        """Examples
+        --------
+        >>> 1 + 1
+        2
+        """
+        return creatinine
+
+    adults = module.ValidRange("age", 18.0, np.inf, "years", "adults")
+    assay = module.ValidRange("serum_creatinine", 0.1, 10.0, "mg/dL", "code", high_inclusive=True)
+    declared = module._equation(
+        "toy",
+        "Toy",
+        "eGFR = SCr",
+        "levey2009",
+        "nobody",
+        ranges=(adults, assay),
+        references=("kidney-org-ckd-epi",),
+        note="A note.",
+    )(kernel)
+    assert declared is kernel
+    formula = fresh["toy"]
+    assert (formula.key, formula.name, formula.equation, formula.reference, formula.population) == (
+        "toy",
+        "Toy",
+        "eGFR = SCr",
+        "levey2009",
+        "nobody",
+    )
+    assert formula.kernel is kernel
+    assert formula.needs == ("serum_creatinine", "age", "sex")
+    assert formula.ranges == (adults, assay)
+    assert formula.references == ("kidney-org-ckd-epi",)
+    assert formula.note == "A note."
+    assert kernel.__doc__ == (
+        "Toy: eGFR = SCr [mL/min/1.73 m²].\n\nDerived in: nobody\n\n"
+        "Validated range (outside it, egfr() warns): age from 18 years (adults); "
+        "serum_creatinine 0.1 to 10 mg/dL (code).\n\nA note.\n\n"
+        "References\n----------\nlevey2009, kidney-org-ckd-epi\n\n"
+        "Examples\n--------\n>>> 1 + 1\n2\n"
+    )
+
+    def bare(height: float, cystatin: float, black: bool) -> float:
+        return height
+
+    module._equation("bare", "Bare", "E", "levey2009", "P")(bare)
+    assert fresh["bare"].needs == ("cystatin_c", "height", "black")
+    assert (fresh["bare"].ranges, fresh["bare"].references, fresh["bare"].note) == ((), (), "")
+    assert bare.__doc__ == (
+        "Bare: E [mL/min/1.73 m²].\n\nDerived in: P\n\nReferences\n----------\nlevey2009\n"
+    )
+    with pytest.raises(UnknownKeyError) as info:
+        module._equation("odd", "Odd", "E", "levey2009", "P", references=("nosuch",))(bare)
+    assert info.value.argument == "eGFR 'odd' reference"
+    assert "odd" not in fresh
+
+
+def test_the_adult_range_of_an_egfr_equation_is_from_18_years() -> None:
+    from dosing.body.egfr import _adults
+
+    valid = _adults("a source")
+    assert (valid.name, valid.low, valid.high, valid.unit, valid.source) == (
+        "age",
+        18.0,
+        np.inf,
+        "years",
+        "a source",
+    )
+    assert valid.outside(np.array([17.9, 18.0, 120.0])).tolist() == [True, False, False]
+
+
+def test_an_egfr_formula_called_directly_computes_its_own_equation() -> None:
+    # the CKiD U25 calculator's example: a boy of 11 years, 120 cm, SCr 0.9 mg/dL: 51.6
+    got = dosing.EGFR_FORMULAS["ckid_u25"](
+        serum_creatinine=Q_(0.9, "mg/dL"), height=Q_(120, "cm"), age=Q_(11, "year"), sex="male"
+    )
+    assert round(got.m_as("mL/min/standard_bsa"), 1) == 51.6
+
+
+# --- body/egfr.py: CKiD U25's K at its age boundaries (Pierce et al. 2021) -----------------------
+
+
+@pytest.mark.parametrize(
+    ("sex", "age", "k"),
+    [
+        # male: 39.0 × 1.008^(age − 12) under 12, 39.0 × 1.045^(age − 12) from 12 to 18, 50.8
+        ("male", 12.5, 39.0 * 1.045**0.5),  # 39.868
+        ("male", 18.0, 50.8),  # not 39.0 × 1.045^6 = 50.788
+        ("male", 18.5, 50.8),
+        # female: 36.1 × 1.008^(age − 12) under 12, 36.1 × 1.023^(age − 12) to 18, then 41.4
+        ("female", 12.5, 36.1 * 1.023**0.5),  # 36.513
+    ],
+)
+def test_ckid_u25_creatinine_k_switches_at_12_and_18_years(sex: str, age: float, k: float) -> None:
+    # eGFR = K × H [m] / SCr: 150 cm and 1.0 mg/dL give 1.5 K
+    got = dosing.egfr(
+        method="ckid_u25",
+        serum_creatinine=Q_(1.0, "mg/dL"),
+        height=Q_(150, "cm"),
+        age=Q_(age, "year"),
+        sex=sex,
+    )
+    assert got.m_as("mL/min/standard_bsa") == pytest.approx(1.5 * k, rel=1e-9)
+
+
+@pytest.mark.parametrize(
+    ("sex", "age", "k"),
+    [
+        # male: 87.2 × 1.011^(age − 15) under 15, 87.2 × 0.960^(age − 15) from 15 to 18, 77.1
+        ("male", 15.5, 87.2 * 0.960**0.5),  # 85.438
+        ("male", 18.0, 77.1),  # not 87.2 × 0.96^3 = 77.149
+        ("male", 18.5, 77.1),
+        # female: 79.9 × 1.004^(age − 12) under 12, 79.9 × 0.974^(age − 12) to 18, then 68.3
+        ("female", 12.5, 79.9 * 0.974**0.5),  # 78.854
+        ("female", 18.0, 68.3),  # not 79.9 × 0.974^6 = 68.213
+        ("female", 18.5, 68.3),
+    ],
+)
+def test_ckid_u25_cystatin_k_switches_at_its_ages(sex: str, age: float, k: float) -> None:
+    # eGFR = K / Scys: 1.0 mg/L gives K
+    got = dosing.egfr(
+        method="ckid_u25_cystatin", cystatin_c=Q_(1.0, "mg/L"), age=Q_(age, "year"), sex=sex
+    )
+    assert got.m_as("mL/min/standard_bsa") == pytest.approx(k, rel=1e-9)
+
+
+# --- body/egfr.py: refusals and warnings ----------------------------------------------------------
+
+_KIDNEY = {
+    "serum_creatinine": Q_(0.8, "mg/dL"),
+    "age": Q_(40, "year"),
+    "sex": "female",
+    "height": Q_(150, "cm"),
+    "cystatin_c": Q_(0.9, "mg/L"),
+}
+
+
+@pytest.mark.parametrize(
+    ("method", "name", "example"),
+    [
+        ("ckd_epi_2021", "serum_creatinine", Q_(0.8, "mg/dL")),
+        ("ckd_epi_2021", "age", Q_(40, "year")),
+        ("ckd_epi_2021", "sex", "female"),
+        ("ckid_u25", "height", Q_(150, "cm")),
+        ("ckid_u25_cystatin", "cystatin_c", Q_(0.9, "mg/L")),
+    ],
+)
+def test_a_missing_egfr_input_is_refused_with_an_example_of_it(
+    method: str, name: str, example: object
+) -> None:
+    formula = dosing.EGFR_FORMULAS[method]
+    given = {key: value for key, value in _KIDNEY.items() if key in formula.needs and key != name}
+    with pytest.raises(DomainError) as info:
+        dosing.egfr(method=method, **given)
+    error = info.value
+    assert (error.argument, error.value) == (name, None)
+    assert error.reason == f"is needed by method={method!r} ({formula.name})"
+    assert error.fix == Example({name: example}, verb="give")
+    assert isinstance(error.fix, Example)
+    assert error.fix.verb == "give"
+    shown = example if isinstance(example, str) else None
+    if shown is None:
+        got = error.fix.arguments[name]
+        assert (got.m, got.units) == (example.m, example.units)  # type: ignore[attr-defined]
+
+
+def test_a_missing_race_coefficient_is_refused_with_every_part() -> None:
+    with pytest.raises(DomainError) as info:
+        dosing.egfr(
+            method="ckd_epi_2009", serum_creatinine=Q_(1, "mg/dL"), age=Q_(40, "year"), sex="male"
+        )
+    error = info.value
+    fix = (
+        "pass black=True or black=False, or use a race-free equation "
+        "(method='ckd_epi_2021' or 'ckd_epi_cr_cys_2021')"
+    )
+    reason = "is needed by method='ckd_epi_2009', which has a race coefficient"
+    assert (error.argument, error.value, error.reason, error.fix) == ("black", None, reason, fix)
+    assert str(error) == f"black=None {reason}; {fix}"
+
+
+@pytest.mark.parametrize("black", ["yes", np.array([1, 0]), np.array(True)])
+def test_a_race_coefficient_that_is_not_boolean_is_refused_with_every_part(black: object) -> None:
+    with pytest.raises(dosing.UnitsError) as info:
+        dosing.egfr(
+            method="ckd_epi_2009",
+            serum_creatinine=Q_(1, "mg/dL"),
+            age=Q_(40, "year"),
+            sex="male",
+            black=black,
+        )
+    error = info.value
+    reason = "must be True or False (or a boolean array)"
+    assert (error.argument, error.reason, error.shown) == ("black", reason, repr(black))
+    assert error.value is black
+    assert str(error) == f"black={black!r} {reason}"
+
+
+def test_egfr_inputs_of_different_shapes_are_named_as_the_caller_wrote_them() -> None:
+    with pytest.raises(DomainError) as info:
+        dosing.egfr(
+            serum_creatinine=Q_([0.8, 0.9], "mg/dL"), age=Q_([40.0, 50.0, 60.0], "year"), sex="male"
+        )
+    assert info.value.argument == "serum_creatinine"
+    assert str(info.value) == (
+        "serum_creatinine has shape (2,) and age has shape (3,); a cohort needs arrays of one shape"
+    )
+
+
+def _egfr_warnings(**kwargs: object) -> list[str]:
+    with warnings.catch_warnings(record=True) as record:
+        warnings.simplefilter("always")
+        dosing.egfr(**kwargs)  # type: ignore[arg-type]
+    return [str(w.message) for w in record if w.category is OutsidePopulationWarning]
+
+
+def test_egfr_outside_its_ranges_says_where_in_words() -> None:
+    ckid = "CKiD U25, creatinine (2021) (method='ckid_u25') is not validated for"
+    common = {"method": "ckid_u25", "serum_creatinine": Q_(0.5, "mg/dL"), "sex": "male"}
+    # under the range's low end of 1 year: "year", and no note where the range has none
+    assert _egfr_warnings(**common, age=Q_(0.5, "year"), height=Q_(70, "cm")) == [
+        f"{ckid} age under 1 year (validated: age 1 to 25 years; the CKiD U25 code: age 1 to 25 "
+        "years)"
+    ]
+    # under a range in another unit: its own unit
+    assert _egfr_warnings(**common, age=Q_(5, "year"), height=Q_(55, "cm")) == [
+        f"{ckid} height under 60 cm (validated: height 60 to 200 cm; the CKiD U25 code: 0.6 to 2 m)"
+    ]
+    # over an inclusive high end: "over"
+    assert _egfr_warnings(**common, age=Q_(26, "year"), height=Q_(170, "cm")) == [
+        f"{ckid} age over 25 years (validated: age 1 to 25 years; the CKiD U25 code: age 1 to 25 "
+        "years)"
+    ]
+    # under an adult range (18 years): "years"
+    assert _egfr_warnings(
+        method="ckd_epi_2021", serum_creatinine=Q_(0.8, "mg/dL"), age=Q_(17, "year"), sex="male"
+    ) == [
+        "CKD-EPI creatinine 2021 (race-free) (method='ckd_epi_2021') is not validated for age "
+        "under 18 years (validated: age from 18 years; NIDDK: the race-free CKD-EPI equations "
+        "are for individuals ages 18 and older)"
+    ]
+    # from an exclusive high end: "from", and the range's note only below it
+    original = "Schwartz original (k by age and sex) (method='schwartz_original')"
+    source = (
+        "unsourced: the ages of 'children' and 'adolescents' are not defined in the papers as "
+        "seen here; calculators use up to 18"
+    )
+    child = {"method": "schwartz_original", "serum_creatinine": Q_(0.5, "mg/dL"), "sex": "male"}
+    assert _egfr_warnings(**child, age=Q_(18, "year"), height=Q_(170, "cm")) == [
+        f"{original} is not validated for age from 18 years (validated: age 1 to < 18 years; "
+        f"{source})"
+    ]
+    assert _egfr_warnings(**child, age=Q_(0.5, "year"), height=Q_(65, "cm")) == [
+        f"{original} is not validated for age under 1 year (validated: age 1 to < 18 years; "
+        f"{source}): k = 0.45 is for full-term infants (Schwartz 1984); a preterm infant's k is "
+        "0.33 (Brion 1986), which is not applied here: use a measured GFR"
+    ]
