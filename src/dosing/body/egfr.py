@@ -71,6 +71,9 @@ INPUTS: Final = {
     "black": "black",
 }
 
+#: The :func:`egfr` argument each kernel argument comes from.
+_ARGUMENTS: Final = {parameter: argument for argument, parameter in INPUTS.items()}
+
 
 @dataclass(frozen=True, slots=True)
 class ValidRange:
@@ -728,8 +731,8 @@ def egfr(
     if black is not None:
         values["black"] = _black(black)
     first = next(iter(values))
-    for name, value in values.items():
-        same_shape(first, values[first], name, value)
+    for name, value in values.items():  # named as the caller wrote them: serum_creatinine, sex
+        same_shape(_ARGUMENTS[first], values[first], _ARGUMENTS[name], value)
     return Q_(egfr_magnitude(method, values), EGFR)
 
 

@@ -23,7 +23,7 @@ from typing import Any, Final
 import numpy as np
 
 from dosing._arrays import guard
-from dosing._warn import warn
+from dosing._warn import recording, warn
 from dosing.body._sex import is_male
 from dosing.body.weight import IBW_FORMULAS, adjusted_kg, ideal_body_weight
 from dosing.errors import (
@@ -398,13 +398,14 @@ def creatinine_clearance(
     ...                      serum_creatinine=Q_(1.0, "mg/dL"), sex="male")  # 100×80/72
     <Quantity(111.111111, 'milliliter / minute')>
     """
-    return cockcroft_gault(
-        age=age,
-        weight=weight,
-        serum_creatinine=serum_creatinine,
-        sex=sex,
-        weight_used=weight_used,
-        height=height,
-        ibw_method=ibw_method,
-        factor=factor,
-    ).clearance
+    with recording(frames=1):  # cockcroft_gault is one frame between the caller and a warning
+        return cockcroft_gault(
+            age=age,
+            weight=weight,
+            serum_creatinine=serum_creatinine,
+            sex=sex,
+            weight_used=weight_used,
+            height=height,
+            ibw_method=ibw_method,
+            factor=factor,
+        ).clearance

@@ -276,7 +276,7 @@ def _warn_adult_formula_for_child(method: str) -> Callable[[Any], None]:
                 f"patient under {ADULT_AGE_YEARS:g} years; for a child use "
                 f"method={PAEDIATRIC_IBW!r} (CDC 2000 BMI-for-age, 2 to 20 years)",
                 OutsidePopulationWarning,
-                stacklevel=5,
+                stacklevel=4,
             )
 
     return check
@@ -547,7 +547,7 @@ def _warn_outside_ages(formula: WeightFormula) -> Callable[[Any], None]:
                 f"method={formula.key!r} ({formula.name}) was derived from {low:g} to {high:g} "
                 f"years; it is applied here outside that age",
                 OutsidePopulationWarning,
-                stacklevel=5,
+                stacklevel=4,
             )
 
     return check
