@@ -572,3 +572,73 @@ def test_a_cdc_median_outside_10_to_30_fails_on_reading(change: str, refused: bo
     else:
         _ages, male, female, _ = _read(_slipped(change), "cdc.toml")
         assert {"male": male, "female": female}[change.split()[0]][7] == float(change.split()[1])
+
+
+def test_a_bsa_formula_is_declared_with_its_metadata_and_docstring(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # ``_formula`` runs at import for every shipped formula, where mutmut cannot activate a
+    # mutant; here it declares a toy formula in a fresh registry.
+    import importlib
+
+    from dosing.registry import Registry
+
+    module = importlib.import_module("dosing.body.bsa")
+    fresh: Registry[object] = Registry("method", name="BSA_FORMULAS")
+    monkeypatch.setattr(module, "BSA_FORMULAS", fresh)
+
+    def kernel(weight_kg: float) -> float:
+        """Examples
+        --------
+        >>> 1 + 1
+        2
+        """
+        return weight_kg
+
+    declared = module._formula(
+        "toy", "Toy", "BSA = W", "mosteller1987", "nobody.", uses_height=False, note="A note."
+    )(kernel)
+    assert declared is kernel
+    formula = fresh["toy"]
+    assert (formula.key, formula.name, formula.kernel, formula.equation) == (
+        "toy", "Toy", kernel, "BSA = W"
+    )  # fmt: skip
+    assert (formula.reference, formula.population, formula.note) == (
+        "mosteller1987", "nobody.", "A note."
+    )  # fmt: skip
+    assert (formula.uses_height, formula.needs_sex, formula.adults_only) == (False, False, False)
+    assert kernel.__doc__ == (
+        "Toy: BSA = W [m²].\n\nDerived in: nobody.\n\nA note.\n\nReferences\n----------\n"
+        "mosteller1987\n\nExamples\n--------\n>>> 1 + 1\n2\n"
+    )
+
+    # without a note or examples, neither appears
+    def bare(weight_kg: float) -> float:
+        return weight_kg
+
+    module._formula("bare", "Bare", "BSA = W", "mosteller1987", "nobody.")(bare)
+    assert bare.__doc__ == (
+        "Bare: BSA = W [m²].\n\nDerived in: nobody.\n\nReferences\n----------\nmosteller1987\n"
+    )
+    with pytest.raises(dosing.UnknownKeyError, match="BSA formula 'odd' reference"):
+        module._formula("odd", "Odd", "BSA = W", "no-such-paper", "nobody.")(bare)
+
+
+@pytest.mark.parametrize(
+    ("heights", "weights", "argument"),
+    [
+        ([150.0, 19.0], [40.0, 40.0], "height[1]"),  # low height, the other in range
+        ([261.0, 150.0], [40.0, 40.0], "height[0]"),
+        ([150.0, 150.0], [0.2, 40.0], "weight[0]"),
+        ([150.0, 150.0], [40.0, 401.0], "weight[1]"),
+        ([150.0, float("nan")], [40.0, 40.0], "height[1]"),
+        ([150.0, 150.0], [float("nan"), 40.0], "weight[0]"),
+    ],
+)
+def test_a_small_mosteller_cohort_refuses_any_implausible_value(
+    heights: list[float], weights: list[float], argument: str
+) -> None:
+    # one block: the check of the whole arrays, with height and weight each at one end only
+    with pytest.raises(DomainError) as info:
+        dosing.bsa(Q_(np.array(heights), "cm"), Q_(np.array(weights), "kg"))
+    assert info.value.argument == argument
