@@ -507,6 +507,25 @@ def test_banding_findings_read_in_full() -> None:
     assert [f.day for f in example] == [row.day for row in schedule.rows_for("fludarabine")]
 
 
+def test_a_cohorts_banding_findings_say_whom() -> None:
+    # 1.5 mg/m² × 0.1 m² = 0.15 mg, below the table's first band; × 0.95 = 1.425 mg, banded
+    cohort = Patient(bsa=Q_([0.1, 0.95], "m**2"))
+    schedule = VINCRISTINE.expand(cohort, policy=Policy(bands={"vincristine": NHS}))
+    found = [f for f in dosing.check(schedule) if f.day == 1]
+    assert [(f.code, f.patients.tolist()) for f in found] == [
+        ("not_banded", [True, False]),
+        ("band_tolerance", [False, True]),
+    ]
+    assert all("(patients: 1 of 2)" in f.message for f in found)
+    table = dosing.policy.bands.BAND_TABLES["example-fludarabine-25mg-ml"]
+    two = Patient(height=Q_([150.0, 160.0], "cm"), weight=Q_([40.0, 50.0], "kg"))
+    fludarabine = template({"agent": "fludarabine", "amount": "30 mg/m**2", "days": "1"})
+    banded = fludarabine.expand(two, policy=Policy(bands={"fludarabine": table}))
+    example = [f for f in dosing.check(banded) if f.code == "example_table"]
+    assert [f.patients.tolist() for f in example] == [[True, True]]
+    assert "banded (patients: 2 of 2) by example-fludarabine-25mg-ml" in example[0].message
+
+
 def test_a_dose_changed_after_expansion_says_what_does_not_add_up() -> None:
     schedule = INO_1.expand(CHILD)
     result = schedule.lines[0]
@@ -1001,6 +1020,9 @@ def test_a_cohort_lifetime_finding_says_whom() -> None:
         "make 310 mg/m² of its hard limit of 300 mg/m² lifetime [daunorubicin-label]; 50 mg/m² "
         "remained before this plan (patients: 1 of 2)"
     ]
+    over = next(f for f in found if f.code == "over_lifetime")
+    assert over.patients.tolist() == [False, True]
+    assert not over.patients.flags.writeable
 
 
 # -- course.py: one transplant in several schedules, and repeats ---------------------------------
@@ -1042,6 +1064,7 @@ def test_one_transplant_in_two_schedules_sums_its_course_limit_at_the_edge() -> 
         )
         for t in texts(found, "over_limit")
     ] == [True]
+    assert [f.patients.tolist() for f in found if f.code == "over_limit"] == [[True, True]]
 
 
 def test_two_transplants_in_one_plan_read_in_full() -> None:
