@@ -240,6 +240,61 @@ def test_far_above_a_usual_range_follows_the_tables_factor(tmp_path: pathlib.Pat
     )
 
 
+def test_a_dose_per_kg_or_flat_is_compared_per_m2_of_the_patients_bsa() -> None:
+    # vincristine 0.4–2 mg/m² (label): 0.01 mg/kg × 70 kg = 0.7 mg, over BSA √(175 × 70 / 3600)
+    # = 1.8447 m² is 0.3795 mg/m², below it; the same 0.7 mg written flat, the same
+    per_m2 = 0.7 / math.sqrt(175 * 70 / 3600)
+    assert f"{per_m2:.4g}" == "0.3795"
+    below = (
+        "warning [outside_range]: vincristine day 1: vincristine dose is 0.3795 mg/m², below the "
+        "usual range 0.4–2 mg/m² per administration [vincristine-label]"
+    )
+    for amount in ("0.01 mg/kg", "0.7 mg"):
+        line = {"agent": "vincristine", "amount": amount, "days": "1", "acknowledge": "x"}
+        assert texts(dosing.check(template(line).expand(ADULT))) == [below]
+    # a flat 4 mg for 70 kg is also 0.05714 mg/kg, over the usual 0.05 mg/kg, and 2.168 mg/m²,
+    # over the usual 2 mg/m²: a dose over the 2 mg maximum is not reported against them again
+    line = {"agent": "vincristine", "amount": "4 mg", "days": "1", "acknowledge": "x"}
+    assert texts(dosing.check(template(line).expand(ADULT))) == [
+        "error [over_limit]: vincristine day 1: vincristine dose is 4 mg, over the per-dose limit "
+        "of 2 mg [drugscom-vincristine]",
+    ]
+
+
+def test_a_calvert_dose_is_compared_with_the_maximum_for_its_own_target() -> None:
+    # NCCN: "Maximum Carboplatin Dose (mg) = Target AUC x (125 mL/min + 25)": 750 mg at AUC 5.
+    # Without the GFR cap, 5 × (200 + 25) = 1125 mg is above it; with it, 5 × 150 = 750 is not
+    patient = _adult_gfr(200.0)
+    uncapped = carbo().expand(patient, policy=Policy(gfr_cap=None))
+    assert texts(dosing.check(uncapped)) == [
+        "warning [outside_range]: carboplatin day 1: carboplatin dose is 1125 mg, above the usual "
+        "range at most 750 mg per administration [nccn-carboplatin]"
+    ]
+    assert codes_of(dosing.check(carbo().expand(patient))) == ["capped"]
+    # AUC 7: 7 × 150 = 1050 mg is the maximum; 7 × (90 + 25) = 805 mg is under it
+    assert dosing.check(carbo(target="7 mg*min/mL").expand(_adult_gfr(90.0))) == []
+
+
+def codes_of(findings: list[Finding]) -> list[str]:
+    return [f.code for f in findings]
+
+
+def test_a_childrens_template_for_an_adult_reads_in_full() -> None:
+    adult = quiet(height=Q_(175, "cm"), weight=Q_(80, "kg"), age=Q_(18, "year"), sex="male")
+    schedule = dosing.get_regimen("bu-cy4-paediatric-eu").expand(adult)
+    found = [f for f in dosing.check(schedule) if f.code == "outside_population"]
+    references = dosing.get_regimen("bu-cy4-paediatric-eu").references
+    assert [str(f) for f in found] == [
+        "warning [outside_population]: busulfan: bu-cy4-paediatric-eu is written for children "
+        f"(under 18) ({', '.join(references)}); the patient is outside it"
+    ]
+    assert found[0].references == references
+    child = quiet(height=Q_(150, "cm"), weight=Q_(40, "kg"), age=Q_(17.9, "year"), sex="male")
+    assert "outside_population" not in codes_of(
+        dosing.check(dosing.get_regimen("bu-cy4-paediatric-eu").expand(child))
+    )
+
+
 def test_a_large_flat_dose_is_written_without_an_exponent() -> None:
     # carboplatin: "usual range at most 900 mg" (NCCN); 12000 mg is shown as 12000, not 1.2e+04
     line = {"agent": "carboplatin", "amount": "950 mg", "days": "1"}
@@ -926,6 +981,18 @@ def test_a_lifetime_limit_reads_in_full(
     assert all(f.references == ("doxorubicin-label",) for f in found)
 
 
+def test_every_prior_exposure_of_the_agent_adds_up() -> None:
+    # 200 + 250 before and 60 planned: 510 of the doxorubicin label's 550
+    prior = [
+        Exposure("doxorubicin", Q_(200, "mg/m**2")),
+        Exposure("Adriamycin", Q_(250, "mg/m**2")),
+    ]
+    assert texts(dosing.check(DOX.expand(ADULT), prior=prior)) == [
+        "info [prior_exposure]: doxorubicin: doxorubicin: 450 mg/m² before and 60 mg/m² planned "
+        f"make 510 mg/m² of its {DOX_LIMIT}; 40 mg/m² of the allowance would remain"
+    ]
+
+
 def test_a_usual_lifetime_range_is_a_warning_and_no_prior_is_no_story() -> None:
     # daunorubicin label, adults: 550 mg/m² (hard), "400 mg/m2" usual; 300 + 3 × 60 = 480
     dnr = template({"agent": "daunorubicin", "amount": "60 mg/m**2", "days": "1..3"})
@@ -1006,6 +1073,145 @@ def test_a_planned_amount_in_another_unit_than_the_lifetime_limit_is_said_unchec
         "info [not_checked]: doxorubicin: the planned doxorubicin cannot be expressed in the unit "
         "of its hard limit of 550 IU/m² lifetime [doxorubicin-label]"
     ) in texts(found)
+    # a second lifetime limit after it, in mg/m², is still compared: 100 + 60 = 160 of 400
+    path.write_text(
+        path.read_text("utf-8")
+        + '\n[[limit]]\nagent = "doxorubicin"\ntier = "usual"\nper = "lifetime"\n'
+        'high = "400 mg/m**2"\nunsourced = "a test"\n',
+        encoding="utf-8",
+    )
+    found = dosing.check(
+        DOX.expand(ADULT),
+        prior=[Exposure("doxorubicin", Q_(100, "mg/m**2"))],
+        limits=load_limits(path),
+    )
+    assert texts(found, "prior_exposure") == [
+        "info [prior_exposure]: doxorubicin: doxorubicin: 100 mg/m² before and 60 mg/m² planned "
+        "make 160 mg/m² of its usual range at most 400 mg/m² lifetime [unsourced]; 240 mg/m² of "
+        "the allowance would remain"
+    ]
+
+
+def test_an_ageless_plan_under_every_lifetime_limit_says_the_age_decides() -> None:
+    ageless = Patient(height=Q_(170, "cm"), weight=Q_(70, "kg"))
+    dnr = template({"agent": "daunorubicin", "amount": "60 mg/m**2", "days": "1..3"})
+    under = "which the patient does not have (the total is under the largest of them, {})"
+    assert texts(dosing.check(dnr.expand(ageless))) == [
+        "info [not_checked]: daunorubicin: daunorubicin was not checked: its hard limit of 550 "
+        "mg/m² lifetime [daunorubicin-label] depends on age, which the patient does not have",
+        "info [not_checked]: daunorubicin: the lifetime limits of daunorubicin "
+        "[daunorubicin-label] depend on age, " + under.format("hard limit of 550 mg/m² lifetime"),
+        "info [not_checked]: daunorubicin: the lifetime limits of daunorubicin "
+        "[daunorubicin-label] depend on age, " + under.format("hard limit of 10 mg/kg lifetime"),
+    ]
+    assert compared(dnr.expand(ageless)) == {"daunorubicin": ()}
+
+
+@pytest.mark.parametrize(
+    ("age", "limit"),
+    [
+        # daunorubicin label: 550 mg/m² in adults, 300 mg/m² in children over 2 years, 10 mg/kg
+        # in children under 2: 18 is an adult, 2 is over 2
+        (18.0, "hard limit of 550 mg/m²"),
+        (17.9, "hard limit of 300 mg/m²"),
+        (2.0, "hard limit of 300 mg/m²"),
+    ],
+)
+def test_the_age_groups_of_a_lifetime_limit_at_their_edges(age: float, limit: str) -> None:
+    patient = Patient(height=Q_(170, "cm"), weight=Q_(70, "kg"), age=Q_(age, "year"))
+    dnr = template({"agent": "daunorubicin", "amount": "60 mg/m**2", "days": "1"})
+    found = dosing.check(dnr.expand(patient), prior=[Exposure("daunorubicin", Q_(100, "mg/m**2"))])
+    assert [f.message.split(" of its ")[1].split(" lifetime")[0] for f in found][:1] == [limit]
+
+
+def test_under_two_years_the_lifetime_limit_is_per_kg() -> None:
+    # "10 mg/kg in children less than 2 years": 1.9 years, 9 kg; 200 mg/m² given at 0.43 m² and
+    # 9 kg is 200 × 0.43 / 9 = 9.556 mg/kg; with 1 mg/kg planned, 10.56 mg/kg
+    infant = Patient(height=Q_(75, "cm"), weight=Q_(9, "kg"), age=Q_(1.9, "year"))
+    plan = template({"agent": "daunorubicin", "amount": "1 mg/kg", "days": "1"})
+    prior = [Exposure("daunorubicin", Q_(200, "mg/m**2"), bsa=Q_(0.43, "m**2"), weight=Q_(9, "kg"))]
+    assert f"{200 * 0.43 / 9:.4g} {200 * 0.43 / 9 + 1:.4g}" == "9.556 10.56"
+    assert texts(dosing.check(plan.expand(infant), prior=prior), "over_lifetime") == [
+        "error [over_lifetime]: daunorubicin: daunorubicin: 9.556 mg/kg before and 1 mg/kg planned "
+        "make 10.56 mg/kg of its hard limit of 10 mg/kg lifetime [daunorubicin-label]; 0.4444 "
+        "mg/kg remained before this plan"
+    ]
+
+
+def test_a_planned_dose_per_kg_counts_per_m2_of_the_patients_bsa() -> None:
+    # daunorubicin 1 mg/kg on 3 days for 70 kg is 210 mg; BSA √(175 × 70 / 3600) = 1.8447 m²:
+    # 113.8 mg/m², with 500 before 613.8 mg/m², over the adults' 550
+    planned = 3 * 70 / math.sqrt(175 * 70 / 3600)
+    assert f"{planned:.4g} {500 + planned:.4g}" == "113.8 613.8"
+    dnr = template({"agent": "daunorubicin", "amount": "1 mg/kg", "days": "1..3"})
+    found = dosing.check(dnr.expand(ADULT), prior=[Exposure("daunorubicin", Q_(500, "mg/m**2"))])
+    assert texts(found, "over_lifetime") == [
+        "error [over_lifetime]: daunorubicin: daunorubicin: 500 mg/m² before and 113.8 mg/m² "
+        "planned make 613.8 mg/m² of its hard limit of 550 mg/m² lifetime [daunorubicin-label]; "
+        "50 mg/m² remained before this plan"
+    ]
+
+
+def test_a_prior_amount_that_cannot_be_converted_is_said_for_every_limit() -> None:
+    # 5 mg/kg without the BSA it was given at cannot be expressed per m²: neither the adults'
+    # hard limit nor their usual range is checked, and each says so
+    dnr = template({"agent": "daunorubicin", "amount": "60 mg/m**2", "days": "1"})
+    found = dosing.check(dnr.expand(ADULT), prior=[Exposure("daunorubicin", Q_(5, "mg/kg"))])
+    assert texts(found) == [
+        "info [not_checked]: daunorubicin: prior daunorubicin of 5 mg/kg cannot be compared with "
+        f"its {limit} lifetime [daunorubicin-label]: give it in mg/m² (or the BSA or weight it "
+        "was given at)"
+        for limit in ("hard limit of 550 mg/m²", "usual range at most 400 mg/m²")
+    ]
+
+
+def test_a_lifetime_limit_counts_its_agent_among_others() -> None:
+    # vincristine first, then doxorubicin: 450 + 60 = 510 of 550
+    regimen = template(
+        {"agent": "vincristine", "amount": "1.4 mg/m**2", "cap": "2 mg", "days": "1"},
+        {"agent": "Adriamycin", "amount": "60 mg/m**2", "days": "2"},
+    )
+    found = dosing.check(regimen.expand(ADULT), prior=[Exposure("doxorubicin", Q_(450, "mg/m**2"))])
+    assert texts(found, "prior_exposure") == [
+        f"info [prior_exposure]: doxorubicin: doxorubicin: 450 mg/m² before and 60 mg/m² planned "
+        f"make 510 mg/m² of its {DOX_LIMIT}; 40 mg/m² of the allowance would remain"
+    ]
+
+
+def test_a_cohort_of_children_meets_only_the_childrens_lifetime_limit() -> None:
+    # daunorubicin: 300 mg/m² "in children over 2 years"; the adults' limits concern neither
+    kids = Patient(
+        height=Q_([140.0, 150.0], "cm"), weight=Q_([35.0, 40.0], "kg"), age=Q_([10.0, 12.0], "year")
+    )
+    dnr = template({"agent": "daunorubicin", "amount": "60 mg/m**2", "days": "1..3"})
+    found = dosing.check(dnr.expand(kids), prior=[Exposure("daunorubicin", Q_(100, "mg/m**2"))])
+    assert texts(found) == [
+        "info [prior_exposure]: daunorubicin: daunorubicin: 100 mg/m² before and 180 mg/m² planned "
+        "make 280 mg/m² of its hard limit of 300 mg/m² lifetime [daunorubicin-label]; 20 mg/m² of "
+        "the allowance would remain"
+    ]
+
+
+def test_a_product_lifetime_limit_counts_only_that_products_doses(tmp_path: pathlib.Path) -> None:
+    # a table with a lifetime limit for Thymoglobulin only (20 mg/kg, for the test): a plan of
+    # Grafalon 10 mg/kg on day 1 and Thymoglobulin 2.5 mg/kg on days 2 and 3 counts 5 mg/kg
+    table = _with(
+        tmp_path,
+        '\n[[limit]]\nagent = "anti-thymocyte globulin (rabbit)"\nproduct = "Thymoglobulin"\n'
+        'tier = "hard"\nper = "lifetime"\namount = "20 mg/kg"\nunsourced = "a test"\n',
+    )
+    regimen = template(
+        {"agent": "Grafalon", "amount": "10 mg/kg", "days": "1", "setting": "gvhd-prophylaxis"},
+        {"agent": "Thymoglobulin", "amount": "2.5 mg/kg", "days": "2..3"},
+    )
+    prior = [Exposure("Thymoglobulin", Q_(12, "mg/kg"))]
+    found = dosing.check(regimen.expand(ADULT), prior=prior, limits=table)
+    assert texts(found, "prior_exposure") == [
+        "info [prior_exposure]: anti-thymocyte globulin (rabbit): anti-thymocyte globulin "
+        "(rabbit): 12 mg/kg before and 5 mg/kg planned make 17 mg/kg of its hard limit of 20 mg/kg "
+        "lifetime [unsourced]; 3 mg/kg of the allowance would remain"
+    ]
+    assert "over_lifetime" not in [f.code for f in found]
 
 
 def test_a_cohort_lifetime_finding_says_whom() -> None:

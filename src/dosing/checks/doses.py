@@ -317,7 +317,14 @@ def _check_limits(
         if limit.per != "lifetime":
             continue
         applies = _age_mask(limit, context.age)
-        if applies is None or applies is False or not np.any(applies):
+        if applies is None:  # dosing.checks.course compares the largest; the age decides
+            missing.setdefault(
+                "age",
+                f"its {limit.describe()} {limit.sources} depends on age, which the patient does "
+                f"not have",
+            )
+            continue
+        if applies is False or not np.any(applies):
             continue
         for result in lines:
             rows = rows_of[id(result)]
