@@ -1055,6 +1055,12 @@ def test_without_an_age_the_lifetime_limits_read_in_full() -> None:
     # exactly 550 (370 + 180): not over
     at = dosing.check(dnr.expand(ageless), prior=[Exposure("daunorubicin", Q_(370, "mg/m**2"))])
     assert "over_lifetime" not in [f.code for f in at]
+    assert (
+        "info [not_checked]: daunorubicin: the lifetime limits of daunorubicin "
+        "[daunorubicin-label] depend on age, which the patient does not have (the total is under "
+        "the largest of them, hard limit of 550 mg/m² lifetime)"
+    ) in texts(at)
+    assert "prior_exposure" not in [f.code for f in at]
 
 
 def test_a_planned_amount_in_another_unit_than_the_lifetime_limit_is_said_unchecked(
@@ -1343,6 +1349,53 @@ def test_anthracyclines_after_another_read_in_full() -> None:
     )
 
 
+def test_the_cumulative_story_lists_every_prior_and_planned_amount() -> None:
+    # melphalan 70 mg/m² on days −3 and −2 in two lines: 140 mg/m² planned in each schedule
+    def two_lines(key: str) -> dosing.Regimen:
+        return template(
+            {"agent": "melphalan", "amount": "70 mg/m**2", "days": "-3"},
+            {"agent": "melphalan", "amount": "70 mg/m**2", "days": "-2"},
+            key=key,
+            frame="transplant",
+            cycle_length=None,
+            setting="conditioning",
+        )
+
+    prior = [Exposure("melphalan", Q_(100, "mg/m**2")), Exposure("Alkeran", Q_(80, "mg/m**2"))]
+    found = dosing.check(two_lines("first").expand(ADULT), prior=prior)
+    assert texts(found, "prior_exposure") == [
+        "warning [prior_exposure]: melphalan: a repeat course of melphalan (alkylating agent): "
+        "given before: 100 mg/m², 80 mg/m²; planned: 140 mg/m² in first"
+    ]
+    first = two_lines("first").expand(ADULT, transplant_date=dt.date(2026, 1, 10))
+    second = two_lines("second").expand(ADULT, transplant_date=dt.date(2026, 6, 10))
+    found = dosing.check(first, second, prior=prior[:1])
+    assert texts(found, "prior_exposure")[-1] == (
+        "warning [prior_exposure]: melphalan: a repeat course of melphalan (alkylating agent): "
+        "given before: 100 mg/m²; planned: 140 mg/m² in first, 140 mg/m² in second"
+    )
+
+
+def test_an_unknown_agent_planned_and_given_before_is_reported_not_matched() -> None:
+    plan = template({"agent": "Study Drug X", "amount": "5 mg/m**2", "days": "1"})
+    found = dosing.check(plan.expand(ADULT), prior=[Exposure("Study Drug X", Q_(5, "mg/m**2"))])
+    assert sorted(codes_of(found)) == [
+        "not_checked",
+        "not_checked",
+        "unknown_agent",
+        "unknown_agent",
+    ]
+
+
+def test_a_small_prior_amount_is_still_counted_and_said() -> None:
+    # 0.5 mg/m² before and 60 planned: 60.5 of 550, 489.5 would remain
+    found = dosing.check(DOX.expand(ADULT), prior=[Exposure("doxorubicin", Q_(0.5, "mg/m**2"))])
+    assert texts(found) == [
+        "info [prior_exposure]: doxorubicin: doxorubicin: 0.5 mg/m² before and 60 mg/m² planned "
+        f"make 60.5 mg/m² of its {DOX_LIMIT}; 489.5 mg/m² of the allowance would remain"
+    ]
+
+
 def test_an_unknown_prior_agent_reads_in_full() -> None:
     found = dosing.check(INO_1.expand(CHILD), prior=[Exposure("melfalan", Q_(180, "mg/m**2"))])
     assert texts(found) == [
@@ -1395,6 +1448,49 @@ def test_the_intensity_findings_read_in_full() -> None:
     # a declared MAC that is met says nothing; RIC that is not met says nothing
     assert _declared("MAC", {"agent": "TBI", "amount": "2 Gy", "days": "1..4"}) == []
     assert _declared("RIC", {"agent": "TBI", "amount": "2 Gy", "days": "1..3"}) == []
+
+
+def test_every_criterion_and_every_declaring_schedule_is_checked() -> None:
+    # TBI 6 × 2 = 12 Gy fractionated and melphalan 141 mg/m², declared RIC: both are named
+    both = _declared(
+        "RIC",
+        {"agent": "TBI", "amount": "2 Gy", "days": "1..6"},
+        {"agent": "melphalan", "amount": "141 mg/m**2", "days": "7", "acknowledge": "x"},
+    )
+    assert [t for t in both if "[intensity]" in t] == [
+        "warning [intensity]: melphalan, total body irradiation: test declares RIC, but TBI 12 Gy "
+        "fractionated (at least 8 Gy fractionated is myeloablative); melphalan 141 mg/m² (over "
+        "140 mg/m² is myeloablative) is past the reduced-intensity thresholds of the working "
+        f"definitions {INTENSITY_SOURCES}; check the source"
+    ]
+    # a schedule that declares nothing, then one that does: the second is checked
+    plain = template({"agent": "fludarabine", "amount": "30 mg/m**2", "days": "1"}, key="plain")
+    ric = template(
+        {"agent": "TBI", "amount": "2 Gy", "days": "1..6"},
+        key="ric",
+        intensity="RIC",
+        setting="conditioning",
+    )
+    found = [
+        f for f in dosing.check(plain.expand(ADULT), ric.expand(ADULT)) if f.code == "intensity"
+    ]
+    assert [(f.regimen, f.references) for f in found] == [("ric", ("giralt2009", "bacigalupo2009"))]
+    mac = template(
+        {"agent": "TBI", "amount": "2 Gy", "days": "1..3"},
+        key="mac",
+        intensity="MAC",
+        setting="conditioning",
+    )
+    found = [f for f in dosing.check(mac.expand(ADULT)) if f.code == "intensity"]
+    assert [(f.regimen, f.references) for f in found] == [("mac", ("giralt2009", "bacigalupo2009"))]
+    unknown = template(
+        {"agent": "fludarabine", "amount": "30 mg/m**2", "days": "1..4"},
+        key="flu",
+        intensity="NMA",
+        setting="conditioning",
+    )
+    found = [f for f in dosing.check(unknown.expand(ADULT)) if "intensity" in f.message]
+    assert [(f.code, f.regimen, f.references) for f in found] == [("not_checked", "flu", ())]
 
 
 def test_the_intensity_finding_names_every_agent_of_the_definitions() -> None:
