@@ -1279,6 +1279,152 @@ def test_one_transplant_in_two_schedules_sums_its_course_limit_at_the_edge() -> 
     assert [f.patients.tolist() for f in found if f.code == "over_limit"] == [[True, True]]
 
 
+def _tx(*lines: dict[str, Any], key: str, setting: str | None = "conditioning") -> dosing.Regimen:
+    """A user's template in transplant days."""
+    top: dict[str, Any] = {"key": key, "frame": "transplant", "cycle_length": None}
+    if setting:
+        top["setting"] = setting
+    return template(*[{"acknowledge": "x", **line} for line in lines], **top)
+
+
+def test_one_transplant_sums_each_agent_whatever_else_its_schedules_give() -> None:
+    tbi = {"agent": "TBI", "amount": "2 Gy"}
+    # TBI 4 × 2 = 8 Gy in each: 16 Gy over 15.75 per course; no fraction is over 10 Gy
+    found = dosing.check(
+        _tx({**tbi, "days": "-8..-5"}, key="a").expand(ADULT),
+        _tx({**tbi, "days": "-4..-1"}, key="b").expand(ADULT),
+    )
+    assert texts(found, "over_limit") == [
+        "error [over_limit]: total body irradiation: total body irradiation totals 16 Gy over the "
+        "schedules of one transplant (a, b), over its hard limit of 15.75 Gy per course "
+        "[unsourced]; if these are two transplants, give each its transplant date"
+    ]
+    # 3 × 2 = 6 Gy in each, 12 Gy: under every limit (and the 10 Gy is per fraction, not summed)
+    found = dosing.check(
+        _tx({**tbi, "days": "-6..-4"}, key="a").expand(ADULT),
+        _tx({**tbi, "days": "-3..-1"}, key="b").expand(ADULT),
+    )
+    assert "over_limit" not in codes_of(found)
+    # fludarabine first in one schedule, melphalan in both: 100 + 110 = 210 mg/m² over 200
+    mel = {"agent": "melphalan", "days": "-2"}
+    flu = {"agent": "fludarabine", "amount": "30 mg/m**2", "days": "-6..-3"}
+    found = dosing.check(
+        _tx(flu, {**mel, "amount": "100 mg/m**2"}, key="a").expand(ADULT),
+        _tx({**mel, "amount": "110 mg/m**2"}, key="b").expand(ADULT),
+    )
+    assert [f.agent for f in found if f.code == "over_limit"] == ["melphalan"]
+    # another agent's intrathecal line does not stop melphalan's sum
+    it = {"agent": "cytarabine", "amount": "30 mg", "days": "-5", "setting": "intrathecal"}
+    found = dosing.check(
+        _tx({**mel, "amount": "100 mg/m**2"}, key="a").expand(ADULT),
+        _tx(it, {**mel, "amount": "110 mg/m**2"}, key="b").expand(ADULT),
+    )
+    assert [f.agent for f in found if f.code == "over_limit"] == ["melphalan"]
+
+
+def test_one_transplant_sums_a_products_course_limits() -> None:
+    # Thymoglobulin for GVHD prophylaxis: "a total dose of 10 mg/kg" at most (hard, per course);
+    # 2.5 mg/kg on 2 days in each of two schedules: 10 mg/kg, at it; on 3 days: 15, over it
+    atg = {"agent": "Thymoglobulin", "amount": "2.5 mg/kg", "setting": "gvhd-prophylaxis"}
+    at = dosing.check(
+        _tx({**atg, "days": "-3..-2"}, key="a", setting=None).expand(ADULT),
+        _tx({**atg, "days": "1..2"}, key="b", setting=None).expand(ADULT),
+    )
+    assert "over_limit" not in codes_of(at)
+    over = dosing.check(
+        _tx({**atg, "days": "-3..-1"}, key="a", setting=None).expand(ADULT),
+        _tx({**atg, "days": "1..3"}, key="b", setting=None).expand(ADULT),
+    )
+    assert [f.message.split(", over its ")[1][:35] for f in over if f.code == "over_limit"] == [
+        "hard limit of 10 mg/kg per course ["
+    ]
+    # without a setting, the limit for every use, 25 mg/kg a course: 2.5 × 6 × 2 = 30 is over it
+    plain = {"agent": "Thymoglobulin", "amount": "2.5 mg/kg"}
+    over = dosing.check(
+        _tx({**plain, "days": "-7..-2"}, key="a", setting=None).expand(ADULT),
+        _tx({**plain, "days": "1..6"}, key="b", setting=None).expand(ADULT),
+    )
+    assert [f.message.split(", over its ")[1][:35] for f in over if f.code == "over_limit"] == [
+        "hard limit of 25 mg/kg per course ["
+    ]
+
+
+def test_one_transplants_cohort_shows_the_largest_total_and_whom(tmp_path: pathlib.Path) -> None:
+    # cyclophosphamide "200 mg/kg" a course: 2000 mg/m² in each of two schedules is 4000 mg/m²,
+    # × 2.0 m² / 30 kg = 266.7 mg/kg (over), × 1.0 m² / 50 kg = 80 mg/kg
+    cohort = Patient(
+        bsa=Q_([2.0, 1.0], "m**2"), weight=Q_([30.0, 50.0], "kg"), age=Q_([30.0] * 2, "year")
+    )
+    cy = {"agent": "cyclophosphamide", "amount": "2000 mg/m**2"}
+    found = dosing.check(
+        _tx({**cy, "days": "-6"}, key="a").expand(cohort),
+        _tx({**cy, "days": "-3"}, key="b").expand(cohort),
+    )
+    assert f"{4000 * 2.0 / 30:.4g}" == "266.7"
+    transplant = [f for f in found if "one transplant" in f.message]
+    assert [f.message[:49] for f in transplant] == [
+        "cyclophosphamide totals 266.7 mg/kg over the sche"
+    ]
+    assert "(patients: 1 of 2)" in transplant[0].message
+    assert transplant[0].patients.tolist() == [True, False]
+
+
+def test_one_transplants_age_specific_course_limit(tmp_path: pathlib.Path) -> None:
+    # a table with a children's course limit for melphalan (150 mg/m², for the test)
+    table = _with(
+        tmp_path,
+        '\n[[limit]]\nagent = "melphalan"\ntier = "hard"\nper = "course"\n'
+        'amount = "150 mg/m**2"\nage_below = "18 year"\nunsourced = "a test"\n',
+    )
+    mel = {"agent": "melphalan", "amount": "80 mg/m**2"}
+    child = Patient(height=Q_(150, "cm"), weight=Q_(40, "kg"), age=Q_(12, "year"))
+    schedules = [
+        _tx({**mel, "days": "-3"}, key="a").expand(child),
+        _tx({**mel, "days": "-2"}, key="b").expand(child),
+    ]
+    found = dosing.check(*schedules, limits=table)
+    assert [
+        f.message.split(", over its ")[1][:34] for f in found if "one transplant" in f.message
+    ] == ["hard limit of 150 mg/m² per course"]
+    # an adult: the limit is not theirs; without an age it cannot be applied
+    for patient in (ADULT, Patient(height=Q_(150, "cm"), weight=Q_(40, "kg"))):
+        schedules = [
+            _tx({**mel, "days": "-3"}, key="a").expand(patient),
+            _tx({**mel, "days": "-2"}, key="b").expand(patient),
+        ]
+        found = dosing.check(*schedules, limits=table)
+        assert [f for f in found if "one transplant" in f.message] == []
+
+
+def test_repeats_across_transplants_are_told_in_date_order() -> None:
+    mel = {"agent": "melphalan", "amount": "100 mg/m**2", "days": "-2"}
+    early = _tx(mel, key="early").expand(ADULT, transplant_date=dt.date(2025, 1, 10))
+    late = _tx(mel, key="late").expand(ADULT, transplant_date=dt.date(2026, 3, 2))
+    repeat = (
+        "warning [prior_exposure]: melphalan: a repeat course of melphalan (alkylating agent): "
+        "planned in {} and again in {}"
+    )
+    assert texts(dosing.check(late, early), "prior_exposure") == [repeat.format("early", "late")]
+    # an undated transplant comes after the dated ones
+    undated = _tx(mel, key="undated").expand(ADULT)
+    assert texts(dosing.check(undated, early), "prior_exposure") == [
+        repeat.format("early", "undated")
+    ]
+    # an agent new in the later transplant, given first, does not hide a repeat after it
+    flu = {"agent": "fludarabine", "amount": "30 mg/m**2", "days": "-6..-3"}
+    later = _tx(flu, mel, key="later").expand(ADULT, transplant_date=dt.date(2026, 3, 2))
+    assert texts(dosing.check(early, later), "prior_exposure") == [repeat.format("early", "later")]
+    # a repeat of an agent of no warned class (fludarabine) is not a prior exposure finding
+    first = _tx(flu, key="f1").expand(ADULT, transplant_date=dt.date(2025, 1, 10))
+    second = _tx(flu, key="f2").expand(ADULT, transplant_date=dt.date(2026, 3, 2))
+    assert "prior_exposure" not in codes_of(dosing.check(first, second))
+    # nor of an unknown agent
+    study = {"agent": "Study Drug X", "amount": "5 mg/m**2", "days": "-2"}
+    first = _tx(study, key="s1").expand(ADULT, transplant_date=dt.date(2025, 1, 10))
+    second = _tx(study, key="s2").expand(ADULT, transplant_date=dt.date(2026, 3, 2))
+    assert "prior_exposure" not in codes_of(dosing.check(first, second))
+
+
 def test_two_transplants_in_one_plan_read_in_full() -> None:
     first = dosing.get_regimen("mel-tbi-mac").expand(ADULT, transplant_date=dt.date(2025, 1, 10))
     second = dosing.get_regimen("mel-tbi-mac").expand(ADULT, transplant_date=dt.date(2026, 3, 2))
