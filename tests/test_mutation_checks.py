@@ -1079,23 +1079,42 @@ def test_a_planned_amount_in_another_unit_than_the_lifetime_limit_is_said_unchec
         "info [not_checked]: doxorubicin: the planned doxorubicin cannot be expressed in the unit "
         "of its hard limit of 550 IU/m² lifetime [doxorubicin-label]"
     ) in texts(found)
-    # a second lifetime limit after it, in mg/m², is still compared: 100 + 60 = 160 of 400
+    # a second lifetime limit after it, in mg/m² (at most 50, for the test), is still compared:
+    # 60 planned is over it
     path.write_text(
         path.read_text("utf-8")
         + '\n[[limit]]\nagent = "doxorubicin"\ntier = "usual"\nper = "lifetime"\n'
-        'high = "400 mg/m**2"\nunsourced = "a test"\n',
+        'high = "50 mg/m**2"\nunsourced = "a test"\n',
         encoding="utf-8",
     )
-    found = dosing.check(
-        DOX.expand(ADULT),
-        prior=[Exposure("doxorubicin", Q_(100, "mg/m**2"))],
-        limits=load_limits(path),
-    )
-    assert texts(found, "prior_exposure") == [
-        "info [prior_exposure]: doxorubicin: doxorubicin: 100 mg/m² before and 60 mg/m² planned "
-        "make 160 mg/m² of its usual range at most 400 mg/m² lifetime [unsourced]; 240 mg/m² of "
-        "the allowance would remain"
+    found = dosing.check(DOX.expand(ADULT), limits=load_limits(path))
+    assert texts(found) == [
+        "warning [outside_range]: doxorubicin: doxorubicin: 0 mg/m² before and 60 mg/m² planned "
+        "make 60 mg/m² of its usual range at most 50 mg/m² lifetime [unsourced]; 50 mg/m² "
+        "remained before this plan",
+        "info [not_checked]: doxorubicin: the planned doxorubicin cannot be expressed in the unit "
+        "of its hard limit of 550 IU/m² lifetime [doxorubicin-label]",
     ]
+
+
+def test_other_agents_prior_exposures_do_not_hide_this_ones() -> None:
+    # daunorubicin given before doxorubicin's exposures are listed: 200 + 250 + 60 = 510 of 550
+    prior = [
+        Exposure("daunorubicin", Q_(100, "mg/m**2")),
+        Exposure("doxorubicin", Q_(200, "mg/m**2")),
+        Exposure("daunorubicin", Q_(50, "mg/m**2")),
+        Exposure("doxorubicin", Q_(250, "mg/m**2")),
+    ]
+    found = dosing.check(DOX.expand(ADULT), prior=prior)
+    assert (
+        "info [prior_exposure]: doxorubicin: doxorubicin: 450 mg/m² before and 60 mg/m² planned "
+        f"make 510 mg/m² of its {DOX_LIMIT}; 40 mg/m² of the allowance would remain"
+    ) in texts(found)
+    assert (
+        "info [prior_exposure]: daunorubicin: daunorubicin: 150 mg/m² before and 0 mg/m² planned "
+        "make 150 mg/m² of its hard limit of 550 mg/m² lifetime [daunorubicin-label]; 400 mg/m² "
+        "of the allowance would remain"
+    ) in texts(found)
 
 
 def test_an_ageless_plan_under_every_lifetime_limit_says_the_age_decides() -> None:
@@ -1396,6 +1415,42 @@ def test_one_transplants_age_specific_course_limit(tmp_path: pathlib.Path) -> No
         assert [f for f in found if "one transplant" in f.message] == []
 
 
+def test_one_transplants_course_limits_are_each_compared(tmp_path: pathlib.Path) -> None:
+    # a table with two melphalan course limits before the label's 200 mg/m²: one in IU/m² (no
+    # planned mg can be compared with it) and one for children only (150 mg/m², for the test)
+    text = pathlib.Path(dosing.__file__).with_name("data").joinpath("dose_limits.toml")
+    source = text.read_text("utf-8")
+    first = source.index('[[limit]]\nagent = "melphalan"')
+    extra = (
+        '[[limit]]\nagent = "melphalan"\ntier = "hard"\nper = "course"\namount = "150 IU/m**2"\n'
+        'unsourced = "a test"\n\n[[limit]]\nagent = "melphalan"\ntier = "hard"\nper = "course"\n'
+        'amount = "150 mg/m**2"\nage_below = "18 year"\nunsourced = "a test"\n\n'
+    )
+    path = tmp_path / "limits.toml"
+    path.write_text(source[:first] + extra + source[first:], encoding="utf-8")
+    table = load_limits(path)
+    mel = {"agent": "melphalan", "days": "-2"}
+    # an adult: 100 + 110 = 210 mg/m², over the label's 200
+    found = dosing.check(
+        _tx({**mel, "amount": "100 mg/m**2"}, key="a").expand(ADULT),
+        _tx({**mel, "amount": "110 mg/m**2"}, key="b").expand(ADULT),
+        limits=table,
+    )
+    assert [
+        f.message.split(", over its ")[1][:34] for f in found if "one transplant" in f.message
+    ] == ["hard limit of 200 mg/m² per course"]
+    # the children's limit is the first schedule's patient's (a child of 12): 80 + 80 = 160
+    child = Patient(height=Q_(150, "cm"), weight=Q_(40, "kg"), age=Q_(12, "year"))
+    found = dosing.check(
+        _tx({**mel, "amount": "80 mg/m**2"}, key="a").expand(child),
+        _tx({**mel, "amount": "80 mg/m**2"}, key="b").expand(ADULT),
+        limits=table,
+    )
+    assert [
+        f.message.split(", over its ")[1][:34] for f in found if "one transplant" in f.message
+    ] == ["hard limit of 150 mg/m² per course"]
+
+
 def test_repeats_across_transplants_are_told_in_date_order() -> None:
     mel = {"agent": "melphalan", "amount": "100 mg/m**2", "days": "-2"}
     early = _tx(mel, key="early").expand(ADULT, transplant_date=dt.date(2025, 1, 10))
@@ -1637,6 +1692,15 @@ def test_every_criterion_and_every_declaring_schedule_is_checked() -> None:
     )
     found = [f for f in dosing.check(unknown.expand(ADULT)) if "intensity" in f.message]
     assert [(f.code, f.regimen, f.references) for f in found] == [("not_checked", "flu", ())]
+    two = template(
+        {"agent": "fludarabine", "amount": "30 mg/m**2", "days": "1..4"},
+        {"agent": "cytarabine", "amount": "1 g/m**2", "days": "1..4"},
+        key="flu-arac",
+        intensity="RIC",
+        setting="conditioning",
+    )
+    found = [f for f in dosing.check(two.expand(ADULT)) if "intensity" in f.message]
+    assert [f.agent for f in found] == ["fludarabine, cytarabine"]
 
 
 def test_the_intensity_finding_names_every_agent_of_the_definitions() -> None:
