@@ -295,6 +295,67 @@ def test_a_childrens_template_for_an_adult_reads_in_full() -> None:
     )
 
 
+def test_a_dose_per_kg_of_a_dosing_weight_is_compared_per_kg_of_that_weight() -> None:
+    # busulfan 1 mg/kg four times a day of the ideal weight (Devine, female, 175 cm: 45.5 + 2.3 ×
+    # (175 / 2.54 − 60) = 65.96 kg): 4 mg/kg a day of that weight, inside 3.2–4.8; per kg of the
+    # actual 110 kg it would be 2.4, below the range
+    ideal = 45.5 + 2.3 * (175 / 2.54 - 60)
+    assert round(ideal, 2) == 65.96
+    big = Patient(height=Q_(175, "cm"), weight=Q_(110, "kg"), age=Q_(40, "year"), sex="female")
+    regimen = template(
+        {"agent": "Bu", "amount": "1 mg/kg", "days": "1..4", "per_day": 4}, setting="conditioning"
+    )
+    schedule = regimen.expand(big, policy=Policy(dosing_weight={"busulfan": "ideal"}))
+    assert schedule.rows[0].dose.m_as("mg") == pytest.approx(ideal, rel=1e-9)
+    assert dosing.check(schedule) == []
+
+
+def test_a_products_own_limits_are_compared() -> None:
+    # Thymoglobulin for GVHD prophylaxis: at most 2.5 mg/kg a day (label)
+    line = {"agent": "Thymoglobulin", "amount": "3 mg/kg", "days": "1..2", "acknowledge": "x"}
+    found = dosing.check(template({**line, "setting": "gvhd-prophylaxis"}).expand(ADULT))
+    assert texts(found) == [
+        f"error [over_limit]: anti-thymocyte globulin (rabbit) day {day}: anti-thymocyte globulin "
+        f"(rabbit) gives on day {day} 3 mg/kg, over the per-day limit of 2.5 mg/kg "
+        "[thymoglobuline-sg-label]"
+        for day in (1, 2)
+    ]
+
+
+def test_a_limit_per_kg_is_not_compared_without_a_weight() -> None:
+    # vincristine's usual 0.05 mg/kg cannot be compared for a patient given by BSA alone
+    regimen = template({"agent": "vincristine", "amount": "1.4 mg/m**2", "days": "1"})
+    found = compared(regimen.expand(Patient(bsa=Q_(1.0, "m**2"))))
+    assert [limit.describe() for limit in found["vincristine"]] == [
+        "hard limit of 2 mg per administration",
+        "usual range 0.4–2 mg/m² per administration",
+    ]
+    with_weight = compared(regimen.expand(Patient(bsa=Q_(1.0, "m**2"), weight=Q_(30, "kg"))))
+    assert [limit.describe() for limit in with_weight["vincristine"]][2] == (
+        "usual range at most 0.05 mg/kg per administration"
+    )
+
+
+def test_an_age_specific_limit_in_a_cohort_concerns_its_ages(tmp_path: pathlib.Path) -> None:
+    # a table with an adults' limit for asparaginase (1 mg/kg, for the test): 80 mg for 70 kg is
+    # 1.143 mg/kg, over it for the adult, not compared for the child
+    table = _with(
+        tmp_path,
+        '\n[[limit]]\nagent = "asparaginase"\ntier = "hard"\nper = "administration"\n'
+        'amount = "1 mg/kg"\nage_from = "18 year"\nunsourced = "a test"\n',
+    )
+    cohort = Patient(
+        height=Q_([175.0, 175.0], "cm"), weight=Q_([70.0, 70.0], "kg"), age=Q_([40.0, 12.0], "year")
+    )
+    flat = template({"agent": "asparaginase", "amount": "80 mg", "days": "1"})
+    found = dosing.check(flat.expand(cohort), limits=table)
+    assert texts(found) == [
+        "error [over_limit]: asparaginase day 1: asparaginase dose is 1.143 mg/kg, over the "
+        "per-dose limit of 1 mg/kg [unsourced] (patients: 1 of 2)"
+    ]
+    assert found[0].patients.tolist() == [True, False]
+
+
 def test_a_large_flat_dose_is_written_without_an_exponent() -> None:
     # carboplatin: "usual range at most 900 mg" (NCCN); 12000 mg is shown as 12000, not 1.2e+04
     line = {"agent": "carboplatin", "amount": "950 mg", "days": "1"}
@@ -1156,10 +1217,13 @@ def test_under_two_years_the_lifetime_limit_is_per_kg() -> None:
     plan = template({"agent": "daunorubicin", "amount": "1 mg/kg", "days": "1"})
     prior = [Exposure("daunorubicin", Q_(200, "mg/m**2"), bsa=Q_(0.43, "m**2"), weight=Q_(9, "kg"))]
     assert f"{200 * 0.43 / 9:.4g} {200 * 0.43 / 9 + 1:.4g}" == "9.556 10.56"
-    assert texts(dosing.check(plan.expand(infant), prior=prior), "over_lifetime") == [
+    assert texts(dosing.check(plan.expand(infant), prior=prior)) == [
         "error [over_lifetime]: daunorubicin: daunorubicin: 9.556 mg/kg before and 1 mg/kg planned "
         "make 10.56 mg/kg of its hard limit of 10 mg/kg lifetime [daunorubicin-label]; 0.4444 "
-        "mg/kg remained before this plan"
+        "mg/kg remained before this plan",
+        "info [prior_exposure]: daunorubicin: daunorubicin: 9.556 mg/kg before and 1 mg/kg planned "
+        "make 10.56 mg/kg of its hard limit of 10 mg/kg lifetime [daunorubicin-label]; 0 mg/kg of "
+        "the allowance would remain",
     ]
 
 
