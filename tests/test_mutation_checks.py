@@ -279,6 +279,76 @@ def codes_of(findings: list[Finding]) -> list[str]:
     return [f.code for f in findings]
 
 
+def test_auc_lines_replace_only_the_usual_flat_maximum(tmp_path: pathlib.Path) -> None:
+    # a table with three more carboplatin limits, for the test: a hard 2000 mg, a usual 500–900
+    # mg and a usual at most 400 mg/m². For a line by target AUC 3, the usual flat range becomes
+    # 3 × (125 + 25) = 450 mg at most, and at least min(500, 450) = 450; the others are unchanged
+    extra = "".join(
+        '\n[[limit]]\nagent = "carboplatin"\ntier = "{}"\nper = "administration"\n{}\n'
+        'unsourced = "a test"\n'.format(*fields)
+        for fields in (
+            ("hard", 'amount = "2000 mg"'),
+            ("usual", 'low = "500 mg"\nhigh = "900 mg"'),
+            ("usual", 'high = "400 mg/m**2"'),
+        )
+    )
+    table = _with(tmp_path, extra)
+    target = (
+        "warning [outside_range]: carboplatin: carboplatin target AUC 3 mg·min/mL is below its "
+        "usual target AUC 4–8 mg·min/mL (globalrph-carboplatin, nccn-carboplatin)"
+    )
+    # GFR 125 mL/min: 3 × 150 = 450 mg, at the line's maximum and minimum; 450 / 1.9720 m²
+    # (√(175 × 80 / 3600)) = 228.2 mg/m², under 400
+    at = carbo(target="3 mg*min/mL").expand(_adult_gfr(125.0))
+    assert texts(dosing.check(at, limits=table)) == [target]
+    # GFR 90: 3 × 115 = 345 mg, below 450
+    below = carbo(target="3 mg*min/mL").expand(_adult_gfr(90.0))
+    assert texts(dosing.check(below, limits=table)) == [
+        target,
+        "warning [outside_range]: carboplatin day 1: carboplatin dose is 345 mg, below the usual "
+        "range 450–450 mg per administration [unsourced]",
+    ]
+    # AUC 5 without the GFR cap, GFR 200: 5 × 225 = 1125 mg, under the hard 2000 mg, above the
+    # line's usual 750 mg (at least min(500, 750) = 500); 1125 / 1.9720 = 570.5 mg/m², above 400
+    assert f"{1125 / math.sqrt(175 * 80 / 3600):.4g}" == "570.5"
+    uncapped = carbo().expand(_adult_gfr(200.0), policy=Policy(gfr_cap=None))
+    assert texts(dosing.check(uncapped, limits=table)) == [
+        "warning [outside_range]: carboplatin day 1: carboplatin dose is 1125 mg, above the usual "
+        "range at most 750 mg per administration [nccn-carboplatin]",
+        "warning [outside_range]: carboplatin day 1: carboplatin dose is 1125 mg, above the usual "
+        "range 500–750 mg per administration [unsourced]",
+        "warning [outside_range]: carboplatin day 1: carboplatin dose is 570.5 mg/m², above the "
+        "usual range at most 400 mg/m² per administration [unsourced]",
+    ]
+
+
+def test_exactly_twice_a_usual_top_is_above_not_far_above() -> None:
+    # fludarabine 25–40 mg/m² a day: 80 mg/m² is twice the top exactly, a warning; the error is
+    # for more than twice (error_above_usual = 2.0)
+    line = {"agent": "fludarabine", "amount": "80 mg/m**2", "days": "1", "acknowledge": "x"}
+    assert texts(dosing.check(template(line).expand(ADULT))) == [
+        "warning [outside_range]: fludarabine day 1: fludarabine gives on day 1 80 mg/m², above "
+        f"the usual range 25–40 mg/m² per day {FLU_REFS}",
+        FLU_SETTING,
+    ]
+
+
+def test_a_cohort_partly_below_a_usual_range_shows_the_lowest_of_those_below() -> None:
+    # cyclophosphamide 100–200 mg/kg a course: 1000 mg/m² × 1.0 m² / 50 kg = 20 mg/kg (below),
+    # × 2.0 m² / 12 kg = 166.7 mg/kg (inside)
+    two = Patient(
+        bsa=Q_([1.0, 2.0], "m**2"), weight=Q_([50.0, 12.0], "kg"), age=Q_([40.0] * 2, "year")
+    )
+    cy = template({"agent": "cyclophosphamide", "amount": "1000 mg/m**2", "days": "1"})
+    found = [f for f in dosing.check(cy.expand(two)) if f.code == "outside_range"]
+    assert [str(f) for f in found] == [
+        "warning [outside_range]: cyclophosphamide: cyclophosphamide totals 20 mg/kg in test, "
+        "below the usual range 100–200 mg/kg per course [luznik2010, busulfex-us-label, "
+        "deeg2006] (patients: 1 of 2)"
+    ]
+    assert found[0].patients.tolist() == [True, False]
+
+
 def test_a_childrens_template_for_an_adult_reads_in_full() -> None:
     adult = quiet(height=Q_(175, "cm"), weight=Q_(80, "kg"), age=Q_(18, "year"), sex="male")
     schedule = dosing.get_regimen("bu-cy4-paediatric-eu").expand(adult)
