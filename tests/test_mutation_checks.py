@@ -426,6 +426,75 @@ def test_an_age_specific_limit_in_a_cohort_concerns_its_ages(tmp_path: pathlib.P
     assert found[0].patients.tolist() == [True, False]
 
 
+def test_the_usual_ranges_of_days_and_doses_not_over_a_hard_limit_are_still_compared(
+    tmp_path: pathlib.Path,
+) -> None:
+    # inotuzumab: day 1 over the 0.8 mg/m² limit; days 8 and 15 at 0.4, below the usual 0.5
+    found = dosing.check(ino_file(tmp_path, "0.9 mg/m**2", later="0.4 mg/m**2").expand(ADULT))
+    assert texts(found)[1:] == [
+        f"warning [outside_range]: inotuzumab ozogamicin day {day}: inotuzumab ozogamicin dose is "
+        "0.4 mg/m², below the usual range 0.5–0.8 mg/m² per administration [besponsa-label-2024]"
+        for day in (8, 15)
+    ]
+    # fludarabine: day 1 over the 96 mg/m² a day; days 2 and 3 at 20, below the usual 25
+    regimen = template(
+        {"agent": "fludarabine", "amount": "100 mg/m**2", "days": "1", "acknowledge": "x"},
+        {"agent": "fludarabine", "amount": "20 mg/m**2", "days": "2..3"},
+    )
+    assert texts(dosing.check(regimen.expand(ADULT)))[1:3] == [
+        f"warning [outside_range]: fludarabine day {day}: fludarabine gives on day {day} 20 mg/m², "
+        f"below the usual range 25–40 mg/m² per day {FLU_REFS}"
+        for day in (2, 3)
+    ]
+    # etoposide in conditioning: 2 × 35 = 70 mg/kg over the 65 mg/kg course limit; each day's
+    # 35 mg/kg × 70 kg / 1.8447 m² = 1328 mg/m² is still compared with the usual 35–100 mg/m²
+    assert f"{35 * 70 / math.sqrt(175 * 70 / 3600):.4g}" == "1328"
+    line = {"agent": "etoposide", "amount": "35 mg/kg", "days": "1..2", "acknowledge": "x"}
+    assert texts(dosing.check(template({**line, "setting": "conditioning"}).expand(ADULT))) == [
+        "error [over_limit]: etoposide: etoposide totals 70 mg/kg in test, over the per-cycle "
+        "limit of 65 mg/kg [osti-etoposide]",
+    ] + [
+        f"error [outside_range]: etoposide day {day}: etoposide gives on day {day} 1328 mg/m², far "
+        "above the usual range 35–100 mg/m² per day [etoposide-label] (more than 2 times its "
+        "top: an error by convention)"
+        for day in (1, 2)
+    ]
+
+
+def test_an_intrathecal_line_meets_its_own_limit_after_the_systemic_ones() -> None:
+    # cytarabine label: intrathecal "5 to 75 mg/m2"
+    line = {"agent": "cytarabine", "amount": "100 mg/m**2", "days": "1", "acknowledge": "x"}
+    assert texts(dosing.check(template({**line, "setting": "intrathecal"}).expand(ADULT))) == [
+        "error [over_limit]: cytarabine day 1: cytarabine dose is 100 mg/m², over the per-dose "
+        "limit of 75 mg/m² [cytarabine-label]"
+    ]
+
+
+def test_a_limit_for_another_age_does_not_stop_the_next_one(tmp_path: pathlib.Path) -> None:
+    # two asparaginase limits, for the test: adults 1 mg/kg, then every age 100 mg flat
+    table = _with(
+        tmp_path,
+        '\n[[limit]]\nagent = "asparaginase"\ntier = "hard"\nper = "administration"\n'
+        'amount = "1 mg/kg"\nage_from = "18 year"\nunsourced = "a test"\n'
+        '\n[[limit]]\nagent = "asparaginase"\ntier = "hard"\nper = "administration"\n'
+        'amount = "100 mg"\nunsourced = "a test"\n',
+    )
+    line = template({"agent": "asparaginase", "amount": "0.5 mg/kg", "days": "1"})
+    for patient in (CHILD, Patient(height=Q_(150, "cm"), weight=Q_(40, "kg"))):
+        schedule = line.expand(patient)
+        assert dosing.check(schedule, limits=table) == []
+        assert [limit.describe() for limit in compared(schedule, table)["asparaginase"]] == [
+            "hard limit of 100 mg per administration"
+        ]
+
+
+def test_a_dose_of_ten_thousand_is_written_in_full() -> None:
+    line = {"agent": "carboplatin", "amount": "10000 mg", "days": "1", "acknowledge": "x"}
+    assert texts(dosing.check(template(line).expand(ADULT)))[0].startswith(
+        "error [outside_range]: carboplatin day 1: carboplatin dose is 10000 mg, far above"
+    )
+
+
 def test_a_large_flat_dose_is_written_without_an_exponent() -> None:
     # carboplatin: "usual range at most 900 mg" (NCCN); 12000 mg is shown as 12000, not 1.2e+04
     line = {"agent": "carboplatin", "amount": "950 mg", "days": "1"}
