@@ -604,6 +604,61 @@ def test_the_reason_an_agent_was_not_checked_reads_in_full(tmp_path: pathlib.Pat
     ]
 
 
+def test_every_line_of_an_agent_is_said_unchecked_or_checked_in_part(
+    tmp_path: pathlib.Path,
+) -> None:
+    # a table recording methotrexate's GVHD-prophylaxis doses per m² as checked only in part,
+    # for the test: an intrathecal 12 mg/m² has no limit at all; the GVHD 10 mg/m² is compared,
+    # in part
+    table = _with(
+        tmp_path,
+        '\n[[unchecked]]\nagent = "methotrexate"\nsetting = "gvhd-prophylaxis"\nkind = "bsa"\n'
+        'why = "GVHD doses per m², a test."\n',
+    )
+    regimen = template(
+        {
+            "agent": "MTX",
+            "amount": "12 mg/m**2",
+            "days": "1",
+            "setting": "intrathecal",
+            "acknowledge": "x",
+        },
+        {"agent": "MTX", "amount": "10 mg/m**2", "days": "3", "setting": "gvhd-prophylaxis"},
+    )
+    assert texts(dosing.check(regimen.expand(ADULT), limits=table)) == [
+        "info [not_checked]: methotrexate: methotrexate was not checked: no limit applies to it "
+        "for the setting intrathecal",
+        "info [not_checked]: methotrexate: methotrexate was checked only in part: GVHD doses per "
+        "m², a test.",
+    ]
+
+
+def test_the_settings_not_applied_are_all_named(tmp_path: pathlib.Path) -> None:
+    # a table with a GVHD-prophylaxis limit for fludarabine too, for the test
+    table = _with(
+        tmp_path,
+        '\n[[limit]]\nagent = "fludarabine"\nsetting = "gvhd-prophylaxis"\ntier = "usual"\n'
+        'per = "day"\nhigh = "30 mg/m**2"\nunsourced = "a test"\n',
+    )
+    regimen = template({"agent": "fludarabine", "amount": "30 mg/m**2", "days": "1"})
+    assert texts(dosing.check(regimen.expand(ADULT), limits=table)) == [
+        "info [not_checked]: fludarabine: fludarabine: its limits for conditioning, "
+        "gvhd-prophylaxis were not applied, because the template does not say the line is for "
+        'that setting (write setting = "..."); the limits for every use were'
+    ]
+
+
+def test_a_product_without_limits_says_why_in_full() -> None:
+    line = {"agent": "Grafalon", "amount": "10 mg/kg", "days": "1..3"}
+    regimen = template({**line, "setting": "gvhd-prophylaxis"})
+    assert texts(dosing.check(regimen.expand(ADULT))) == [
+        "info [not_checked]: anti-thymocyte globulin (rabbit): anti-thymocyte globulin (rabbit) "
+        "was not checked: The Grafalon SmPC's dose for stem-cell transplantation was not reached "
+        "(its organ-transplant doses, 2-5 mg/kg/day, differ from Thymoglobulin's); never check "
+        "Grafalon against Thymoglobulin's limits."
+    ]
+
+
 def test_compared_lists_each_agents_limits_and_none_for_an_unchecked_one() -> None:
     regimen = template(
         {"agent": "fludarabine", "amount": "30 mg/m**2", "days": "1..4"},
