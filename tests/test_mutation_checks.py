@@ -1468,6 +1468,9 @@ def test_a_cohort_of_children_meets_only_the_childrens_lifetime_limit() -> None:
     )
     dnr = template({"agent": "daunorubicin", "amount": "60 mg/m**2", "days": "1..3"})
     found = dosing.check(dnr.expand(kids), prior=[Exposure("daunorubicin", Q_(100, "mg/m**2"))])
+    assert [limit.describe() for limit in compared(dnr.expand(kids))["daunorubicin"]] == [
+        "hard limit of 300 mg/m² lifetime"
+    ]
     assert texts(found) == [
         "info [prior_exposure]: daunorubicin: daunorubicin: 100 mg/m² before and 180 mg/m² planned "
         "make 280 mg/m² of its hard limit of 300 mg/m² lifetime [daunorubicin-label]; 20 mg/m² of "
