@@ -488,6 +488,49 @@ def test_a_limit_for_another_age_does_not_stop_the_next_one(tmp_path: pathlib.Pa
         ]
 
 
+def test_a_limit_in_another_unit_does_not_stop_the_next_one(tmp_path: pathlib.Path) -> None:
+    # two asparaginase limits, for the test: 100 IU/m² (no mg dose can be compared with it),
+    # then 100 mg flat; 50 mg/m² × 1.8447 m² = 92.2 mg is compared with the second
+    table = _with(
+        tmp_path,
+        '\n[[limit]]\nagent = "asparaginase"\ntier = "hard"\nper = "administration"\n'
+        'amount = "100 IU/m**2"\nunsourced = "a test"\n'
+        '\n[[limit]]\nagent = "asparaginase"\ntier = "hard"\nper = "administration"\n'
+        'amount = "100 mg"\nunsourced = "a test"\n',
+    )
+    schedule = template({"agent": "asparaginase", "amount": "50 mg/m**2", "days": "1"}).expand(
+        ADULT
+    )
+    assert dosing.check(schedule, limits=table) == []
+    assert [limit.describe() for limit in compared(schedule, table)["asparaginase"]] == [
+        "hard limit of 100 mg per administration"
+    ]
+    # a flat dose for a patient without a weight, with limits in IU/m² and per kg: neither can
+    # be compared, and the message names both kinds
+    table = _with(
+        tmp_path,
+        '\n[[limit]]\nagent = "asparaginase"\ntier = "hard"\nper = "administration"\n'
+        'amount = "100 IU/m**2"\nunsourced = "a test"\n'
+        '\n[[limit]]\nagent = "asparaginase"\ntier = "hard"\nper = "administration"\n'
+        'amount = "1 mg/kg"\nunsourced = "a test"\n',
+    )
+    flat = template({"agent": "asparaginase", "amount": "50 mg", "days": "1"})
+    assert texts(dosing.check(flat.expand(Patient(bsa=Q_(1.7, "m**2"))), limits=table)) == [
+        "info [not_checked]: asparaginase: asparaginase was not checked: it is dosed flat here, "
+        "and its limits are per m² or per kg"
+    ]
+
+
+def test_a_lifetime_limit_does_not_apply_to_a_line_of_another_setting() -> None:
+    line = {"agent": "doxorubicin", "amount": "10 mg/m**2", "days": "1", "acknowledge": "x"}
+    regimen = template({**line, "setting": "intrathecal"})
+    assert texts(dosing.check(regimen.expand(ADULT))) == [
+        "info [not_checked]: doxorubicin: doxorubicin was not checked: no limit applies to it for "
+        "the setting intrathecal"
+    ]
+    assert compared(regimen.expand(ADULT)) == {"doxorubicin": ()}
+
+
 def test_a_dose_of_ten_thousand_is_written_in_full() -> None:
     line = {"agent": "carboplatin", "amount": "10000 mg", "days": "1", "acknowledge": "x"}
     assert texts(dosing.check(template(line).expand(ADULT)))[0].startswith(
@@ -1343,6 +1386,12 @@ def test_a_planned_amount_in_another_unit_than_the_lifetime_limit_is_said_unchec
         encoding="utf-8",
     )
     found = dosing.check(DOX.expand(ADULT), limits=load_limits(path))
+    assert [
+        limit.describe() for limit in compared(DOX.expand(ADULT), load_limits(path))["doxorubicin"]
+    ] == [
+        "usual range 40–75 mg/m² per administration",
+        "usual range at most 50 mg/m² lifetime",
+    ]
     assert texts(found) == [
         "warning [outside_range]: doxorubicin: doxorubicin: 0 mg/m² before and 60 mg/m² planned "
         "make 60 mg/m² of its usual range at most 50 mg/m² lifetime [unsourced]; 50 mg/m² "
