@@ -425,6 +425,7 @@ def _lifetime_finding(
             f"{agent}: {story}; {max(remain, 0.0):.4g} {unit} remained before this plan"
             f"{_who(schedules[0], over) if schedules else ''}",
             limit.references,
+            patients=_mask(schedules[0], over) if schedules else None,
         )
 
 
@@ -668,6 +669,7 @@ def _check_one_course(group: Sequence[Schedule], table: LimitTable, out: _Findin
                     f"{_who(group[0], over)}; if these are two transplants, give each its "
                     f"transplant date",
                     limit.references,
+                    patients=_mask(group[0], over),
                 )
 
 

@@ -317,7 +317,14 @@ def _check_limits(
         if limit.per != "lifetime":
             continue
         applies = _age_mask(limit, context.age)
-        if applies is None or applies is False or not np.any(applies):
+        if applies is None:  # dosing.checks.course compares the largest; the age decides
+            missing.setdefault(
+                "age",
+                f"its {limit.describe()} {limit.sources} depends on age, which the patient does "
+                f"not have",
+            )
+            continue
+        if applies is False or not np.any(applies):
             continue
         for result in lines:
             rows = rows_of[id(result)]
@@ -477,6 +484,7 @@ def _check_banding(context: _Context, result: LineResult, row: Row, done: dict[s
             agent,
             row.day,
             f"{agent} dose was not banded{context.who(left.applies)}: {left.reason}",
+            mask=left.applies,
         )
     banded = done.get("banded")
     if banded is None:
@@ -489,6 +497,7 @@ def _check_banding(context: _Context, result: LineResult, row: Row, done: dict[s
             agent,
             row.day,
             f"{agent} dose was banded{context.who(accepted.applies)}; {accepted.reason}",
+            mask=accepted.applies,
         )
     table = context.schedule.policy.band_table_for(agent)
     if table is not None and table.example:
@@ -499,6 +508,7 @@ def _check_banding(context: _Context, result: LineResult, row: Row, done: dict[s
             row.day,
             f"{agent} dose was banded{context.who(banded.applies)} by {table.key}, an example "
             f"table no source gives: check it against your institution's table",
+            mask=banded.applies,
         )
 
 
@@ -666,6 +676,7 @@ def _check_population(context: _Context) -> None:
                 f"{what} {_GROUP_WORDS[population]} ({', '.join(references)}); the patient is "
                 f"outside it{context.who(outside)}",
                 references,
+                outside,
             )
 
 
@@ -683,8 +694,9 @@ def _check_number(context: _Context, result: LineResult) -> None:
                 line.agent,
                 line.days[0] if len(line.days) == 1 else None,
                 f"the {name} dose is not a finite, non-negative number "
-                f"({values.flat[int(np.argmax(bad))]!r} {line.dose_unit:~P}){context.who(bad)}: "
-                f"it must not be given; check the inputs and the policy",
+                f"({float(values.flat[int(np.argmax(bad))])!r} {line.dose_unit:~P})"
+                f"{context.who(bad)}: it must not be given; check the inputs and the policy",
+                mask=bad,
             )
             return
 
