@@ -1658,13 +1658,13 @@ def test_a_products_course_limit_is_not_applied_to_another_product_across_schedu
     assert "not_checked" in codes(findings)
 
 
-def test_a_course_limit_that_needs_what_the_patient_lacks_is_skipped_across_schedules(
+def test_a_course_limit_that_needs_what_the_patient_lacks_is_said_unchecked_across_schedules(
     tmp_path: pathlib.Path,
 ) -> None:
     # Two local rules: a course limit for children only, and one per kg. A patient given by BSA
     # alone has neither an age nor a weight, so neither is compared across the two schedules;
-    # each schedule on its own says the age was missing (a per-kg limit is not compared without
-    # a weight: tests/test_edges.py).
+    # each schedule on its own says the age was missing, and the sum over both schedules says
+    # it could not be put in mg/kg (it was once skipped without a word).
     path = tmp_path / "limits.toml"
     path.write_text(
         '[[limit]]\nagent = "melphalan"\ntier = "hard"\nper = "course"\namount = "100 mg/m**2"\n'
@@ -1681,14 +1681,13 @@ def test_a_course_limit_that_needs_what_the_patient_lacks_is_skipped_across_sche
     findings = dosing.check(first, second, limits=table)
     assert "over_limit" not in codes(findings)
     messages = [f.message for f in findings if f.code == "not_checked"]
-    assert (
-        messages
-        == [
-            "melphalan was not checked: its hard limit of 100 mg/m² per course [unsourced] depends "
-            "on age, which the patient does not have"
-        ]
-        * 2
-    )
+    assert messages == [
+        "melphalan was not checked: its hard limit of 100 mg/m² per course [unsourced] depends "
+        "on age, which the patient does not have"
+    ] * 2 + [
+        "melphalan over the schedules of one transplant (mel-a, mel-b) was not compared with its "
+        "hard limit of 2 mg/kg per course [unsourced]: a dose could not be expressed in mg/kg"
+    ]
     # With an age of 10 years and a weight of 30 kg both apply: 2 × 70 = 140 mg/m² is over 100,
     # and 2 × 70 mg/m² × 1.8 m² / 30 kg = 8.4 mg/kg is over 2
     child = Patient(bsa=Q_(1.8, "m**2"), weight=Q_(30, "kg"), age=Q_(10, "year"))
@@ -1738,3 +1737,24 @@ def test_a_dose_in_a_kind_no_limit_uses_says_which_kinds_the_limits_are_in() -> 
         "anti-thymocyte globulin (rabbit) was not checked: it is dosed per m² here, and its "
         "limits are per kg"
     ) in [f.message for f in findings if f.code == "not_checked"]
+
+
+def test_an_intrathecal_line_does_not_hide_a_systemic_course_over_its_limit() -> None:
+    # Herzig 1987: high-dose cytarabine "precludes doses of greater than 48 g/m2" (the course
+    # limit in dose_limits.toml). Two schedules of one transplant: 3 g/m² twice a day on days -9
+    # to -6 (8 doses, 24 g/m²) beside an intrathecal 30 mg/m² on day -10, then twice a day on
+    # days -5 to -1 (10 doses, 30 g/m²): the systemic course is 24 + 30 = 54 g/m², over 48.
+    # The intrathecal line is left out of the sum (it once made the whole sum be skipped
+    # without a word); with it, the sum would be 54.03 g/m².
+    hidac = {"agent": "cytarabine", "amount": "3 g/m**2", "per_day": 2, "setting": "conditioning"}
+    it = {"agent": "cytarabine", "amount": "30 mg/m**2", "days": "-10", "setting": "intrathecal"}
+    first = transplant_template("arac-a", {**hidac, "days": "-9..-6"}, it).expand(ADULT)
+    second = transplant_template("arac-b", {**hidac, "days": "-5..-1"}).expand(ADULT)
+    over = [
+        f
+        for f in dosing.check(first, second)
+        if f.code == "over_limit" and "one transplant" in f.message
+    ]
+    assert [f.message.split(" over the schedules")[0] for f in over] == [
+        "cytarabine totals 54000 mg/m²"
+    ]

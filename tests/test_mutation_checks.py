@@ -1712,9 +1712,9 @@ def test_one_transplants_age_specific_course_limit(tmp_path: pathlib.Path) -> No
         _tx({**mel, "days": "-2"}, key="b").expand(child),
     ]
     found = dosing.check(*schedules, limits=table)
-    assert [
-        f.message.split(", over its ")[1][:34] for f in found if "one transplant" in f.message
-    ] == ["hard limit of 150 mg/m² per course"]
+    assert [f.message.split(", over its ")[1][:34] for f in found if f.code == "over_limit"] == [
+        "hard limit of 150 mg/m² per course"
+    ]
     # an adult: the limit is not theirs; without an age it cannot be applied
     for patient in (ADULT, Patient(height=Q_(150, "cm"), weight=Q_(40, "kg"))):
         schedules = [
@@ -1746,9 +1746,16 @@ def test_one_transplants_course_limits_are_each_compared(tmp_path: pathlib.Path)
         _tx({**mel, "amount": "110 mg/m**2"}, key="b").expand(ADULT),
         limits=table,
     )
+    assert [f.message.split(", over its ")[1][:34] for f in found if f.code == "over_limit"] == [
+        "hard limit of 200 mg/m² per course"
+    ]
+    # the limit in IU/m² is said not compared, not skipped without a word
     assert [
-        f.message.split(", over its ")[1][:34] for f in found if "one transplant" in f.message
-    ] == ["hard limit of 200 mg/m² per course"]
+        f.message for f in found if f.code == "not_checked" and "one transplant" in f.message
+    ] == [
+        "melphalan over the schedules of one transplant (a, b) was not compared with its hard "
+        "limit of 150 IU/m² per course [unsourced]: a dose could not be expressed in IU/m²"
+    ]
     # the children's limit is the first schedule's patient's (a child of 12): 80 + 80 = 160
     child = Patient(height=Q_(150, "cm"), weight=Q_(40, "kg"), age=Q_(12, "year"))
     found = dosing.check(
@@ -1756,9 +1763,9 @@ def test_one_transplants_course_limits_are_each_compared(tmp_path: pathlib.Path)
         _tx({**mel, "amount": "80 mg/m**2"}, key="b").expand(ADULT),
         limits=table,
     )
-    assert [
-        f.message.split(", over its ")[1][:34] for f in found if "one transplant" in f.message
-    ] == ["hard limit of 150 mg/m² per course"]
+    assert [f.message.split(", over its ")[1][:34] for f in found if f.code == "over_limit"] == [
+        "hard limit of 150 mg/m² per course"
+    ]
 
 
 def test_repeats_across_transplants_are_told_in_date_order() -> None:

@@ -290,15 +290,24 @@ def _who(schedule: Schedule, mask: Any) -> str:
 # -- lifetime limits and repeats ----------------------------------------------------------------
 
 
-def _planned(schedules: Sequence[Schedule], limit: DoseLimit) -> Any:
-    """The planned amount of the limit's agent over every schedule, in the limit's kind."""
+def _planned(
+    schedules: Sequence[Schedule], limit: DoseLimit, table: LimitTable | None = None
+) -> Any:
+    """The planned amount of the limit's agent over every schedule, in the limit's kind.
+
+    With ``table``, only the lines the limit is for (their product and setting) are added: an
+    intrathecal line is not part of a systemic course.
+    """
     total: Any = 0.0
     for schedule in schedules:
         context = _Context(schedule)
         for row in schedule.rows:
             if row.agent != limit.agent:
                 continue
-            if limit.product is not None and row.result.line.product != limit.product:
+            line = row.result.line
+            if table is not None and not table.applies(limit, line.product, line.setting):
+                continue
+            if limit.product is not None and line.product != limit.product:
                 continue
             value = in_kind(row, limit, context)
             if value is None:
@@ -642,19 +651,38 @@ def _check_one_course(group: Sequence[Schedule], table: LimitTable, out: _Findin
     agents = dict.fromkeys(agent for schedule in group for agent in schedule.agents)
     keys = ", ".join(dict.fromkeys(schedule.regimen.key for schedule in group))
     for agent in agents:
-        lines = [r.line for s in group for r in s.lines if r.line.agent == agent]
         if sum(agent in schedule.agents for schedule in group) < 2:
             continue
         for limit in table.for_agent(agent):
             if limit.tier != "hard" or limit.per != "course" or limit.high is None:
                 continue
-            if not all(table.applies(limit, line.product, line.setting) for line in lines):
+            # Only the lines the limit is for add up (an intrathecal line beside systemic ones
+            # is left out, not a reason to skip the sum); within one schedule the limit is
+            # checked schedule by schedule.
+            sharing = sum(
+                any(
+                    table.applies(limit, r.line.product, r.line.setting)
+                    for r in schedule.lines
+                    if r.line.agent == agent
+                )
+                for schedule in group
+            )
+            if sharing < 2:
                 continue
             applies = _age_mask(limit, group[0].patient.magnitudes.age_years)
             if applies is None or applies is False:
                 continue
-            total = _planned(group, limit)
+            total = _planned(group, limit, table)
             if total is None:
+                out.add(
+                    "info",
+                    "not_checked",
+                    agent,
+                    f"{agent} over the schedules of one transplant ({keys}) was not compared "
+                    f"with its {limit.describe()} {limit.sources}: a dose could not be expressed "
+                    f"in {given_text(1.0, limit.unit).split(' ', 1)[1]}",
+                    limit.references,
+                )
                 continue
             over = (np.asarray(total, dtype=float) > limit.high * (1 + LIMIT_RTOL)) & applies
             if np.any(over):
@@ -664,13 +692,19 @@ def _check_one_course(group: Sequence[Schedule], table: LimitTable, out: _Findin
                     "error",
                     "over_limit",
                     agent,
-                    f"{agent} totals {worst:.4g} {unit} over the schedules of one transplant "
-                    f"({keys}), over its {limit.describe()} {limit.sources}"
+                    f"{agent} totals {_total_text(worst)} {unit} over the schedules of one "
+                    f"transplant ({keys}), over its {limit.describe()} {limit.sources}"
                     f"{_who(group[0], over)}; if these are two transplants, give each its "
                     f"transplant date",
                     limit.references,
                     patients=_mask(group[0], over),
                 )
+
+
+def _total_text(value: float) -> str:
+    """A total for a message: four significant digits, whole numbers from 10,000 (54000 mg/m²,
+    not 5.4e+04)."""
+    return f"{value:.4g}" if abs(value) < 1e4 else f"{value:.0f}"
 
 
 def _check_planned_repeats(
