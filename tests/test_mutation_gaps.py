@@ -642,3 +642,12 @@ def test_a_small_mosteller_cohort_refuses_any_implausible_value(
     with pytest.raises(DomainError) as info:
         dosing.bsa(Q_(np.array(heights), "cm"), Q_(np.array(weights), "kg"))
     assert info.value.argument == argument
+
+
+def test_a_cdc_table_citing_an_unknown_reference_fails_naming_the_file() -> None:
+    from dosing.body.growth import _read
+
+    data = _cdc_table()
+    data["references"] = ["no-such-paper"]
+    with pytest.raises(dosing.UnknownKeyError, match=r"^cdc.toml reference='no-such-paper'"):
+        _read(data, "cdc.toml")
