@@ -651,3 +651,16 @@ def test_a_cdc_table_citing_an_unknown_reference_fails_naming_the_file() -> None
     data["references"] = ["no-such-paper"]
     with pytest.raises(dosing.UnknownKeyError, match=r"^cdc.toml reference='no-such-paper'"):
         _read(data, "cdc.toml")
+
+
+def test_a_cap_below_one_unit_is_a_cap() -> None:
+    # A cap need only be positive: 0.5 mg caps vincristine 1.5 mg/m² × 1.29 m² (1.94 mg) at
+    # 0.5 mg (the loader once could be made to refuse any cap of 1 or less unnoticed).
+    regimen = one_line("vincristine", "1.5 mg/m**2", cap="0.5 mg")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", dosing.DosingWarning)
+        row = regimen.expand(
+            Patient(height=Q_(150, "cm"), weight=Q_(40, "kg"), age=Q_(12, "year"))
+        ).rows[0]
+    assert row.dose.m_as("mg") == 0.5
+    assert "dose_capped" in row.flags
