@@ -12,8 +12,10 @@ from each refusal's reason; expected numbers are hand arithmetic shown beside th
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Callable
+from importlib import resources
 from typing import Any
 
 import numpy as np
@@ -32,10 +34,12 @@ from dosing import (
 from dosing.body.bsa import BSA_FORMULAS
 from dosing.body.egfr import EGFR_FORMULAS
 from dosing.body.weight import IBW_FORMULAS
+from dosing.policy import bands as bands_module
 from dosing.policy import renal as renal_module
-from dosing.policy.bands import BAND_TABLES
+from dosing.policy.bands import BAND_TABLES, BandTable, build_table, check_product, make_band_table
 from dosing.policy.policy import floor_mg_dl
 from dosing.policy.renal import RENAL_TABLES, RenalBand, RenalTable
+from dosing.products import presentation
 
 VINCRISTINE = BAND_TABLES["nhs-1mg-ml-vincristine"]
 FLUDARABINE_BANDS = BAND_TABLES["example-fludarabine-25mg-ml"]
@@ -974,3 +978,718 @@ def test_packaged_renal_bands_cover_0_to_infinity_meeting_and_never_falling() ->
         "must not fall as clearance rises"
     )
     renal_module._check_bands("t", (RenalBand(0, 30, 0.5), RenalBand(30, math.inf, 0.5)))
+
+
+# -- band tables: the validator -----------------------------------------------------------------
+
+
+def build(**changes: Any) -> BandTable:
+    """Two bands of 0.1 mg from 1 mg, each given as its middle: ±5% at most (1.05 for 1.0)."""
+    arguments: dict[str, Any] = {
+        "key": "k",
+        "agent": "vincristine",
+        "tolerance": 0.06,
+        "boundary": "A",
+        "lower": [1.0, 1.1],
+        "upper": [1.1, 1.2],
+        "dose": [1.05, 1.15],
+        "unit": "mg",
+        "version": "v1",
+    }
+    arguments.update(changes)
+    return build_table(**arguments)
+
+
+def test_a_built_table_holds_its_bands_and_variances_by_hand() -> None:
+    table = build(agent="Oncovin", references=["nice-ktt22"], example=1, resolution=None)
+    assert (table.agent, table.tolerance, table.boundary, table.version) == (
+        "vincristine",
+        0.06,
+        "A",
+        "v1",
+    )
+    assert table.references == ("nice-ktt22",)
+    assert table.example is True
+    assert table.unit == Q_(1, "mg").units
+    assert table.accepted is None and table.resolution is None
+    first, second = table.bands
+    assert (first.lower, first.upper, first.dose) == (Q_(1.0, "mg"), Q_(1.1, "mg"), Q_(1.05, "mg"))
+    assert first.below == pytest.approx(0.05)  # (1.05 − 1.0) / 1.0
+    assert first.above == pytest.approx(-0.05 / 1.1)  # (1.05 − 1.1) / 1.1
+    assert second.below == pytest.approx(0.05 / 1.1)
+    assert second.above == pytest.approx(-0.05 / 1.2)
+    assert table.worst_variance == pytest.approx(0.05)
+    assert (table.low, table.high) == (Q_(1.0, "mg"), Q_(1.2, "mg"))
+    assert repr(first) == "Band(1–1.1 mg -> 1.05 mg)"
+    assert repr(table) == "BandTable('k')"
+    assert table.rows() == [
+        {"from": 1.0, "to": 1.1, "dose": 1.05, "unit": "mg", "below_percent": 5.0,
+         "above_percent": -4.55},
+        {"from": 1.1, "to": 1.2, "dose": 1.15, "unit": "mg", "below_percent": 4.55,
+         "above_percent": -4.17},
+    ]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        ({"tolerance": True}, "table.tolerance=True must be a fraction such as 0.06"),
+        ({"tolerance": "6%"}, "table.tolerance='6%' must be a fraction such as 0.06"),
+        ({"tolerance": 0}, "table.tolerance=0.0 must be a fraction in (0, 1), e.g. 0.06 for 6%"),
+        ({"tolerance": 1}, "table.tolerance=1.0 must be a fraction in (0, 1), e.g. 0.06 for 6%"),
+        (
+            {"boundary": "a"},
+            "table.boundary='a' must be 'A' (a dose at a boundary goes to the band above) or "
+            "'B' (to the band below)",
+        ),
+        ({"lower": [], "upper": [], "dose": []}, "table.bands=[] has no band"),
+        ({"lower": [0.0, 1.1]}, "table.bands must hold positive, finite doses only"),
+        ({"dose": [1.05, math.nan]}, "table.bands must hold positive, finite doses only"),
+        ({"upper": [1.1, math.inf]}, "table.bands must hold positive, finite doses only"),
+        (
+            {"lower": [1.0, 1.2]},
+            "table.bands[1]=(1.2, 1.2) is empty or reversed (1.2 to 1.2 mg)",
+        ),
+        (
+            {"lower": [1.0, 1.0], "upper": [1.1, 1.1]},
+            "table.bands[1]=1.0 is not in order: it starts at 1 mg, at or below the band before "
+            "it (1 mg); list the bands from the lowest dose up",
+        ),
+        (
+            {"lower": [1.0, 1.08]},
+            "table.bands[1]=1.08 overlaps the band before it: it starts at 1.08 mg, before that "
+            "band ends at 1.1 mg",
+        ),
+        (
+            {"lower": [1.0, 1.12], "upper": [1.1, 1.2]},
+            "table.bands[1]=1.12 leaves a gap: the band before it ends at 1.1 mg and it starts at "
+            "1.12 mg; each band starts where the one before it ends (the boundary rule says which "
+            "band a dose at the boundary is in)",
+        ),
+        (
+            {"dose": [1.05, 1.04]},
+            "table.bands[1]=1.04 has a band dose (1.04 mg) below the band before it (1.05 mg): a "
+            "larger calculated dose would get less",
+        ),
+    ],
+)
+def test_the_validator_refuses_each_broken_guarantee_by_name(
+    changes: dict[str, Any], message: str
+) -> None:
+    error = refused(DomainError, lambda: build(**changes))
+    assert str(error) == message
+
+
+def test_a_band_of_the_tolerance_exactly_is_within_it_and_one_just_over_is_refused() -> None:
+    # [1, 1.06) given as 1.06: +6% at 1 mg, exactly the tolerance (0% at 1.06 mg)
+    exact = build(lower=[1.0], upper=[1.06], dose=[1.06])
+    assert exact.worst_variance == pytest.approx(0.06) and exact.accepted is None
+    error = refused(DomainError, lambda: build(lower=[1.0], upper=[1.06], dose=[1.061]))
+    assert str(error) == (
+        "table.bands[0]=(1.0, 1.06, 1.061) gives 1.061 mg for a calculated dose of 1 mg, a "
+        "variance of 6.10%, outside the table's tolerance of 6.00% (worst variance of the table: "
+        "6.10%); correct the band, or accept the table explicitly (accept_out_of_tolerance = "
+        "'why'); every row it bands then says so"
+    )
+    # [1, 1.2) given as 1.0: −16.67% at 1.2 mg (the upper boundary is the worse one)
+    error = refused(DomainError, lambda: build(lower=[1.0], upper=[1.2], dose=[1.0]))
+    assert error.reason.startswith(
+        "gives 1 mg for a calculated dose of 1.2 mg, a variance of 16.67%"
+    )
+    # the worst band is named, not the first: band 1 gives 1.3 for 1.2 (+8.33%)
+    error = refused(DomainError, lambda: build(dose=[1.05, 1.3], upper=[1.1, 1.3]))
+    assert error.argument == "table.bands[1]"
+    assert error.value == (1.1, 1.3, 1.3)
+
+
+def test_a_table_outside_its_tolerance_is_accepted_only_with_a_reason_in_words() -> None:
+    accepted = build(dose=[1.05, 1.3], upper=[1.1, 1.3], accept_out_of_tolerance="as published")
+    assert accepted.accepted == "as published"
+    assert accepted.worst_variance == pytest.approx(0.2 / 1.1)  # (1.3 − 1.1) / 1.1 = 18.18%
+    # a table within its tolerance is not "accepted": there is nothing to accept
+    assert build(accept_out_of_tolerance="as published").accepted is None
+    for reason in ("  ", 5):
+        error = refused(DomainError, lambda reason=reason: build(accept_out_of_tolerance=reason))
+        assert str(error) == (
+            f"table.accept_out_of_tolerance={reason!r} must be the reason the table is "
+            "accepted, in words"
+        )
+
+
+def test_the_validator_checks_unit_references_resolution_and_concentration() -> None:
+    error = refused(UnitsError, lambda: build(unit="mL"))
+    assert error.argument == "table.unit"
+    assert error.reason == "is mL; band tables are in a unit of mass such as mg"
+    assert build(unit="g").unit == Q_(1, "g").units
+    error = refused(UnknownKeyError, lambda: build(references=["nice-ktt22", "nice-2099"]))
+    assert error.value == "nice-2099"
+    error = refused(DomainError, lambda: build(resolution=0.01))
+    assert str(error) == (
+        "table.resolution=0.01 is the positive dose grid of a To (B) column, for rule 'B' only"
+    )
+    for resolution in (0, -0.01, math.inf, math.nan, True, "0.01"):
+        error = refused(
+            DomainError, lambda resolution=resolution: build(boundary="B", resolution=resolution)
+        )
+        assert error.argument == "table.resolution"
+    assert build(boundary="B", resolution=0.01).resolution == 0.01
+    assert type(build(boundary="B", resolution=1).resolution) is float
+    for concentration in ("1 mg/mL", Q_(1, "mg")):
+        error = refused(UnitsError, lambda c=concentration: build(concentration=c))
+        assert error.reason == "must be a concentration such as '1 mg/mL'"
+        assert error.argument == "table.concentration"
+    assert build(concentration=Q_(1, "mg/mL")).concentration == Q_(1, "mg/mL")
+
+
+def test_a_tables_product_gives_its_concentration_and_must_agree_with_one_given() -> None:
+    table = build(agent="fludarabine", product="fludarabine-25mg-ml-2ml")
+    assert table.concentration.m_as("mg/mL") == 25
+    assert (
+        build(
+            agent="fludarabine", product="fludarabine-25mg-ml-2ml", concentration=Q_(0.025, "g/mL")
+        ).product
+        == "fludarabine-25mg-ml-2ml"
+    )
+    error = refused(
+        DomainError,
+        lambda: build(
+            agent="fludarabine", product="fludarabine-25mg-ml-2ml", concentration=Q_(50, "mg/mL")
+        ),
+    )
+    assert str(error) == (
+        "table.concentration=50 mg/mL is 50 mg/mL, but its product fludarabine-25mg-ml-2ml is "
+        "25 mg/mL: a table is for one concentration; name the product the table was made for, or "
+        "correct the concentration"
+    )
+
+
+def test_a_band_table_is_never_made_or_changed_past_the_validator() -> None:
+    error = refused(
+        DomainError,
+        lambda: BandTable(
+            key="k", agent="vincristine", tolerance=0.06, boundary="A", bands=(),
+            worst_variance=0.0, unit=Q_(1, "mg").units, version="v",
+        ),
+    )  # fmt: skip
+    assert str(error) == (
+        "BandTable is made by load_band_table, make_band_table or build_table, which check it; "
+        "use dosing.load_band_table(path) or dosing.make_band_table(...)"
+    )
+    table = build()
+    product = build(agent="fludarabine", product="fludarabine-25mg-ml-2ml")
+    for changed in (
+        lambda: dataclasses.replace(table, agent="Oncovin"),
+        lambda: dataclasses.replace(table, worst_variance=0.04),
+        lambda: dataclasses.replace(table, accepted="why"),
+        lambda: dataclasses.replace(table, bands=table.bands[:1]),
+        lambda: dataclasses.replace(product, concentration=None),
+    ):
+        error = refused(DomainError, changed)
+        assert str(error) == (
+            "BandTable('k') has fields that disagree with its bands (agent, bands, "
+            "worst_variance, accepted or concentration changed by hand); make the table again "
+            "with build_table, load_band_table or make_band_table"
+        )
+    assert dataclasses.replace(table, key="k2", note="n").key == "k2"
+
+
+# -- band tables: lookups -----------------------------------------------------------------------
+
+
+def test_rule_a_puts_a_boundary_dose_in_the_band_above_and_snaps_within_1e_9() -> None:
+    table = build()
+    assert table.lookup(1.1) == (1.15, 1.1, 1.2, True)
+    assert table.lookup(1.1 * (1 - 5e-10)) == (1.15, 1.1, 1.2, True)  # snapped to 1.1
+    assert table.lookup(1.1 * (1 - 5e-9)) == (1.05, 1.0, 1.1, True)
+    assert table.lookup(1.0) == (1.05, 1.0, 1.1, True)
+    assert table.lookup(1.0 * (1 - 5e-10))[3] is True
+    dose, lower, upper, inside = table.lookup(1.2)
+    assert inside is False and math.isnan(dose) and math.isnan(lower) and math.isnan(upper)
+    assert table.lookup(1.2 * (1 - 5e-9))[0] == 1.15
+    assert table.lookup(0.99)[3] is False
+    doses, lowers, uppers, insides = table.lookup(np.array([0.5, 1.0, 1.1, 1.19, 1.2, 5.0]))
+    np.testing.assert_array_equal(doses, [np.nan, 1.05, 1.15, 1.15, np.nan, np.nan])
+    np.testing.assert_array_equal(lowers, [np.nan, 1.0, 1.1, 1.1, np.nan, np.nan])
+    np.testing.assert_array_equal(uppers, [np.nan, 1.1, 1.2, 1.2, np.nan, np.nan])
+    np.testing.assert_array_equal(insides, [False, True, True, True, False, False])
+
+
+def test_rule_b_puts_a_boundary_dose_in_the_band_below() -> None:
+    table = build(boundary="B")
+    assert table.lookup(1.1) == (1.05, 1.0, 1.1, True)
+    assert table.lookup(1.1 * (1 + 5e-10)) == (1.05, 1.0, 1.1, True)
+    assert table.lookup(1.1 * (1 + 5e-9)) == (1.15, 1.1, 1.2, True)
+    assert table.lookup(1.2)[:3] == (1.15, 1.1, 1.2)
+    assert table.lookup(1.0)[3] is False  # (1.0, 1.1]: 1.0 itself is outside
+    assert table.lookup(1.2 * (1 + 5e-9))[3] is False
+    np.testing.assert_array_equal(
+        table.lookup(np.array([1.0, 1.05, 1.1, 1.2, 1.3]))[3], [False, True, True, True, False]
+    )
+    assert table.range_text() == "1 mg to 1.2 mg, rule B"
+    assert build().range_text() == "1 mg to 1.2 mg, rule A"
+
+
+def test_rule_b_with_a_resolution_bands_from_to_to_b_on_its_grid() -> None:
+    # printed To (B) 1.09 and 1.19 on a 0.01 mg grid: [1.0, 1.1) and [1.1, 1.2) at full precision
+    table = build(boundary="B", resolution=0.01)
+    assert table.lookup(1.0) == (1.05, 1.0, 1.1, True)
+    assert table.lookup(1.099)[0] == 1.05
+    assert table.lookup(1.1)[0] == 1.15
+    assert table.lookup(1.2)[3] is False
+    assert table.range_text() == "1 mg to 1.19 mg read down to 0.01 mg, rule B"
+
+
+def test_band_for_gives_a_quantity_and_refuses_a_dose_outside_naming_the_first() -> None:
+    table = build()
+    assert table.band_for(Q_(1.1, "mg")) == Q_(1.15, "mg")
+    assert table.band_for(Q_(1100, "ug")) == Q_(1.15, "mg")
+    banded = table.band_for(Q_(np.array([1.0, 1.15]), "mg"))
+    np.testing.assert_array_equal(banded.m_as("mg"), [1.05, 1.15])
+    error = refused(DomainError, lambda: table.band_for(Q_(1.25, "mg")))
+    assert (
+        str(error)
+        == "dose=1.25 mg is outside every band of k (1 mg to 1.2 mg, rule A); it is not banded"
+    )
+    error = refused(DomainError, lambda: table.band_for(Q_(np.array([1.0, 0.5, 2.0]), "mg")))
+    assert error.shown == "0.5 mg"
+    assert error.argument == "dose"
+
+
+def test_a_table_writes_every_field_it_has_in_the_file_format() -> None:
+    table = build(
+        key='a "b" \\ c',
+        agent="fludarabine",
+        product="fludarabine-25mg-ml-2ml",
+        lower=[10.0],
+        upper=[10.6],
+        dose=[10.5],
+        boundary="B",
+        resolution=0.1,
+        references=["nice-ktt22"],
+        source="s",
+        example=True,
+        note="n",
+    )
+    assert table.to_toml() == (
+        "# A dose-band table (dosing band-table format 1; see docs/banding.md).\n"
+        "format = 1\n"
+        'key = "a \\"b\\" \\\\ c"\n'
+        'agent = "fludarabine"\n'
+        'product = "fludarabine-25mg-ml-2ml"\n'
+        'concentration = "25 mg/mL"\n'
+        'unit = "mg"\n'
+        "tolerance = 0.06\n"
+        'boundary = "B"\n'
+        'version = "v1"\n'
+        'references = ["nice-ktt22"]\n'
+        'source = "s"\n'
+        "example = true\n"
+        'note = "n"\n'
+        "resolution = 0.1\n"
+        'columns = ["from", "to_b", "dose"]\n'
+        "bands = [\n"
+        "    [10.0, 10.5, 10.5],\n"
+        "]\n"
+    )
+    accepted = build(dose=[1.05, 1.3], upper=[1.1, 1.3], accept_out_of_tolerance="why")
+    text = accepted.to_toml()
+    assert 'accept_out_of_tolerance = "why"\n' in text
+    assert "example = false\n" in text
+    assert 'columns = ["from", "to", "dose"]\n' in text
+    assert "product" not in text and "concentration" not in text and "note" not in text
+    assert "    [1.1, 1.3, 1.3],\n" in text
+
+
+# -- band tables: the file format ---------------------------------------------------------------
+
+
+def band_file(rows: str = "[1.0, 1.1, 1.05], [1.1, 1.2, 1.15]", **fields: str | None) -> str:
+    """A band-table file; a field given as None is left out, one given as text replaces it."""
+    values: dict[str, str | None] = {
+        "format": "1",
+        "key": '"k"',
+        "agent": '"vincristine"',
+        "unit": '"mg"',
+        "tolerance": "0.06",
+        "boundary": '"A"',
+        "version": '"v1"',
+    }
+    values.update(fields)
+    lines = [f"{name} = {value}" for name, value in values.items() if value is not None]
+    return "\n".join([*lines, f"bands = [{rows}]"]) + "\n"
+
+
+def parse_refused(kind: type[Exception], text: str, accept: str | None = None) -> Any:
+    return refused(kind, lambda: bands_module._parse(text, "t.toml", accept))
+
+
+def test_the_loader_reads_every_field_of_a_file() -> None:
+    table = bands_module._parse(
+        band_file(
+            references='["nice-ktt22"]',
+            source='"s"',
+            example="true",
+            note='"n"',
+            product='"vincristine-1mg-ml-2ml"',
+            concentration='"1 mg/mL"',
+        ),
+        "t.toml",
+        None,
+    )
+    assert (table.key, table.agent, table.version, table.source, table.note) == (
+        "k", "vincristine", "v1", "s", "n",
+    )  # fmt: skip
+    assert table.references == ("nice-ktt22",) and table.example is True
+    assert table.product == "vincristine-1mg-ml-2ml"
+    assert table.concentration == Q_(1, "mg/mL")
+    plain = bands_module._parse(band_file(), "t.toml", None)
+    assert (plain.references, plain.source, plain.example, plain.note, plain.product) == (
+        (), "", False, "", None,
+    )  # fmt: skip
+    assert plain.concentration is None and plain.resolution is None
+    numeric = bands_module._parse(band_file(key="7", version="2"), "t.toml", None)
+    assert (numeric.key, numeric.version) == ("7", "2")
+
+
+def test_the_loader_refuses_a_file_by_field_with_its_exact_message() -> None:
+    error = parse_refused(DomainError, "bands = [\n")
+    assert error.argument == "t.toml"
+    assert str(error).startswith("t.toml is not valid TOML: ")
+    assert error.__cause__ is None and error.__suppress_context__
+    error = parse_refused(DomainError, band_file(colour='"red"', size="2"))
+    assert str(error) == (
+        "t.toml=['colour', 'size'] has unknown field(s) ['colour', 'size']; use: "
+        f"{sorted(bands_module._FIELDS)}"
+    )
+    error = parse_refused(DomainError, band_file(unit=None, version=None))
+    assert str(error) == "t.toml=['unit', 'version'] lacks the field(s) ['unit', 'version']"
+    for required in ("format", "key", "agent", "tolerance", "boundary"):
+        error = parse_refused(DomainError, band_file(**{required: None}))
+        assert error.reason == f"lacks the field(s) [{required!r}]"
+    error = parse_refused(DomainError, "\n".join(band_file().splitlines()[:-1]) + "\n")
+    assert error.reason == "lacks the field(s) ['bands']"
+    error = parse_refused(DomainError, band_file(format="2"))
+    assert str(error) == "t.toml: format=2 is 2; this version of dosing reads band-table format 1"
+    error = parse_refused(DomainError, band_file(format='"1"'))
+    assert error.reason == "is '1'; this version of dosing reads band-table format 1"
+    error = parse_refused(UnitsError, band_file(unit='"bogus"'))
+    assert str(error) == "t.toml: unit='bogus' is not a unit pint knows"
+    assert error.__cause__ is None and error.__suppress_context__
+
+
+@pytest.mark.parametrize(
+    "columns",
+    [
+        '["from", "to", "dose", "colour"]',
+        '["from", "to", "to", "dose"]',
+        '["from", "to_a", "to", "dose"]',  # "to_a" is "to": named twice
+        '["to", "dose"]',
+        '["from", "to"]',
+        '["from", "dose", "below"]',
+    ],
+)
+def test_the_loader_refuses_columns_that_do_not_name_each_needed_one_once(columns: str) -> None:
+    error = parse_refused(DomainError, band_file(columns=columns))
+    shown = [("to" if name == "to_a" else name) for name in eval(columns)]
+    assert str(error) == (
+        f"t.toml: columns={shown!r} must name each column once, from: 'from', 'to' (To (A) <, "
+        "or 'to_a'), 'to_b' (To (B) <=), 'dose', 'below', 'above'; 'from', 'dose' and 'to' or "
+        "'to_b' are needed"
+    )
+
+
+@pytest.mark.parametrize(
+    "rows", ["[1.0, 1.1]", "[1.0, 1.1, true]", '[1.0, 1.1, "1.05"]', "1.0", "[1.0, 1.1, 1.05, 2]"]
+)
+def test_the_loader_refuses_rows_that_are_not_numbers_of_each_column(rows: str) -> None:
+    error = parse_refused(DomainError, band_file(rows=rows))
+    assert str(error) == "t.toml: bands must be a list of rows of 3 numbers (from, to, dose)"
+    error = parse_refused(DomainError, band_file(rows="[1.0, 1.1]", columns='["from", "to_b"]'))
+    assert error.argument == "t.toml: columns"
+
+
+def test_the_loader_reads_bands_given_as_a_table_of_columns_in_any_order() -> None:
+    table = bands_module._parse(
+        band_file(rows="[1.05, 1.0, 1.1], [1.15, 1.1, 1.2]", columns='["dose", "from", "to"]'),
+        "t.toml",
+        None,
+    )
+    assert [b.dose.m_as("mg") for b in table.bands] == [1.05, 1.15]
+    assert [b.lower.m_as("mg") for b in table.bands] == [1.0, 1.1]
+    error = parse_refused(DomainError, band_file(rows="1"))
+    assert error.reason == "must be a list of rows of 3 numbers (from, to, dose)"
+    error = parse_refused(DomainError, 'bands = "x"\n' + band_file().split("bands")[0])
+    assert error.argument == "t.toml: bands"
+
+
+@pytest.mark.parametrize("resolution", [None, "0", "-0.01", "true", '"0.01"'])
+def test_a_printed_to_b_column_needs_a_positive_resolution(resolution: str | None) -> None:
+    text = band_file(
+        rows="[1.0, 1.09, 1.05]", columns='["from", "to_b", "dose"]', resolution=resolution
+    )
+    error = parse_refused(DomainError, text)
+    value = {None: None, "0": 0, "-0.01": -0.01, "true": True, '"0.01"': "0.01"}[resolution]
+    assert str(error) == (
+        f"t.toml: resolution={value!r} must give the dose resolution of the To (B) column (e.g. "
+        "0.01) when the table prints it"
+    )
+
+
+def test_to_b_plus_the_resolution_is_to_a_and_rule_b_reads_down_to_the_grid() -> None:
+    text = band_file(
+        rows="[1.0, 1.09, 1.05], [1.1, 1.19, 1.15]",
+        columns='["from", "to_b", "dose"]',
+        resolution="0.01",
+        boundary='"B"',
+    )
+    table = bands_module._parse(text, "t.toml", None)
+    assert [b.upper.m_as("mg") for b in table.bands] == [1.1, 1.2]  # 1.09 + 0.01, 1.19 + 0.01
+    assert table.resolution == 0.01
+    assert table.lookup(1.099)[0] == 1.05  # read down to 1.09: From 1.0 <= 1.09 <= To (B) 1.09
+    rule_a = bands_module._parse(text.replace('"B"', '"A"'), "t.toml", None)
+    assert rule_a.resolution is None
+    assert rule_a.bands[0].upper.m_as("mg") == 1.1
+    a_resolution = bands_module._parse(band_file(resolution="0.01"), "t.toml", None)
+    assert a_resolution.resolution is None  # a resolution without a To (B) column: rule A as given
+    b_columns = bands_module._parse(band_file(boundary='"B"', resolution="0.01"), "t.toml", None)
+    assert b_columns.resolution is None  # from/to columns: rule B is (lower, upper]
+
+
+def test_the_loaders_acceptance_wins_over_the_files() -> None:
+    over = "[1.0, 1.3, 1.15]"  # +15% at 1.0 mg
+    text = band_file(rows=over, accept_out_of_tolerance='"the file"')
+    assert bands_module._parse(text, "t.toml", None).accepted == "the file"
+    assert bands_module._parse(text, "t.toml", "the caller").accepted == "the caller"
+    assert bands_module._parse(band_file(rows=over), "t.toml", "the caller").accepted == (
+        "the caller"
+    )
+    error = parse_refused(DomainError, band_file(rows=over))
+    assert error.argument == "t.toml.bands[0]"
+
+
+def test_printed_to_b_and_variances_must_agree_with_the_bands_exactly_as_rounded() -> None:
+    columns = '["from", "to", "to_b", "dose", "below", "above"]'
+
+    def text(row: str) -> str:
+        return band_file(rows=row, columns=columns, resolution="0.01")
+
+    # (1.05 − 1.0) / 1.0 = +5%; (1.05 − 1.1) / 1.1 = −4.545%: printed −4 or −5 (rounded either way)
+    for above in ("-5", "-4", "-4.545454545454545"):
+        bands_module._parse(text(f"[1.0, 1.1, 1.09, 1.05, 5, {above}]"), "t.toml", None)
+    error = parse_refused(DomainError, text("[1.0, 1.1, 1.08, 1.05, 5, -5]"))
+    assert str(error) == (
+        "t.toml: bands[0]=1.08 prints To (B) 1.08, not To (A) 1.1 less the resolution 0.01"
+    )
+    error = parse_refused(DomainError, text("[1.0, 1.1, 1.09, 1.05, 6, -5]"))
+    assert str(error) == (
+        "t.toml: bands[0]=6 prints a variance below of 6%, but its band gives 5.00% (the printed "
+        "value must be it rounded up or down to a whole percent)"
+    )
+    error = parse_refused(DomainError, text("[1.0, 1.1, 1.09, 1.05, 4, -5]"))
+    assert error.reason.startswith("prints a variance below of 4%")
+    for above in ("-3", "-6"):
+        error = parse_refused(DomainError, text(f"[1.0, 1.1, 1.09, 1.05, 5, {above}]"))
+        assert error.reason.startswith(
+            f"prints a variance above of {above}%, but its band gives -4.55%"
+        )
+    two = "[1.0, 1.1, 1.09, 1.05, 5, -5], [1.1, 1.2, 1.19, 1.15, 5, -4]"
+    bands_module._parse(text(two), "t.toml", None)
+    error = parse_refused(DomainError, text(two.replace("1.15, 5, -4", "1.15, 5, -6")))
+    assert error.argument == "t.toml: bands[1]"
+
+
+# -- band tables: the generator, products, the shipped tables -----------------------------------
+
+
+def test_the_generator_by_hand_rule_a() -> None:
+    # grid 0.01 mg (two decades below 1 mg); D = ⌊10 × 1.1 = 11⌋ = 11; U = ⌊11 / 0.9 = 12.222⌋
+    # = 12.22 > 12: one band [10, 12.22) -> 11
+    table = make_band_table(
+        "Oncovin", Q_(10, "mg"), Q_(12, "mg"), tolerance=0.1, increment=Q_(1, "mg")
+    )
+    assert [(b.lower.m_as("mg"), b.upper.m_as("mg"), b.dose.m_as("mg")) for b in table.bands] == [
+        (10.0, 12.22, 11.0)
+    ]
+    assert (table.key, table.version, table.agent, table.boundary) == (
+        "vincristine-generated", "generated", "vincristine", "A",
+    )  # fmt: skip
+    assert table.source == (
+        "generated by dosing.make_band_table from 10 to 12 mg, tolerance 0.1, increment 1 mg, "
+        "boundaries on a 0.01 mg grid"
+    )
+    # high exactly at the first band's upper boundary: rule A's [10, 12.22) leaves it out, so a
+    # second band: D = ⌊12.22 × 1.1 = 13.442⌋ = 13, U = ⌊13 / 0.9 = 14.444⌋ = 14.44
+    table = make_band_table(
+        "vincristine", Q_(10, "mg"), Q_(12.22, "mg"), tolerance=0.1, increment=Q_(1, "mg"),
+        key="mine", version="3",
+    )  # fmt: skip
+    assert [(b.lower.m_as("mg"), b.upper.m_as("mg"), b.dose.m_as("mg")) for b in table.bands] == [
+        (10.0, 12.22, 11.0),
+        (12.22, 14.44, 13.0),
+    ]
+    assert (table.key, table.version) == ("mine", "3")
+
+
+def test_the_generator_by_hand_rule_b() -> None:
+    # rule B is (lower, upper]: 10 is on the grid, so start a grid step below, at 9.99;
+    # D = ⌊9.99 × 1.1 = 10.989⌋ = 10, U = ⌊10 / 0.9 = 11.111⌋ = 11.11;
+    # D = ⌊11.11 × 1.1 = 12.221⌋ = 12, U = ⌊12 / 0.9 = 13.333⌋ = 13.33 >= 12: done
+    table = make_band_table(
+        "vincristine", Q_(10, "mg"), Q_(12, "mg"), tolerance=0.1, increment=Q_(1, "mg"),
+        boundary="B",
+    )  # fmt: skip
+    assert [(b.lower.m_as("mg"), b.upper.m_as("mg"), b.dose.m_as("mg")) for b in table.bands] == [
+        (9.99, 11.11, 10.0),
+        (11.11, 13.33, 12.0),
+    ]
+    assert table.boundary == "B"
+    # low off the grid: ⌊10.005⌋ on 0.01 = 10.00, below low already, so no step down
+    table = make_band_table(
+        "vincristine", Q_(10.005, "mg"), Q_(11, "mg"), tolerance=0.1, increment=Q_(1, "mg"),
+        boundary="B",
+    )  # fmt: skip
+    assert table.bands[0].lower.m_as("mg") == 10.0
+    # rule B stops at a band whose upper boundary is high itself: (9.99, 11.11] holds 11.11
+    table = make_band_table(
+        "vincristine", Q_(10, "mg"), Q_(11.11, "mg"), tolerance=0.1, increment=Q_(1, "mg"),
+        boundary="B",
+    )  # fmt: skip
+    assert len(table.bands) == 1
+
+
+def test_the_generator_converts_a_volume_at_the_products_concentration() -> None:
+    # 0.02 mL × 25 mg/mL = 0.5 mg; grid two decades below 0.5 mg: 0.001 mg
+    table = make_band_table(
+        "fludarabine", Q_(10, "mg"), Q_(11, "mg"), tolerance=0.06, increment=Q_(0.02, "mL"),
+        product="fludarabine-25mg-ml-2ml",
+    )  # fmt: skip
+    assert table.source.endswith("increment 0.5 mg, boundaries on a 0.001 mg grid")
+    assert table.product == "fludarabine-25mg-ml-2ml"
+    # D = ⌊10 × 1.06 = 10.6⌋ to 0.5 = 10.5; U = ⌊10.5 / 0.94 = 11.1702⌋ to 0.001 = 11.17
+    assert table.bands[0].dose.m_as("mg") == 10.5
+    assert table.bands[0].upper.m_as("mg") == 11.17
+    coarse = make_band_table(
+        "fludarabine", Q_(10, "mg"), Q_(11, "mg"), tolerance=0.06, increment=Q_(0.5, "mg"),
+        resolution=Q_(0.004, "mL"), product="fludarabine-25mg-ml-2ml",
+    )  # fmt: skip
+    assert coarse.source.endswith("boundaries on a 0.1 mg grid")  # 0.004 mL × 25 mg/mL
+    assert coarse.bands[0].upper.m_as("mg") == 11.1  # ⌊11.1702⌋ to 0.1
+
+
+def test_the_generators_refusals_say_exactly_what_and_why() -> None:
+    def make(**changes: Any) -> Any:
+        arguments: dict[str, Any] = {
+            "agent": "vincristine", "low": Q_(10, "mg"), "high": Q_(12, "mg"),
+            "tolerance": 0.1, "increment": Q_(1, "mg"),
+        }  # fmt: skip
+        arguments.update(changes)
+        return lambda: make_band_table(**arguments)
+
+    assert str(refused(DomainError, make(tolerance=True))) == (
+        "tolerance=True must be a fraction such as 0.06"
+    )
+    for tolerance in (0, 0.5, -0.1):
+        assert str(refused(DomainError, make(tolerance=tolerance))) == (
+            f"tolerance={tolerance!r} must be a fraction in (0, 0.5), e.g. 0.06 for 6%"
+        )
+    assert make(tolerance=0.49)().tolerance == 0.49
+    for low, high in ((Q_(12, "mg"), Q_(12, "mg")), (Q_(0, "mg"), Q_(12, "mg"))):
+        error = refused(DomainError, make(low=low, high=high))
+        assert str(error) == f"low={low.magnitude} mg must be positive and below high (12 mg)"
+    error = refused(DomainError, make(low=Q_(10, "mg"), high=Q_(math.inf, "mg")))
+    assert error.reason == "must be positive and below high (inf mg)"
+    error = refused(DomainError, make(low=Q_(0.5, "mg"), resolution=Q_(1, "mg")))
+    assert str(error) == "resolution=1 mg is too coarse for low=0.5 mg"
+    error = refused(DomainError, make(low=Q_(0.001, "mg")))  # grid 0.01 mg: ⌊0.001⌋ = 0
+    assert str(error) == "resolution=1 mg is too coarse for low=0.001 mg"
+    # D = ⌊1.5 × 1.06 = 1.59⌋ = 1 < 1.5 × 0.94 = 1.41
+    error = refused(DomainError, make(low=Q_(1.5, "mg"), high=Q_(3, "mg"), tolerance=0.06))
+    assert str(error) == (
+        "increment=1 mg is too coarse for a 6% tolerance at 1.5 mg: no multiple of 1 mg lies "
+        "within it; use a finer increment (a smaller syringe graduation) or a higher low"
+    )
+    # D = ⌊1 × 1.06⌋ = 1, U = ⌊1 / 0.94 = 1.0638⌋ = 1.06; then D = ⌊1.1236⌋ = 1, U = 1.06 again
+    error = refused(DomainError, make(low=Q_(1, "mg"), high=Q_(3, "mg"), tolerance=0.06))
+    assert str(error) == (
+        "increment=1 mg is too coarse for a 6% tolerance just above 1.06 mg: no multiple of 1 mg "
+        "covers the next 0.01 mg step of the boundaries; use a finer increment, or a finer "
+        "resolution for the boundaries"
+    )
+    error = refused(
+        DomainError,
+        make(low=Q_(1, "mg"), high=Q_(1e9, "mg"), tolerance=0.001, increment=Q_(0.0001, "mg")),
+    )
+    assert str(error) == "increment gives more than 5000 bands from 1 to 1e+09 mg"
+
+
+def test_a_measurable_step_is_a_mass_or_a_volume_of_a_named_product() -> None:
+    def make(increment: Any, agent: str = "fludarabine") -> Any:
+        return lambda: make_band_table(
+            agent, Q_(10, "mg"), Q_(12, "mg"), tolerance=0.1, increment=increment
+        )
+
+    error = refused(UnitsError, make(1))
+    assert str(error) == "increment=1 has no unit; write increment=Q_(1, 'mg')"
+    error = refused(DomainError, make(Q_(0.1, "mL")))
+    assert str(error) == (
+        "increment=0.1 mL is a volume; name the fludarabine product whose concentration converts "
+        "it, or give a mass; product='fludarabine-25mg-ml-2ml' (or one of "
+        "'fludarabine-25mg-ml-2ml', 'fludarabine-fludara-50mg')"
+    )
+    error = refused(DomainError, make("0.1 mL", agent="etoposide"))
+    assert str(error) == (
+        "increment='0.1 mL' is a volume; name the etoposide product whose concentration converts "
+        "it, or give a mass; dosing has no etoposide product: give a mass such as Q_(0.1, 'mg')"
+    )
+    error = refused(UnitsError, make("1 m"))
+    assert str(error) == (
+        "increment='1 m' must be a mass (Q_(0.1, 'mg')) or a volume with a product (Q_(0.01, 'mL'))"
+    )
+    for bad in (Q_(-1, "mg"), Q_(0, "mg"), Q_(math.nan, "mg")):
+        error = refused(DomainError, make(bad))
+        assert str(error) == f"increment={bad.magnitude} mg must be positive"
+    assert make(Q_(1000, "ug"))().source.endswith("increment 1 mg, boundaries on a 0.01 mg grid")
+    text = make_band_table(
+        "fludarabine", Q_(20, "mg"), Q_(22, "mg"), tolerance=0.1, increment="2.5 mg"
+    ).source  # D = ⌊22⌋ to 2.5 = 20, U = ⌊20 / 0.9 = 22.222⌋ = 22.22
+    assert text.endswith("increment 2.5 mg, boundaries on a 0.01 mg grid")
+    assert make(Q_(0.1, "mg"))().source.endswith("increment 0.1 mg, boundaries on a 0.001 mg grid")
+    text = make_band_table(
+        "fludarabine", Q_(10, "mg"), Q_(11, "mg"), tolerance=0.1, increment=Q_(10, "mg")
+    ).source  # D = ⌊11⌋ to 10 = 10, U = ⌊10 / 0.9 = 11.11⌋ to 0.1 = 11.1
+    assert text.endswith("increment 10 mg, boundaries on a 0.1 mg grid")
+
+
+def test_check_product_refuses_another_product_or_concentration() -> None:
+    fludara = presentation("fludarabine", "fludarabine-fludara-50mg")
+    error = refused(DomainError, lambda: check_product(FLUDARABINE_BANDS, fludara, "p"))
+    assert str(error) == (
+        "p='fludarabine-fludara-50mg' is fludarabine-fludara-50mg, but the band table "
+        "example-fludarabine-25mg-ml is for fludarabine-25mg-ml-2ml; name "
+        "'fludarabine-25mg-ml-2ml' (or no product: the table supplies it), or use a table for "
+        "fludarabine-fludara-50mg"
+    )
+    check_product(FLUDARABINE_BANDS, presentation("fludarabine", "fludarabine-25mg-ml-2ml"), "p")
+    table = build(agent="cytarabine", concentration=Q_(100, "mg/mL"))
+    weak = presentation("cytarabine", "cytarabine-20mg-ml-5ml")
+    error = refused(DomainError, lambda: check_product(table, weak, "p"))
+    assert str(error) == (
+        "p='cytarabine-20mg-ml-5ml' is cytarabine-20mg-ml-5ml at 20 mg/mL, but the band table k "
+        "is for 100 mg/mL; name a product at the table's concentration, or use a table for this "
+        "product"
+    )
+    check_product(table, presentation("cytarabine", "cytarabine-100mg-ml-20ml"), "p")
+    check_product(build(agent="cytarabine"), weak, "p")  # a table for no concentration
+
+
+def test_the_shipped_tables_are_every_toml_file_under_its_own_name() -> None:
+    shipped = bands_module._shipped()
+    folder = resources.files("dosing").joinpath("data/bands")
+    names = sorted(
+        e.name.removesuffix(".toml") for e in folder.iterdir() if e.name.endswith(".toml")
+    )
+    assert list(shipped) == names == list(BAND_TABLES)
+    for key, table in shipped.items():
+        assert table.key == key
+        assert table.bands == BAND_TABLES[key].bands
+        assert table.accepted == BAND_TABLES[key].accepted
