@@ -31,14 +31,17 @@ from dosing import (
     UnitsError,
     UnknownKeyError,
 )
+from dosing._arrays import Derived
 from dosing.body.bsa import BSA_FORMULAS
 from dosing.body.egfr import EGFR_FORMULAS
 from dosing.body.weight import IBW_FORMULAS
 from dosing.policy import bands as bands_module
 from dosing.policy import renal as renal_module
+from dosing.policy import steps as steps_module
 from dosing.policy.bands import BAND_TABLES, BandTable, build_table, check_product, make_band_table
 from dosing.policy.policy import floor_mg_dl
 from dosing.policy.renal import RENAL_TABLES, RenalBand, RenalTable
+from dosing.policy.steps import STEPS, pipeline, round_half_up
 from dosing.products import presentation
 
 VINCRISTINE = BAND_TABLES["nhs-1mg-ml-vincristine"]
@@ -1693,3 +1696,130 @@ def test_the_shipped_tables_are_every_toml_file_under_its_own_name() -> None:
         assert table.key == key
         assert table.bands == BAND_TABLES[key].bands
         assert table.accepted == BAND_TABLES[key].accepted
+
+
+# -- steps: rounding arithmetic and the pipeline ------------------------------------------------
+
+
+def test_half_up_rounding_clears_noise_below_1e_9_of_a_half_only() -> None:
+    # 11.4999999999 tenths is a half within 1e-9: up to 12; 11.499999 is not: down to 11
+    for value, expected in ((1.14999999999, 1.2), (1.1499999, 1.1), (1.15, 1.2), (1.25, 1.3)):
+        assert round_half_up(value, 0.1) == expected
+        assert round_half_up(np.array([value]), 0.1)[0] == expected
+    assert round_half_up(0.3, 0.1) == 0.3  # 0.1 × 3 is 0.30000000000000004 before rounding
+    assert round_half_up(np.array([0.25, 0.35]), 0.1).tolist() == [0.3, 0.4]
+    assert round_half_up(np.array([12.5, 17.4999]), 5.0).tolist() == [15.0, 15.0]
+    assert round_half_up(np.array([0.1235]), 0.001).tolist() == [0.124]
+    assert round_half_up(1e6 + 0.05, 0.1) == 1000000.1  # 10^7 + 0.5 tenths: up
+
+
+def test_rounding_down_clears_the_same_noise() -> None:
+    assert steps_module._round_down(1.2, 0.1) == 1.2  # 1.2 / 0.1 is 11.999999999999998
+    assert type(steps_module._round_down(1.29, 0.1)) is float
+    assert steps_module._round_down(1.29, 0.1) == 1.2
+    np.testing.assert_array_equal(
+        steps_module._round_down(np.array([1.2, 1.29, 0.7]), 0.1), [1.2, 1.2, 0.7]
+    )
+    assert steps_module._round_down(0.35, 0.25) == 0.25
+
+
+def test_an_increments_decimal_places_are_those_of_its_shortest_form() -> None:
+    decimals = steps_module._decimals
+    assert [decimals(x) for x in (0.1, 0.25, 5.0, 50.0, 0.001, 2.5)] == [1, 2, 0, 0, 3, 1]
+
+
+def test_rounding_a_cohort_block_by_block_equals_the_whole_array_rule() -> None:
+    n = steps_module._BLOCK + 5  # two blocks, the second of 5
+    base = np.full(n, 1.0)
+    base[0], base[1], base[-1], base[-2] = 1.15, 1.149, 1.25, 0.0
+    base[steps_module._BLOCK] = 1.05  # the first of the second block
+    rounded, moved = steps_module._round_by_blocks(Derived(2.0, base), 0.1, None, 0.1)
+    # 2 × (1.15, 1.149, 1.25, 0, 1.05) = 2.3, 2.298, 2.5, 0, 2.1: to 0.1, 2.3, 2.3, 2.5, 0, 2.1
+    assert rounded[0] == 2.3 and rounded[1] == 2.3 and rounded[-1] == 2.5 and rounded[-2] == 0.0
+    assert rounded[steps_module._BLOCK] == 2.1
+    assert moved[1] and not moved[0] and not moved[-1] and not moved[-2]
+    assert not moved[steps_module._BLOCK] and moved.sum() == 1
+    assert not rounded.flags.writeable
+    np.testing.assert_array_equal(rounded[2 : steps_module._BLOCK], 2.0)
+    # a cap of 2.28 (doses already capped at it): 2 × 1.13 = 2.26 rounds half-up to 2.3, over the
+    # cap, so down to 2.2 on the increment; 2 × 1.14 = 2.28 likewise; 2.0 stays
+    capped_base = np.full(n, 1.0)
+    capped_base[3], capped_base[-1] = 1.13, 1.14
+    capped, moved = steps_module._round_by_blocks(Derived(2.0, capped_base), 0.1, 2.28, 0.1)
+    assert capped[3] == 2.2 and capped[-1] == 2.2 and capped[0] == 2.0
+    assert moved[3] and moved[-1] and moved.sum() == 2
+    uncapped, _ = steps_module._round_by_blocks(Derived(2.0, capped_base), 0.1, 2.3, 0.1)
+    assert uncapped[3] == 2.3  # at the cap is not over it
+
+
+def test_rounding_a_cohort_block_by_block_gives_up_past_the_largest_change() -> None:
+    base = np.array([1.0, 1.0, 0.14])  # 0.14 to 0.1: −28.6%
+    assert steps_module._round_by_blocks(Derived(1.0, base), 0.1, None, 0.25) == (None, None)
+    rounded, moved = steps_module._round_by_blocks(Derived(1.0, base), 0.1, None, 0.3)
+    assert rounded.tolist() == [1.0, 1.0, 0.1]
+    assert moved.tolist() == [False, False, True]
+    # exactly the limit: 0.15 to 0.2 is +33.3%; 1.05 to 1.1 +4.76%; limit 1/3 passes
+    exact = np.array([0.15, 1.05])
+    rounded, _ = steps_module._round_by_blocks(Derived(1.0, exact), 0.1, None, (0.2 - 0.15) / 0.15)
+    assert rounded.tolist() == [0.2, 1.1]
+
+
+def test_the_pipeline_is_the_steps_a_policy_asks_for_in_order_worked_out_once() -> None:
+    names = [step.name for step in pipeline(Policy())]
+    assert names == ["gfr_cap", "dose_cap"]  # the Calvert cap and the template's cap
+    assert [step.name for step in pipeline(Policy(gfr_cap=None))] == ["dose_cap"]
+    everything = Policy(
+        creatinine_floor=Q_(0.7, "mg/dL"),
+        dosing_weight="ideal",
+        infant_rule=InfantRule(Q_(10, "kg"), 30),
+        bsa_cap=Q_(2, "m**2"),
+        dose_factors={"fludarabine": 0.8},
+        renal="fludarabine-fludara-label",
+        bands={"vincristine": VINCRISTINE},
+        rounding={"*": Q_(0.1, "mg")},
+    )
+    assert [step.name for step in pipeline(everything)] == list(STEPS)
+    assert list(STEPS) == [
+        "creatinine_floor", "gfr_cap", "dosing_weight", "infant_rule", "bsa_cap", "dose_factor",
+        "renal", "dose_cap", "banding", "rounding",
+    ]  # fmt: skip
+    assert pipeline(everything) is pipeline(everything)
+    assert [s.name for s in pipeline(Policy(dosing_weight={"x": "ideal"}))] == [
+        "gfr_cap", "dosing_weight", "dose_cap",
+    ]  # fmt: skip
+    many = [Policy(max_rounding_change=0.5 + i / 1000) for i in range(300)]
+    for policy in many:
+        pipeline(policy)
+        assert len(steps_module._PIPELINES) <= 256
+    assert pipeline(many[-1]) is pipeline(many[-1])
+
+
+def test_a_renal_table_is_found_by_its_agent() -> None:
+    policy = Policy(renal=["melphalan-high-dose-interpretation", "fludarabine-fludara-label"])
+    assert (
+        steps_module.renal_table_for(policy, "fludarabine")
+        is RENAL_TABLES["fludarabine-fludara-label"]
+    )
+    assert steps_module.renal_table_for(policy, "cytarabine") is None
+    assert steps_module.renal_table_for(Policy(), "fludarabine") is None
+
+
+@pytest.mark.parametrize(
+    ("make", "argument"),
+    [
+        (lambda q: InfantRule(below_weight=q("g"), divisor=30), "below_weight"),
+        (lambda q: InfantRule(below_weight=Q_(10, "kg"), divisor=q("g/m**2")), "divisor"),
+        (lambda q: Policy(bsa_cap=q("cm**2")), "bsa_cap"),
+        (lambda q: Policy(gfr_cap=q("mL/h")), "gfr_cap"),
+    ],
+)
+def test_each_quantity_of_a_policy_names_itself_when_unusable(
+    make: Callable[[Callable[[str], Any]], object], argument: str
+) -> None:
+    # 10^400 in a smaller unit cannot be converted to a float (OverflowError); a length is not
+    # the field's dimension: both refused naming the field
+    error = refused(UnitsError, lambda: make(lambda unit: Q_(10**400, unit)))
+    assert error.argument == argument
+    assert "not a computable number" in error.reason
+    error = refused(UnitsError, lambda: make(lambda unit: Q_(2, "m")))
+    assert error.argument == argument
