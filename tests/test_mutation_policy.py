@@ -1823,3 +1823,23 @@ def test_each_quantity_of_a_policy_names_itself_when_unusable(
     assert "not a computable number" in error.reason
     error = refused(UnitsError, lambda: make(lambda unit: Q_(2, "m")))
     assert error.argument == argument
+
+
+def test_quantities_given_as_text_are_kept_as_quantities() -> None:
+    assert InfantRule(below_weight="10 kg", divisor=30).below_weight == Q_(10, "kg")
+    assert Policy(bsa_cap="2 m**2").bsa_cap == Q_(2, "m**2")
+    assert Policy(gfr_cap="100 mL/min").gfr_cap == Q_(100, "mL/min")
+    assert Policy(creatinine_floor="0.7 mg/dL").creatinine_floor["adult"] == Q_(0.7, "mg/dL")
+
+
+def test_a_policy_shows_its_mappings_of_quantities_and_words() -> None:
+    policy = Policy(
+        bsa_cap=Q_(2, "m**2"),
+        rounding={"melphalan": "vial", "*": Q_(0.5, "mg")},
+        products={"melphalan": "melphalan-50mg"},
+        creatinine_floor=Q_(0.7, "mg/dL"),
+    )
+    assert repr(policy) == (
+        "Policy(bsa_cap=Q_(2, 'm**2'), rounding={'melphalan': 'vial', '*': Q_(0.5, 'mg')}, "
+        "products={'melphalan': 'melphalan-50mg'}, creatinine_floor={'adult': Q_(0.7, 'mg/dL')})"
+    )
