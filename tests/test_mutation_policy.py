@@ -1843,3 +1843,27 @@ def test_a_policy_shows_its_mappings_of_quantities_and_words() -> None:
         "Policy(bsa_cap=Q_(2, 'm**2'), rounding={'melphalan': 'vial', '*': Q_(0.5, 'mg')}, "
         "products={'melphalan': 'melphalan-50mg'}, creatinine_floor={'adult': Q_(0.7, 'mg/dL')})"
     )
+
+
+def test_a_renal_factor_at_exactly_the_edges_tolerance() -> None:
+    # within a relative 1e-9 of an edge, inclusive of the 1e-9 itself
+    fludara = RENAL_TABLES["fludarabine-fludara-label"]
+    assert fludara.factor(30.0 * (1.0 - 1e-9)) == 0.6
+    gate = RENAL_TABLES["methotrexate-high-dose-label"]
+    assert gate.factor(60.0 * (1.0 + 1e-9)) == 0.0
+
+
+def test_a_one_band_renal_table_keeps_the_inputs_shape() -> None:
+    aronoff = RENAL_TABLES["cytarabine-paediatric-aronoff"]  # one band: full dose at any clearance
+    factors = aronoff.factor(np.array([10.0, 100.0]))
+    assert isinstance(factors, np.ndarray)
+    np.testing.assert_array_equal(factors, [1.0, 1.0])
+    assert aronoff.factor(50.0) == 1.0
+    anyone = dataclasses.replace(aronoff, population="any")
+    assert anyone.population_text() == "patients of any age"
+
+
+def test_a_packaged_renal_tables_band_problems_name_the_table() -> None:
+    gap = [{"to": "30 mL/min", "factor": 0.5}, {"from": "40 mL/min", "factor": 1.0}]
+    with pytest.raises(ValueError, match=r"^data/renal.toml \[t\]: bands must meet"):
+        renal_module._table("t", renal_raw(bands=gap))
