@@ -43,6 +43,7 @@ from dosing.policy.policy import floor_mg_dl
 from dosing.policy.renal import RENAL_TABLES, RenalBand, RenalTable
 from dosing.policy.steps import STEPS, pipeline, round_half_up
 from dosing.products import presentation
+from dosing.vocabulary import FLAGS
 
 VINCRISTINE = BAND_TABLES["nhs-1mg-ml-vincristine"]
 FLUDARABINE_BANDS = BAND_TABLES["example-fludarabine-25mg-ml"]
@@ -1867,3 +1868,46 @@ def test_a_packaged_renal_tables_band_problems_name_the_table() -> None:
     gap = [{"to": "30 mL/min", "factor": 0.5}, {"from": "40 mL/min", "factor": 1.0}]
     with pytest.raises(ValueError, match=r"^data/renal.toml \[t\]: bands must meet"):
         renal_module._table("t", renal_raw(bands=gap))
+
+
+def test_a_registered_step_declares_its_flags_and_joins_every_pipeline_after_the_others() -> None:
+    """The extension point of the pipeline: one decorated function (removed again after)."""
+    policy = Policy(dose_factors={"fludarabine": 0.8})
+    before = pipeline(policy)
+    assert [step.name for step in before] == ["gfr_cap", "dose_factor", "dose_cap"]
+
+    def halve(state: Any, bases: Any, policy: Any) -> None:
+        """Halve the dose (a test step).
+
+        More words."""
+
+    try:
+        registered = steps_module.pipeline_step(
+            "test_halve",
+            flags={"test_halved": "halved by a test", "test_quartered": "quartered"},
+            active=lambda policy: bool(policy.dose_factors),
+            stage="prepare",
+            basis=True,
+        )(halve)
+        assert registered is halve
+        step = STEPS["test_halve"]
+        assert (step.name, step.flags, step.stage, step.run, step.basis) == (
+            "test_halve", ("test_halved", "test_quartered"), "prepare", halve, True,
+        )  # fmt: skip
+        assert step.active(policy) and not step.active(Policy())
+        assert step.summary == "Halve the dose (a test step)."
+        assert FLAGS["test_halved"] == "halved by a test"
+        assert FLAGS["test_quartered"] == "quartered"
+        # the policy's pipeline is worked out again since a step was registered
+        after = pipeline(policy)
+        assert [s.name for s in after] == ["gfr_cap", "dose_factor", "dose_cap", "test_halve"]
+        assert pipeline(Policy()) == tuple(s for s in pipeline(Policy()) if s.name != "test_halve")
+        defaults = steps_module.pipeline_step("test_default", flags={}, active=lambda p: False)
+        defaults(halve)
+        assert (STEPS["test_default"].stage, STEPS["test_default"].basis) == ("calculate", False)
+    finally:
+        for name in ("test_halve", "test_default"):
+            STEPS._items.pop(name, None)
+        for flag in ("test_halved", "test_quartered"):
+            FLAGS._items.pop(flag, None)
+    assert pipeline(policy) == before
