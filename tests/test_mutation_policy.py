@@ -1911,3 +1911,17 @@ def test_a_registered_step_declares_its_flags_and_joins_every_pipeline_after_the
         for flag in ("test_halved", "test_quartered"):
             FLAGS._items.pop(flag, None)
     assert pipeline(policy) == before
+
+
+def test_a_presentation_of_another_brand_than_the_lines_distinct_product_is_refused() -> None:
+    atg = "anti-thymocyte globulin (rabbit)"
+    policy = Policy(products={atg: "atg-grafalon-100mg"})
+    assert policy.presentation_for(atg, "Grafalon").key == "atg-grafalon-100mg"  # type: ignore[union-attr]
+    assert policy.presentation_for(atg).key == "atg-grafalon-100mg"  # type: ignore[union-attr]
+    error = refused(DomainError, lambda: policy.presentation_for(atg, "Thymoglobulin"))
+    assert str(error) == (
+        "products['anti-thymocyte globulin (rabbit)']='atg-grafalon-100mg' is atg-grafalon-100mg "
+        "(Grafalon), but the dose line is for Thymoglobulin; anti-thymocyte globulin (rabbit) "
+        "products are dosed differently, so the dose is drawn from Thymoglobulin only; name a "
+        "Thymoglobulin presentation: 'atg-thymoglobulin-25mg'"
+    )
