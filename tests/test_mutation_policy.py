@@ -1925,3 +1925,8 @@ def test_a_presentation_of_another_brand_than_the_lines_distinct_product_is_refu
         "products are dosed differently, so the dose is drawn from Thymoglobulin only; name a "
         "Thymoglobulin presentation: 'atg-thymoglobulin-25mg'"
     )
+
+
+def test_a_packaged_renal_tables_unknown_reference_names_the_table() -> None:
+    error = refused(UnknownKeyError, lambda: renal_module._table("t", renal_raw(references=["x"])))
+    assert (error.argument, error.value) == ("renal table 't' reference", "x")
