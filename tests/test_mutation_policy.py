@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import pathlib
 from collections.abc import Callable
 from importlib import resources
 from typing import Any
@@ -21,11 +22,13 @@ from typing import Any
 import numpy as np
 import pytest
 
+import dosing
 from dosing import (
     Q_,
     DomainError,
     DosingWeight,
     InfantRule,
+    Patient,
     Policy,
     RenalEstimator,
     UnitsError,
@@ -1930,3 +1933,65 @@ def test_a_presentation_of_another_brand_than_the_lines_distinct_product_is_refu
 def test_a_packaged_renal_tables_unknown_reference_names_the_table() -> None:
     error = refused(UnknownKeyError, lambda: renal_module._table("t", renal_raw(references=["x"])))
     assert (error.argument, error.value) == ("renal table 't' reference", "x")
+
+
+# -- steps: what each adjustment records --------------------------------------------------------
+
+
+def test_each_adjustment_records_its_step_flag_dose_before_and_after_and_why() -> None:
+    atg = dosing.get_regimen("rabbit-atg")  # 1.25 mg/kg on day 1
+    man = Patient(height=Q_(170, "cm"), weight=Q_(90, "kg"), sex="male", age=Q_(40, "year"))
+    row = atg.expand(man, policy=Policy(dosing_weight="ideal", dose_factors={"*": 0.5}))[0]
+    devine = 50 + 2.3 * (170 / 2.54 - 60)  # 65.937 kg
+    weight, factor = row.adjustments
+    assert (weight.step, weight.flag, weight.applies, weight.detail) == (
+        "dosing_weight", "dosing_weight", True, None,
+    )  # fmt: skip
+    assert weight.before == pytest.approx(1.25 * 90) and type(weight.before) is float
+    assert weight.after == pytest.approx(1.25 * devine) and type(weight.after) is float
+    assert weight.reason == (
+        "dosed by ideal body weight (Devine), 65.94 kg, instead of actual body weight"
+    )
+    assert (factor.step, factor.flag, factor.applies, factor.reason) == (
+        "dose_factor", "reduced", True, "50% of the full dose",
+    )  # fmt: skip
+    assert factor.before == weight.after
+    assert factor.after == pytest.approx(0.5 * 1.25 * devine)
+    assert row.dose.m_as("mg") == factor.after
+
+
+def test_a_cohorts_adjustment_holds_read_only_arrays_of_the_dose_before_and_after() -> None:
+    ino = dosing.get_regimen("inotuzumab-cycle-1")  # 0.8 mg/m² on day 1
+    cohort = Patient(
+        height=Q_(np.array([150.0, 170.0]), "cm"), weight=Q_(np.array([50.0, 70.0]), "kg")
+    )
+    row = ino.expand(cohort, policy=Policy(dose_factors={"*": 0.5}))[0]
+    (factor,) = row.adjustments
+    bsa = np.sqrt(np.array([150.0 * 50.0, 170.0 * 70.0]) / 3600)  # Mosteller
+    np.testing.assert_allclose(factor.before, 0.8 * bsa, rtol=1e-12)
+    np.testing.assert_allclose(factor.after, 0.4 * bsa, rtol=1e-12)
+    assert isinstance(factor.before, np.ndarray) and not factor.before.flags.writeable
+    assert isinstance(factor.after, np.ndarray)
+    np.testing.assert_allclose(row.calculated.m_as("mg"), 0.4 * bsa, rtol=1e-12)
+
+
+def test_a_banding_adjustments_detail_is_floats_for_one_patient_and_read_only_arrays_for_many() -> (
+    None
+):
+    vcr = dosing.load_regimen(pathlib.Path(__file__).parent / "data" / "vincristine-weekly.toml")
+    policy = Policy(bands={"vincristine": VINCRISTINE})
+    row = vcr.expand(Patient(bsa=Q_(0.95, "m**2")), policy=policy).rows[0]
+    banded = next(a for a in row.adjustments if a.flag == "banded")
+    # 1.5 mg/m² × 0.95 m² = 1.425 mg, in the band [1.35, 1.45) -> 1.4 mg
+    assert banded.detail is not None
+    assert (banded.detail["lower"], banded.detail["upper"]) == (1.35, 1.45)
+    assert type(banded.detail["lower"]) is float and type(banded.detail["variance"]) is float
+    cohort = vcr.expand(Patient(bsa=Q_(np.array([0.1, 0.95]), "m**2")), policy=policy).rows[0]
+    banded = next(a for a in cohort.adjustments if a.flag == "banded")
+    assert banded.detail is not None
+    for name in ("lower", "upper", "variance"):
+        assert isinstance(banded.detail[name], np.ndarray)
+        assert not banded.detail[name].flags.writeable
+        assert math.isnan(banded.detail[name][0])  # 0.15 mg is below every band: not banded
+    assert banded.detail["lower"][1] == 1.35 and banded.detail["upper"][1] == 1.45
+    assert banded.detail["variance"][1] == pytest.approx((1.4 - 1.425) / 1.425)
