@@ -1995,3 +1995,10 @@ def test_a_banding_adjustments_detail_is_floats_for_one_patient_and_read_only_ar
         assert math.isnan(banded.detail[name][0])  # 0.15 mg is below every band: not banded
     assert banded.detail["lower"][1] == 1.35 and banded.detail["upper"][1] == 1.45
     assert banded.detail["variance"][1] == pytest.approx((1.4 - 1.425) / 1.425)
+
+
+def test_a_cohorts_rounded_dose_within_1e_12_of_the_cap_counts_as_at_it() -> None:
+    cap = 2.3 / (1 + 1e-12)  # a cap whose 1e-12 slack reaches 2.3 exactly
+    assert cap * (1 + 1e-12) == 2.3
+    rounded, _ = steps_module._round_by_blocks(Derived(1.0, np.array([2.29, 2.0])), 0.1, cap, 0.1)
+    assert rounded.tolist() == [2.3, 2.0]  # 2.29 -> 2.3, not over the cap: kept, not 2.2
