@@ -15,6 +15,7 @@ from __future__ import annotations
 import dataclasses
 import math
 import pathlib
+import warnings
 from collections.abc import Callable
 from importlib import resources
 from typing import Any
@@ -685,7 +686,14 @@ def test_a_dosing_weight_is_named_or_a_dosing_weight_for_every_agent_or_each() -
     )
     error = refused(DomainError, lambda: Policy(dosing_weight=0.4))
     assert str(error) == "dosing_weight=0.4 must be 'actual', 'ideal' or a DosingWeight"
+    assert (error.argument, error.value) == ("dosing_weight", 0.4)
+    error = refused(DomainError, lambda: Policy(dosing_weight={1: "ideal"}))
+    assert str(error) == "dosing_weight has key 1; keys are agent names or '*'"
+    error = refused(
+        DomainError, lambda: Policy(dosing_weight={"Busulfan": "ideal", "busulfan": "ideal"})
+    )
     assert error.argument == "dosing_weight"
+    assert error.reason == "names 'busulfan' twice (as 'busulfan' too)"
     ideal = DosingWeight("ideal")
     assert dict(Policy(dosing_weight="ideal").dosing_weight) == {"*": ideal}
     assert dict(Policy(dosing_weight={"busulfan": "ideal"}).dosing_weight) == {
@@ -2002,3 +2010,22 @@ def test_a_cohorts_rounded_dose_within_1e_12_of_the_cap_counts_as_at_it() -> Non
     assert cap * (1 + 1e-12) == 2.3
     rounded, _ = steps_module._round_by_blocks(Derived(1.0, np.array([2.29, 2.0])), 0.1, cap, 0.1)
     assert rounded.tolist() == [2.3, 2.0]  # 2.29 -> 2.3, not over the cap: kept, not 2.2
+
+
+def test_a_cohorts_withheld_doses_neither_hide_a_refusal_nor_warn() -> None:
+    # 0 (withheld) and 0.14 mg to 0.1 mg (−28.6%): refused at a limit of 25%, whatever the 0
+    base = np.array([0.0, 0.14])
+    assert steps_module._round_by_blocks(Derived(1.0, base), 0.1, None, 0.25) == (None, None)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no division of 0 by 0 behind the scenes
+        rounded, moved = steps_module._round_by_blocks(Derived(1.0, base), 0.1, None, 0.3)
+    assert rounded.tolist() == [0.0, 0.1]
+    assert moved.tolist() == [False, True]
+
+
+def test_a_cohorts_largest_change_is_allowed_up_to_its_1e_12_slack() -> None:
+    change = abs(0.2 - 0.15) / 0.15  # 0.15 mg to 0.2 mg: +33.3%
+    limit = change / (1 + 1e-12)  # a limit whose slack reaches the change exactly
+    assert limit * (1 + 1e-12) == change
+    rounded, _ = steps_module._round_by_blocks(Derived(1.0, np.array([0.15])), 0.1, None, limit)
+    assert rounded.tolist() == [0.2]
