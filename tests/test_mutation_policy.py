@@ -554,6 +554,7 @@ def test_an_increment_must_be_a_dose_a_dose_of_radiation_or_a_volume(increment: 
         "agent's product, or 'vial'"
     )
     assert error.__cause__ is None and error.__suppress_context__
+    assert (error.argument, error.value) == ("rounding['fludarabine']", increment)
 
 
 @pytest.mark.parametrize(
@@ -574,7 +575,7 @@ def test_a_volume_increment_is_for_named_agents_only() -> None:
         "volume (a syringe graduation) is converted at one agent's product, so name the "
         "agents; write rounding={'fludarabine': Q_(0.1, 'mL')} with the product in products="
     )
-    assert error.argument == "rounding['*']"
+    assert (error.argument, error.value) == ("rounding['*']", Q_(0.1, "mL"))
 
 
 def test_an_increment_is_one_positive_finite_value() -> None:
@@ -586,6 +587,7 @@ def test_an_increment_is_one_positive_finite_value() -> None:
             f"rounding['x']=Q_({bad!r}, 'mg') must be a positive increment, e.g. Q_(0.1, 'mg')"
         )
         assert error.argument == "rounding['x']"
+        assert error.value is not None and error.value.units == Q_(1, "mg").units
     huge = Q_(10**400, "mg")  # float() overflows: refused as not finite, never an OverflowError
     error = refused(DomainError, lambda: Policy(rounding={"x": huge}))
     assert error.reason == "must be a positive increment, e.g. Q_(0.1, 'mg')"
@@ -607,6 +609,7 @@ def test_an_increment_is_bounded_by_its_unit_inclusive(unit: str, low: float, hi
             f"{high:g} {unit} (a smaller one cannot be measured or computed exactly; a larger "
             "one is not an increment)"
         )
+        assert error.value == Q_(outside, unit)
 
 
 def test_an_increment_is_bounded_in_its_units_base_unit() -> None:
@@ -627,6 +630,12 @@ def test_band_tables_are_per_agent_by_table_or_key() -> None:
         "bands={'*': BandTable('nhs-1mg-ml-vincristine')} names '*'; a band table is for one "
         "agent; name the agent, e.g. bands={'vincristine': table}"
     )
+    error = refused(DomainError, lambda: Policy(bands=[VINCRISTINE]))
+    assert str(error) == (
+        "bands=[BandTable('nhs-1mg-ml-vincristine')] must be a mapping of agent name to a value"
+    )
+    error = refused(DomainError, lambda: Policy(bands={"": VINCRISTINE}))
+    assert str(error) == "bands has key ''; keys are agent names or '*'"
     error = refused(DomainError, lambda: Policy(bands={"vincristine": 42}))
     assert str(error) == (
         "bands['vincristine']=42 must be a BandTable (dosing.load_band_table or "
