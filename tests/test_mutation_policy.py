@@ -82,6 +82,7 @@ def test_an_infant_rules_weight_is_refused_just_outside_the_plausible_range(kg: 
     )
     assert error.argument == "below_weight"
     assert error.value is weight
+    assert error.shown == repr(weight)
     assert error.reason == "must be one weight within 0.3–400 kg"
     assert error.fix_text == 'write below_weight=Q_(10, "kg")'
 
@@ -325,7 +326,7 @@ def test_a_bsa_cap_is_refused_outside_the_plausible_range_or_as_an_array(cap: An
     assert str(error) == (
         f"bsa_cap={cap!r} must be one area within 0.05–5 m², e.g. Q_(2.0, 'm**2')"
     )
-    assert (error.argument, error.value) == ("bsa_cap", cap)
+    assert (error.argument, error.value, error.shown) == ("bsa_cap", cap, repr(cap))
     assert error.reason == "must be one area within 0.05–5 m²"
     assert error.fix_text == 'write bsa_cap=Q_(2.0, "m**2")'
 
