@@ -449,6 +449,14 @@ def test_a_gfr_cap_is_accepted_at_both_ends_of_the_plausible_range(ml_min: float
     assert Policy(gfr_cap=Q_(ml_min, "mL/min")).gfr_cap.m_as("mL/min") == ml_min
 
 
+def test_a_gfr_cap_is_accepted_within_a_relative_1e_9_of_the_plausible_range() -> None:
+    # the range 0.1–400 mL/min, widened by a relative 1e-9 on each side, inclusive
+    for inside in (0.1 * (1 - 1e-9), 400 * (1 + 1e-9)):
+        assert Policy(gfr_cap=Q_(inside, "mL/min")).gfr_cap.m_as("mL/min") == inside
+    for outside in (0.1 * (1 - 2e-9), 400 * (1 + 2e-9)):
+        refused(DomainError, lambda outside=outside: Policy(gfr_cap=Q_(outside, "mL/min")))
+
+
 @pytest.mark.parametrize("cap", [Q_(0.09, "mL/min"), Q_(401, "mL/min"), Q_(2.5, "L/min")])
 def test_a_gfr_cap_is_refused_outside_the_plausible_range(cap: Any) -> None:
     error = refused(DomainError, lambda: Policy(gfr_cap=cap))
@@ -463,6 +471,7 @@ def test_a_gfr_cap_is_one_value() -> None:
     cap = Q_(np.array([100.0, 125.0]), "mL/min")
     error = refused(DomainError, lambda: Policy(gfr_cap=cap))
     assert str(error) == f"gfr_cap={cap!r} must be one value, not an array"
+    assert (error.argument, error.value) == ("gfr_cap", cap)
     assert Policy(gfr_cap=None).gfr_cap is None
 
 
