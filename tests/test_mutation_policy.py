@@ -1210,6 +1210,18 @@ def test_a_band_table_is_never_made_or_changed_past_the_validator() -> None:
         "use dosing.load_band_table(path) or dosing.make_band_table(...)"
     )
     table = build()
+    fields = {
+        "key": "k", "agent": "vincristine", "tolerance": 0.06, "boundary": "A",
+        "bands": table.bands, "worst_variance": table.worst_variance, "unit": table.unit,
+        "version": "v1",
+    }  # fmt: skip
+    arrays = {"_lower": [1.0, 1.1], "_upper": [1.1, 1.2], "_dose": [1.05, 1.15]}
+    for missing in arrays:
+        given = {name: value for name, value in arrays.items() if name != missing}
+        error = refused(DomainError, lambda given=given: BandTable(**fields, **given))
+        assert error.reason == (
+            "is made by load_band_table, make_band_table or build_table, which check it"
+        )
     product = build(agent="fludarabine", product="fludarabine-25mg-ml-2ml")
     for changed in (
         lambda: dataclasses.replace(table, agent="Oncovin"),
