@@ -2060,3 +2060,23 @@ def test_a_cohorts_largest_change_is_allowed_up_to_its_1e_12_slack() -> None:
     assert limit * (1 + 1e-12) == change
     rounded, _ = steps_module._round_by_blocks(Derived(1.0, np.array([0.15])), 0.1, None, limit)
     assert rounded.tolist() == [0.2]
+
+
+def test_a_creatinine_floor_outside_the_plausible_range_names_its_group() -> None:
+    high = Q_(50, "mg/dL")  # the plausible range is 0.05–40 mg/dL
+    error = refused(DomainError, lambda: Policy(creatinine_floor=high))
+    assert error.argument == "creatinine_floor"
+    error = refused(DomainError, lambda: Policy(creatinine_floor={"child": high}))
+    assert error.argument == "creatinine_floor.child"
+    error = refused(DomainError, lambda: floor_mg_dl(high))
+    assert error.argument == "creatinine_floor"
+    error = refused(DomainError, lambda: Policy(creatinine_floor={"adult": None}))
+    assert (error.argument, error.value) == ("creatinine_floor", {"adult": None})
+
+
+def test_a_band_table_changed_by_hand_is_checked_again_under_its_own_name() -> None:
+    table = build()
+    error = refused(DomainError, lambda: dataclasses.replace(table, resolution=0.01))
+    assert error.argument == "BandTable('k').resolution"  # rule A has no To (B) resolution
+    error = refused(DomainError, lambda: dataclasses.replace(table, tolerance=0.04))
+    assert error.argument == "BandTable('k').bands[0]"  # +5% at 1 mg is over 4%
