@@ -498,7 +498,7 @@ def test_a_creatinine_floor_mapping_has_adult_and_child_keys_only() -> None:
             f"creatinine_floor={mapping!r} {reason}; use 'adult' and 'child', e.g. "
             "{'adult': Q_(0.7, 'mg/dL')}"
         )
-        assert error.argument == "creatinine_floor"
+        assert (error.argument, error.value) == ("creatinine_floor", mapping)
     error = refused(DomainError, lambda: Policy(creatinine_floor={"adult": None}))
     assert str(error) == "creatinine_floor={'adult': None} gives no floor; give None for no floor"
 
@@ -1299,6 +1299,8 @@ def test_band_for_gives_a_quantity_and_refuses_a_dose_outside_naming_the_first()
     error = refused(DomainError, lambda: table.band_for(Q_(np.array([1.0, 0.5, 2.0]), "mg")))
     assert error.shown == "0.5 mg"
     assert error.argument == "dose"
+    error = refused(UnitsError, lambda: table.band_for(1.1))
+    assert (error.argument, error.value) == ("dose", 1.1)
 
 
 def test_a_table_writes_every_field_it_has_in_the_file_format() -> None:
