@@ -1283,6 +1283,11 @@ def test_rule_b_with_a_resolution_bands_from_to_to_b_on_its_grid() -> None:
     assert table.lookup(1.1)[0] == 1.15
     assert table.lookup(1.2)[3] is False
     assert table.range_text() == "1 mg to 1.19 mg read down to 0.01 mg, rule B"
+    three = {"lower": [1.0, 1.1, 1.2], "upper": [1.1, 1.2, 1.3], "dose": [1.05, 1.15, 1.25]}
+    assert build(boundary="B", resolution=0.01, **three).range_text() == (
+        "1 mg to 1.29 mg read down to 0.01 mg, rule B"
+    )
+    assert build(**three).range_text() == "1 mg to 1.3 mg, rule A"
 
 
 def test_band_for_gives_a_quantity_and_refuses_a_dose_outside_naming_the_first() -> None:
@@ -1292,6 +1297,7 @@ def test_band_for_gives_a_quantity_and_refuses_a_dose_outside_naming_the_first()
     banded = table.band_for(Q_(np.array([1.0, 1.15]), "mg"))
     np.testing.assert_array_equal(banded.m_as("mg"), [1.05, 1.15])
     error = refused(DomainError, lambda: table.band_for(Q_(1.25, "mg")))
+    assert error.value == Q_(1.25, "mg")
     assert (
         str(error)
         == "dose=1.25 mg is outside every band of k (1 mg to 1.2 mg, rule A); it is not banded"
