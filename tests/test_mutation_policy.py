@@ -437,7 +437,7 @@ def test_an_agent_with_a_band_table_is_not_also_rounded() -> None:
         "rounding['vincristine']=Q_(0.1, 'mg') rounds an agent that has a band table: the band "
         "dose is what is given; band it or round it, not both"
     )
-    assert error.argument == "rounding['vincristine']"
+    assert (error.argument, error.value) == ("rounding['vincristine']", Q_(0.1, "mg"))
     # "*" does not round an agent with a band table, so both may be given
     policy = Policy(bands={"vincristine": VINCRISTINE}, rounding={"*": Q_(0.1, "mg")})
     assert policy.increment_for("vincristine", Q_(1, "mg").units) is None
@@ -2088,3 +2088,19 @@ def test_a_band_table_changed_by_hand_is_checked_again_under_its_own_name() -> N
     assert error.argument == "BandTable('k').resolution"  # rule A has no To (B) resolution
     error = refused(DomainError, lambda: dataclasses.replace(table, tolerance=0.04))
     assert error.argument == "BandTable('k').bands[0]"  # +5% at 1 mg is over 4%
+
+
+def test_a_dose_within_1e_9_of_any_edge_snaps_to_it_first_last_and_large() -> None:
+    three = {"lower": [1.0, 1.1, 1.2], "upper": [1.1, 1.2, 1.3], "dose": [1.05, 1.15, 1.25]}
+    rule_a = build(**three)
+    assert rule_a.lookup(1.3 * (1 - 5e-10))[3] is False  # at the top edge: outside [., 1.3)
+    assert rule_a.lookup(1.3 * (1 - 5e-9))[0] == 1.25
+    assert build().lookup(1.2 * (1 - 5e-10))[3] is False  # two bands, the top edge 1.2
+    rule_b = build(boundary="B")
+    assert rule_b.lookup(1.2 * (1 + 5e-10)) == (1.15, 1.1, 1.2, True)  # at the top: (1.1, 1.2]
+    assert rule_b.lookup(1.0 * (1 + 5e-10))[3] is False  # at the bottom: 1.0 is outside
+    assert rule_b.lookup(1.0 * (1 + 5e-9))[0] == 1.05
+    # the snap is relative: 5e-9 mg from an edge at 11 mg is within 1.1e-8 mg
+    large = build(lower=[10.0, 11.0], upper=[11.0, 12.0], dose=[10.5, 11.5])
+    assert large.lookup(11.0 * (1 - 5e-10))[0] == 11.5
+    assert large.lookup(11.0 - 2e-8)[0] == 10.5
