@@ -389,6 +389,7 @@ def test_a_renal_estimator_given_as_a_mapping_is_checked_by_key() -> None:
         child="ckid_u25", cockcroft_gault_weight="lesser"
     )
     error = refused(DomainError, lambda: Policy(renal_estimator="ckd_epi_2021"))
+    assert (error.argument, error.value) == ("renal_estimator", "ckd_epi_2021")
     assert str(error) == (
         "renal_estimator='ckd_epi_2021' must be a RenalEstimator, e.g. "
         "RenalEstimator(child='ckid_u25')"
