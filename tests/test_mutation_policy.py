@@ -373,7 +373,7 @@ def test_an_infant_rule_must_be_an_infant_rule() -> None:
         f"infant_rule={rule!r} must be an InfantRule, e.g. InfantRule(below_weight=Q_(10, 'kg'), "
         "divisor=30)"
     )
-    assert error.argument == "infant_rule"
+    assert (error.argument, error.value) == ("infant_rule", rule)
 
 
 def test_a_renal_estimator_given_as_a_mapping_is_checked_by_key() -> None:
@@ -383,7 +383,9 @@ def test_a_renal_estimator_given_as_a_mapping_is_checked_by_key() -> None:
         f"renal_estimator={mapping!r} has key(s) ['adults']; use 'adult', 'child' and "
         "'cockcroft_gault_weight'"
     )
-    assert error.argument == "renal_estimator"
+    assert (error.argument, error.value) == ("renal_estimator", mapping)
+    adult = Policy(renal_estimator={"adult": "ckd_epi_2021"}).renal_estimator
+    assert adult == RenalEstimator(adult="ckd_epi_2021")
     policy = Policy(renal_estimator={"child": "ckid_u25", "cockcroft_gault_weight": "lesser"})
     assert policy.renal_estimator == RenalEstimator(
         child="ckid_u25", cockcroft_gault_weight="lesser"
@@ -534,6 +536,16 @@ def test_a_creatinine_floor_in_umol_per_l_is_converted_by_creatinines_molar_mass
 
 
 # -- Policy: rounding increments ----------------------------------------------------------------
+
+
+def test_rounding_is_a_mapping_of_agents() -> None:
+    error = refused(DomainError, lambda: Policy(rounding=Q_(0.1, "mg")))  # type: ignore[arg-type]
+    assert error.argument == "rounding"
+    assert error.reason == "must be a mapping of agent name to a value"
+    error = refused(
+        DomainError, lambda: Policy(rounding={"Melphalan": "vial", "melphalan": "vial"})
+    )
+    assert error.argument == "rounding"
 
 
 def test_whole_vials_are_for_named_agents_only() -> None:
