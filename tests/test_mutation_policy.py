@@ -285,6 +285,7 @@ def test_a_policy_field_of_agents_must_be_a_mapping_with_agent_names() -> None:
         error = refused(DomainError, lambda key=key: Policy(products={key: "x"}))
         assert str(error) == f"products has key {key!r}; keys are agent names or '*'"
         assert (error.argument, error.reason) == ("products", f"has key {key!r}")
+        assert error.value == {key: "x"}
         assert error.fix == "keys are agent names or '*'"
 
 
@@ -1365,6 +1366,8 @@ def test_a_table_writes_every_field_it_has_in_the_file_format() -> None:
     assert 'columns = ["from", "to", "dose"]\n' in text
     assert "product" not in text and "concentration" not in text and "note" not in text
     assert "    [1.1, 1.3, 1.3],\n" in text
+    cited = build(references=["nice-ktt22", "nhs-dose-banding"]).to_toml()
+    assert 'references = ["nice-ktt22", "nhs-dose-banding"]\n' in cited
 
 
 # -- band tables: the file format ---------------------------------------------------------------
