@@ -226,7 +226,7 @@ def test_a_renal_estimators_cockcroft_gault_weight_must_be_named_or_a_dosing_wei
         f"renal_estimator.cockcroft_gault_weight={weight!r} must be 'actual', 'ideal', "
         "'lesser' or a DosingWeight such as DosingWeight('adjusted', factor=0.4)"
     )
-    assert error.argument == "renal_estimator.cockcroft_gault_weight"
+    assert (error.argument, error.value) == ("renal_estimator.cockcroft_gault_weight", weight)
 
 
 def test_a_renal_estimators_cockcroft_gault_weight_in_words() -> None:
@@ -1060,6 +1060,7 @@ def test_a_built_table_holds_its_bands_and_variances_by_hand() -> None:
     assert table.example is True
     assert table.unit == Q_(1, "mg").units
     assert table.accepted is None and table.resolution is None
+    assert (table.source, table.note, table.product, table.concentration) == ("", "", None, None)
     first, second = table.bands
     assert (first.lower, first.upper, first.dose) == (Q_(1.0, "mg"), Q_(1.1, "mg"), Q_(1.05, "mg"))
     assert first.below == pytest.approx(0.05)  # (1.05 − 1.0) / 1.0
