@@ -161,10 +161,11 @@ def test_an_adjusted_weights_factor_is_refused_outside_0_to_1(factor: Any) -> No
 def test_a_factor_belongs_to_an_adjusted_weight_only(kind: Any) -> None:
     error = refused(DomainError, lambda: DosingWeight(kind, factor=0.4))
     assert str(error) == f"DosingWeight({kind!r}, factor=0.4): a factor belongs to 'adjusted' only"
-    assert (error.argument, error.value, error.reason) == (
+    assert (error.argument, error.value, error.reason, error.shown) == (
         "factor",
         0.4,
         "belongs to 'adjusted' only",
+        "0.4",
     )
 
 
