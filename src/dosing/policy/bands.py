@@ -40,7 +40,7 @@ from typing import Any, Final, Literal
 
 import numpy as np
 
-from dosing.errors import DomainError, UnitsError
+from dosing.errors import NO_VALUE, DomainError, UnitsError
 from dosing.products import MG_PER_ML, PRODUCTS, Presentation, presentation
 from dosing.references import REFERENCES
 from dosing.registry import Registry
@@ -356,7 +356,13 @@ def _toml_string(text: str) -> str:
     return f'"{escaped}"'
 
 
-def _refuse(where: str, reason: str, value: object = None, fix: str | None = None) -> DomainError:
+def _refuse(
+    where: str, reason: str, value: object = NO_VALUE, fix: str | None = None
+) -> DomainError:
+    """The refusal of ``where``; without a value the message names the field alone (never
+    ``bands=None``, which reads as if None had been given)."""
+    if value is NO_VALUE:
+        return DomainError(reason, argument=where, fix=fix)
     if isinstance(value, tuple):
         value = tuple(float(v) for v in value)
     elif isinstance(value, np.floating):
