@@ -510,3 +510,14 @@ def test_a_lazy_registry_entry_is_built_once_when_two_threads_ask_for_it() -> No
     second.join(10)
     assert len(builds) == 1
     assert results == [builds[0], builds[0]]
+
+
+def test_a_creatinine_beyond_a_float_is_refused_by_name_in_either_unit() -> None:
+    # 10**400 µmol/L once raised a bare OverflowError in the molar-mass conversion
+    for value in (Q_(10**400, "umol/L"), Q_(10**400, "mg/dL")):
+        with pytest.raises(dosing.DosingError) as info:
+            Patient(height=Q_(150, "cm"), weight=Q_(40, "kg"), serum_creatinine=value)
+        assert info.value.argument == "serum_creatinine"
+    with pytest.raises(dosing.DosingError) as info:
+        dosing.Policy(creatinine_floor={"child": Q_(10**400, "umol/L")})
+    assert info.value.argument == "creatinine_floor.child"

@@ -156,6 +156,7 @@ def creatinine_mg_per_dl(serum_creatinine: object, name: str = "serum_creatinine
     """
     quantity = creatinine_quantity(serum_creatinine, name)
     if quantity.dimensionality == UMOL_PER_L.dimensionality:
+        magnitude(quantity, UMOL_PER_L, name)  # a number beyond a float is refused by name
         quantity = quantity.to(MG_PER_DL, "chemistry", mw=CREATININE_MOLAR_MASS)
     value = magnitude(quantity, MG_PER_DL, name)
     return checked(name, value, MG_PER_DL, limit="serum_creatinine")
