@@ -9,12 +9,14 @@ reading the reader for them.
 from __future__ import annotations
 
 import pathlib
+from importlib import resources
 
 import pytest
 
 import dosing
 from dosing import DosingError
 from dosing.dose_limits import load_limits
+from dosing.policy.renal import RENAL_TABLES, _read_renal
 
 # -- TOML, in every reader ------------------------------------------------------------------
 
@@ -40,3 +42,109 @@ def test_an_integer_too_long_to_read_or_print_is_refused_naming_the_file(
     path.write_text(f"[[limit]]\nagent = {HEXADECIMAL}\n")
     with pytest.raises(DosingError, match=rf"{path}: limit\[0\]\.agent: an integer of more"):
         load_limits(path)
+
+
+# -- renal tables --------------------------------------------------------------------------
+
+
+def test_a_renal_tables_file_with_an_integer_too_long_is_refused_naming_the_file() -> None:
+    with pytest.raises(DosingError, match="^<renal>: a number too long to read"):
+        _read_renal(f"[t]\nnote = {DIGITS}", "<renal>")
+    with pytest.raises(DosingError, match=r"^<renal>: t\.note: an integer of more than 4000"):
+        _read_renal(f"[t]\nnote = {HEXADECIMAL}", "<renal>")
+
+
+_RENAL = """[t]
+agent = "fludarabine"
+measure = "absolute"
+estimator = "cockcroft_gault"
+population = "adult"
+references = ["fludara-label"]
+note = "n"
+bands = [{ to = "30 mL/min", factor = 0.0 }, { from = "30 mL/min", factor = 1.0 }]
+"""
+_FIRST = '{ to = "30 mL/min", factor = 0.0 }'
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "message"),
+    [
+        # crashes of the reader on main, fuzzed the same way (scripts/fuzz.py's renal cases)
+        (
+            'estimator = "cockcroft_gault"\n',
+            "",
+            r"t: lacks the field\(s\) \['estimator'\]",
+        ),  # KeyError
+        (_RENAL, "t = true\n", "t: must be a table"),  # TypeError: not subscriptable
+        (_FIRST, '{ to = "30 mL/min", factor = [0] }', r"t\.bands\[0\]\.factor"),  # TypeError
+        (_FIRST, "1", r"t\.bands\[0\]: must be a band"),  # TypeError
+        ('["fludara-label"]', "1.5", r"t\.references"),  # TypeError: not iterable
+        ('"cockcroft_gault"', "[]", r"t\.estimator: unknown estimator"),  # ValueError
+        ('"adult"', '"elderly"', r"t\.population"),  # ValueError
+        ('from = "30', 'from = "40', r"t\.bands: bands must meet"),  # ValueError
+        ('to = "30 mL/min"', 'to = "30 mg"', r"t\.bands\[0\]\.to"),  # pint DimensionalityError
+        # RecursionError
+        (
+            'note = "n"',
+            "note = " + "[" * 2000 + "1" + "]" * 2000,
+            "arrays or tables nested too deeply",
+        ),
+        # read silently before: a dose raised, a NaN dose, "false" read as true, a field ignored
+        ("factor = 1.0", "factor = 1.5", r"t\.bands\[1\]\.factor: must be a fraction"),
+        ("factor = 0.0", "factor = nan", r"t\.bands\[0\]\.factor: must be a fraction"),
+        ("factor = 0.0", 'factor = 0.0, to_inclusive = "false"', r"t\.bands\[0\]\.to_inclusive"),
+        ('note = "n"', 'note = "n"\ncolour = "red"', r"t: unknown field\(s\) \['colour'\]"),
+        ('"30 mL/min", factor = 0.0', '"-5 mL/min", factor = 0.0', r"t\.bands\[0\]\.to"),
+        ('"adult"', "1979-05-27", r"t\.population"),
+        # every other field of the reader, refused by name
+        ('"absolute"', '"relative"', r"t\.measure: must be 'absolute'"),
+        ('agent = "fludarabine"', 'agent = " "', r"t\.agent: must be the agent's name"),
+        ('agent = "fludarabine"', 'agent = "ATG"', r"t\.agent: .*more than one agent"),
+        ('note = "n"', "note = 1", r"t\.note: must be text"),
+        ('note = "n"', 'note = "n"\ninterpretation = [1]', r"t\.interpretation: must be a list"),
+        ('["fludara-label"]', '["no-such"]', r"t\.references: .*'no-such' is not known"),
+        ('"adult"', '"any"', r"t\.population: absolute thresholds"),
+        ("bands = [{", "bands = []\nnothing = [{", r"t: unknown field\(s\) \['nothing'\]"),
+        (_RENAL.splitlines()[-1], "bands = []", r"t\.bands: must be a list of bands"),
+        (
+            "factor = 0.0 }",
+            "factor = 0.0, hue = 1 }",
+            r"t\.bands\[0\]: unknown field\(s\) \['hue'\]",
+        ),
+        (", factor = 0.0 }", " }", r"t\.bands\[0\]: lacks its factor"),
+        ('to = "30 mL/min"', 'to = "thirty"', r"t\.bands\[0\]\.to: .*write e\.g\. '30 mL/min'"),
+        (
+            '{ from = "30 mL/min", factor = 1.0 }',
+            '{ from = "30 mL/min", to = "20 mL/min", factor = 1.0 }',
+            r"t\.bands\[1\]: is empty or reversed",
+        ),
+        (
+            '{ from = "30 mL/min", factor = 1.0 }',
+            '{ from = "40 mL/min", factor = 1.0 }',
+            r"t\.bands: bands must meet",
+        ),
+        (
+            '0.0 }, { from = "30 mL/min", factor = 1.0',
+            '1.0 }, { from = "30 mL/min", factor = 0.5',
+            r"t\.bands: factors must not fall",
+        ),
+        ('{ to = "30 mL/min", factor = 0.0 }, ', "", r"t\.bands: the first band must start at 0"),
+    ],
+)
+def test_a_renal_tables_file_the_fuzzer_broke_is_refused_naming_the_file_and_field(
+    old: str, new: str, message: str
+) -> None:
+    assert old in _RENAL
+    with pytest.raises(DosingError, match=f"^<renal>: {message}"):
+        _read_renal(_RENAL.replace(old, new, 1), "<renal>")
+
+
+def test_a_renal_tables_file_too_large_is_refused_before_it_is_parsed() -> None:
+    with pytest.raises(DosingError, match="^<renal>: 1000001 characters, more than the 1000000"):
+        _read_renal("#" * 1_000_001, "<renal>")
+
+
+def test_the_packaged_renal_tables_are_read_by_the_fuzzed_reader() -> None:
+    text = resources.files("dosing").joinpath("data/renal.toml").read_text(encoding="utf-8")
+    assert _read_renal(text, "data/renal.toml") == dict(RENAL_TABLES.items())
+    assert set(_read_renal(_RENAL, "<renal>")) == {"t"}
