@@ -16,6 +16,7 @@ import pytest
 import dosing
 from dosing import DosingError
 from dosing.dose_limits import load_limits
+from dosing.policy.bands import _parse, build_table, load_band_table
 from dosing.policy.renal import RENAL_TABLES, _read_renal
 
 # -- TOML, in every reader ------------------------------------------------------------------
@@ -42,6 +43,99 @@ def test_an_integer_too_long_to_read_or_print_is_refused_naming_the_file(
     path.write_text(f"[[limit]]\nagent = {HEXADECIMAL}\n")
     with pytest.raises(DosingError, match=rf"{path}: limit\[0\]\.agent: an integer of more"):
         load_limits(path)
+
+
+# -- band tables ---------------------------------------------------------------------------
+
+
+def test_a_band_table_with_an_integer_too_long_is_refused_naming_the_file(
+    tmp_path: pathlib.Path,
+) -> None:
+    path = tmp_path / "long.toml"
+    path.write_text(f"format = 1\nkey = {DIGITS}\n")
+    with pytest.raises(DosingError, match=f"{path}: cannot be read: a number too long to read"):
+        load_band_table(path)
+    path.write_text(f"format = 1\nkey = {HEXADECIMAL}\n")  # ValueError from str(key)
+    with pytest.raises(DosingError, match=f"{path}: key: an integer of more than 4000 digits"):
+        load_band_table(path)
+
+
+_BAND = {
+    "format": "1",
+    "key": '"t"',
+    "agent": '"vincristine"',
+    "unit": '"mg"',
+    "tolerance": "0.06",
+    "boundary": '"A"',
+    "version": '"1"',
+    "bands": "[[1.0, 1.1, 1.05]]",
+}
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [
+        # found by the fuzzer: a crash, or an error that did not name the file
+        ("note", "[" * 2000 + "1" + "]" * 2000, "nested too deeply"),  # RecursionError
+        ("columns", '[{ a = 1 }, "to", "dose"]', "columns"),  # TypeError: unhashable 'dict'
+        ("columns", '[["from"], "to", "dose"]', "columns"),  # TypeError: unhashable 'list'
+        ("columns", "5", "columns"),  # TypeError: 'int' object is not iterable
+        ("tolerance", str(10**400), "tolerance"),  # OverflowError
+        ("agent", "[]", "agent"),  # named the agent, not the file
+        ("agent", '"ATG"', "agent.*more than one agent"),  # named the agent, not the file
+        ("concentration", "3", "concentration"),  # "'3' has no unit", not naming the file
+        ("concentration", '{ a = "1 mg/mL" }', "concentration"),  # the same
+        ("references", '["no-such"]', "references.*no-such"),  # named no file
+        # found while reading the loader for them: the same kinds of value in other fields
+        ("bands", f"[[1.0, {10**400}, 1.05]]", "bands"),  # OverflowError
+        ("version", "1" * 5000, "version"),  # ValueError: str() of an int of 5,000 digits
+        ("key", "[1]", "key"),  # was read as the key "[1]"
+        ("example", '"no"', "example"),  # was read as true
+        ("format", "true", "format"),  # true == 1 was read as format 1
+        ("references", '"nice-ktt22"', "references: must be a list"),
+        ("resolution", '"0.01"', "resolution"),  # was ignored without a to_b column
+    ],
+)
+def test_a_band_table_the_fuzzer_broke_is_refused_naming_the_file_and_field(
+    tmp_path: pathlib.Path, field: str, value: str, message: str
+) -> None:
+    path = tmp_path / "table.toml"
+    path.write_text("\n".join(f"{k} = {v}" for k, v in {**_BAND, field: value}.items()))
+    with pytest.raises(DosingError, match=message) as info:
+        load_band_table(path)
+    assert str(path) in str(info.value)
+
+
+def test_band_table_entry_points_refuse_what_is_not_a_table_by_name(tmp_path: pathlib.Path) -> None:
+    path = tmp_path / "table.toml"
+    path.write_text("\n".join(f"{k} = {v}" for k, v in {**_BAND, "version": "2"}.items()))
+    assert load_band_table(path).version == "2"  # a version may be written as a number
+    with pytest.raises(DosingError, match="^path=5 must be the path of a band-table file"):
+        load_band_table(5)  # type: ignore[arg-type]
+    with pytest.raises(DosingError, match="^<text>: cannot be read: 1000001 characters"):
+        _parse("#" * 1_000_001, "<text>", None)
+    arguments = {
+        "key": "k",
+        "agent": "vincristine",
+        "tolerance": 0.06,
+        "boundary": "A",
+        "lower": [1.0, 1.1],
+        "upper": [1.1, 1.2],
+        "dose": [1.05, 1.15],
+        "unit": "mg",
+        "version": "1",
+        "where": "<a>",
+    }
+    for changes, message in (
+        ({"where": 5}, "^where=5 must be text"),
+        ({"upper": [1.1]}, r"^<a>\.bands.* has 2 lower boundaries, 1 upper ones and 2 doses"),
+        ({"references": "nice-ktt22"}, r"^<a>\.references='nice-ktt22' must be a sequence"),
+        ({"example": "yes"}, r"^<a>\.example='yes' must be True or False"),
+        ({"key": 5}, r"^<a>\.key=5 must be text"),
+        ({"references": [""]}, r"^<a>\.references='' is not known"),  # named "reference"
+    ):
+        with pytest.raises(DosingError, match=message):
+            build_table(**{**arguments, **changes})
 
 
 # -- renal tables --------------------------------------------------------------------------
