@@ -339,3 +339,26 @@ def test_table_columns_the_fuzzer_broke_are_row_errors_naming_the_column() -> No
     flags = pd.Series([40.0, True], dtype=object).astype("category")
     (ok, wrong) = errors(weight=flags)
     assert ok != ok and wrong.startswith("weight=True is not a number")
+
+
+def test_a_column_with_an_integer_beyond_any_float_reads_its_other_cells_as_usual() -> None:
+    # pandas cannot read such a column at once (OverflowError); read cell by cell, the others
+    # are read as in any column: True is no number, " 45 " is 45
+    pd = pytest.importorskip("pandas")
+    frame = pd.DataFrame(
+        {
+            "patient_id": [0, 1, 2, 3],
+            "regimen": ["rabbit-atg"] * 4,
+            "height": [150.0] * 4,
+            "height_unit": ["cm"] * 4,
+            "weight": pd.Series([40.0, 10**400, True, " 45 "], dtype=object),
+            "weight_unit": ["kg"] * 4,
+        }
+    )
+    out = dosing.plan_frame(frame).groupby("patient_id")[["dose", "error"]].first()
+    # rabbit ATG 1.25 mg/kg of actual weight: 40 kg -> 50 mg, 45 kg -> 56.25 mg
+    assert out["dose"][0] == pytest.approx(50.0) and out["dose"][3] == pytest.approx(56.25)
+    assert out["error"][1].endswith(
+        "... is too large to compute with; write the number in weight and its unit in weight_unit"
+    )
+    assert out["error"][2].startswith("weight=True is not a number")

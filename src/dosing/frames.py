@@ -306,9 +306,8 @@ def _numbers(pd: Any, column: Any) -> Any:
 
 
 def _number(value: object) -> float:
-    """One cell as a float: NaN for anything that is not a real number a float can hold."""
-    if isinstance(value, _NOT_NUMBERS):
-        return math.nan
+    """One cell as a float: NaN for anything that is not a real number a float can hold (the
+    cells of ``_NOT_NUMBERS`` are blanked before)."""
     if isinstance(value, str):
         value = value.strip()
     try:
