@@ -96,6 +96,7 @@ _BAND = {
         ("format", "true", "format"),  # true == 1 was read as format 1
         ("references", '"nice-ktt22"', "references: must be a list"),
         ("resolution", '"0.01"', "resolution"),  # was ignored without a to_b column
+        ("unit", '"' + "x" * 10_000 + '"', "unit.* is 10000 characters long"),  # took 1 s
     ],
 )
 def test_a_band_table_the_fuzzer_broke_is_refused_naming_the_file_and_field(
@@ -135,6 +136,9 @@ def test_band_table_entry_points_refuse_what_is_not_a_table_by_name(tmp_path: pa
         ({"example": "yes"}, r"^<a>\.example='yes' must be True or False"),
         ({"key": 5}, r"^<a>\.key=5 must be text"),
         ({"references": [""]}, r"^<a>\.references='' is not known"),  # named "reference"
+        # found by the long run: pint's unit parser is quadratic, 25 s for 50,000 characters
+        ({"unit": "x" * 50_000}, r"^<a>: unit='x{40}\.\.\.' is 50000 characters long"),
+        ({"unit": ["mg"]}, r"^<a>: unit=\['mg'\] must be a unit of mass written as text"),
     ):
         with pytest.raises(DosingError, match=message):
             build_table(**{**arguments, **changes})

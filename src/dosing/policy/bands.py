@@ -43,7 +43,7 @@ from dosing.errors import DomainError, DosingError, UnitsError, UnknownKeyError,
 from dosing.products import MG_PER_ML, PRODUCTS, Presentation, presentation
 from dosing.references import REFERENCES
 from dosing.registry import Registry
-from dosing.units import MG, Q_, as_quantity, parse_quantity, short, ureg
+from dosing.units import MAX_QUANTITY_TEXT, MG, Q_, as_quantity, parse_quantity, short, ureg
 from dosing.vocabulary import canonical_agent
 
 __all__ = [
@@ -865,8 +865,23 @@ def _from_mapping(raw: dict[str, Any], where: str, accept: str | None) -> BandTa
 
 
 def _unit(text: object, where: str) -> Any:
+    """A pint Unit, or one written as text of at most 200 characters (pint's parser is
+    quadratic in the length: 10,000 characters took 1 s, 50,000 took 25 s)."""
+    if isinstance(text, str) and len(text) > MAX_QUANTITY_TEXT:
+        raise UnitsError(
+            f"is {len(text)} characters long, more than the {MAX_QUANTITY_TEXT} a unit may have",
+            argument=f"{where}: unit",
+            value=text,
+            shown=repr(text[:40] + "..."),
+        )
+    if not isinstance(text, str | ureg.Unit):
+        raise UnitsError(
+            "must be a unit of mass written as text, such as 'mg'",
+            argument=f"{where}: unit",
+            value=text,
+        )
     try:
-        unit = ureg.Unit(str(text))
+        unit = ureg.Unit(text)
     except Exception:  # pint raises many types for unreadable text
         raise UnitsError(
             "is not a unit pint knows", argument=f"{where}: unit", value=text
