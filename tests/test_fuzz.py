@@ -1,4 +1,4 @@
-"""The readers of user files never crash (issue 16): a bounded fuzz run in every test run.
+"""The readers of user input never crash (issue 16): a bounded fuzz run in every test run.
 
 The same properties run for 10^5 cases and more with ``python scripts/fuzz.py`` (see
 ``docs/testing.md``); here each runs a fixed number of examples (``DOSING_FUZZ_EXAMPLES``,
@@ -7,17 +7,27 @@ default 60), so that the suite stays fast. A hang fails through hypothesis's dea
 
 from __future__ import annotations
 
+import contextlib
+import dataclasses
+import math
 import os
 import pathlib
 import tempfile
 import warnings
+from decimal import Decimal
+from typing import Any
 
+import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 import dosing
-from dosing import Q_, DosingError, Patient, Regimen
+import dosing.frames
+from dosing import Q_, BandTable, DosingError, Patient, Policy, Regimen
 from dosing.dose_limits import LimitTable, load_limits
+from dosing.policy.bands import _parse, build_table, load_band_table
+from dosing.policy.renal import RenalTable, _read_renal
 from dosing.regimens.loader import regimen_from_mapping
 from tests import fuzzing
 
@@ -75,6 +85,218 @@ def test_a_strange_limits_file_loads_or_is_refused_naming_the_file(text: str) ->
     result = fuzzing.outcome(lambda: load_limits(path), str(path))
     if isinstance(result, LimitTable):
         dosing.check(dosing.get_regimen("flu-arac-mel-ric").expand(CHILD), limits=result)
+
+
+def _use_band_table(table: BandTable) -> None:
+    """A band table that loads must band doses, print, write itself back and band a schedule."""
+    low, high = float(table.low.magnitude), float(table.high.magnitude)
+    for value in (low, high, (low + high) / 2, low / 2, high * 2, math.nan):
+        with contextlib.suppress(DosingError):
+            table.band_for(Q_(value, table.unit))
+    table.lookup(np.linspace(low * 0.9, high * 1.1, 64))
+    table.rows()
+    repr(table), table.range_text(), repr(table.bands[0])
+    # written back, it reads back the same (or is refused by name: a text over the readers'
+    # 10,000 characters, from build_table)
+    again = fuzzing.outcome(
+        lambda: _parse(table.to_toml(), "<written back>", table.accepted), "<written back>"
+    )
+    if isinstance(again, BandTable):
+        assert again.bands == table.bands, "a table written by to_toml() reads back otherwise"
+    # One dose line of the table's agent, its amount per m² such that BSAs of 0.5 to 1.5 m²
+    # give doses around the middle of the table (some outside it, with a BSA of 0.5 or 1.5).
+    unit = f"{table.unit:~}"
+    line = {
+        "agent": table.agent,
+        "amount": f"{(low + high) / 2!r} {unit}/m**2",
+        "days": "1, 8",
+        "acknowledge": "a fuzzed band table's range, not a protocol",
+    }
+    mapping = {"key": "banded", "name": "banded", "frame": "cycle", "cycle_length": "21 day"}
+    try:
+        regimen = regimen_from_mapping({**mapping, "dose": [line]}, source="<banded>")
+    except DosingError:  # an amount no template may have (a table of grams, 10^300 mg)
+        return
+    cohort = Patient(bsa=Q_(np.array([0.5, 0.8, 1.0, 1.2, 1.5]), "m**2"))
+    for patient in (cohort, Patient(bsa=Q_(1.0, "m**2"))):
+        try:
+            schedule = regimen.expand(patient, policy=Policy(bands={table.agent: table}))
+        except DosingError:
+            continue
+        dosing.check(schedule)
+        str(schedule)
+
+
+@FUZZ
+@given(text=fuzzing.mutated_text(fuzzing.BANDS))
+def test_a_strange_band_table_file_loads_or_is_refused_naming_the_file(text: str) -> None:
+    path = FOLDER / "band-table.toml"
+    path.write_text(text, encoding="utf-8")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        result = fuzzing.outcome(lambda: load_band_table(path), str(path))
+        if isinstance(result, BandTable):
+            _use_band_table(result)
+
+
+_BAND_OPTIONS = ["references", "source", "product", "concentration", "example", "note"]
+_BAND_NAMES = [*fuzzing.BAND_ARGUMENTS, *_BAND_OPTIONS, "accept_out_of_tolerance", "resolution"]
+
+
+@FUZZ
+@given(
+    changes=st.dictionaries(
+        st.sampled_from(_BAND_NAMES),
+        fuzzing.python_values | st.lists(fuzzing.numbers, max_size=3),
+        min_size=1,
+        max_size=3,
+    )
+)
+def test_strange_band_table_arguments_make_a_table_or_are_refused_by_name(
+    changes: dict[str, Any],
+) -> None:
+    """build_table, the keyword entry point of band tables: a table, or an error naming the
+    argument."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        result = fuzzing.outcome(
+            lambda: build_table(**{**fuzzing.BAND_ARGUMENTS, **changes}, where="<arguments>"), ""
+        )
+        if isinstance(result, DosingError):
+            named = [name for name in ("<arguments>", *changes) if name in str(result)]
+            assert named, f"the error names no argument of {sorted(changes)}: {result}"
+        else:
+            _use_band_table(result)
+
+
+def _use_renal_table(table: RenalTable) -> None:
+    """A renal table that reads must give a factor for every clearance and describe itself."""
+    clearances = np.array([0.0, 1e-9, 29.999999, 30.0, 60.0, 79.5, 1e6, math.inf])
+    factors = table.factor(clearances)
+    assert np.all((factors >= 0) & (factors <= 1)), factors
+    assert np.all(np.diff(factors) >= 0), "a factor falls as clearance rises"
+    assert 0 <= table.factor(45.0) <= 1
+    for band in table.bands:
+        band.describe(table.unit_text)
+    table.estimator_text(), table.population_text(), table.unit
+
+
+@FUZZ
+@given(text=fuzzing.mutated_text((fuzzing.RENAL,)))
+def test_a_strange_renal_tables_file_reads_or_is_refused_naming_the_file(text: str) -> None:
+    result = fuzzing.outcome(
+        lambda: _read_renal(text, "<fuzzed renal.toml>"), "<fuzzed renal.toml>"
+    )
+    if isinstance(result, dict):
+        for table in result.values():
+            _use_renal_table(table)
+
+
+#: What a row's error may name: a column (a fact, its unit, an anchor, sex, regimen), or the
+#: policy's field that refuses the row's dose (``rounding['inotuzumab ozogamicin']``).
+_NAMED = (
+    *fuzzing.FRAME_FIELDS,
+    *fuzzing.ANCHORS,
+    "sex",
+    "regimen",
+    "patient_id",
+    *(field.name for field in dataclasses.fields(Policy)),
+)
+_POLICIES = [
+    None,
+    Policy(renal="fludarabine-fludara-label", renal_outside_population="accept"),
+    Policy(rounding={"*": Q_(0.1, "mg")}, bsa_cap=Q_(2.0, "m**2")),
+]
+
+
+def _names_a_column(message: str) -> bool:
+    return any(name in message for name in _NAMED)
+
+
+def _not_a_number(cell: object) -> bool:
+    """A cell of a value column that is clearly no number: it may never be planned as one
+    (pandas reads True as 1, 5+1j as 5, a date as its nanoseconds)."""
+    import pandas as pd
+
+    if cell is None or cell is pd.NA or cell is pd.NaT:
+        return False  # empty: the row does not have that fact
+    if isinstance(cell, float) and math.isnan(cell):
+        return False
+    if isinstance(cell, bool | np.bool_ | complex | bytes):
+        return True
+    if isinstance(cell, int | float | Decimal | np.integer | np.floating):
+        return False
+    if isinstance(cell, str):
+        try:
+            float(cell.strip())
+        except ValueError:
+            return True
+        return False
+    return True  # dates, durations, lists, dicts, tuples, objects
+
+
+def _plan(frame: Any, table: Any, ids: bool, policy: Policy | None) -> None:
+    """plan_frame gives every row of ``frame`` (given as ``table``) back, planned or with an
+    error naming its column, and plans no cell that is not a number; or raises a DosingError
+    naming the column; so does errors="raise"."""
+    out = fuzzing.outcome(lambda: dosing.plan_frame(table, policy=policy), "")
+    if isinstance(out, DosingError):
+        assert _names_a_column(str(out)), f"the error names no column: {out}"
+    else:
+        assert tuple(out.columns) == dosing.frames.COLUMNS
+        for message in out["error"].dropna().unique():
+            assert _names_a_column(str(message)), f"the row's error names no column: {message}"
+        if ids:  # every input row comes back, in order: its administrations or its error row
+            given = out["patient_id"].tolist()
+            assert sorted(set(given)) == list(range(len(frame)))
+            assert given == sorted(given)
+            failed = set(out.loc[out["error"].notna(), "patient_id"])
+            for name in fuzzing.FRAME_FIELDS:
+                if name not in frame:
+                    continue
+                for row, cell in enumerate(frame[name].tolist()):
+                    if _not_a_number(cell):
+                        assert row in failed, f"row {row}: {name}={cell!r} was planned"
+    raised = fuzzing.outcome(lambda: dosing.plan_frame(table, policy=policy, errors="raise"), "")
+    if isinstance(raised, DosingError):
+        assert _names_a_column(str(raised)), f"the error names no column: {raised}"
+
+
+def test_the_fuzzer_knows_every_column_plan_frame_reads() -> None:
+    assert tuple(fuzzing.FRAME_FIELDS) == dosing.frames.FIELDS
+    assert set(fuzzing.ANCHORS) == set(dosing.frames._ANCHORS.values())
+
+
+@FUZZ
+@given(columns=fuzzing.strange_frame(), policy=st.sampled_from(_POLICIES), data=st.data())
+def test_strange_table_rows_are_planned_or_refused_naming_the_column(
+    columns: dict[str, list[Any]], policy: Policy | None, data: st.DataObject
+) -> None:
+    pd = pytest.importorskip("pandas")
+    frame = pd.DataFrame(columns)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for name in data.draw(st.lists(st.sampled_from(list(columns) or ["-"]), max_size=2)):
+            if name in frame.columns:  # the same values as another dtype: categories, dates
+                kind = data.draw(st.sampled_from(["category", "datetime", "string"]))
+                with contextlib.suppress(TypeError, ValueError, OverflowError):  # pandas cannot
+                    frame[name] = (
+                        pd.to_datetime(frame[name], errors="coerce")
+                        if kind == "datetime"
+                        else frame[name].astype(kind)
+                    )
+        ids = "patient_id" in frame and all(
+            isinstance(value, int) and value == row
+            for row, value in enumerate(frame["patient_id"].tolist())
+        )
+        _plan(frame, frame, ids, policy)
+        if data.draw(st.integers(0, 3)) == 0:  # the same table through the interchange protocol
+            pa = pytest.importorskip("pyarrow")
+            try:
+                arrow = pa.Table.from_pandas(frame, preserve_index=False)
+            except (pa.ArrowException, TypeError, ValueError, OverflowError):
+                return  # pyarrow cannot hold that table
+            _plan(frame, arrow, ids, policy)
 
 
 @pytest.mark.parametrize("depth", [10, 17, 400, 497, 2000, 20_000])

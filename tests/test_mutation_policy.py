@@ -985,18 +985,22 @@ def test_a_packaged_renal_table_is_read_with_its_bands_and_words() -> None:
 
 
 def test_a_packaged_renal_table_names_a_known_estimator_and_population() -> None:
-    with pytest.raises(ValueError, match=r"^data/renal.toml \[t\]: ") as info:
+    with pytest.raises(ValueError, match=r"^data/renal.toml: t.estimator: ") as info:
         renal_module._table("t", renal_raw(estimator="crcl"))
-    assert str(info.value) == "data/renal.toml [t]: unknown estimator 'crcl'"
-    with pytest.raises(ValueError, match=r"^data/renal.toml \[t\]: ") as info:
+    assert str(info.value) == (
+        "data/renal.toml: t.estimator: unknown estimator 'crcl'; use a key of "
+        "dosing.EGFR_FORMULAS or one of ('cockcroft_gault', 'measured', 'unspecified')"
+    )
+    with pytest.raises(ValueError, match=r"^data/renal.toml: t.population: ") as info:
         renal_module._table("t", renal_raw(population="adults"))
     assert str(info.value) == (
-        "data/renal.toml [t]: population must be one of ('adult', 'paediatric', 'any')"
+        "data/renal.toml: t.population: population must be one of ('adult', 'paediatric', "
+        "'any'), not 'adults'"
     )
-    with pytest.raises(ValueError, match=r"^data/renal.toml \[t\]: ") as info:
+    with pytest.raises(ValueError, match=r"^data/renal.toml: t.population: ") as info:
         renal_module._table("t", renal_raw(population="any"))
     assert str(info.value) == (
-        "data/renal.toml [t]: absolute thresholds (mL/min) cannot be for patients of any age; "
+        "data/renal.toml: t.population: absolute thresholds (mL/min) cannot be for patients of any age; "
         "declare population 'adult' (or 'paediatric' with a source for children)"
     )
     for estimator in ("measured", "unspecified", "ckd_epi_2021"):
@@ -1006,23 +1010,23 @@ def test_a_packaged_renal_table_names_a_known_estimator_and_population() -> None
 
 def test_packaged_renal_bands_cover_0_to_infinity_meeting_and_never_falling() -> None:
     def problems(bands: list[RenalBand]) -> str:
-        with pytest.raises(ValueError, match=r"^data/renal.toml \[t\]: ") as info:
+        with pytest.raises(ValueError, match=r"^data/renal.toml: t.bands: ") as info:
             renal_module._check_bands("t", tuple(bands))
         return str(info.value)
 
     assert problems([RenalBand(1, 30, 0.5), RenalBand(30, math.inf, 1)]) == (
-        "data/renal.toml [t]: the first band must start at 0"
+        "data/renal.toml: t.bands: the first band must start at 0"
     )
     assert problems([RenalBand(0, 30, 0.5), RenalBand(30, 90, 1)]) == (
-        "data/renal.toml [t]: the last band must have no upper end"
+        "data/renal.toml: t.bands: the last band must have no upper end"
     )
     gap = [RenalBand(0, 30, 0.5), RenalBand(40, math.inf, 1)]
-    assert problems(gap) == f"data/renal.toml [t]: bands must meet ({gap[0]} / {gap[1]})"
+    assert problems(gap) == f"data/renal.toml: t.bands: bands must meet ({gap[0]} / {gap[1]})"
     assert problems([RenalBand(0, 30, 0.5), RenalBand(30, math.inf, 0.4)]) == (
-        "data/renal.toml [t]: factors must not fall as clearance rises"
+        "data/renal.toml: t.bands: factors must not fall as clearance rises"
     )
     assert problems([RenalBand(2, 30, 0.5), RenalBand(31, 40, 0.4)]) == (
-        "data/renal.toml [t]: the first band must start at 0; the last band must have no upper "
+        "data/renal.toml: t.bands: the first band must start at 0; the last band must have no upper "
         f"end; bands must meet ({RenalBand(2, 30, 0.5)} / {RenalBand(31, 40, 0.4)}); factors "
         "must not fall as clearance rises"
     )
@@ -1050,7 +1054,7 @@ def build(**changes: Any) -> BandTable:
 
 
 def test_a_built_table_holds_its_bands_and_variances_by_hand() -> None:
-    table = build(agent="Oncovin", references=["nice-ktt22"], example=1, resolution=None)
+    table = build(agent="Oncovin", references=["nice-ktt22"], example=True, resolution=None)
     assert (table.agent, table.tolerance, table.boundary, table.version) == (
         "vincristine",
         0.06,
@@ -1419,14 +1423,15 @@ def test_the_loader_reads_every_field_of_a_file() -> None:
         (), "", False, "", None,
     )  # fmt: skip
     assert plain.concentration is None and plain.resolution is None
-    numeric = bands_module._parse(band_file(key="7", version="2"), "t.toml", None)
-    assert (numeric.key, numeric.version) == ("7", "2")
+    # a key or version written as a number is refused, not read as text
+    with pytest.raises(DomainError, match=r"^t.toml: key: must be text, not 7$"):
+        bands_module._parse(band_file(key="7"), "t.toml", None)
 
 
 def test_the_loader_refuses_a_file_by_field_with_its_exact_message() -> None:
     error = parse_refused(DomainError, "bands = [\n")
     assert error.argument == "t.toml"
-    assert str(error).startswith("t.toml is not valid TOML: ")
+    assert str(error).startswith("t.toml: cannot be read: not valid TOML: ")
     assert error.__cause__ is None and error.__suppress_context__
     error = parse_refused(DomainError, band_file(colour='"red"', size="2"))
     assert str(error) == (
@@ -1475,7 +1480,9 @@ def test_the_loader_refuses_columns_that_do_not_name_each_needed_one_once(column
 )
 def test_the_loader_refuses_rows_that_are_not_numbers_of_each_column(rows: str) -> None:
     error = parse_refused(DomainError, band_file(rows=rows))
-    assert str(error) == "t.toml: bands must be a list of rows of 3 numbers (from, to, dose)"
+    assert str(error) == (
+        "t.toml: bands must be a list of rows of 3 numbers (from, to, dose), each finite"
+    )
     error = parse_refused(DomainError, band_file(rows="[1.0, 1.1]", columns='["from", "to_b"]'))
     assert error.argument == "t.toml: columns"
 
@@ -1489,7 +1496,7 @@ def test_the_loader_reads_bands_given_as_a_table_of_columns_in_any_order() -> No
     assert [b.dose.m_as("mg") for b in table.bands] == [1.05, 1.15]
     assert [b.lower.m_as("mg") for b in table.bands] == [1.0, 1.1]
     error = parse_refused(DomainError, band_file(rows="1"))
-    assert error.reason == "must be a list of rows of 3 numbers (from, to, dose)"
+    assert error.reason == "must be a list of rows of 3 numbers (from, to, dose), each finite"
     error = parse_refused(DomainError, 'bands = "x"\n' + band_file().split("bands")[0])
     assert error.argument == "t.toml: bands"
 
@@ -1554,7 +1561,7 @@ def test_printed_to_b_and_variances_must_agree_with_the_bands_exactly_as_rounded
     )
     error = parse_refused(DomainError, text("[1.0, 1.1, 1.09, 1.05, 6, -5]"))
     assert str(error) == (
-        "t.toml: bands[0]=6 prints a variance below of 6%, but its band gives 5.00% (the printed "
+        "t.toml: bands[0]=6.0 prints a variance below of 6%, but its band gives 5.00% (the printed "
         "value must be it rounded up or down to a whole percent)"
     )
     error = parse_refused(DomainError, text("[1.0, 1.1, 1.09, 1.05, 4, -5]"))
@@ -1934,7 +1941,7 @@ def test_a_one_band_renal_table_keeps_the_inputs_shape() -> None:
 
 def test_a_packaged_renal_tables_band_problems_name_the_table() -> None:
     gap = [{"to": "30 mL/min", "factor": 0.5}, {"from": "40 mL/min", "factor": 1.0}]
-    with pytest.raises(ValueError, match=r"^data/renal.toml \[t\]: bands must meet"):
+    with pytest.raises(ValueError, match=r"^data/renal.toml: t.bands: bands must meet"):
         renal_module._table("t", renal_raw(bands=gap))
 
 
@@ -1996,8 +2003,11 @@ def test_a_presentation_of_another_brand_than_the_lines_distinct_product_is_refu
 
 
 def test_a_packaged_renal_tables_unknown_reference_names_the_table() -> None:
-    error = refused(UnknownKeyError, lambda: renal_module._table("t", renal_raw(references=["x"])))
-    assert (error.argument, error.value) == ("renal table 't' reference", "x")
+    error = refused(DomainError, lambda: renal_module._table("t", renal_raw(references=["x"])))
+    assert (error.argument, error.value) == ("t.references", "data/renal.toml")
+    assert str(error).startswith(
+        "data/renal.toml: t.references: renal table 't' reference='x' is not known; use one of: "
+    )
 
 
 # -- steps: what each adjustment records --------------------------------------------------------

@@ -4,8 +4,8 @@ A template or a data file is a few kilobytes, three or four levels deep. Anythin
 is refused before any field is read, so that one line of input cannot take minutes, gigabytes or
 Python's recursion limit: :func:`read_toml_file` bounds the file and catches ``tomllib``'s own
 recursion (it recurses once per level of nested arrays or tables); :func:`check_size` walks a
-mapping without recursion and refuses deep nesting, huge counts, long texts and keys that are not
-strings. The numbers are documented in ``docs/testing.md``.
+mapping without recursion and refuses deep nesting, huge counts, long texts, integers too long to
+print and keys that are not strings. The numbers are documented in ``docs/testing.md``.
 """
 
 from __future__ import annotations
@@ -17,11 +17,13 @@ from pathlib import Path
 from typing import Any, Final
 
 __all__ = [
+    "MAX_DIGITS",
     "MAX_FILE_BYTES",
     "MAX_ITEMS",
     "MAX_NESTING",
     "MAX_TEXT",
     "check_size",
+    "parse_toml",
     "read_toml_file",
 ]
 
@@ -33,6 +35,9 @@ MAX_NESTING: Final = 16
 MAX_ITEMS: Final = 100_000
 #: The longest text value (characters).
 MAX_TEXT: Final = 10_000
+#: The most digits of an integer (Python cannot even print one of more than 4,300).
+MAX_DIGITS: Final = 4_000
+_INT_LIMIT: Final = 10**MAX_DIGITS
 
 #: ``fail(field, message)`` returns the error to raise (field None: the whole input).
 Fail = Callable[[str | None, str], Exception]
@@ -49,6 +54,12 @@ def read_toml_file(path: str | PathLike[str], fail: Fail) -> dict[str, Any]:
         text = file.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError, ValueError) as exc:  # ValueError: a NUL in the path
         raise fail(None, f"cannot read the file: {exc}") from None
+    return parse_toml(text, fail)
+
+
+def parse_toml(text: str, fail: Fail) -> dict[str, Any]:
+    """``text`` read as TOML, or ``fail(None, why)`` raised: not TOML, nested beyond
+    ``tomllib``'s recursion."""
     try:
         return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
@@ -57,6 +68,8 @@ def read_toml_file(path: str | PathLike[str], fail: Fail) -> dict[str, Any]:
         raise fail(
             None, f"arrays or tables nested too deeply (more than {MAX_NESTING} levels)"
         ) from None
+    except ValueError as exc:  # an integer of more than 4,300 digits (int() refuses to read it)
+        raise fail(None, f"a number too long to read: {exc}") from None
 
 
 def check_size(data: object, fail: Fail) -> None:
@@ -76,6 +89,8 @@ def check_size(data: object, fail: Fail) -> None:
             if len(value) > MAX_TEXT:
                 raise fail(where or None, f"a text of {len(value)} characters; at most {MAX_TEXT}")
             continue
+        if isinstance(value, int) and not -_INT_LIMIT < value < _INT_LIMIT:
+            raise fail(where or None, f"an integer of more than {MAX_DIGITS} digits")
         if not isinstance(value, Mapping | list | tuple):
             continue
         if depth >= MAX_NESTING:

@@ -55,6 +55,7 @@ for a cohort.
 from __future__ import annotations
 
 import datetime as dt
+import math
 import warnings
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -64,7 +65,7 @@ import numpy as np
 from pint import DimensionalityError
 
 from dosing.checks import CODES, Finding, check
-from dosing.errors import DomainError, DosingError, UnitsError, UnusedPolicyWarning
+from dosing.errors import DomainError, DosingError, UnitsError, UnusedPolicyWarning, show_value
 from dosing.expand import expand
 from dosing.formats.pandas import frame_of, import_pandas
 from dosing.patient import Patient
@@ -230,14 +231,15 @@ def _read(pd: Any, frame: Any) -> _Table:
                 f"add one with the UCUM unit of each value (e.g. cm, kg)",
             )
         raw = frame[name]
-        number = pd.to_numeric(raw, errors="coerce").to_numpy(
-            dtype=float, na_value=np.nan, copy=True
-        )
+        number = _numbers(pd, raw)
         given = raw.notna().to_numpy()
         for i in _new(error, given & np.isnan(number)):
+            cell = raw.iloc[i]
+            whole = isinstance(cell, int | np.integer) and not isinstance(cell, bool)
             error[i] = (
-                f"{name}={raw.iloc[i]!r} is not a number; write the number in {name} and its "
-                f"unit in {name}_unit"
+                f"{name}={show_value(cell)} is "
+                f"{'too large to compute with' if whole else 'not a number'}; write the number "
+                f"in {name} and its unit in {name}_unit"
             )
         unit_text = _Text.of(pd, frame[unit_column])
         for i in _new(error, given & ~unit_text.given):
@@ -266,6 +268,54 @@ def _read(pd: Any, frame: Any) -> _Table:
     )
 
 
+#: Cells pandas reads as numbers that are not one here: True as 1, 5+1j as 5, b"50" as 50.
+_NOT_NUMBERS: Final = (bool, np.bool_, complex, np.complexfloating, bytes)
+
+
+def _numbers(pd: Any, column: Any) -> Any:
+    """A value column as floats (NaN: empty, or not a number).
+
+    Vectorised (``pandas.to_numeric``), except that a boolean, complex or bytes cell and a
+    column of dates or durations are not numbers (pandas would read True as 1, 5+1j as 5 and a
+    date as its nanoseconds), and an integer beyond the largest float is not a number either
+    (never an OverflowError).
+    """
+    dtype = column.dtype
+    types = pd.api.types
+    if (
+        types.is_bool_dtype(dtype)
+        or types.is_complex_dtype(dtype)
+        or types.is_datetime64_any_dtype(dtype)
+        or types.is_timedelta64_dtype(dtype)
+    ):
+        return np.full(len(column), np.nan)
+    if isinstance(dtype, pd.CategoricalDtype):  # each category once; -1 (empty) reads the NaN
+        categories = _numbers(pd, pd.Series(dtype.categories))
+        return np.append(categories, np.nan)[column.cat.codes.to_numpy()]
+    if types.is_object_dtype(dtype):  # (blanked first: pandas warns as it drops 1j's part)
+        odd = np.fromiter(
+            (isinstance(value, _NOT_NUMBERS) for value in column), dtype=bool, count=len(column)
+        )
+        column = column.mask(odd)
+    try:
+        return pd.to_numeric(column, errors="coerce").to_numpy(
+            dtype=float, na_value=np.nan, copy=True
+        )
+    except (OverflowError, TypeError, ValueError):
+        return np.array([_number(value) for value in column], dtype=float)
+
+
+def _number(value: object) -> float:
+    """One cell as a float: NaN for anything that is not a real number a float can hold (the
+    cells of ``_NOT_NUMBERS`` are blanked before)."""
+    if isinstance(value, str):
+        value = value.strip()
+    try:
+        return float(value)  # type: ignore[arg-type]
+    except (OverflowError, TypeError, ValueError):
+        return math.nan
+
+
 _EXAMPLE_UNIT: Final = {
     "height": "cm",
     "weight": "kg",
@@ -287,8 +337,11 @@ class _Text:
 
     @classmethod
     def of(cls, pd: Any, column: Any) -> _Text:
-        codes, uniques = pd.factorize(column, use_na_sentinel=True)
-        values = np.array([str(v).strip() for v in uniques], dtype=object)
+        try:
+            codes, uniques = pd.factorize(column, use_na_sentinel=True)
+        except TypeError:  # a cell that cannot be hashed (a list, a dict): read as its text
+            codes, uniques = pd.factorize(column.map(_hashable), use_na_sentinel=True)
+        values = np.array([_cell_text(v) for v in uniques], dtype=object)
         codes = codes.astype(np.int64, copy=False)
         empty = np.flatnonzero(values == "")
         if empty.size:
@@ -306,6 +359,24 @@ class _Text:
     def take(self, rows: Any) -> Any:
         """The texts of ``rows`` (all given)."""
         return self.values[self.codes[rows]]
+
+
+def _hashable(value: object) -> object:
+    try:
+        hash(value)
+    except TypeError:
+        return _cell_text(value)
+    return value
+
+
+def _cell_text(value: object) -> str:
+    """A cell of a text column as text, stripped (a value too large to print: as shown)."""
+    if isinstance(value, str):
+        return value.strip()
+    try:
+        return str(value).strip()
+    except ValueError:  # an integer of more than 4,300 digits
+        return show_value(value)
 
 
 def _days(pd: Any, column: Any, name: str, error: Any) -> Any:
@@ -369,8 +440,8 @@ def _by_band(regimen: Any, table: _Table, rows: Any, unit: Any) -> list[Any]:
     if rows.size == 0:
         return []
     tables = [line.rule for line in regimen.doses if isinstance(line.rule, WeightBands)]
-    if not tables or unit is None:
-        return [rows]
+    if not tables or unit is None or unit.dimensionality != KG.dimensionality:
+        return [rows]  # (a weight in a unit that is no mass: the Patient refuses it by name)
     weight_kg = Q_(table.values["weight"][rows], unit).m_as(KG)
     key = np.zeros(rows.size, dtype=np.int64)
     for bands in tables:
@@ -433,6 +504,8 @@ class _Planner:
         anchor = table.anchors.get(wanted)
         if anchor is not None and anchor[first] != _NAT:
             rows = self._calendar(regimen, rows, anchor[rows], wanted)
+            if rows.size == 0:  # every row's dates fall outside the calendar
+                return
         self.regimens.add(regimen.key)
         suspect = np.zeros(rows.size, dtype=bool)
         for name, unit in units.items():

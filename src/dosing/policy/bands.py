@@ -29,22 +29,28 @@ A table whose band dose is outside its tolerance is refused unless it is accepte
 from __future__ import annotations
 
 import math
-import tomllib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import ROUND_FLOOR, Decimal
 from importlib import resources
 from os import PathLike
-from pathlib import Path
-from typing import Any, Final, Literal
+from typing import Any, Final, Literal, TypeGuard
 
 import numpy as np
 
-from dosing.errors import NO_VALUE, DomainError, UnitsError
+from dosing._limits import MAX_FILE_BYTES, Fail, check_size, parse_toml, read_toml_file
+from dosing.errors import (
+    NO_VALUE,
+    DomainError,
+    DosingError,
+    UnitsError,
+    UnknownKeyError,
+    show_value,
+)
 from dosing.products import MG_PER_ML, PRODUCTS, Presentation, presentation
 from dosing.references import REFERENCES
 from dosing.registry import Registry
-from dosing.units import MG, Q_, as_quantity, parse_quantity, short, ureg
+from dosing.units import MAX_QUANTITY_TEXT, MG, Q_, as_quantity, parse_quantity, short, ureg
 from dosing.vocabulary import canonical_agent
 
 __all__ = [
@@ -367,7 +373,7 @@ def _refuse(
         value = tuple(float(v) for v in value)
     elif isinstance(value, np.floating):
         value = float(value)
-    shown = _show_quantity(value) if hasattr(value, "units") else repr(value)
+    shown = _show_quantity(value) if hasattr(value, "units") else show_value(value)
     return DomainError(reason, argument=where, value=value, shown=shown, fix=fix)
 
 
@@ -414,6 +420,13 @@ def build_table(
         that falls; a band dose outside the declared tolerance (unless accepted, with a reason);
         a product whose concentration is not the table's.
     """
+    if not isinstance(where, str):
+        raise _refuse("where", "must be text naming the table in messages", where)
+    for name, text in (("key", key), ("version", version), ("source", source), ("note", note)):
+        if not isinstance(text, str):
+            raise _refuse(f"{where}.{name}", "must be text", text)
+    if not isinstance(example, bool):
+        raise _refuse(f"{where}.example", "must be True or False", example)
     checked = _validate(
         agent=agent,
         tolerance=tolerance,
@@ -473,7 +486,7 @@ def _validate(
     # refused; a name it does not know is kept as written (lower case), as in a template, so
     # that an institution's table for an agent dosing has no data on (gemcitabine) still works.
     canonical = canonical_agent(agent)
-    if isinstance(tolerance, bool) or not isinstance(tolerance, int | float):
+    if not _number(tolerance):
         raise _refuse(f"{where}.tolerance", "must be a fraction such as 0.06", tolerance)
     tolerance = float(tolerance)
     if not (0.0 < tolerance < 1.0):
@@ -486,18 +499,27 @@ def _validate(
             "must be 'A' (a dose at a boundary goes to the band above) or 'B' (to the band below)",
             boundary,
         )
-    unit = ureg.Unit(unit)
+    unit = _unit(unit, where)
     if unit.dimensionality != MG.dimensionality:
         raise UnitsError(
             f"is {short(unit)}; band tables are in a unit of mass such as mg",
             argument=f"{where}.unit",
             value=unit,
         )
-    lows = np.array([float(v) for v in lower], dtype=float)
-    highs = np.array([float(v) for v in upper], dtype=float)
-    doses = np.array([float(v) for v in dose], dtype=float)
+    try:
+        lows = np.array([float(v) for v in lower], dtype=float)
+        highs = np.array([float(v) for v in upper], dtype=float)
+        doses = np.array([float(v) for v in dose], dtype=float)
+    except (TypeError, ValueError, OverflowError):  # text, an object, an int beyond any float
+        raise _refuse(f"{where}.bands", "must hold positive, finite doses only") from None
     if lows.size == 0:
         raise _refuse(f"{where}.bands", "has no band", [])
+    if not lows.size == highs.size == doses.size:
+        raise _refuse(
+            f"{where}.bands",
+            f"has {lows.size} lower boundaries, {highs.size} upper ones and {doses.size} doses; "
+            "each band needs one of each",
+        )
     values = np.concatenate([lows, highs, doses])
     if not np.all(np.isfinite(values)) or np.any(values <= 0):
         raise _refuse(f"{where}.bands", "must hold positive, finite doses only")
@@ -567,14 +589,14 @@ def _validate(
             "must be the reason the table is accepted, in words",
             accept_out_of_tolerance,
         )
-    for reference in references:
-        REFERENCES[reference]  # an unknown key raises, listing the valid ones
-    if resolution is not None and (
-        boundary != "B"
-        or isinstance(resolution, bool)
-        or not isinstance(resolution, int | float)
-        or not (math.isfinite(resolution) and resolution > 0)
+    if not isinstance(references, list | tuple) or not all(
+        isinstance(reference, str) for reference in references
     ):
+        raise _refuse(f"{where}.references", "must be a sequence of citation keys", references)
+    for reference in references:
+        if reference not in REFERENCES:
+            raise UnknownKeyError(f"{where}.references", reference, REFERENCES)
+    if resolution is not None and (boundary != "B" or not (_number(resolution) and resolution > 0)):
         raise _refuse(
             f"{where}.resolution",
             "is the positive dose grid of a To (B) column, for rule 'B' only",
@@ -691,21 +713,63 @@ def load_band_table(
     >>> f"{table.worst_variance:.2%}"
     '6.25%'
     """
-    name = str(path)
-    try:
-        text = Path(path).read_text(encoding="utf-8")
-    except (OSError, TypeError) as exc:
+    if not isinstance(path, str | PathLike):
         raise DomainError(
-            f"cannot be read ({exc.__class__.__name__}: {exc})", argument="path", value=name
-        ) from None
-    return _parse(text, name, accept_out_of_tolerance)
+            "must be the path of a band-table file", argument="path", value=path, shown=repr(path)
+        )
+    name = str(path)
+    raw = read_toml_file(path, _refusal(name, "cannot be read: "))
+    return _from_mapping(raw, name, accept_out_of_tolerance)
+
+
+def _refusal(where: str, prefix: str = "") -> Fail:
+    """``fail(field, message)`` for a band-table file: a DomainError naming it and the field."""
+
+    def fail(field_name: str | None, message: str) -> DomainError:
+        at = f"{where}: {field_name}" if field_name else where
+        return DomainError(message, argument=at, value=where, message=f"{at}: {prefix}{message}")
+
+    return fail
 
 
 def _parse(text: str, where: str, accept: str | None) -> BandTable:
+    """A band table from the text of a file; ``where`` names it in messages."""
+    fail = _refusal(where, "cannot be read: ")
+    if len(text) > MAX_FILE_BYTES:
+        raise fail(None, f"{len(text)} characters, more than the {MAX_FILE_BYTES} allowed")
+    return _from_mapping(parse_toml(text, fail), where, accept)
+
+
+def _text_field(raw: dict[str, Any], name: str, fail: Fail, *, numbers: bool = False) -> str:
+    """A field written as text (or, with ``numbers``, a version such as ``2`` or ``1.1``)."""
+    value = raw[name]
+    if isinstance(value, str):
+        return value
+    if (
+        numbers
+        and not isinstance(value, bool)
+        and (
+            (isinstance(value, int) and abs(value) < 10**18)
+            or (isinstance(value, float) and math.isfinite(value))
+        )
+    ):
+        return str(value)
+    raise fail(name, f"must be text, not {show_value(value)}")
+
+
+def _number(value: object) -> TypeGuard[int | float]:
+    """A number a band table may hold: an int or float that is a finite float."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return False
     try:
-        raw = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise DomainError(f"is not valid TOML: {exc}", argument=where) from None
+        return math.isfinite(float(value))
+    except OverflowError:  # an integer beyond the largest float
+        return False
+
+
+def _from_mapping(raw: dict[str, Any], where: str, accept: str | None) -> BandTable:
+    fail = _refusal(where)
+    check_size(raw, fail)
     unknown = sorted(set(raw) - _FIELDS)
     if unknown:
         raise _refuse(
@@ -714,14 +778,44 @@ def _parse(text: str, where: str, accept: str | None) -> BandTable:
     missing = [name for name in _REQUIRED if name not in raw]
     if missing:
         raise _refuse(where, f"lacks the field(s) {missing}", missing)
-    if raw["format"] != FORMAT_VERSION:
+    if isinstance(raw["format"], bool) or raw["format"] != FORMAT_VERSION:
         raise _refuse(
             f"{where}: format",
-            f"is {raw['format']!r}; this version of dosing reads band-table format "
+            f"is {show_value(raw['format'])}; this version of dosing reads band-table format "
             f"{FORMAT_VERSION}",
             raw["format"],
         )
-    columns = tuple(raw.get("columns", _COLUMNS))
+    key = _text_field(raw, "key", fail)
+    version = _text_field(raw, "version", fail, numbers=True)
+    source = _text_field(raw, "source", fail) if "source" in raw else ""
+    note = _text_field(raw, "note", fail) if "note" in raw else ""
+    agent = _text_field(raw, "agent", fail)
+    try:
+        canonical_agent(agent)
+    except DosingError as exc:  # an ambiguous name ("ATG")
+        raise fail("agent", str(exc)) from None
+    example = raw.get("example", False)
+    if not isinstance(example, bool):
+        raise fail("example", f"must be true or false, not {show_value(example)}")
+    references = raw.get("references", [])
+    if not isinstance(references, list) or not all(isinstance(r, str) for r in references):
+        raise fail("references", f"must be a list of citation keys, not {show_value(references)}")
+    for reference in references:
+        if reference not in REFERENCES:
+            raise UnknownKeyError(f"{where}: references", reference, REFERENCES)
+    concentration = None
+    if "concentration" in raw:
+        try:
+            concentration = parse_quantity(raw["concentration"])
+        except DosingError as exc:
+            raise UnitsError(
+                f"{exc}; write e.g. '1 mg/mL'",
+                argument=f"{where}: concentration",
+                value=raw["concentration"],
+            ) from None
+    columns = raw.get("columns", list(_COLUMNS))
+    if not isinstance(columns, list) or not all(isinstance(name, str) for name in columns):
+        raise fail("columns", f"must be a list of column names, not {show_value(columns)}")
     columns = tuple("to" if name == "to_a" else name for name in columns)
     if (
         not set(columns) <= set(_KNOWN_COLUMNS)
@@ -737,66 +831,70 @@ def _parse(text: str, where: str, accept: str | None) -> BandTable:
         )
     rows = raw["bands"]
     if not isinstance(rows, list) or not all(
-        isinstance(row, list)
-        and len(row) == len(columns)
-        and all(isinstance(v, int | float) and not isinstance(v, bool) for v in row)
+        isinstance(row, list) and len(row) == len(columns) and all(_number(v) for v in row)
         for row in rows
     ):
         raise _refuse(
             f"{where}: bands",
-            f"must be a list of rows of {len(columns)} numbers ({', '.join(columns)})",
+            f"must be a list of rows of {len(columns)} numbers ({', '.join(columns)}), each finite",
         )
     resolution = raw.get("resolution")
-    if "to_b" in columns and (
-        isinstance(resolution, bool)
-        or not isinstance(resolution, int | float)
-        or not resolution > 0
-    ):
+    step = float(resolution) if _number(resolution) else math.nan
+    if ("to_b" in columns or resolution is not None) and not step > 0:
         raise _refuse(
             f"{where}: resolution",
             "must give the dose resolution of the To (B) column (e.g. 0.01) when the table "
             "prints it",
             resolution,
         )
-    column = {name: [row[columns.index(name)] for row in rows] for name in columns}
+    column = {name: [float(row[columns.index(name)]) for row in rows] for name in columns}
     if "to" not in column:
         # To (A) is To (B) plus the resolution: 0.22 + 0.01 = 0.23, on the table's decimal grid.
-        column["to"] = [float(f"{value + resolution:.12g}") for value in column["to_b"]]
+        column["to"] = [float(f"{value + step:.12g}") for value in column["to_b"]]
     unit = _unit(raw["unit"], where)
     table = build_table(
-        key=str(raw["key"]),
-        agent=raw["agent"],
+        key=key,
+        agent=agent,
         tolerance=raw["tolerance"],
         boundary=raw["boundary"],
         lower=column["from"],
         upper=column["to"],
         dose=column["dose"],
         unit=unit,
-        version=str(raw["version"]),
-        references=tuple(raw.get("references", ())),
-        source=str(raw.get("source", "")),
+        version=version,
+        references=tuple(references),
+        source=source,
         product=raw.get("product"),
-        concentration=(
-            None if "concentration" not in raw else parse_quantity(str(raw["concentration"]))
-        ),
-        example=bool(raw.get("example", False)),
+        concentration=concentration,
+        example=example,
         accept_out_of_tolerance=accept or raw.get("accept_out_of_tolerance"),
-        note=str(raw.get("note", "")),
+        note=note,
         # Rule B on a printed To (B) column: From <= dose <= To (B) on the resolution grid.
-        resolution=(
-            float(resolution)
-            if raw["boundary"] == "B" and "to_b" in column and resolution is not None
-            else None
-        ),
+        resolution=step if raw["boundary"] == "B" and "to_b" in column else None,
         where=where,
     )
-    _check_printed(table, column, resolution, where)
+    _check_printed(table, column, step, where)
     return table
 
 
 def _unit(text: object, where: str) -> Any:
+    """A pint Unit, or one written as text of at most 200 characters (pint's parser is
+    quadratic in the length: 10,000 characters took 1 s, 50,000 took 25 s)."""
+    if isinstance(text, str) and len(text) > MAX_QUANTITY_TEXT:
+        raise UnitsError(
+            f"is {len(text)} characters long, more than the {MAX_QUANTITY_TEXT} a unit may have",
+            argument=f"{where}: unit",
+            value=text,
+            shown=repr(text[:40] + "..."),
+        )
+    if not isinstance(text, str | ureg.Unit):
+        raise UnitsError(
+            "must be a unit of mass written as text, such as 'mg'",
+            argument=f"{where}: unit",
+            value=text,
+        )
     try:
-        unit = ureg.Unit(str(text))
+        unit = ureg.Unit(text)
     except Exception:  # pint raises many types for unreadable text
         raise UnitsError(
             "is not a unit pint knows", argument=f"{where}: unit", value=text
@@ -909,7 +1007,7 @@ def make_band_table(
     canonical = canonical_agent(agent)
     low_q = as_quantity(low, MG, "low")
     high_q = as_quantity(high, MG, "high")
-    if isinstance(tolerance, bool) or not isinstance(tolerance, int | float):
+    if not _number(tolerance):
         raise _refuse("tolerance", "must be a fraction such as 0.06", tolerance)
     if not (0.0 < float(tolerance) < 0.5):
         raise _refuse("tolerance", "must be a fraction in (0, 0.5), e.g. 0.06 for 6%", tolerance)
