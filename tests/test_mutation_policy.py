@@ -1000,8 +1000,8 @@ def test_a_packaged_renal_table_names_a_known_estimator_and_population() -> None
     with pytest.raises(ValueError, match=r"^data/renal.toml: t.population: ") as info:
         renal_module._table("t", renal_raw(population="any"))
     assert str(info.value) == (
-        "data/renal.toml: t.population: absolute thresholds (mL/min) cannot be for patients of any age; "
-        "declare population 'adult' (or 'paediatric' with a source for children)"
+        "data/renal.toml: t.population: absolute thresholds (mL/min) cannot be for patients of "
+        "any age; declare population 'adult' (or 'paediatric' with a source for children)"
     )
     for estimator in ("measured", "unspecified", "ckd_epi_2021"):
         assert renal_module._table("t", renal_raw(estimator=estimator)).estimator == estimator
@@ -1026,8 +1026,8 @@ def test_packaged_renal_bands_cover_0_to_infinity_meeting_and_never_falling() ->
         "data/renal.toml: t.bands: factors must not fall as clearance rises"
     )
     assert problems([RenalBand(2, 30, 0.5), RenalBand(31, 40, 0.4)]) == (
-        "data/renal.toml: t.bands: the first band must start at 0; the last band must have no upper "
-        f"end; bands must meet ({RenalBand(2, 30, 0.5)} / {RenalBand(31, 40, 0.4)}); factors "
+        "data/renal.toml: t.bands: the first band must start at 0; the last band must have no "
+        f"upper end; bands must meet ({RenalBand(2, 30, 0.5)} / {RenalBand(31, 40, 0.4)}); factors "
         "must not fall as clearance rises"
     )
     renal_module._check_bands("t", (RenalBand(0, 30, 0.5), RenalBand(30, math.inf, 0.5)))
