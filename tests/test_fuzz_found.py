@@ -20,6 +20,7 @@ from dosing import DosingError
 from dosing.dose_limits import load_limits
 from dosing.policy.bands import _parse, build_table, load_band_table
 from dosing.policy.renal import RENAL_TABLES, _read_renal
+from tests import fuzzing
 
 # -- TOML, in every reader ------------------------------------------------------------------
 
@@ -117,18 +118,7 @@ def test_band_table_entry_points_refuse_what_is_not_a_table_by_name(tmp_path: pa
         load_band_table(5)  # type: ignore[arg-type]
     with pytest.raises(DosingError, match="^<text>: cannot be read: 1000001 characters"):
         _parse("#" * 1_000_001, "<text>", None)
-    arguments = {
-        "key": "k",
-        "agent": "vincristine",
-        "tolerance": 0.06,
-        "boundary": "A",
-        "lower": [1.0, 1.1],
-        "upper": [1.1, 1.2],
-        "dose": [1.05, 1.15],
-        "unit": "mg",
-        "version": "1",
-        "where": "<a>",
-    }
+    arguments = {**fuzzing.BAND_ARGUMENTS, "where": "<a>"}
     for changes, message in (
         ({"where": 5}, "^where=5 must be text"),
         ({"upper": [1.1]}, r"^<a>\.bands.* has 2 lower boundaries, 1 upper ones and 2 doses"),

@@ -48,6 +48,7 @@ from dosing.policy.renal import RENAL_TABLES, RenalBand, RenalTable
 from dosing.policy.steps import STEPS, pipeline, round_half_up
 from dosing.products import presentation
 from dosing.vocabulary import FLAGS
+from tests.fuzzing import BAND_ARGUMENTS
 
 VINCRISTINE = BAND_TABLES["nhs-1mg-ml-vincristine"]
 FLUDARABINE_BANDS = BAND_TABLES["example-fludarabine-25mg-ml"]
@@ -1038,17 +1039,7 @@ def test_packaged_renal_bands_cover_0_to_infinity_meeting_and_never_falling() ->
 
 def build(**changes: Any) -> BandTable:
     """Two bands of 0.1 mg from 1 mg, each given as its middle: ±5% at most (1.05 for 1.0)."""
-    arguments: dict[str, Any] = {
-        "key": "k",
-        "agent": "vincristine",
-        "tolerance": 0.06,
-        "boundary": "A",
-        "lower": [1.0, 1.1],
-        "upper": [1.1, 1.2],
-        "dose": [1.05, 1.15],
-        "unit": "mg",
-        "version": "v1",
-    }
+    arguments: dict[str, Any] = {**BAND_ARGUMENTS, "version": "v1"}
     arguments.update(changes)
     return build_table(**arguments)
 
