@@ -2094,3 +2094,52 @@ def test_busulfan_without_a_route_is_not_compared_and_says_so() -> None:
             "for busulfan: oral doses in mg/kg or intravenous doses in mg/kg: its intensity was "
             "not checked"
         ]
+
+
+def test_the_cycle_rules_are_read_field_by_field_from_the_table() -> None:
+    # Values written here from the Besponsa label as quoted in data/course_rules.toml: 2 cycles
+    # before a transplant (a 3rd at most), 6 in all, stop without response after 3, at least 6
+    # days between doses, from 1 year of age. A table built here, so each field is distinct.
+    from dosing.checks.course import CYCLE_RULES, _cycle_rules
+
+    (ino,) = [rule for rule in CYCLE_RULES if rule.agent == "inotuzumab ozogamicin"]
+    assert (ino.max_cycles, ino.before_transplant, ino.max_before_transplant) == (6, 2, 3)
+    assert (ino.stop_without_response_after, ino.min_days, ino.min_age_years) == (3, 6, 1.0)
+    assert ino.references == ("besponsa-label-2024", "besponsa-eu-leaflet")
+    (rule,) = _cycle_rules(
+        {
+            "Besponsa": {
+                "max_cycles": "7",
+                "cycles_before_transplant": 1,
+                "max_cycles_before_transplant": 4,
+                "stop_without_response_after": 5,
+                "min_days_between_doses": 8,
+                "min_age": "18 month",
+                "references": ["besponsa-label-2024"],
+            }
+        }
+    )
+    assert rule.agent == "inotuzumab ozogamicin"  # the brand read as its agent
+    assert (rule.max_cycles, rule.before_transplant, rule.max_before_transplant) == (7, 1, 4)
+    assert (rule.stop_without_response_after, rule.min_days) == (5, 8)
+    assert rule.min_age_years == pytest.approx(1.5)  # 18 months, converted by pint
+    assert rule.references == ("besponsa-label-2024",)
+    with pytest.raises(dosing.DosingError, match="cycle rules of Besponsa"):
+        _cycle_rules(
+            {
+                "Besponsa": {
+                    **dict.fromkeys(
+                        (
+                            "max_cycles",
+                            "cycles_before_transplant",
+                            "max_cycles_before_transplant",
+                            "stop_without_response_after",
+                            "min_days_between_doses",
+                        ),
+                        1,
+                    ),
+                    "min_age": "1 year",
+                    "references": ["no-such-source"],
+                }
+            }
+        )

@@ -18,7 +18,7 @@ These rules are data (``dosing/data/course_rules.toml``), each with its source:
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from itertools import pairwise
 from typing import TYPE_CHECKING, Any, Final
@@ -54,9 +54,10 @@ class _CycleRule:
     references: tuple[str, ...]
 
 
-def _cycle_rules() -> tuple[_CycleRule, ...]:
+def _cycle_rules(table: Mapping[str, Any]) -> tuple[_CycleRule, ...]:
+    """The ``[cycles]`` table of the course rules as rules (a function, so tests can call it)."""
     rules = []
-    for agent, raw in RULES["cycles"].items():
+    for agent, raw in table.items():
         rules.append(
             _CycleRule(
                 agent=canonical_agent(agent),
@@ -72,7 +73,7 @@ def _cycle_rules() -> tuple[_CycleRule, ...]:
     return tuple(rules)
 
 
-CYCLE_RULES: Final = _cycle_rules()
+CYCLE_RULES: Final = _cycle_rules(RULES["cycles"])
 _REPEATS: Final = RULES["repeats"]
 _INTENSITY: Final = RULES["intensity"]
 INTENSITY_REFERENCES: Final = check_references(_INTENSITY["references"], "intensity")
