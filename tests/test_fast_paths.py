@@ -53,12 +53,16 @@ POLICIES = (
 @contextmanager
 def small_blocks(size: int = 3) -> Iterator[None]:
     """Blocks of ``size`` patients, so a handful of patients runs the multi-block code."""
-    saved = (BSA_MODULE._BLOCK, STEPS_MODULE._BLOCK, PATIENT_MODULE._BLOCK)
-    BSA_MODULE._BLOCK = STEPS_MODULE._BLOCK = PATIENT_MODULE._BLOCK = size
+    names = ((BSA_MODULE, ("_ONE_BLOCK", "_SMALL_BLOCK", "_BLOCK")), (STEPS_MODULE, ("_BLOCK",)))
+    names += ((PATIENT_MODULE, ("_BLOCK",)),)
+    saved = [(module, name, getattr(module, name)) for module, keys in names for name in keys]
+    for module, name, _ in saved:
+        setattr(module, name, size)
     try:
         yield
     finally:
-        BSA_MODULE._BLOCK, STEPS_MODULE._BLOCK, PATIENT_MODULE._BLOCK = saved
+        for module, name, value in saved:
+            setattr(module, name, value)
 
 
 def quiet(function: Any, *args: Any, **kwargs: Any) -> Any:

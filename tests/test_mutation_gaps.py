@@ -16,7 +16,7 @@ import pytest
 
 import dosing
 from dosing import Q_, DomainError, DosingWeight, Patient, Policy
-from dosing.body.bsa import _BLOCK, dubois, livingston_lee, mosteller
+from dosing.body.bsa import _BLOCK, _SMALL_COHORT, dubois, livingston_lee, mosteller
 from dosing.plausibility import ADULT_AGE_YEARS, CHILD_HEIGHT_CM, CHILD_WEIGHT_KG
 from dosing.regimens.days import DayNotationError, parse_days
 from dosing.regimens.loader import regimen_from_mapping
@@ -308,10 +308,10 @@ def test_bsa_refuses_an_unknown_sex_even_where_the_formula_does_not_need_it() ->
 
 # --- body/bsa.py, measured again at 768f5c9 (82.2%): the Mosteller cohort path -------------------
 #
-# ``bsa()`` computes a 1-D Mosteller cohort by blocks (at most ``_BLOCK`` patients each, of equal
-# size), checking each block's heights and weights as it goes; these tests reach that path (and
-# its fall-backs) with values a block's check must refuse, and with the fields that must send a
-# cohort off it.
+# ``bsa()`` computes a 1-D Mosteller cohort by blocks (of equal size, at most ``_BLOCK`` patients
+# each in a cohort of more than ``_SMALL_COHORT``), checking each block's heights and weights as
+# it goes; these tests reach that path (and its fall-backs) with values a block's check must
+# refuse, and with the fields that must send a cohort off it.
 
 BLOCK = _BLOCK
 
@@ -331,7 +331,9 @@ BLOCK = _BLOCK
 def test_a_large_mosteller_cohort_refuses_an_implausible_value_in_any_block(
     field: str, index: int, value: float, argument: str
 ) -> None:
-    n = 3 * BLOCK  # three blocks
+    n = (
+        _SMALL_COHORT + 1
+    )  # nine blocks of 14,564: BLOCK + 7 is in the second, 2 * BLOCK + 1 the third
     heights, weights = np.full(n, 150.0), np.full(n, 40.0)
     {"height": heights, "weight": weights}[field][index] = value
     with pytest.raises(DomainError) as info:
@@ -340,9 +342,29 @@ def test_a_large_mosteller_cohort_refuses_an_implausible_value_in_any_block(
 
 
 def test_a_large_mosteller_cohort_is_the_formula_for_every_patient() -> None:
-    # 3 blocks and a part: every block, and the last partial one, computed. 150 cm and 40 kg give
-    # sqrt(150 × 40 / 3600) = sqrt(5/3); 180 cm and 80 kg give sqrt(4) = 2.
-    n = 3 * BLOCK + 5
+    # Blocks of at most BLOCK, and the last partial one, computed (and at the edge of the
+    # smaller cohorts, two blocks of 2^16). 150 cm and 40 kg give sqrt(150 × 40 / 3600) =
+    # sqrt(5/3); 180 cm and 80 kg give sqrt(4) = 2.
+    for n in (_SMALL_COHORT + 3 * BLOCK + 5, _SMALL_COHORT, 3 * BLOCK + 5):
+        _every_patient(n)
+
+
+@pytest.mark.parametrize("n", [_SMALL_COHORT, _SMALL_COHORT + 1])
+def test_a_mosteller_cohort_with_an_overflowing_product_is_refused_without_numpys_warning(
+    n: int,
+) -> None:
+    # 1e300 cm × 1e300 kg overflows a float64; the product is computed before the block's check
+    # (blocks of 2^16, then of at most BLOCK), but is never returned, and numpy says nothing.
+    heights, weights = np.full(n, 150.0), np.full(n, 40.0)
+    heights[n - 2], weights[n - 2] = 1e300, 1e300
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with pytest.raises(DomainError) as info:
+            dosing.bsa(Q_(heights, "cm"), Q_(weights, "kg"))
+    assert info.value.argument == f"height[{n - 2}]"
+
+
+def _every_patient(n: int) -> None:
     heights = np.where(np.arange(n) % 2 == 0, 150.0, 180.0)
     weights = np.where(np.arange(n) % 2 == 0, 40.0, 80.0)
     area = dosing.bsa(Q_(heights, "cm"), Q_(weights, "kg")).m_as("m**2")
