@@ -415,7 +415,8 @@ def bsa(
         sex is None
         and age is None
         and formula is _MOSTELLER
-        and height_raw.__class__ is weight_raw.__class__ is np.ndarray
+        and height_raw.__class__ is np.ndarray
+        and weight_raw.__class__ is np.ndarray
         and height_raw.ndim == 1
         and height_raw.shape == weight_raw.shape
         and height_raw.size
