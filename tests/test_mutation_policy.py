@@ -2123,3 +2123,246 @@ def test_a_dose_within_1e_9_of_any_edge_snaps_to_it_first_last_and_large() -> No
     large = build(lower=[10.0, 11.0], upper=[11.0, 12.0], dose=[10.5, 11.5])
     assert large.lookup(11.0 * (1 - 5e-10))[0] == 11.5
     assert large.lookup(11.0 - 2e-8)[0] == 10.5
+
+
+# -- the mutmut survivors of policy.renal, policy.policy (run at c63deaf) ------------------------
+
+
+def test_a_renal_band_from_minus_zero_reads_and_describes_as_0() -> None:
+    # "-0.0 mL/min" is a clearance of 0 (not below 0, so accepted); its band reads "[0, ...", not
+    # "[-0, ...", as the first band of every table does
+    table = renal_module._table(
+        "t",
+        renal_raw(
+            bands=[
+                {"from": "-0.0 mL/min", "to": "30 mL/min", "factor": 0.0},
+                {"from": "30 mL/min", "factor": 1.0},
+            ]
+        ),
+    )
+    assert table.bands[0].describe(table.unit_text) == "[0, 30) mL/min: do not give"
+    assert RenalBand(-0.0, 2.5, 0.25).describe("u") == "[0, 2.5) u: 25% of the dose"
+
+
+def test_a_renal_band_may_start_at_an_explicit_0_and_an_edge_below_0_is_refused() -> None:
+    bands = [
+        {"from": "0 mL/min", "to": "0.5 mL/min", "factor": 0.0},
+        {"from": "0.5 mL/min", "factor": 1.0},
+    ]
+    table = renal_module._table("t", renal_raw(bands=bands))
+    assert [(band.low, band.high) for band in table.bands] == [(0.0, 0.5), (0.5, math.inf)]
+    error = refused(
+        DomainError,
+        lambda: renal_module._table(
+            "t", renal_raw(bands=[{"to": "-5 mL/min", "factor": 0.0}, {"factor": 1.0}])
+        ),
+    )
+    assert str(error) == (
+        "data/renal.toml: t.bands[0].to: must be a finite clearance, not below 0: '-5 mL/min'"
+    )
+    assert error.reason == "must be a finite clearance, not below 0: '-5 mL/min'"
+
+
+def test_an_empty_renal_band_is_refused() -> None:
+    bands = [
+        {"to": "30 mL/min", "factor": 0.0},
+        {"from": "30 mL/min", "to": "30 mL/min", "factor": 0.5},
+        {"from": "30 mL/min", "factor": 1.0},
+    ]
+    error = refused(DomainError, lambda: renal_module._table("t", renal_raw(bands=bands)))
+    assert str(error) == "data/renal.toml: t.bands[1]: is empty or reversed (from 30 to 30)"
+    assert error.argument == "t.bands[1]"
+
+
+@pytest.mark.parametrize(
+    ("measure", "population", "example"),
+    [("absolute", "adult", "30 mL/min"), ("normalised", "any", "30 mL/min/standard_bsa")],
+)
+def test_a_renal_band_edge_in_another_measure_is_refused_with_an_example_in_the_tables(
+    measure: str, population: str, example: str
+) -> None:
+    for field in ("from", "to"):
+        first = {"to": "30 mL/min", "factor": 0.0}
+        second = {"from": "30 mL/min", "factor": 1.0}
+        if measure == "normalised":
+            first["to"] = second["from"] = "30 mL/min/standard_bsa"
+        (second if field == "from" else first)[field] = "30 mg"
+        index = 1 if field == "from" else 0
+        raw = renal_raw(measure=measure, population=population, bands=[first, second])
+        error = refused(DomainError, lambda raw=raw: renal_module._table("t", raw))
+        assert str(error) == (
+            f"data/renal.toml: t.bands[{index}].{field}: '30 mg' is not in the table's "
+            f"measure; write e.g. '{example}'"
+        )
+        assert error.argument == f"t.bands[{index}].{field}"
+        assert error.value == "data/renal.toml"
+
+
+@pytest.mark.parametrize(
+    ("changes", "field", "reason"),
+    [
+        (
+            {"measure": "relative"},
+            "t.measure",
+            "must be 'absolute' (mL/min) or 'normalised' (mL/min/1.73 m²), not 'relative'",
+        ),
+        ({"agent": " "}, "t.agent", "must be the agent's name, not ' '"),
+        ({"references": 1.5}, "t.references", "must be a list of reference keys, not 1.5"),
+        ({"note": 1}, "t.note", "must be text, not 1"),
+        ({"interpretation": [1]}, "t.interpretation", "must be a list of texts, not [1]"),
+        (
+            {"bands": []},
+            "t.bands",
+            "must be a list of bands ({ from = ..., to = ..., factor = ... }), not []",
+        ),
+        ({"bands": [1]}, "t.bands[0]", "must be a band { from, to, factor }, not 1"),
+        (
+            {"bands": [{"to": "30 mL/min", "factor": 0.0}, {"from": "30 mL/min", "factor": 1.5}]},
+            "t.bands[1].factor",
+            "must be a fraction from 0 (do not give) to 1 (the full dose), not 1.5",
+        ),
+        (
+            {"bands": [{"factor": 1.0, "to_inclusive": "false"}]},
+            "t.bands[0].to_inclusive",
+            "must be true or false, not 'false'",
+        ),
+    ],
+)
+def test_each_renal_table_refusal_says_exactly_what_it_was_given(
+    changes: dict[str, Any], field: str, reason: str
+) -> None:
+    error = refused(DomainError, lambda: renal_module._table("t", renal_raw(**changes)))
+    assert str(error) == f"data/renal.toml: {field}: {reason}"
+    assert (error.argument, error.value, error.reason) == (field, "data/renal.toml", reason)
+
+
+def test_a_renal_tables_file_refusal_names_the_file_and_what_is_not_a_table() -> None:
+    error = refused(DomainError, lambda: renal_module._read_renal("t = true\n", "<r>"))
+    fields = "['agent', 'bands', 'estimator', 'interpretation', 'measure', 'note', 'population', "
+    assert str(error) == (
+        f"<r>: t: must be a table ([t] and its fields {fields}'references']), not True"
+    )
+    # a refusal of the whole file has no field: its argument is the file's kind
+    error = refused(DomainError, lambda: renal_module._read_renal("[[", "<r>"))
+    assert (error.argument, error.value) == ("renal tables", "<r>")
+    assert error.reason.startswith("not valid TOML: ")
+    assert str(error) == f"<r>: {error.reason}"
+
+
+def test_a_renal_tables_file_of_exactly_the_largest_size_is_read() -> None:
+    assert renal_module._read_renal("#" * 1_000_000, "<r>") == {}  # a comment: no tables
+    with pytest.raises(DomainError, match="^<r>: 1000001 characters, more than the 1000000"):
+        renal_module._read_renal("#" * 1_000_001, "<r>")
+
+
+_TOO_LONG = 10**5000  # an int Python refuses to print (more than 4,300 digits)
+
+
+@pytest.mark.parametrize(
+    ("call", "argument"),
+    [
+        (lambda v: DosingWeight("ideal", cap_at_actual=v), "cap_at_actual"),
+        (lambda v: DosingWeight("adjusted", factor=v), "factor"),
+        (lambda v: DosingWeight("actual", factor=v), "factor"),
+        (
+            lambda v: RenalEstimator(cockcroft_gault_weight=v),
+            "renal_estimator.cockcroft_gault_weight",
+        ),
+        (lambda v: InfantRule(below_weight=Q_(10, "kg"), divisor=v), "divisor"),
+        (lambda v: Policy(rounding=v), "rounding"),
+        (lambda v: Policy(rounding={v: Q_(0.1, "mg")}), "rounding"),
+        (lambda v: Policy(rounding={"fludarabine": v}), "rounding['fludarabine']"),
+        (lambda v: Policy(dose_factors={"*": v}), "dose_factors['*']"),
+        (lambda v: Policy(max_rounding_change=v), "max_rounding_change"),
+        (lambda v: Policy(infant_rule=v), "infant_rule"),
+        (lambda v: Policy(renal_estimator=v), "renal_estimator"),
+        (lambda v: Policy(renal_estimator={"x": v}), "renal_estimator"),
+        (lambda v: Policy(creatinine_floor={"x": v}), "creatinine_floor"),
+        (lambda v: Policy(bands=v), "bands"),
+        (lambda v: Policy(bands={"vincristine": v}), "bands['vincristine']"),
+        (lambda v: Policy(renal=v), "renal"),
+        (lambda v: Policy(dosing_weight=v), "dosing_weight"),
+        (lambda v: Policy(dosing_weight={"*": v}), "dosing_weight['*']"),
+    ],
+)
+def test_a_policy_value_too_long_to_print_is_refused_by_a_dosing_error_naming_it(
+    call: Callable[[object], object], argument: str
+) -> None:
+    # The bug these survivors showed: shown=repr(value) raised Python's own ValueError for an
+    # int of more than 4,300 digits; show_value shows it as "<a int too large or deep to show>".
+    error = refused(dosing.DosingError, lambda: call(_TOO_LONG))
+    assert error.argument == argument
+    assert "too large or deep to show>" in str(error)
+
+
+@pytest.mark.parametrize(
+    ("call", "argument", "shown"),
+    [
+        (lambda: DosingWeight("ideal", cap_at_actual=1), "cap_at_actual", "1"),  # type: ignore[arg-type]
+        (lambda: DosingWeight("adjusted", factor=1.5), "factor", "1.5"),
+        (lambda: RenalEstimator(adult="mdrd"), "renal_estimator.adult", "'mdrd'"),
+        (
+            lambda: RenalEstimator(cockcroft_gault_weight="adjusted"),
+            "renal_estimator.cockcroft_gault_weight",
+            "'adjusted'",
+        ),
+        (lambda: Policy(rounding=5), "rounding", "5"),
+        (lambda: Policy(dose_factors={"*": 1.5}), "dose_factors['*']", "1.5"),
+        (lambda: Policy(max_rounding_change=1), "max_rounding_change", "1"),
+        (lambda: Policy(infant_rule="30"), "infant_rule", "'30'"),
+        (lambda: Policy(renal_estimator={"colour": 1}), "renal_estimator", "{'colour': 1}"),
+        (lambda: Policy(renal_estimator=5), "renal_estimator", "5"),
+        (lambda: Policy(creatinine_floor={}), "creatinine_floor", "{}"),
+        (lambda: Policy(creatinine_floor={"adult": None}), "creatinine_floor", "{'adult': None}"),
+        (
+            lambda: Policy(creatinine_floor=Q_(np.array([0.7]), "mg/dL")),
+            "creatinine_floor",
+            "<Quantity([0.7], 'milligram / deciliter')>",
+        ),
+        (
+            lambda: Policy(gfr_cap=Q_(np.array([100.0]), "mL/min")),
+            "gfr_cap",
+            "<Quantity([100.], 'milliliter / minute')>",
+        ),
+        (lambda: Policy(rounding={"*": "vial"}), "rounding['*']", "'vial'"),
+        (lambda: Policy(rounding={"fludarabine": 0.1}), "rounding['fludarabine']", "0.1"),
+        (lambda: Policy(bands={"vincristine": 5}), "bands['vincristine']", "5"),
+        (lambda: Policy(renal=[]), "renal", "[]"),
+        (lambda: Policy(dosing_weight="adjusted"), "dosing_weight", "'adjusted'"),
+        (lambda: Policy(dosing_weight=5), "dosing_weight", "5"),
+    ],
+)
+def test_each_policy_refusal_carries_the_value_as_shown(
+    call: Callable[[], object], argument: str, shown: str
+) -> None:
+    # error.shown is how the command line shows the value (cli._cli_message): the value as
+    # written, by repr, cut past 200 characters
+    error = refused(dosing.DosingError, call)
+    assert (error.argument, error.shown) == (argument, shown)
+
+
+def test_a_band_table_for_another_agent_is_shown_by_its_key() -> None:
+    error = refused(DomainError, lambda: Policy(bands={"fludarabine": VINCRISTINE}))
+    assert (error.argument, error.shown) == (
+        "bands['fludarabine']",
+        "BandTable('nhs-1mg-ml-vincristine')",
+    )
+    assert str(error) == (
+        "bands['fludarabine']=BandTable('nhs-1mg-ml-vincristine') is a table for vincristine, "
+        "not for fludarabine; give each agent its own table"
+    )
+
+
+def test_an_out_of_range_adjusted_factor_is_shown_as_given() -> None:
+    # DosingWeight.__post_init__ mutant 76 showed it as "None"
+    error = refused(DomainError, lambda: DosingWeight("adjusted", factor=1.5))
+    assert (error.value, error.shown) == (1.5, "1.5")
+    assert str(error).startswith("DosingWeight('adjusted', factor=1.5): factor must be")
+
+
+def test_a_creatinine_floors_unit_error_is_caused_by_one_naming_the_floor() -> None:
+    error = refused(UnitsError, lambda: Policy(creatinine_floor={"adult": 0.7}))
+    assert error.argument == "creatinine_floor.adult"
+    assert isinstance(error.__cause__, UnitsError)  # shown in the traceback under it
+    assert error.__cause__.argument == "creatinine_floor.adult"
+    assert str(error.__cause__).startswith("creatinine_floor.adult=0.7 has no unit")

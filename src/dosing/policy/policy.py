@@ -24,7 +24,7 @@ from dosing.body.bsa import BSA_FORMULAS
 from dosing.body.egfr import EGFR_FORMULAS
 from dosing.body.kidney import cg_weight_description, creatinine_mg_per_dl, creatinine_quantity
 from dosing.body.weight import IBW_FORMULAS
-from dosing.errors import DomainError, Example, UnitsError, UnknownKeyError
+from dosing.errors import DomainError, Example, UnitsError, UnknownKeyError, show_value
 from dosing.exposure import CALVERT_GFR_CAP
 from dosing.plausibility import RANGES
 from dosing.policy.bands import BAND_TABLES, BandTable, check_product
@@ -107,7 +107,10 @@ class InfantRule:
                 f"{INFANT_DIVISOR_BOUNDS[1]:g}, e.g. 30",
                 argument="divisor",
                 value=self.divisor,
-                shown=repr(self.divisor),
+                # a Quantity as <Quantity(...)>, as written; a number as show_value shows it
+                shown=repr(self.divisor)
+                if hasattr(self.divisor, "units")
+                else show_value(self.divisor),
             )
         object.__setattr__(self, "below_weight", weight)
         object.__setattr__(self, "divisor", float(divisor))
@@ -170,7 +173,7 @@ class DosingWeight:
                 "must be True or False",
                 argument="cap_at_actual",
                 value=self.cap_at_actual,
-                shown=repr(self.cap_at_actual),
+                shown=show_value(self.cap_at_actual),
             )
         if self.kind not in ("actual", "ideal", "adjusted"):
             raise UnknownKeyError("dosing_weight", self.kind, ("actual", "ideal", "adjusted"))
@@ -188,9 +191,9 @@ class DosingWeight:
                     "0.25 for ABW25)",
                     argument="factor",
                     value=factor,
-                    shown=repr(factor),
-                    message=f"DosingWeight('adjusted', factor={factor!r}): factor must be a "
-                    f"number from 0 to 1 (0.4 in clinPK and carboplatin templates; 0.25 for "
+                    shown=show_value(factor),
+                    message=f"DosingWeight('adjusted', factor={show_value(factor)}): factor must "
+                    f"be a number from 0 to 1 (0.4 in clinPK and carboplatin templates; 0.25 for "
                     f"ABW25)",
                 )
             object.__setattr__(self, "factor", float(factor))
@@ -199,9 +202,9 @@ class DosingWeight:
                 "belongs to 'adjusted' only",
                 argument="factor",
                 value=self.factor,
-                shown=repr(self.factor),
-                message=f"DosingWeight({self.kind!r}, factor={self.factor!r}): a factor belongs "
-                f"to 'adjusted' only",
+                shown=show_value(self.factor),
+                message=f"DosingWeight({self.kind!r}, factor={show_value(self.factor)}): a factor "
+                f"belongs to 'adjusted' only",
             )
 
     def describe(self) -> str:
@@ -275,7 +278,7 @@ class RenalEstimator:
                     "has a race coefficient, and a Patient has no race",
                     argument=f"renal_estimator.{group}",
                     value=key,
-                    shown=repr(key),
+                    shown=show_value(key),
                     fix="use a race-free equation, e.g. 'ckd_epi_2021'",
                 )
         weight = self.cockcroft_gault_weight
@@ -287,7 +290,7 @@ class RenalEstimator:
                 "DosingWeight('adjusted', factor=0.4)",
                 argument="renal_estimator.cockcroft_gault_weight",
                 value=weight,
-                shown=repr(weight),
+                shown=show_value(weight),
             )
 
     @property
@@ -333,17 +336,17 @@ def _agent_map(name: str, value: object) -> dict[str, Any]:
             "must be a mapping of agent name to a value",
             argument=name,
             value=value,
-            shown=repr(value),
+            shown=show_value(value),
         )
     out: dict[str, Any] = {}
     for agent, item in value.items():
         if not isinstance(agent, str) or not agent.strip():
             raise DomainError(
-                f"has key {agent!r}",
+                f"has key {show_value(agent)}",
                 argument=name,
                 value=value,
                 fix="keys are agent names or '*'",
-                message=f"{name} has key {agent!r}; keys are agent names or '*'",
+                message=f"{name} has key {show_value(agent)}; keys are agent names or '*'",
             )
         key = ALL_AGENTS if agent.strip() == ALL_AGENTS else canonical_agent(agent)
         if key in out:
@@ -471,7 +474,7 @@ class Policy:
                     "above 1 is refused",
                     argument=f"dose_factors[{agent!r}]",
                     value=factor,
-                    shown=repr(factor),
+                    shown=show_value(factor),
                 )
             factors[agent] = float(factor)
         put(self, "dose_factors", MappingProxyType(factors))
@@ -489,7 +492,7 @@ class Policy:
                 "must be a fraction in (0, 1), e.g. 0.10",
                 argument="max_rounding_change",
                 value=change,
-                shown=repr(change),
+                shown=show_value(change),
             )
         put(self, "max_rounding_change", float(change))
         if self.infant_rule is not None and not isinstance(self.infant_rule, InfantRule):
@@ -497,7 +500,7 @@ class Policy:
                 "must be an InfantRule, e.g. InfantRule(below_weight=Q_(10, 'kg'), divisor=30)",
                 argument="infant_rule",
                 value=self.infant_rule,
-                shown=repr(self.infant_rule),
+                shown=show_value(self.infant_rule),
             )
         put(self, "renal", _renal_keys(self.renal))
         put(self, "dosing_weight", _dosing_weights(self.dosing_weight))
@@ -509,7 +512,7 @@ class Policy:
                     f"has key(s) {sorted(unknown)}",
                     argument="renal_estimator",
                     value=estimator,
-                    shown=repr(estimator),
+                    shown=show_value(estimator),
                     fix="use 'adult', 'child' and 'cockcroft_gault_weight'",
                 )
             estimator = RenalEstimator(**estimator)
@@ -518,7 +521,7 @@ class Policy:
                 "must be a RenalEstimator, e.g. RenalEstimator(child='ckid_u25')",
                 argument="renal_estimator",
                 value=estimator,
-                shown=repr(estimator),
+                shown=show_value(estimator),
             )
         put(self, "renal_estimator", estimator)
         if self.renal_outside_population not in ("refuse", "accept"):
@@ -711,7 +714,7 @@ def _creatinine_floors(value: object) -> Mapping[str, Any]:
             f"has key(s) {unknown}" if unknown else "is an empty mapping",
             argument="creatinine_floor",
             value=value,
-            shown=repr(value),
+            shown=show_value(value),
             fix="use 'adult' and 'child', e.g. {'adult': Q_(0.7, 'mg/dL')}",
         )
     floors: dict[str, Any] = {}
@@ -743,7 +746,7 @@ def _creatinine_floors(value: object) -> Mapping[str, Any]:
             "gives no floor",
             argument="creatinine_floor",
             value=value,
-            shown=repr(value),
+            shown=show_value(value),
             fix="give None for no floor",
         )
     return MappingProxyType(floors)
@@ -763,7 +766,7 @@ def _one_value(value: object, name: str, unit: Any, limit: str, shown_unit: str)
             "must be one value, not an array",
             argument=name,
             value=value,
-            shown=repr(value),
+            shown=show_value(value),
         )
     low, high = RANGES[limit].bounds_in(unit)
     if not low <= magnitude_ <= high:
@@ -810,7 +813,7 @@ def _increment(agent: str, value: object) -> Any:
                 "rounds every agent to whole vials; name the agents",
                 argument="rounding['*']",
                 value=value,
-                shown=repr(value),
+                shown=show_value(value),
                 fix="write rounding={'melphalan': 'vial'} with the product in products=",
             )
         return VIAL
@@ -819,8 +822,8 @@ def _increment(agent: str, value: object) -> Any:
             "has no unit",
             argument=f"rounding[{agent!r}]",
             value=value,
-            shown=repr(value),
-            fix=f"write rounding={{{agent!r}: Q_({value!r}, 'mg')}}",
+            shown=show_value(value),
+            fix=f"write rounding={{{agent!r}: Q_({show_value(value)}, 'mg')}}",
         )
     try:
         quantity = as_quantity(value, MG, f"rounding[{agent!r}]")
@@ -910,14 +913,14 @@ def _band_tables(value: object) -> Mapping[str, BandTable]:
                 "key of dosing.BAND_TABLES",
                 argument=f"bands[{agent!r}]",
                 value=table,
-                shown=repr(table),
+                shown=show_value(table),
             )
         if table.agent != agent:
             raise DomainError(
                 f"is a table for {table.agent}, not for {agent}",
                 argument=f"bands[{agent!r}]",
                 value=table,
-                shown=repr(table),
+                shown=show_value(table),
                 fix="give each agent its own table",
             )
         tables[agent] = table
@@ -933,7 +936,7 @@ def _renal_keys(value: object) -> tuple[str, ...] | None:
             "must be a table key or a list of table keys",
             argument="renal",
             value=value,
-            shown=repr(value),
+            shown=show_value(value),
         )
     agents: dict[str, str] = {}
     for key in keys:
@@ -961,7 +964,7 @@ def _dosing_weights(value: object) -> Mapping[str, DosingWeight]:
                 "needs its factor: DosingWeight('adjusted', factor=0.4)",
                 argument=label,
                 value=item,
-                shown=repr(item),
+                shown=show_value(item),
                 message=f"{label}='adjusted' needs its factor: DosingWeight('adjusted', "
                 f"factor=0.4)",
             )
@@ -971,7 +974,7 @@ def _dosing_weights(value: object) -> Mapping[str, DosingWeight]:
             "must be 'actual', 'ideal' or a DosingWeight",
             argument=label,
             value=item,
-            shown=repr(item),
+            shown=show_value(item),
         )
 
     if isinstance(value, Mapping):
