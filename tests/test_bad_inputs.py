@@ -47,6 +47,8 @@ def bad_quantities(unit: str) -> dict[str, object]:
         "negative": Q_(-1, unit),
         "huge": Q_(1e300, unit),
         "int 10^400": Q_(10**400, unit),
+        "bare int 10^5000": 10**5000,  # repr() of it raises ValueError (Python's 4,300 digits)
+        "int 10^5000": Q_(10**5000, unit),
         "text array": Q_(np.array(["1", "2"]), unit),
         "object array": Q_(np.array([1, 2], dtype=object), unit),
         "complex": Q_(1 + 1j, unit),

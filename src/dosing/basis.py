@@ -41,7 +41,13 @@ from dosing.body.bsa import BSA_FORMULAS, bsa_m2
 from dosing.body.egfr import EGFR_FORMULAS, egfr_magnitude
 from dosing.body.kidney import cockcroft_gault_kernel
 from dosing.body.weight import adjusted_kg, ideal_body_weight
-from dosing.errors import DomainError, Example, ImplausibleInputWarning, OutsidePopulationWarning
+from dosing.errors import (
+    DomainError,
+    Example,
+    ImplausibleInputWarning,
+    OutsidePopulationWarning,
+    safe_repr,
+)
 from dosing.plausibility import ADULT_AGE_YEARS
 from dosing.policy.policy import CG, DosingWeight
 from dosing.policy.renal import RENAL_TABLES, Measure, RenalTable
@@ -701,7 +707,7 @@ def _refusal(table: RenalTable, reason: str, ages: Any, outside: Any) -> DomainE
         f"is for {table.population_text()}; the patient is {first:g} years old",
         argument="renal",
         value=table.key,
-        shown=repr(table.key),
+        shown=safe_repr(table.key),
         fix=f"{way}, {accept}",
         mentions={"renal_outside_population": "accept"},
         message=f"renal table {table.key!r} is for {table.population_text()}; the patient is "
@@ -720,7 +726,7 @@ def _refuse_outside(table: RenalTable, reason: str) -> Any:
                 f"is for {table.population_text()} ({reason})",
                 argument="renal",
                 value=table.key,
-                shown=repr(table.key),
+                shown=safe_repr(table.key),
                 fix="accept it explicitly with {renal_outside_population}",
                 mentions={"renal_outside_population": "accept"},
             )

@@ -40,6 +40,7 @@ __all__ = [
     "UnsourcedDefaultWarning",
     "UnusedPolicyWarning",
     "join_message",
+    "safe_repr",
     "show_value",
 ]
 
@@ -63,6 +64,15 @@ class _NoValue:
 
 #: An error's :attr:`~DosingError.value` when it concerns no single value.
 NO_VALUE: Final = _NoValue()
+
+
+def safe_repr(value: object) -> str:
+    """``repr(value)``, or a placeholder where ``repr`` itself fails (an int of 5,000 digits, a
+    list nested 1,000 deep), so that an error about a value can always be raised."""
+    try:
+        return repr(value)
+    except (ValueError, RecursionError):
+        return f"<a {type(value).__name__} too large or deep to show>"
 
 
 def show_value(value: object) -> str:

@@ -38,6 +38,7 @@ from dosing.errors import (
     ImplausibleExposureWarning,
     UnitsError,
     UnknownKeyError,
+    safe_repr,
 )
 from dosing.plausibility import strip
 from dosing.references import REFERENCES
@@ -187,7 +188,7 @@ def _absolute_gfr(gfr: object, formula: str) -> Any:
             f"is normalised to 1.73 m²; the {formula} formula needs an absolute clearance",
             argument="gfr",
             value=gfr,
-            shown=repr(gfr),
+            shown=safe_repr(gfr),
             fix="pass (egfr * patient_bsa).to('mL/min')",
             message=f"gfr={gfr!r} is normalised to 1.73 m²; the {formula} formula needs an "
             f"absolute clearance: pass (egfr * patient_bsa).to('mL/min')",
@@ -353,7 +354,7 @@ def _family(unit: Any, argument: str, value: object) -> str:
         "concentration (ng/mL, µmol/L)",
         argument=argument,
         value=value,
-        shown=repr(value),
+        shown=safe_repr(value),
         fix='write e.g. Q_(90, "mg*h/L") or Q_(1200, "umol*min/L")',
     )
 
@@ -382,7 +383,7 @@ def _as_exposure(value: object, argument: str, unit: str = "mg*h/L") -> Any:
             "has no unit",
             argument=argument,
             value=value,
-            shown=repr(value),
+            shown=safe_repr(value),
             fix=f'write {argument}=Q_({value!r}, "{unit}")',
         )
     return value
@@ -468,7 +469,7 @@ def _positive(value: Any, argument: str, shown: object) -> Any:
             "must be positive and finite",
             argument=argument,
             value=shown,
-            shown=repr(shown),
+            shown=safe_repr(shown),
             fix=f"give the measured {argument} (a zero or missing value cannot be scaled)",
         )
     return value
@@ -499,7 +500,7 @@ def _ratio_bounds(plausible_ratio: object) -> tuple[float, float]:
             "must be (low, high) with 0 < low ≤ 1 ≤ high",
             argument="plausible_ratio",
             value=plausible_ratio,
-            shown=repr(plausible_ratio),
+            shown=safe_repr(plausible_ratio),
             fix="write e.g. plausible_ratio=(0.5, 2.0)",
         )
     return low, high
@@ -615,7 +616,7 @@ def _scalar(value: Any, argument: str, shown: object) -> float:
             "exposures",
             argument=argument,
             value=shown,
-            shown=repr(shown),
+            shown=safe_repr(shown),
             fix="call it once per patient (a cohort's patients have their own measurements)",
         )
     return float(magnitude_)
@@ -681,7 +682,7 @@ def remaining_doses(
             "must be a whole number of administrations, at least 1",
             argument="remaining",
             value=remaining,
-            shown=repr(remaining),
+            shown=safe_repr(remaining),
         )
     bounds = _ratio_bounds(plausible_ratio)
     if clearance not in ("latest", "pooled"):
@@ -706,7 +707,7 @@ def remaining_doses(
                 f"in one kind of unit",
                 argument=f"given[{index}]",
                 value=given[index],
-                shown=repr(given[index]),
+                shown=safe_repr(given[index]),
                 fix="give every dose as an amount (mg), e.g. 18 kg × 1.1 mg/kg = Q_(19.8, 'mg')",
             )
     dose_values = [_scalar(d.to(dose_unit), f"given[{i}]", given[i]) for i, d in enumerate(doses)]
@@ -746,7 +747,7 @@ def remaining_doses(
             f"at or over the target {total:.6g} {unit:~P}; no further dose can be computed",
             argument="target",
             value=target,
-            shown=repr(target),
+            shown=safe_repr(target),
             fix="review the course with the transplant team (the target is met or exceeded)",
         )
     each = left / count

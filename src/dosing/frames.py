@@ -65,7 +65,14 @@ import numpy as np
 from pint import DimensionalityError
 
 from dosing.checks import CODES, Finding, check
-from dosing.errors import DomainError, DosingError, UnitsError, UnusedPolicyWarning, show_value
+from dosing.errors import (
+    DomainError,
+    DosingError,
+    UnitsError,
+    UnusedPolicyWarning,
+    safe_repr,
+    show_value,
+)
 from dosing.expand import expand
 from dosing.formats.pandas import frame_of, import_pandas
 from dosing.patient import Patient
@@ -157,7 +164,7 @@ def _unit_of(code: str, column: str) -> Any:
             "is not a UCUM unit dosing reads",
             argument=column,
             value=code,
-            shown=repr(code),
+            shown=safe_repr(code),
             fix="write a UCUM code such as cm, [in_i], kg, [lb_av], m2, a, mg/dL, umol/L, mL/min",
         ) from None
 
@@ -827,11 +834,11 @@ def plan_frame(frame: object, policy: Policy | None = None, errors: str = "colle
     """
     if errors not in ("collect", "raise"):
         raise DomainError(
-            "must be 'collect' or 'raise'", argument="errors", value=errors, shown=repr(errors)
+            "must be 'collect' or 'raise'", argument="errors", value=errors, shown=safe_repr(errors)
         )
     if policy is not None and not isinstance(policy, Policy):
         raise DomainError(
-            "must be a dosing.Policy", argument="policy", value=policy, shown=repr(policy)
+            "must be a dosing.Policy", argument="policy", value=policy, shown=safe_repr(policy)
         )
     pd = import_pandas()
     table = _read(pd, _as_pandas(pd, frame))

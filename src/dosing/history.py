@@ -22,7 +22,7 @@ import numpy as np
 
 from dosing.amounts import CANONICAL, Kind, classify
 from dosing.dose_limits import DOSE_LIMITS
-from dosing.errors import DomainError, Example, UnitsError
+from dosing.errors import DomainError, Example, UnitsError, safe_repr
 from dosing.plausibility import strip
 from dosing.units import KG, M2, Q_, as_quantity, magnitude, parse_quantity
 from dosing.vocabulary import identify
@@ -127,7 +127,7 @@ class Exposure:
                 put(self, "date", dt.date.fromisoformat(given))
             except ValueError:
                 raise DomainError(
-                    "must be a date", argument="date", value=self.date, shown=repr(self.date)
+                    "must be a date", argument="date", value=self.date, shown=safe_repr(self.date)
                 ) from None
         if self.date is not None and (
             not isinstance(self.date, dt.date) or isinstance(self.date, dt.datetime)
@@ -136,7 +136,7 @@ class Exposure:
                 "must be a date, e.g. datetime.date(2024, 3, 1)",
                 argument="date",
                 value=self.date,
-                shown=repr(self.date),
+                shown=safe_repr(self.date),
             )
         if self.cycles is not None and (
             isinstance(self.cycles, bool) or not isinstance(self.cycles, int) or self.cycles < 1
@@ -145,7 +145,7 @@ class Exposure:
                 "must be a whole number of cycles, at least 1",
                 argument="cycles",
                 value=self.cycles,
-                shown=repr(self.cycles),
+                shown=safe_repr(self.cycles),
             )
         self._check_comparable()
 

@@ -23,7 +23,7 @@ from dosing._arrays import guard, is_lazy
 from dosing._warn import recording, warn
 from dosing.body._sex import validate_sex
 from dosing.body.kidney import creatinine_mg_per_dl, creatinine_quantity, cystatin_c_mg_per_l
-from dosing.errors import DomainError, Example, ImplausibleInputWarning, UnitsError
+from dosing.errors import DomainError, Example, ImplausibleInputWarning, UnitsError, safe_repr
 from dosing.plausibility import (
     BMI_HIGH,
     BMI_LOW,
@@ -301,7 +301,7 @@ class Patient:
                     "needs units of mL/min (absolute) or mL/min/standard_bsa (per 1.73 m²)",
                     argument=name,
                     value=value,
-                    shown=repr(value),
+                    shown=safe_repr(value),
                     fix=Example({name: Q_(90, "mL/min")}),
                 ) from None
             magnitude_ = checked(

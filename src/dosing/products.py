@@ -25,7 +25,7 @@ from typing import Any, Final, Literal
 import numpy as np
 
 from dosing._data import load_toml
-from dosing.errors import DomainError, UnknownKeyError
+from dosing.errors import DomainError, UnknownKeyError, safe_repr
 from dosing.references import REFERENCES
 from dosing.registry import Registry
 from dosing.units import MG, Magnitude, parse_quantity, ureg
@@ -247,7 +247,7 @@ def presentation(agent: str, key: object, argument: str = "products") -> Present
                 f"is a product of {PRESENTATIONS[key].agent}, not of {agent}",
                 argument=f"{argument}[{agent!r}]",
                 value=key,
-                shown=repr(key),
+                shown=safe_repr(key),
                 fix=f"use one of: {', '.join(map(repr, own))}" if own else "name no product",
             )
         raise UnknownKeyError(f"{argument}[{agent!r}]", key, own)
@@ -277,7 +277,7 @@ def check_brand(item: Presentation, agent: str, product: str | None, argument: s
         f"{agent} products are dosed differently, so the dose is drawn from {product} only",
         argument=argument,
         value=item.key,
-        shown=repr(item.key),
+        shown=safe_repr(item.key),
         fix=f"name a {product} presentation: {', '.join(map(repr, own))}"
         if own
         else f"dosing has no {product} presentation: name none",

@@ -33,7 +33,7 @@ import numpy as np
 import numpy.typing as npt
 import pint
 
-from dosing.errors import Code, Example, UnitsError
+from dosing.errors import Code, Example, UnitsError, safe_repr
 
 __all__ = [
     "AUC",
@@ -89,7 +89,7 @@ def _define_once(definition: str, dimension: str, size: float) -> None:
             f"defines it ({definition})",
             argument="units",
             value=name,
-            shown=repr(name),
+            shown=safe_repr(name),
             fix="define it as dosing does, or leave it undefined before importing dosing",
         )
 
@@ -374,7 +374,11 @@ _EXAMPLE: Final[dict[str, str]] = {
 
 def _example(name: str, unit: Any, value: object = None) -> Example:
     """The call a user should write instead, e.g. ``weight=Q_(40, "kg")``."""
-    shown = value if isinstance(value, int | float) and not isinstance(value, bool) else "..."
+    # a number is shown as given; an integer beyond any float (10**5000) is not worth printing
+    printable = isinstance(value, float) or (
+        isinstance(value, int) and not isinstance(value, bool) and value.bit_length() <= 1024
+    )
+    shown = value if printable else "..."
     return Example({name: Code(f"Q_({shown}, {_EXAMPLE.get(str(unit), repr(str(unit)))})")})
 
 
@@ -390,7 +394,7 @@ def _from_foreign(value: Any, name: str) -> Any:
             f"dosing's registry",
             argument=name,
             value=value,
-            shown=repr(value),
+            shown=safe_repr(value),
             fix=fix,
         ) from exc
     theirs_root = value.to_root_units()
@@ -406,7 +410,7 @@ def _from_foreign(value: Any, name: str) -> Any:
             f"dosing's registry",
             argument=name,
             value=value,
-            shown=repr(value),
+            shown=safe_repr(value),
             fix=fix,
         )
     return ours
@@ -414,7 +418,10 @@ def _from_foreign(value: Any, name: str) -> Any:
 
 def _shown(value: object, limit: int = 80) -> str:
     """``repr(value)``, cut to ``limit`` characters for a message."""
-    text = repr(value)
+    try:
+        text = repr(value)
+    except (ValueError, RecursionError):  # an int of 5,000 digits; a list nested 1,000 deep
+        text = f"<a {type(value).__name__} too large or deep to show>"
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
@@ -532,7 +539,7 @@ write weight=Q_(..., "kg")
         f"has a magnitude of type {type(raw).__name__}",
         argument=name,
         value=value,
-        shown=repr(value),
+        shown=safe_repr(value),
         fix=f"use a number or a numpy array, e.g. {_example(name, unit)}",
     )
 
@@ -637,7 +644,7 @@ def parse_quantity(text: str) -> Any:
             f"{text[:40]!r}... is {len(text)} characters long, more than the "
             f"{MAX_QUANTITY_TEXT} a value with its unit may have",
             value=text,
-            shown=repr(text[:40] + "..."),
+            shown=safe_repr(text[:40] + "..."),
         )
     known = _QUANTITY_READ.get(text)
     if known is not None:

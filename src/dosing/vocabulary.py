@@ -23,7 +23,7 @@ from types import MappingProxyType
 from typing import Any, Final
 
 from dosing._data import load_toml
-from dosing.errors import DomainError, Example, UnknownKeyError
+from dosing.errors import DomainError, Example, UnknownKeyError, safe_repr
 from dosing.registry import Registry
 
 __all__ = [
@@ -188,7 +188,7 @@ def identify(name: object) -> Identity:
             f"names more than one agent ({', '.join(candidates)}), dosed differently",
             argument="agent",
             value=name,
-            shown=repr(name),
+            shown=safe_repr(name),
             fix=f"write one of: {', '.join(map(repr, candidates))}",
         )
     identity = _NAMES.get(key)

@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from dosing._arrays import is_lazy
-from dosing.errors import DomainError, Example
+from dosing.errors import DomainError, Example, safe_repr
 from dosing.regimens.lines import WeightBand, WeightBands
 from dosing.regimens.read_lines import with_band
 from dosing.units import Q_
@@ -53,7 +53,7 @@ def resolve_band(line: DoseLine, patient: Patient, policy: Policy) -> DoseLine:
             f"weight, and its amount is for actual body weight",
             argument=f"dosing_weight[{line.agent!r}]",
             value=choice.describe(),
-            shown=repr(choice.describe()),
+            shown=safe_repr(choice.describe()),
             fix=f"dose {line.agent} on actual body weight: dosing_weight={{..., "
             f"{line.agent!r}: 'actual'}}",
         )

@@ -34,7 +34,7 @@ from dosing._arrays import guard
 from dosing._warn import warn
 from dosing.body._sex import is_male
 from dosing.body.kidney import creatinine_mg_per_dl, cystatin_c_mg_per_l
-from dosing.errors import DomainError, Example, OutsidePopulationWarning, UnitsError
+from dosing.errors import DomainError, Example, OutsidePopulationWarning, UnitsError, safe_repr
 from dosing.plausibility import same_shape, strip
 from dosing.references import REFERENCES, Reference, check_references
 from dosing.registry import Registry
@@ -769,7 +769,7 @@ def _black(value: object) -> Any:
             "must be True or False (or a boolean array)",
             argument="black",
             value=value,
-            shown=repr(value),
+            shown=safe_repr(value),
         )
     return array
 

@@ -32,6 +32,7 @@ from dosing.errors import (
     OutsidePopulationWarning,
     UnitsError,
     UnknownKeyError,
+    safe_repr,
 )
 from dosing.plausibility import ADULT_AGE_YEARS, checked, strip
 from dosing.references import check_references
@@ -100,7 +101,7 @@ serum_creatinine=Q_(0.9, "mg/dL")
                 "needs units of mass or substance concentration",
                 argument=name,
                 value=value,
-                shown=repr(value),
+                shown=safe_repr(value),
                 fix=Example({name: Q_(0.6, "mg/dL")}),
                 message=f"{name}={value!r} needs units of mass or substance concentration; "
                 f"write {name}=Q_(0.6, 'mg/dL') or Q_(53, 'umol/L')",
@@ -132,7 +133,7 @@ def convert_creatinine(value: object, unit: object) -> Any:
             "must be a unit of concentration such as 'mg/dL' or 'umol/L'",
             argument="unit",
             value=unit,
-            shown=repr(unit),
+            shown=safe_repr(unit),
         )
     target = Q_(1.0, unit).units
     if target.dimensionality not in (MG_PER_DL.dimensionality, UMOL_PER_L.dimensionality):
@@ -140,7 +141,7 @@ def convert_creatinine(value: object, unit: object) -> Any:
             "must be a unit of mass or substance concentration such as 'mg/dL' or 'umol/L'",
             argument="unit",
             value=unit,
-            shown=repr(unit),
+            shown=safe_repr(unit),
         )
     return quantity.to(target, "chemistry", mw=CREATININE_MOLAR_MASS)
 
@@ -183,7 +184,7 @@ def cystatin_c_mg_per_l(cystatin_c: object, name: str = "cystatin_c") -> Magnitu
                 "written in mg/L, and converting would need its molar mass, which is not assumed)",
                 argument=name,
                 value=cystatin_c,
-                shown=repr(cystatin_c),
+                shown=safe_repr(cystatin_c),
                 fix=Example({name: Q_(0.8, "mg/L")}),
             ) from None
         raise
@@ -314,7 +315,7 @@ def cockcroft_gault(
             "is needed for weight_used='adjusted' (e.g. factor=0.4), and belongs to it only",
             argument="factor",
             value=factor,
-            shown=repr(factor),
+            shown=safe_repr(factor),
         )
     used_kg: Any = actual_kg
     if weight_used != "actual":
@@ -341,7 +342,7 @@ def cockcroft_gault(
                     "must be a number from 0 to 1 (e.g. factor=0.4)",
                     argument="factor",
                     value=factor,
-                    shown=repr(factor),
+                    shown=safe_repr(factor),
                 )
             used_kg = adjusted_kg(actual_kg, ideal_kg, float(factor))
         if np.ndim(used_kg) == 0:

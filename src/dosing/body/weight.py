@@ -29,7 +29,13 @@ from dosing._arrays import guard
 from dosing._warn import warn
 from dosing.body._sex import is_male
 from dosing.body.growth import BMI_FOR_AGE_MONTHS, GROWTH_REFERENCES, median_bmi, months
-from dosing.errors import DomainError, Example, ImplausibleInputWarning, OutsidePopulationWarning
+from dosing.errors import (
+    DomainError,
+    Example,
+    ImplausibleInputWarning,
+    OutsidePopulationWarning,
+    safe_repr,
+)
 from dosing.plausibility import ADULT_AGE_YEARS, BMI_LOW, RANGES, strip
 from dosing.references import REFERENCES, Reference, check_references
 from dosing.registry import Registry
@@ -331,7 +337,7 @@ def adjusted_body_weight(weight: object, ideal: object, factor: float = 0.4) -> 
             "over ideal body weight that is added back",
             argument="factor",
             value=factor,
-            shown=repr(factor),
+            shown=safe_repr(factor),
         )
     actual_kg = strip(weight, "weight", KG)
     ideal_kg = strip(ideal, "ideal", KG, limit="weight")

@@ -27,7 +27,7 @@ from dosing.checks.doses import compared as _compared
 from dosing.checks.findings import CODES, SEVERITIES, Finding
 from dosing.checks.rules import ROUNDING_WARNING
 from dosing.dose_limits import DOSE_LIMITS, LimitTable
-from dosing.errors import DomainError
+from dosing.errors import DomainError, safe_repr
 from dosing.history import Exposure
 from dosing.schedule import Schedule
 from dosing.vocabulary import canonical_agent, identify
@@ -105,7 +105,7 @@ def check(
                 "must be a dosing.Exposure, e.g. Exposure('melphalan', Q_(180, 'mg/m**2'))",
                 argument="prior",
                 value=exposure,
-                shown=repr(exposure),
+                shown=safe_repr(exposure),
             )
     if isinstance(intended_repeats, str):
         intended_repeats = [intended_repeats]
@@ -117,7 +117,7 @@ def check(
                 "intended for a known agent, e.g. intended_repeats=['total body irradiation']",
                 argument="intended_repeats",
                 value=name,
-                shown=repr(name),
+                shown=safe_repr(name),
             )
     intended = frozenset(canonical_agent(name) for name in intended_names)
     table = DOSE_LIMITS if limits is None else limits
@@ -126,7 +126,7 @@ def check(
             "must be a LimitTable (dosing.dose_limits.load_limits)",
             argument="limits",
             value=limits,
-            shown=repr(limits),
+            shown=safe_repr(limits),
         )
     findings = [finding for schedule in flat for finding in check_schedule(schedule, table)]
     findings.extend(check_course(flat, exposures, intended, table))
@@ -139,7 +139,7 @@ def _not_a_schedule(item: object) -> DomainError:
         "is not a schedule",
         argument="schedules",
         value=item,
-        shown=repr(item),
+        shown=safe_repr(item),
         message=f"check() takes schedules; got {item!r}",
     )
 

@@ -38,7 +38,7 @@ from typing import TYPE_CHECKING, Any, Final
 
 import numpy as np
 
-from dosing.errors import DomainError
+from dosing.errors import DomainError, safe_repr
 from dosing.formats._registry import register_format
 from dosing.units import DAY, HOUR, MG, Q_
 from dosing.vocabulary import canonical_agent
@@ -87,7 +87,7 @@ def to_events(schedule: Schedule, agent: str | None = None) -> Any:
                 f"is not given in {schedule.regimen.key}",
                 argument="agent",
                 value=agent,
-                shown=repr(agent),
+                shown=safe_repr(agent),
                 fix=f"use one of {', '.join(map(repr, schedule.agents))}",
             )
     masses = sorted({row.agent for row in rows if row.unit.dimensionality == MG.dimensionality})
@@ -106,7 +106,7 @@ def to_events(schedule: Schedule, agent: str | None = None) -> Any:
             f"amounts in mg cannot hold",
             argument="schedule",
             value=schedule.regimen.key,
-            shown=repr(schedule.regimen.key),
+            shown=safe_repr(schedule.regimen.key),
             fix="pick the drug to model with to_events(agent=...)",
         )
     patient = schedule.patient

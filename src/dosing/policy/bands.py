@@ -45,6 +45,7 @@ from dosing.errors import (
     DosingError,
     UnitsError,
     UnknownKeyError,
+    safe_repr,
     show_value,
 )
 from dosing.products import MG_PER_ML, PRODUCTS, Presentation, presentation
@@ -715,7 +716,10 @@ def load_band_table(
     """
     if not isinstance(path, str | PathLike):
         raise DomainError(
-            "must be the path of a band-table file", argument="path", value=path, shown=repr(path)
+            "must be the path of a band-table file",
+            argument="path",
+            value=path,
+            shown=safe_repr(path),
         )
     name = str(path)
     raw = read_toml_file(path, _refusal(name, "cannot be read: "))
@@ -885,7 +889,7 @@ def _unit(text: object, where: str) -> Any:
             f"is {len(text)} characters long, more than the {MAX_QUANTITY_TEXT} a unit may have",
             argument=f"{where}: unit",
             value=text,
-            shown=repr(text[:40] + "..."),
+            shown=safe_repr(text[:40] + "..."),
         )
     if not isinstance(text, str | ureg.Unit):
         raise UnitsError(
@@ -1163,7 +1167,7 @@ def check_product(table: BandTable, item: Presentation, argument: str) -> None:
             f"is {item.key}, but the band table {table.key} is for {table.product}",
             argument=argument,
             value=item.key,
-            shown=repr(item.key),
+            shown=safe_repr(item.key),
             fix=f"name {table.product!r} (or no product: the table supplies it), or use a table "
             f"for {item.key}",
         )
@@ -1175,6 +1179,6 @@ def check_product(table: BandTable, item: Presentation, argument: str) -> None:
             f"{table.key} is for {_show_quantity(table.concentration)}",
             argument=argument,
             value=item.key,
-            shown=repr(item.key),
+            shown=safe_repr(item.key),
             fix="name a product at the table's concentration, or use a table for this product",
         )

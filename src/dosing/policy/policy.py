@@ -24,7 +24,7 @@ from dosing.body.bsa import BSA_FORMULAS
 from dosing.body.egfr import EGFR_FORMULAS
 from dosing.body.kidney import cg_weight_description, creatinine_mg_per_dl, creatinine_quantity
 from dosing.body.weight import IBW_FORMULAS
-from dosing.errors import DomainError, Example, UnitsError, UnknownKeyError, show_value
+from dosing.errors import DomainError, Example, UnitsError, UnknownKeyError, safe_repr, show_value
 from dosing.exposure import CALVERT_GFR_CAP
 from dosing.plausibility import RANGES
 from dosing.policy.bands import BAND_TABLES, BandTable, check_product
@@ -89,7 +89,7 @@ class InfantRule:
                 f"must be one weight within {low:g}–{high:g} kg",
                 argument="below_weight",
                 value=self.below_weight,
-                shown=repr(self.below_weight),
+                shown=safe_repr(self.below_weight),
                 fix=Example({"below_weight": Q_(10, "kg")}),
                 message=f"below_weight={self.below_weight!r} must be one weight within "
                 f"{low:g}–{high:g} kg, e.g. Q_(10, 'kg')",
@@ -108,7 +108,7 @@ class InfantRule:
                 argument="divisor",
                 value=self.divisor,
                 # a Quantity as <Quantity(...)>, as written; a number as show_value shows it
-                shown=repr(self.divisor)
+                shown=safe_repr(self.divisor)
                 if hasattr(self.divisor, "units")
                 else show_value(self.divisor),
             )
@@ -456,7 +456,7 @@ class Policy:
                     f"must be one area within {low:g}–{high:g} m²",
                     argument="bsa_cap",
                     value=self.bsa_cap,
-                    shown=repr(self.bsa_cap),
+                    shown=safe_repr(self.bsa_cap),
                     fix=Example({"bsa_cap": Q_(2.0, "m**2")}),
                     message=f"bsa_cap={self.bsa_cap!r} must be one area within {low:g}–{high:g} "
                     f"m², e.g. Q_(2.0, 'm**2')",
@@ -729,7 +729,7 @@ def _creatinine_floors(value: object) -> Mapping[str, Any]:
                 "is not a serum creatinine (mg/dL or µmol/L)",
                 argument=name,
                 value=raw[group],
-                shown=repr(raw[group]),
+                shown=safe_repr(raw[group]),
                 fix=Example({name: Q_(0.7, "mg/dL")}),
             ) from exc
         if np.ndim(quantity.magnitude) != 0:
@@ -737,7 +737,7 @@ def _creatinine_floors(value: object) -> Mapping[str, Any]:
                 "must be one value, not an array",
                 argument=name,
                 value=raw[group],
-                shown=repr(raw[group]),
+                shown=safe_repr(raw[group]),
             )
         creatinine_mg_per_dl(quantity, name)  # within the plausible range, or refused
         floors[group] = quantity
@@ -774,7 +774,7 @@ def _one_value(value: object, name: str, unit: Any, limit: str, shown_unit: str)
             f"is outside the plausible range {low:g}–{high:g} {shown_unit}",
             argument=name,
             value=value,
-            shown=repr(value),
+            shown=safe_repr(value),
             fix=f"check the value and its unit ({shown_unit})",
         )
     return quantity
@@ -782,8 +782,8 @@ def _one_value(value: object, name: str, unit: Any, limit: str, shown_unit: str)
 
 def _show(value: Any) -> str:
     if hasattr(value, "units"):
-        return f"Q_({value.magnitude!r}, {short(value.units)!r})"
-    return repr(value)
+        return f"Q_({safe_repr(value.magnitude)}, {short(value.units)!r})"
+    return safe_repr(value)
 
 
 def _record(quantity: Any) -> dict[str, Any]:
@@ -841,7 +841,7 @@ def _increment(agent: str, value: object) -> Any:
                 "graduation such as Q_(0.1, 'mL') with the agent's product, or 'vial'",
                 argument=f"rounding[{agent!r}]",
                 value=value,
-                shown=repr(value),
+                shown=safe_repr(value),
             ) from None
     if quantity.dimensionality == ML.dimensionality and agent == ALL_AGENTS:
         raise UnitsError(

@@ -64,7 +64,7 @@ from dosing._arrays import Derived, derived_slot, guard, is_lazy, may_any
 from dosing._text import value_text
 from dosing._warn import warn
 from dosing.basis import Bases, Basis, as_magnitude, flag_value
-from dosing.errors import DomainError, Example, OutsidePopulationWarning
+from dosing.errors import DomainError, Example, OutsidePopulationWarning, safe_repr
 from dosing.gfr import auc_dose, floored_gfr, needs_weight
 from dosing.policy.renal import RENAL_TABLES, RenalTable
 from dosing.products import PRODUCTS
@@ -580,7 +580,7 @@ def banding(state: LineState, bases: Bases, policy: Policy) -> None:
             f"is in {short(table.unit)}, but the {line.agent} doses are in {short(line.dose_unit)}",
             argument=f"bands[{line.agent!r}]",
             value=table,
-            shown=repr(table),
+            shown=safe_repr(table),
             fix=f"give a table in {short(line.dose_unit)}",
         )
     factor = float(Q_(1.0, line.dose_unit).m_as(table.unit))  # dose unit -> table unit
@@ -696,7 +696,7 @@ def rounding(state: LineState, bases: Bases, policy: Policy) -> None:
                 f"no product for {line.agent}, and it has {len(known)} presentations",
                 argument=f"rounding[{line.agent!r}]",
                 value=increment,
-                shown=repr(increment) if not volume else f"{increment:~P}",
+                shown=safe_repr(increment) if not volume else f"{increment:~P}",
                 fix=f"name one in products={{{line.agent!r}: ...}}: "
                 + (", ".join(repr(p.key) for p in known) or "none known"),
             )

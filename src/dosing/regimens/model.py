@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from dosing._readonly import ReadOnlyMapping
 from dosing.amounts import CANONICAL, Kind
-from dosing.errors import DomainError, UnknownKeyError
+from dosing.errors import DomainError, UnknownKeyError, safe_repr
 from dosing.regimens.days import Frame, format_days
 from dosing.regimens.lines import TargetAUC, WeightBand, WeightBands
 from dosing.units import frozen_quantity, short
@@ -172,7 +172,7 @@ class DoseLine:
                 "depends on the patient's weight band",
                 argument="course_total",
                 value=self.agent,
-                shown=repr(self.agent),
+                shown=safe_repr(self.agent),
                 fix="expand the regimen for the patient; schedule.total(agent) gives it",
             )
         return self.prescribed * self.administrations
