@@ -860,3 +860,21 @@ def test_without_a_bsa_cap_the_capped_bsa_is_the_patients() -> None:
     assert basis is bases.patient_bsa()
     assert basis.value == pytest.approx(math.sqrt(150 * 40 / 3600), rel=1e-12)
     assert not capped
+
+
+def test_an_ideal_weight_equal_to_actual_within_float_noise_is_not_above_it() -> None:
+    # Devine: 50 kg + 2.3 kg per inch over 60 inches. 152.4 cm is exactly 60 inches, so a man of
+    # 152.4 cm has an ideal weight of exactly 50 kg (float arithmetic through the unit
+    # conversion gives 50.000000000000014). At 50 kg he is not above it: no flag, no warning.
+    man = dosing.Patient(height=Q_(152.4, "cm"), weight=Q_(50, "kg"), sex="male")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", dosing.DosingWarning)
+        (row, *_) = ATG.expand(man, policy=Policy(dosing_weight="ideal"))
+    assert "dosing_weight" not in row.flags
+    assert row.dose.m_as("mg") == pytest.approx(1.25 * 50.0, rel=1e-12)  # 1.25 mg/kg a day
+    # 49.99 kg is below the ideal 50 kg by 10 g: the lesser (actual) weight is used, flagged
+    thin = dosing.Patient(height=Q_(152.4, "cm"), weight=Q_(49.99, "kg"), sex="male")
+    with pytest.warns(dosing.ImplausibleInputWarning, match="exceeds actual weight"):
+        (row, *_) = ATG.expand(thin, policy=Policy(dosing_weight="ideal"))
+    assert "dosing_weight" in row.flags
+    assert row.dose.m_as("mg") == pytest.approx(1.25 * 49.99, rel=1e-12)

@@ -63,6 +63,14 @@ __all__ = ["FLAT", "RADIATION", "STANDARD_BSA_M2", "Bases", "Basis", "KidneyFunc
 STANDARD_BSA_M2: Final = float(Q_(1.0, "standard_bsa").m_as(M2))
 
 
+#: An ideal or adjusted weight is above actual weight only beyond floating-point noise, a
+#: relative 10^-9 (50 µg in 50 kg; a library convention): Devine's ideal weight at exactly 60
+#: inches (152.4 cm) comes out of the unit conversion as 50.000000000000014 kg, and a man of
+#: 50 kg was flagged and warned "ideal body weight exceeds actual weight" with no change to his
+#: dose. Within the noise the lesser weight is still the one used.
+_ABOVE_ACTUAL: Final = 1.0 + 1e-9
+
+
 @dataclass(frozen=True, slots=True)
 class Basis:
     """What an amount was multiplied by (or a table read), and how that number was obtained.
@@ -278,7 +286,7 @@ class Bases:
         else:
             assert choice.factor is not None  # DosingWeight requires it for "adjusted"
             weight = adjusted_kg(actual, ideal, choice.factor)
-        above = weight > actual
+        above = weight > actual * _ABOVE_ACTUAL
         what = "ideal" if choice.kind == "ideal" else "adjusted"
         if choice.cap_at_actual:
             used = np.minimum(weight, actual)
