@@ -216,3 +216,73 @@ def test_a_refused_anchor_date_is_shown_as_written(
     ((argument, value),) = kwargs.items()
     assert (error.argument, error.value, error.shown) == (argument, value, shown)
     assert str(error).startswith(f"{argument}={shown}")
+
+
+#: An int repr() refuses to write (more than 4,300 digits: ValueError), as every message shows it.
+HUGE = 10**5000
+UNSHOWN = "<a int too large or deep to show>"
+
+
+@pytest.mark.parametrize(
+    ("regimen", "patient", "kwargs", "message"),
+    [
+        (
+            RIC,
+            CHILD,
+            {"cycle_start": HUGE},
+            f"cycle_start={UNSHOWN}: 'flu-arac-mel-ric' counts transplant days (day 0 = graft "
+            "infusion); give transplant_date= instead",
+        ),
+        (
+            INO,
+            CHILD,
+            {"transplant_date": HUGE},
+            f"transplant_date={UNSHOWN}: 'inotuzumab-cycle-1' counts cycle days (day 1 = first "
+            "day of the cycle); give cycle_start= instead",
+        ),
+        (
+            INO,
+            CHILD,
+            {"cycle_start": HUGE},
+            f"cycle_start={UNSHOWN} must be a date, e.g. datetime.date(2026, 12, 10)",
+        ),
+        (
+            RIC,
+            HUGE,
+            {},
+            f"patient={UNSHOWN} must be a dosing.Patient, e.g. Patient(height=Q_(150, 'cm'), "
+            "weight=Q_(40, 'kg'))",
+        ),
+        (RIC, CHILD, {"policy": HUGE}, f"policy={UNSHOWN} must be a dosing.Policy"),
+        (
+            RIC,
+            CHILD,
+            {"policy": dosing.Policy(), "bsa_method": HUGE},
+            f"bsa_method={UNSHOWN} disagrees with policy.bsa_method='mosteller'; give one of them",
+        ),
+    ],
+    ids=["cycle_start", "transplant_date", "not_a_date", "patient", "policy", "bsa_method"],
+)
+def test_an_argument_too_large_to_write_is_refused_by_name_not_with_a_valueerror(
+    regimen: dosing.Regimen, patient: object, kwargs: dict[str, Any], message: str
+) -> None:
+    # repr(HUGE) raises ValueError; the refusal shows the value as every other message does.
+    error = expand_error(regimen, patient, **kwargs)
+    assert str(error) == message
+    assert error.value is HUGE
+    assert error.shown == UNSHOWN
+
+
+def test_a_long_anchor_is_shown_cut_to_200_characters() -> None:
+    # repr of 1,000 nines is 1,002 characters; a message shows at most 200: the first 197 and
+    # "...", so a value pasted by mistake cannot flood a log.
+    text = "9" * 1000
+    error = expand_error(INO, CHILD, cycle_start=text)
+    shown = "'" + "9" * 196 + "..."
+    assert len(shown) == 200
+    assert error.shown == shown
+    assert str(error) == f"cycle_start={shown} must be a date, e.g. datetime.date(2026, 12, 10)"
+    error = expand_error(RIC, CHILD, cycle_start=text)
+    assert str(error).startswith(f"cycle_start={shown}: 'flu-arac-mel-ric' counts transplant")
+    error = expand_error(RIC, text)
+    assert str(error).startswith(f"patient={shown} must be a dosing.Patient, e.g. ")
