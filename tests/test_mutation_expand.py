@@ -5,8 +5,10 @@ row order and band flag kept per regimen (a new regimen that reuses a freed regi
 never gets its order or flag), the amount and agent named when a weight is missing, a flat dose
 by weight band, a carboplatin dose from an estimated GFR that a step rounds, a lazy cohort given
 by BSA alone, the flags of a lazy cohort's flat dose, and the ``shown`` text of every refusal of
-an anchor date. The numbers are worked out by hand beside them; the messages are written out
-from the formats the module documents.
+an anchor date; and the bug those showed: a refused value is shown by ``show_value`` (cut at 200
+characters), so one ``repr()`` cannot write is refused by name, not with a ``ValueError``. The
+numbers are worked out by hand beside them; the messages are written out from the formats the
+module documents.
 """
 
 from __future__ import annotations
