@@ -23,7 +23,7 @@ import numpy as np
 from dosing._arrays import Derived, keep_checks
 from dosing._warn import recording, warn
 from dosing.basis import FLAT, RADIATION, Bases, as_magnitude, frozen
-from dosing.errors import NO_VALUE, DomainError, Example, UnusedPolicyWarning, safe_repr
+from dosing.errors import NO_VALUE, DomainError, Example, UnusedPolicyWarning, show_value
 from dosing.gfr import auc_basis, auc_dose, formula_note, needs_weight
 from dosing.patient import Patient
 from dosing.policy.policy import Policy
@@ -68,14 +68,14 @@ def _expand(
     transplant_date: object,
 ) -> Schedule:
     if not isinstance(patient, Patient):
-        raise DomainError(
+        raise DomainError(  # show_value, not repr: cut at 200 characters, and never raises
             "must be a dosing.Patient",
             argument="patient",
             value=patient,
-            shown=safe_repr(patient),
+            shown=show_value(patient),
             fix=Example({"height": Q_(150, "cm"), "weight": Q_(40, "kg")}, call="Patient"),
-            message=f"patient={patient!r} must be a dosing.Patient, e.g. Patient(height=Q_(150, "
-            f"'cm'), weight=Q_(40, 'kg'))",
+            message=f"patient={show_value(patient)} must be a dosing.Patient, e.g. Patient("
+            f"height=Q_(150, 'cm'), weight=Q_(40, 'kg'))",
         )
     chosen = _policy(policy, bsa_method)
     if chosen is not _DEFAULT_POLICY:
@@ -242,14 +242,14 @@ def _policy(policy: Policy | None, bsa_method: str | None) -> Policy:
         return _DEFAULT_POLICY if bsa_method is None else Policy(bsa_method=bsa_method)
     if not isinstance(policy, Policy):
         raise DomainError(
-            "must be a dosing.Policy", argument="policy", value=policy, shown=safe_repr(policy)
+            "must be a dosing.Policy", argument="policy", value=policy, shown=show_value(policy)
         )
     if bsa_method is not None and bsa_method != policy.bsa_method:
         raise DomainError(
             f"disagrees with policy.bsa_method={policy.bsa_method!r}",
             argument="bsa_method",
             value=bsa_method,
-            shown=safe_repr(bsa_method),
+            shown=show_value(bsa_method),
             fix="give one of them",
         )
     return policy
@@ -273,7 +273,7 @@ def _anchor(regimen: Regimen, cycle_start: object, transplant_date: object) -> d
             f": {regimen.key!r} counts transplant days (day 0 = graft infusion)",
             argument="cycle_start",
             value=cycle_start,
-            shown=safe_repr(cycle_start),
+            shown=show_value(cycle_start),
             fix="give {transplant_date} instead",
             mentions={"transplant_date": NO_VALUE},
         )
@@ -282,7 +282,7 @@ def _anchor(regimen: Regimen, cycle_start: object, transplant_date: object) -> d
             f": {regimen.key!r} counts cycle days (day 1 = first day of the cycle)",
             argument="transplant_date",
             value=transplant_date,
-            shown=safe_repr(transplant_date),
+            shown=show_value(transplant_date),
             fix="give {cycle_start} instead",
             mentions={"cycle_start": NO_VALUE},
         )
@@ -298,7 +298,7 @@ def _anchor(regimen: Regimen, cycle_start: object, transplant_date: object) -> d
             "must be a date, not a date and time",
             argument=name,
             value=value,
-            shown=safe_repr(value),
+            shown=show_value(value),
         )
     anchor: dt.date | None = None
     if isinstance(value, dt.date):
@@ -313,7 +313,7 @@ def _anchor(regimen: Regimen, cycle_start: object, transplant_date: object) -> d
             "must be a date, e.g. datetime.date(2026, 12, 10)",
             argument=name,
             value=value,
-            shown=safe_repr(value),
+            shown=show_value(value),
         )
     _check_calendar(regimen, name, anchor)
     return anchor
