@@ -2366,3 +2366,13 @@ def test_a_creatinine_floors_unit_error_is_caused_by_one_naming_the_floor() -> N
     assert isinstance(error.__cause__, UnitsError)  # shown in the traceback under it
     assert error.__cause__.argument == "creatinine_floor.adult"
     assert str(error.__cause__).startswith("creatinine_floor.adult=0.7 has no unit")
+
+
+def test_rounding_half_up_takes_numpy_floats_as_floats() -> None:
+    # numpy 2 writes np.float64(1.15) as "np.float64(1.15)", which Decimal cannot read; a
+    # np.float64 is a float, so it came down the scalar path and raised decimal.InvalidOperation.
+    from dosing.policy.steps import round_half_up
+
+    assert round_half_up(np.float64(1.15), 0.1) == 1.2  # 11.5 tenths, half up: 12 tenths
+    assert round_half_up(1.15, np.float64(0.1)) == 1.2
+    assert round_half_up(np.float64(562.5), 10.0) == 560.0  # 56.25 tens: 56 tens

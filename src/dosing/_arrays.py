@@ -52,9 +52,14 @@ def guard(result: Any, check: Callable[..., None], *inputs: Any) -> Any:
 
 
 def _aligned(value: Any, like: Any) -> Any:
-    """A numpy array as a lazy array chunked like ``like``, so each block gets its own slice."""
-    if is_lazy(value) or np.ndim(value) == 0:
+    """``value`` as a lazy array chunked like ``like``, so each block gets its own slice: a numpy
+    array is wrapped, a lazy one of the same shape chunked otherwise is rechunked (a height in
+    chunks of 2 and a weight in chunks of 1 gave dask's "Shapes do not align" on compute)."""
+    if np.ndim(value) == 0:
         return value
+    if is_lazy(value):
+        same = value.shape == like.shape and value.chunks != like.chunks
+        return value.rechunk(like.chunks) if same else value
     import dask.array as da  # only reached with lazy arrays, so dask is installed
 
     array = np.broadcast_to(np.asarray(value), like.shape)

@@ -23,7 +23,14 @@ import numpy as np
 from dosing._arrays import Derived, keep_checks
 from dosing._warn import recording, warn
 from dosing.basis import FLAT, RADIATION, Bases, as_magnitude, frozen
-from dosing.errors import NO_VALUE, DomainError, Example, UnusedPolicyWarning, show_value
+from dosing.errors import (
+    NO_VALUE,
+    DomainError,
+    Example,
+    RegimenError,
+    UnusedPolicyWarning,
+    show_value,
+)
 from dosing.gfr import auc_basis, auc_dose, formula_note, needs_weight
 from dosing.patient import Patient
 from dosing.policy.policy import Policy
@@ -187,9 +194,13 @@ def _compute(
         dose = auc_dose(rule, gfr_basis.value, needs_weight(rule, bases, line.agent))
         basis = gfr_basis.with_note(formula_note(rule))
         dose = dose if dose.__class__ is float else as_magnitude(dose)
-    else:
+    elif kind == "flat" or kind == "radiation":
         basis = FLAT if kind == "flat" else RADIATION
         dose = as_magnitude(_constant(line.amount_value, bases.patient, shape))
+    else:  # pragma: no cover - a band line is resolved to per-kg or flat before this point
+        raise RegimenError(
+            line.regimen, "kind", f"{line.agent}: kind={kind!r} is not computed here"
+        )
     if rule is not None and isinstance(rule, WeightBand):
         basis = basis.with_note(band_note(line))
     state = LineState(line, basis, dose)

@@ -850,8 +850,11 @@ def round_half_up(value: Magnitude, increment: float) -> Magnitude:
     if isinstance(value, float):
         with localcontext() as context:
             context.prec = 80  # room for any quotient of two floats at 1e-9
-            step = Decimal(repr(increment))
-            quotient = (Decimal(repr(value)) / step).quantize(Decimal(10) ** -_QUOTIENT_DECIMALS)
+            # float(): numpy 2 writes an np.float64 (a float subclass) as "np.float64(1.15)"
+            step = Decimal(repr(float(increment)))
+            quotient = (Decimal(repr(float(value))) / step).quantize(
+                Decimal(10) ** -_QUOTIENT_DECIMALS
+            )
             count = quotient.quantize(Decimal(1), rounding=ROUND_HALF_UP)
             return float(count * step)
     quotient_arr = np.round(value / increment, _QUOTIENT_DECIMALS)
