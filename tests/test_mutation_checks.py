@@ -2143,3 +2143,17 @@ def test_the_cycle_rules_are_read_field_by_field_from_the_table() -> None:
                 }
             }
         )
+
+
+def test_a_total_is_written_in_whole_numbers_from_where_it_rounds_to_10000() -> None:
+    # Four significant digits below 10,000; whole numbers from 10,000 (54000, not 5.4e+04),
+    # and from 9999.5, which rounds to 10000 at four digits (not 1e+04).
+    from dosing.checks.course import _total_text
+
+    assert [_total_text(v) for v in (266.66, 9999.4, 9999.5, 10000.0, 54000.0)] == [
+        "266.7",
+        "9999",
+        "10000",
+        "10000",
+        "54000",
+    ]
