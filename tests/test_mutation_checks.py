@@ -2143,3 +2143,269 @@ def test_the_cycle_rules_are_read_field_by_field_from_the_table() -> None:
                 }
             }
         )
+
+
+# -- course.py: the survivors of the full-suite mutmut run (commit 715efdc) ----------------------
+
+
+def test_a_cycle_rule_for_an_agent_not_planned_does_not_stop_the_next_rule(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # course_rules.toml may hold several [cycles] tables: a rule whose agent is neither planned
+    # nor given before is skipped, and the rules after it are still applied. Here a rule for
+    # busulfan (not in the plan) comes before the label's inotuzumab rule: 5 prior cycles and 2
+    # planned are 7, over the label's 6.
+    from dosing.checks import course
+
+    other = course._cycle_rules(
+        {
+            "busulfan": {
+                "max_cycles": 1,
+                "cycles_before_transplant": 1,
+                "max_cycles_before_transplant": 1,
+                "stop_without_response_after": 1,
+                "min_days_between_doses": 1,
+                "min_age": "1 year",
+                "references": ["busulfex-eu-smpc"],
+            }
+        }
+    )
+    monkeypatch.setattr(course, "CYCLE_RULES", (*other, *course.CYCLE_RULES))
+    five = [Exposure("Besponsa", Q_(7.5, "mg/m**2"), cycles=5)]
+    found = dosing.check(INO_1.expand(CHILD), INO_CR.expand(CHILD), prior=five)
+    assert texts(found, "cycles") == [
+        "error [cycles]: inotuzumab ozogamicin: 7 cycles of inotuzumab ozogamicin; the label "
+        f"allows at most 6 {INO_SOURCES}"
+    ]
+
+
+def test_without_an_age_each_lifetime_limit_is_weighed_against_its_own_unit(
+    tmp_path: pathlib.Path,
+) -> None:
+    # A table with one more adults' lifetime limit of daunorubicin, in IU/m² (100, for the test).
+    # Without an age, a limit is compared with the largest limit of the same kind AND unit: the
+    # IU/m² limit is the largest (the only one) in IU/m², so it is taken up (and the planned mg
+    # cannot be expressed in it); the adults' 550 mg/m² is the largest in mg/m². Were every
+    # per-m² limit weighed together, 100 IU/m² would be dropped as under 550 without a word.
+    table = _with(
+        tmp_path,
+        '\n[[limit]]\nagent = "daunorubicin"\ntier = "hard"\nper = "lifetime"\n'
+        'amount = "100 IU/m**2"\nage_from = "18 year"\nunsourced = "a test"\n',
+    )
+    ageless = Patient(height=Q_(170, "cm"), weight=Q_(70, "kg"))
+    dnr = template({"agent": "daunorubicin", "amount": "60 mg/m**2", "days": "1..3"})
+    found = dosing.check(dnr.expand(ageless), limits=table)
+    under = (
+        "info [not_checked]: daunorubicin: the lifetime limits of daunorubicin "
+        "[daunorubicin-label] depend on age, which the patient does not have (the total is under "
+        "the largest of them, hard limit of {})"
+    )
+    assert [t for t in texts(found) if "lifetime limits of" in t or "planned" in t] == [
+        under.format("550 mg/m² lifetime"),
+        under.format("10 mg/kg lifetime"),
+        "info [not_checked]: daunorubicin: the planned daunorubicin cannot be expressed in the "
+        "unit of its hard limit of 100 IU/m² lifetime [unsourced]",
+    ]
+
+
+def test_a_products_lifetime_limit_skips_another_products_prior_exposure_only(
+    tmp_path: pathlib.Path,
+) -> None:
+    # A lifetime limit for Thymoglobulin only (20 mg/kg, for the test). Prior: Grafalon 5 mg/kg
+    # (another product of the agent: not counted), then Thymoglobulin 12 mg/kg (counted). Planned
+    # Thymoglobulin 2.5 mg/kg on days 1 and 2: 12 + 5 = 17 of 20, 3 would remain.
+    table = _with(
+        tmp_path,
+        '\n[[limit]]\nagent = "anti-thymocyte globulin (rabbit)"\nproduct = "Thymoglobulin"\n'
+        'tier = "hard"\nper = "lifetime"\namount = "20 mg/kg"\nunsourced = "a test"\n',
+    )
+    plan = template({"agent": "Thymoglobulin", "amount": "2.5 mg/kg", "days": "1..2"})
+    prior = [Exposure("Grafalon", Q_(5, "mg/kg")), Exposure("Thymoglobulin", Q_(12, "mg/kg"))]
+    found = dosing.check(plan.expand(ADULT), prior=prior, limits=table)
+    assert texts(found, "prior_exposure") == [
+        "info [prior_exposure]: anti-thymocyte globulin (rabbit): anti-thymocyte globulin "
+        "(rabbit): 12 mg/kg before and 5 mg/kg planned make 17 mg/kg of its hard limit of 20 mg/kg "
+        "lifetime [unsourced]; 3 mg/kg of the allowance would remain"
+    ]
+
+
+def test_every_agent_the_definitions_could_not_compare_is_named() -> None:
+    # Busulfan without a route (its thresholds are per route) and thiotepa in mg/m² (its
+    # threshold is 10 mg/kg): neither can be compared, and nothing else is met; the finding names
+    # both agents, in alphabetical order, with the doses each threshold is for, for this regimen.
+    regimen = template(
+        {"agent": "Bu", "amount": "3.2 mg/kg", "days": "1..4"},
+        {"agent": "thiotepa", "amount": "250 mg/m**2", "days": "5..6"},
+        intensity="RIC",
+        setting="conditioning",
+    )
+    found = [f for f in dosing.check(regimen.expand(ADULT)) if "intensity" in f.message]
+    assert [(f.code, f.agent, f.regimen, f.references) for f in found] == [
+        ("not_checked", "busulfan, thiotepa", "test", ())
+    ]
+    assert found[0].message == (
+        "test declares RIC, but its busulfan, thiotepa could not be compared with the working "
+        f"definitions {INTENSITY_SOURCES}, whose thresholds are for busulfan: oral doses in mg/kg "
+        "or intravenous doses in mg/kg; thiotepa: doses in mg/kg: its intensity was not checked"
+    )
+
+
+def test_a_criterion_without_a_dose_in_its_unit_does_not_stop_the_next() -> None:
+    # Busulfan 130 mg/m² IV on 4 days (a per-m² busulfan schedule) cannot be compared with the
+    # intravenous threshold of 7.2 mg/kg; melphalan 141 mg/m², after it in the definitions, is
+    # still compared: over 140 mg/m², past the reduced-intensity thresholds.
+    found = _declared(
+        "RIC",
+        {
+            "agent": "Bu",
+            "amount": "130 mg/m**2",
+            "days": "1..4",
+            "route": "IV",
+            "acknowledge": "a per-m² busulfan schedule",
+        },
+        {"agent": "melphalan", "amount": "141 mg/m**2", "days": "5", "acknowledge": "x"},
+    )
+    assert [t for t in found if "intensity" in t] == [
+        "warning [intensity]: busulfan, melphalan: test declares RIC, but melphalan 141 mg/m² "
+        "(over 140 mg/m² is myeloablative) is past the reduced-intensity thresholds of the "
+        f"working definitions {INTENSITY_SOURCES}; check the source"
+    ]
+
+
+def test_a_dose_in_another_unit_of_the_same_kind_is_not_compared_with_a_threshold() -> None:
+    # Melphalan written as 141 IU/m² is per m² like the 140 mg/m² threshold, but not in mg: it is
+    # not compared (141 IU is not 141 mg), and the finding says so.
+    found = _declared(
+        "RIC", {"agent": "melphalan", "amount": "141 IU/m**2", "days": "1", "acknowledge": "x"}
+    )
+    assert [t for t in found if "intensity" in t] == [
+        "info [not_checked]: melphalan: test declares RIC, but its melphalan could not be "
+        f"compared with the working definitions {INTENSITY_SOURCES}, whose thresholds are for "
+        "melphalan: doses in mg/m²: its intensity was not checked"
+    ]
+
+
+def test_thresholds_not_verified_against_their_paper_say_so(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # course_rules.toml marks the intensity thresholds verified = true; were they not, each
+    # intensity warning would carry the caveat.
+    from dosing.checks import course
+
+    monkeypatch.setattr(course, "_INTENSITY", {**course._INTENSITY, "verified": False})
+    caveat = " (thresholds as commonly quoted; not verified against the paper)"
+    # TBI 6 × 2 = 12 Gy fractionated, declared RIC; 3 × 2 = 6 Gy declared MAC
+    ric = _declared("RIC", {"agent": "TBI", "amount": "2 Gy", "days": "1..6"})
+    assert ric == [
+        "warning [intensity]: total body irradiation: test declares RIC, but TBI 12 Gy "
+        "fractionated (at least 8 Gy fractionated is myeloablative) is past the reduced-intensity "
+        f"thresholds of the working definitions {INTENSITY_SOURCES}{caveat}; check the source"
+    ]
+    mac = _declared("MAC", {"agent": "TBI", "amount": "2 Gy", "days": "1..3"})
+    assert mac == [
+        "warning [intensity]: total body irradiation: test declares MAC, but none of the "
+        "myeloablative working definitions is met by its total body irradiation "
+        f"{INTENSITY_SOURCES}{caveat}"
+    ]
+
+
+#: The relative tolerance of every comparison with a limit or threshold (dosing.checks.doses):
+#: a value within one part in 10⁹ of it counts as at it.
+RTOL = 1e-9
+
+
+def test_a_lifetime_total_at_the_limits_tolerance_is_not_over() -> None:
+    # daunorubicin given before, exactly 550 × (1 + 10⁻⁹) mg/m², nothing planned of it: at the
+    # adults' hard limit of 550 mg/m² within the tolerance, so not over it (the usual 400 is)
+    edge = 550 * (1 + RTOL)
+    found = dosing.check(DOX.expand(ADULT), prior=[Exposure("daunorubicin", Q_(edge, "mg/m**2"))])
+    assert "over_lifetime" not in codes_of(found)
+    assert [f.severity for f in found if f.agent == "daunorubicin"] == ["warning", "info", "info"]
+    # without an age: at the largest limit within the tolerance, so the age decides and it says so
+    ageless = Patient(height=Q_(175, "cm"), weight=Q_(70, "kg"))
+    found = dosing.check(DOX.expand(ageless), prior=[Exposure("daunorubicin", Q_(edge, "mg/m**2"))])
+    assert "over_lifetime" not in codes_of(found)
+    assert (
+        "info [not_checked]: daunorubicin: the lifetime limits of daunorubicin "
+        "[daunorubicin-label] depend on age, which the patient does not have (the total is under "
+        "the largest of them, hard limit of 550 mg/m² lifetime)"
+    ) in texts(found)
+
+
+def test_one_transplants_total_at_the_course_limits_tolerance_is_not_over() -> None:
+    # TBI in one fraction in each of two schedules of one transplant: 2 × 7.875 × (1 + 10⁻⁹) Gy is
+    # 15.75 × (1 + 10⁻⁹) exactly (doubling is exact in binary): at the 15.75 Gy a course within
+    # the tolerance, not over it
+    fraction = 7.875 * (1 + RTOL)
+    assert fraction + fraction == 15.75 * (1 + RTOL)
+    tbi = {"agent": "TBI", "amount": f"{fraction!r} Gy", "acknowledge": "x"}
+    found = dosing.check(
+        _tx({**tbi, "days": "-3"}, key="a").expand(ADULT),
+        _tx({**tbi, "days": "-1"}, key="b").expand(ADULT),
+    )
+    assert [f for f in found if "one transplant" in f.message] == []
+    # three parts in 10⁹ over: over it
+    over = 7.875 * (1 + 3 * RTOL)
+    found = dosing.check(
+        _tx({**tbi, "amount": f"{over!r} Gy", "days": "-3"}, key="a").expand(ADULT),
+        _tx({**tbi, "amount": f"{over!r} Gy", "days": "-1"}, key="b").expand(ADULT),
+    )
+    assert [f.code for f in found if "one transplant" in f.message] == ["over_limit"]
+
+
+@pytest.mark.parametrize(
+    ("line", "met"),
+    [
+        # "at least": a total within the tolerance under the threshold meets it
+        ({"agent": "TBI", "amount": f"{5 * (1 - RTOL)!r} Gy", "days": "1"}, True),
+        ({"agent": "thiotepa", "amount": f"{10 * (1 - RTOL)!r} mg/kg", "days": "1"}, True),
+        # "over": a total within the tolerance over the threshold does not
+        ({"agent": "melphalan", "amount": f"{140 * (1 + RTOL)!r} mg/m**2", "days": "1"}, False),
+    ],
+)
+def test_an_intensity_threshold_at_its_tolerance(line: dict[str, str], met: bool) -> None:
+    found = _declared("RIC", {**line, "acknowledge": "x"})
+    assert [t.startswith("warning [intensity]") for t in found if "declares RIC" in t] == (
+        [True] if met else []
+    )
+
+
+def test_a_total_is_written_in_whole_numbers_from_where_it_rounds_to_10000() -> None:
+    # Four significant digits below 10,000; whole numbers from 10,000 (54000, not 5.4e+04),
+    # and from 9999.5, which rounds to 10000 at four digits (not 1e+04).
+    from dosing.checks.course import _total_text
+
+    assert [_total_text(v) for v in (266.66, 9999.4, 9999.5, 10000.0, 54000.0)] == [
+        "266.7",
+        "9999",
+        "10000",
+        "10000",
+        "54000",
+    ]
+
+
+def test_one_transplants_course_limit_not_compared_names_its_agent_and_sources(
+    tmp_path: pathlib.Path,
+) -> None:
+    # A sourced melphalan course limit in IU/m² (for the test: no planned mg can be expressed in
+    # it): the finding that says so is melphalan's, and carries the limit's references.
+    table = _with(
+        tmp_path,
+        '\n[[limit]]\nagent = "melphalan"\ntier = "hard"\nper = "course"\n'
+        'amount = "150 IU/m**2"\nreferences = ["evomela-label"]\nquote = "a test"\n',
+    )
+    mel = {"agent": "melphalan", "amount": "80 mg/m**2"}
+    found = dosing.check(
+        _tx({**mel, "days": "-3"}, key="a").expand(ADULT),
+        _tx({**mel, "days": "-2"}, key="b").expand(ADULT),
+        limits=table,
+    )
+    unchecked = [f for f in found if f.code == "not_checked" and "one transplant" in f.message]
+    assert [(f.agent, f.references, f.message) for f in unchecked] == [
+        (
+            "melphalan",
+            ("evomela-label",),
+            "melphalan over the schedules of one transplant (a, b) was not compared with its hard "
+            "limit of 150 IU/m² per course [evomela-label]: a dose could not be expressed in IU/m²",
+        )
+    ]

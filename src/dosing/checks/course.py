@@ -704,8 +704,8 @@ def _check_one_course(group: Sequence[Schedule], table: LimitTable, out: _Findin
 
 def _total_text(value: float) -> str:
     """A total for a message: four significant digits, whole numbers from 10,000 (54000 mg/m²,
-    not 5.4e+04)."""
-    return f"{value:.4g}" if abs(value) < 1e4 else f"{value:.0f}"
+    not 5.4e+04) and from 9999.5, which four digits round to 10000 (not 1e+04)."""
+    return f"{value:.4g}" if abs(value) < 9999.5 else f"{value:.0f}"
 
 
 def _check_planned_repeats(
