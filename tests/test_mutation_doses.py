@@ -267,3 +267,27 @@ def test_a_lifetime_limit_for_every_age_is_compared_after_one_that_depends_on_ag
         "hard limit of 2000 mg/m² lifetime"
     ]
     assert "not_checked" not in [f.code for f in dosing.check(schedule, limits=table)]
+
+
+# -- why an agent was not checked ---------------------------------------------------------------
+
+
+def test_a_flat_dose_against_limits_per_kg_without_a_weight_says_the_weight_is_needed() -> None:
+    # Thymoglobulin for GVHD prophylaxis: at most 2.5 mg/kg a day (label). A flat 150 mg is
+    # compared per kg of the weight; given by BSA alone it cannot be, and the reason says what
+    # is missing (it said "it is dosed flat here, and its limits are per kg", as if a flat dose
+    # could never be compared)
+    line = {"agent": "Thymoglobulin", "amount": "150 mg", "days": "1"}
+    regimen = template({**line, "setting": "gvhd-prophylaxis", "acknowledge": "x"})
+    assert texts(dosing.check(regimen.expand(Patient(bsa=Q_(1.8, "m**2"))))) == [
+        "info [not_checked]: anti-thymocyte globulin (rabbit): anti-thymocyte globulin (rabbit) "
+        "was not checked: its hard limit of 2.5 mg/kg per day [thymoglobuline-sg-label] needs "
+        "the patient's weight"
+    ]
+    # with the weight it is compared: 150 mg / 50 kg = 3 mg/kg, over 2.5
+    weighed = regimen.expand(Patient(bsa=Q_(1.8, "m**2"), weight=Q_(50, "kg")))
+    assert texts(dosing.check(weighed)) == [
+        "error [over_limit]: anti-thymocyte globulin (rabbit) day 1: anti-thymocyte globulin "
+        "(rabbit) gives on day 1 3 mg/kg, over the per-day limit of 2.5 mg/kg "
+        "[thymoglobuline-sg-label]"
+    ]
