@@ -1726,16 +1726,17 @@ def test_a_products_lifetime_limit_counts_only_that_product(tmp_path: pathlib.Pa
     assert "12 mg/kg before and 10 mg/kg planned make 22 mg/kg" in over[0].message
 
 
-def test_a_dose_in_a_kind_no_limit_uses_says_which_kinds_the_limits_are_in() -> None:
+def test_a_dose_per_m2_against_limits_per_kg_without_a_weight_says_the_weight_is_needed() -> None:
     # Thymoglobulin's limits are per kg (thymoglobuline-sg-label); Grafalon's record of what is
     # not checked is for another product and does not apply. Written per m² (acknowledged) for
-    # a patient given by BSA alone, nothing converts it to per kg: said, not passed.
+    # a patient given by BSA alone, nothing converts it to per kg: said, not passed, with what
+    # would let it be compared (a per-m² dose is compared per kg of the weight when there is one)
     line = {"agent": "Thymoglobulin", "amount": "50 mg/m**2", "days": "-2..-1"}
     regimen = transplant_template("atg", {**line, "acknowledge": "a test"})
     findings = dosing.check(regimen.expand(Patient(bsa=Q_(1.8, "m**2"))))
     assert (
-        "anti-thymocyte globulin (rabbit) was not checked: it is dosed per m² here, and its "
-        "limits are per kg"
+        "anti-thymocyte globulin (rabbit) was not checked: its hard limit of 25 mg/kg per course "
+        "[thymoglobuline-sg-label, thymoglobuline-ch-label] needs the patient's weight"
     ) in [f.message for f in findings if f.code == "not_checked"]
 
 

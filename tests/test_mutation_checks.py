@@ -506,7 +506,7 @@ def test_a_limit_in_another_unit_does_not_stop_the_next_one(tmp_path: pathlib.Pa
         "hard limit of 100 mg per administration"
     ]
     # a flat dose for a patient without a weight, with limits in IU/m² and per kg: neither can
-    # be compared, and the message names both kinds
+    # be compared, and the message says why for each (the unit; the weight it would need)
     table = _with(
         tmp_path,
         '\n[[limit]]\nagent = "asparaginase"\ntier = "hard"\nper = "administration"\n'
@@ -516,8 +516,9 @@ def test_a_limit_in_another_unit_does_not_stop_the_next_one(tmp_path: pathlib.Pa
     )
     flat = template({"agent": "asparaginase", "amount": "50 mg", "days": "1"})
     assert texts(dosing.check(flat.expand(Patient(bsa=Q_(1.7, "m**2"))), limits=table)) == [
-        "info [not_checked]: asparaginase: asparaginase was not checked: it is dosed flat here, "
-        "and its limits are per m² or per kg"
+        "info [not_checked]: asparaginase: asparaginase was not checked: its limits are in IU/m², "
+        "its doses in mg; its hard limit of 1 mg/kg per administration [unsourced] needs the "
+        "patient's weight"
     ]
 
 

@@ -253,6 +253,9 @@ def _check_limits(
     }
     compared: set[int] = set()  # the lines at least one limit was compared with
     missing: dict[str, str] = {}  # a reason a limit could not be compared -> its text
+    # each line's own reasons, by the limit's kind: its doses cannot be expressed in that kind
+    # (a unit, no weight). A flat or per-m² line meets per-kg limits through the weight.
+    unexpressed: dict[int, dict[str, str]] = {}
     hard_broken: set[tuple[str, int | None]] = set()
     limits = [limit for limit in table.for_agent(agent) if limit.per != "lifetime"]
     for tier in ("hard", "usual"):
@@ -279,7 +282,9 @@ def _check_limits(
                 for row in rows_of[id(result)]:
                     value = in_kind(row, limit, context, dose)
                     if value is None:
-                        missing[limit.kind] = _why_not(limit, row, context)
+                        why = _why_not(limit, row, context)
+                        missing[limit.kind] = why
+                        unexpressed.setdefault(id(result), {}).setdefault(limit.kind, why)
                         break
                     amounts.append((row, value))
                 else:
@@ -333,17 +338,17 @@ def _check_limits(
             ):
                 compared.add(id(result))
                 context.compared.setdefault(agent, []).append(limit)
-    _not_checked(context, agent, lines, table, compared, missing)
+    _not_checked(context, agent, lines, table, compared, missing, unexpressed)
 
 
 def _why_not(limit: DoseLimit, row: Row, context: _Context) -> str:
     if _DOSE_UNIT[str(limit.unit)] != row.unit:
         return f"its limits are in {_unit_text(limit)}, its doses in {row.unit:~P}"
     if limit.kind == "weight":
-        return f"its {limit.describe()} needs the patient's weight"
+        return f"its {limit.describe()} {limit.sources} needs the patient's weight"
     # Never reached: every patient has a BSA (given, or from the height and weight a
     # Patient needs without one), so a per-m² limit never lacks its basis
-    return f"its {limit.describe()} needs the patient's BSA"  # pragma: no cover
+    return f"its {limit.describe()} {limit.sources} needs the patient's BSA"  # pragma: no cover
 
 
 def _not_checked(
@@ -353,6 +358,7 @@ def _not_checked(
     table: LimitTable,
     compared: set[int],
     missing: dict[str, str],
+    unexpressed: dict[int, dict[str, str]],
 ) -> None:
     """Say what of ``agent`` was not compared with any limit, and why."""
     reasons: list[str] = []
@@ -360,7 +366,7 @@ def _not_checked(
     for result in lines:
         line = result.line
         if id(result) not in compared:
-            reasons.append(_reason(line, table, missing))
+            reasons.append(_reason(line, table, missing, unexpressed.get(id(result), {})))
             continue
         # compared with some limit, but its own kind or setting is recorded as not checked:
         # say so, since the limits it met are not the ones for it
@@ -392,7 +398,9 @@ def _not_checked(
         )
 
 
-def _reason(line: DoseLine, table: LimitTable, missing: dict[str, str]) -> str:
+def _reason(
+    line: DoseLine, table: LimitTable, missing: dict[str, str], unexpressed: dict[str, str]
+) -> str:
     agent = line.agent
     if not line.known:
         return "it is not in the vocabulary (data/agents.toml), so no limit is known"
@@ -408,6 +416,8 @@ def _reason(line: DoseLine, table: LimitTable, missing: dict[str, str]) -> str:
         return missing[line.kind]
     if "age" in missing:
         return missing["age"]
+    if unexpressed:  # the line's own: a flat or per-m² dose against limits per kg, no weight
+        return "; ".join(unexpressed.values())
     if not table.knows(agent):
         return "no limits are kept for it"
     kinds = sorted({limit.kind for limit in table.for_agent(agent)})
