@@ -247,7 +247,9 @@ class Schedule:
     Attributes
     ----------
     regimen : Regimen
-        What was expanded (unchanged by expansion).
+        What was expanded: the regimen given, unchanged, or, for a regimen with a line dosed by
+        weight band, the patient's copy of it with that line replaced by the per-kg or flat
+        line of the patient's band.
     patient : Patient
         For whom.
     rows : tuple of Row
