@@ -127,8 +127,8 @@ def test_band_table_entry_points_refuse_what_is_not_a_table_by_name(tmp_path: pa
         ({"key": 5}, r"^<a>\.key=5 must be text"),
         ({"references": [""]}, r"^<a>\.references='' is not known"),  # named "reference"
         # found by the long run: pint's unit parser is quadratic, 25 s for 50,000 characters
-        ({"unit": "x" * 50_000}, r"^<a>: unit='x{40}\.\.\.' is 50000 characters long"),
-        ({"unit": ["mg"]}, r"^<a>: unit=\['mg'\] must be a unit of mass written as text"),
+        ({"unit": "x" * 50_000}, r"^<a>\.unit='x{40}\.\.\.' is 50000 characters long"),
+        ({"unit": ["mg"]}, r"^<a>\.unit=\['mg'\] must be a unit of mass written as text"),
     ):
         with pytest.raises(DosingError, match=message):
             build_table(**{**arguments, **changes})

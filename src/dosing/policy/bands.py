@@ -500,7 +500,7 @@ def _validate(
             "must be 'A' (a dose at a boundary goes to the band above) or 'B' (to the band below)",
             boundary,
         )
-    unit = _unit(unit, where)
+    unit = _unit(unit, f"{where}.unit")
     if unit.dimensionality != MG.dimensionality:
         raise UnitsError(
             f"is {short(unit)}; band tables are in a unit of mass such as mg",
@@ -855,7 +855,7 @@ def _from_mapping(raw: dict[str, Any], where: str, accept: str | None) -> BandTa
     if "to" not in column:
         # To (A) is To (B) plus the resolution: 0.22 + 0.01 = 0.23, on the table's decimal grid.
         column["to"] = [float(f"{value + step:.12g}") for value in column["to_b"]]
-    unit = _unit(raw["unit"], where)
+    unit = _unit(raw["unit"], f"{where}: unit")
     table = build_table(
         key=key,
         agent=agent,
@@ -881,28 +881,27 @@ def _from_mapping(raw: dict[str, Any], where: str, accept: str | None) -> BandTa
     return table
 
 
-def _unit(text: object, where: str) -> Any:
+def _unit(text: object, argument: str) -> Any:
     """A pint Unit, or one written as text of at most 200 characters (pint's parser is
-    quadratic in the length: 10,000 characters took 1 s, 50,000 took 25 s)."""
+    quadratic in the length: 10,000 characters took 1 s, 50,000 took 25 s); ``argument`` names
+    it in refusals (``table.unit`` for :func:`build_table`, ``path: unit`` in a file)."""
     if isinstance(text, str) and len(text) > MAX_QUANTITY_TEXT:
         raise UnitsError(
             f"is {len(text)} characters long, more than the {MAX_QUANTITY_TEXT} a unit may have",
-            argument=f"{where}: unit",
+            argument=argument,
             value=text,
             shown=safe_repr(text[:40] + "..."),
         )
     if not isinstance(text, str | ureg.Unit):
         raise UnitsError(
             "must be a unit of mass written as text, such as 'mg'",
-            argument=f"{where}: unit",
+            argument=argument,
             value=text,
         )
     try:
         unit = ureg.Unit(text)
     except Exception:  # pint raises many types for unreadable text
-        raise UnitsError(
-            "is not a unit pint knows", argument=f"{where}: unit", value=text
-        ) from None
+        raise UnitsError("is not a unit pint knows", argument=argument, value=text) from None
     return unit
 
 
@@ -1036,8 +1035,9 @@ def make_band_table(
     lower = _grid(_decimal(lo), grid, ROUND_FLOOR)
     if boundary == "B" and _decimal(lo) <= lower * (one + snap):
         # Rule B: a band is (lower, upper], and a dose within the lookup's snap of a boundary is
-        # at it, so start a step below low when low is at (or within the snap of) the edge.
-        lower -= grid
+        # at it, so start below low when low is at (or within the snap of) the edge: a step
+        # below, or, on a grid finer than the snap, the first edge twice the snap below low.
+        lower = min(lower - grid, _grid(_decimal(lo) / (one + 2 * snap), grid, ROUND_FLOOR))
     if lower <= 0:
         raise _refuse("resolution", f"is too coarse for low={lo:g} mg", resolution or increment)
     lows: list[float] = []
