@@ -331,14 +331,14 @@ BLOCK = _BLOCK
 def test_a_large_mosteller_cohort_refuses_an_implausible_value_in_any_block(
     field: str, index: int, value: float, argument: str
 ) -> None:
-    n = (
-        _SMALL_COHORT + 1
-    )  # nine blocks of 14,564: BLOCK + 7 is in the second, 2 * BLOCK + 1 the third
-    heights, weights = np.full(n, 150.0), np.full(n, 40.0)
-    {"height": heights, "weight": weights}[field][index] = value
-    with pytest.raises(DomainError) as info:
-        dosing.bsa(Q_(heights, "cm"), Q_(weights, "kg"))
-    assert info.value.argument == f"{argument}[{index}]"  # the patient, by position
+    # Nine blocks of 14,564 (BLOCK + 7 is in the second, 2 * BLOCK + 1 in the third), checked by
+    # argmin/argmax; then two blocks of 65,536, checked by ufunc reductions.
+    for n in (_SMALL_COHORT + 1, _SMALL_COHORT):
+        heights, weights = np.full(n, 150.0), np.full(n, 40.0)
+        {"height": heights, "weight": weights}[field][index] = value
+        with pytest.raises(DomainError) as info:
+            dosing.bsa(Q_(heights, "cm"), Q_(weights, "kg"))
+        assert info.value.argument == f"{argument}[{index}]"  # the patient, by position
 
 
 def test_a_large_mosteller_cohort_is_the_formula_for_every_patient() -> None:
