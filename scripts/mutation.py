@@ -4,6 +4,7 @@
     python scripts/mutation.py              # every module of [tool.mutmut] only_mutate
     python scripts/mutation.py dosing.regimens.days dosing.body.bsa
     python scripts/mutation.py --survivors          # re-run only the mutants not yet killed
+    python scripts/mutation.py --fresh-stats ...    # first forget which tests reach which function
 
 For each module, ``mutmut run "<module>*"`` with ``DOSING_MUTATION=1`` (tests/conftest.py then
 loads a derandomised hypothesis profile and dask's synchronous scheduler, since mutmut forks a
@@ -11,6 +12,12 @@ process per mutant), then the score: killed / (killed + survived + timeout + sus
 ``mutmut results --all true``. The configuration is ``[tool.mutmut]`` in ``pyproject.toml``;
 ``docs/testing.md`` records the scores, and each surviving mutant is killed by a test or listed
 there as equivalent with the reason. Inspect one with ``mutmut show <name>``.
+
+mutmut runs, for each mutant, only the tests that reached its function, as recorded once in
+``mutants/mutmut-stats.json`` (and updated only for new tests). After a module is added to
+``only_mutate``, or a function starts to be reached by old tests, that record is stale and
+mutants survive that the suite kills: ``--fresh-stats`` deletes it, so the next run records
+it again from the whole suite (a few minutes).
 """
 
 from __future__ import annotations
@@ -42,6 +49,10 @@ MODULES = (
 )
 
 
+#: mutmut's record of which tests reach which function.
+STATS = os.path.join("mutants", "mutmut-stats.json")
+
+
 def score(module: str) -> tuple[int, int, dict[str, int]]:
     """(killed, counted, every status with its count) for ``module``'s mutants."""
     listing = subprocess.run(
@@ -71,7 +82,9 @@ def survivors(module: str) -> list[str]:
 
 def main() -> int:
     again = "--survivors" in sys.argv[1:]
-    modules = [name for name in sys.argv[1:] if name != "--survivors"] or MODULES
+    if "--fresh-stats" in sys.argv[1:] and os.path.exists(STATS):
+        os.remove(STATS)
+    modules = [name for name in sys.argv[1:] if not name.startswith("--")] or MODULES
     env = {**os.environ, "DOSING_MUTATION": "1"}
     commit = subprocess.run(
         ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, check=False
