@@ -43,6 +43,7 @@ MODULES = (
     "dosing.policy.steps",
     "dosing.policy.renal",
     "dosing.policy.bands",
+    "dosing.checks",
     "dosing.checks.doses",
     "dosing.checks.course",
     "dosing.checks.findings",
