@@ -686,3 +686,34 @@ def test_a_cap_below_one_unit_is_a_cap() -> None:
         ).rows[0]
     assert row.dose.m_as("mg") == 0.5
     assert "dose_capped" in row.flags
+
+
+@pytest.mark.parametrize("n", [_SMALL_COHORT, _SMALL_COHORT + 1])
+def test_a_mosteller_cohort_bad_in_every_block_is_refused(n: int) -> None:
+    # Every height 300 cm (above 260): no block passes its check, so the whole-array check must
+    # be run by a failing block itself, not by a passing one.
+    heights, weights = np.full(n, 300.0), np.full(n, 40.0)
+    with pytest.raises(DomainError) as info:
+        dosing.bsa(Q_(heights, "cm"), Q_(weights, "kg"))
+    assert info.value.argument == "height[0]"
+
+
+@pytest.mark.parametrize("n", [_SMALL_COHORT, _SMALL_COHORT + 1])
+def test_a_mosteller_cohort_of_zero_times_infinity_is_refused_without_numpys_warning(
+    n: int,
+) -> None:
+    # 0 cm × infinite kg is an invalid product (NaN, numpy warns "invalid value"); the product is
+    # computed before the block's check but never returned, and numpy says nothing.
+    heights, weights = np.full(n, 150.0), np.full(n, 40.0)
+    heights[3], weights[3] = 0.0, np.inf
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with pytest.raises(DomainError) as info:
+            dosing.bsa(Q_(heights, "cm"), Q_(weights, "kg"))
+    assert info.value.argument == "height[3]"
+
+
+def test_an_unknown_bsa_method_is_named_before_any_input_is_read() -> None:
+    # The method is looked up first: a bad height with an unknown method is told the method.
+    with pytest.raises(dosing.UnknownKeyError, match="nope"):
+        dosing.bsa(Q_(-1.0, "cm"), Q_(40.0, "kg"), method="nope")
