@@ -1,0 +1,176 @@
+"""Mutation tests of ``dosing.regimens.read_lines`` (issue 16): every refusal of a dose line's
+amount, target AUC or weight-band table, read in full (file, field and message).
+
+The messages are written here by hand from what each refusal says it is for; mutmut's
+survivors of this module were refusals whose field or text could change unnoticed, since the
+other tests matched only part of the message.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from dosing import RegimenError
+from dosing.regimens.loader import regimen_from_mapping
+from tests.test_exposure_lines import BANDS, bands, carbo
+
+FORMULAS = "'calvert', 'newell'"
+
+
+def _table(index: int, **change: Any) -> list[dict[str, Any]]:
+    """The busulfan label's table with band ``index`` changed (a value of None drops a field)."""
+    table = [dict(band) for band in BANDS]
+    table[index].update(change)
+    table[index] = {key: value for key, value in table[index].items() if value is not None}
+    return table
+
+
+WB = "bu.toml: dose[0].weight_bands"
+
+BAND_CASES = [
+    ("x", f"{WB}: weight_bands is a list of at least two bands, lightest first"),
+    ([BANDS[0]], f"{WB}: weight_bands is a list of at least two bands, lightest first"),
+    (
+        [BANDS[0], "band", *BANDS[2:]],
+        f'{WB}[1]: each band is a table, e.g. {{ below = "9 kg", amount = "1 mg/kg" }}',
+    ),
+    (
+        _table(1, zzz="1", aaa="1"),
+        f"{WB}[1].aaa: unknown field; a band has from or above, to or below, and amount",
+    ),
+    (_table(1, above="9 kg"), f"{WB}[1].above: a band has one of from or above, not both"),
+    (_table(1, to="16 kg"), f"{WB}[1].below: a band has one of to or below, not both"),
+    (_table(1, amount=None), f"{WB}[1].amount: missing; it is required"),
+    (_table(1, amount=5), f'{WB}[1].amount: 5 must be a string with a unit, e.g. "1.1 mg/kg"'),
+    (_table(1, **{"from": 9}), f'{WB}[1].from: 9 must be a string with a unit, e.g. "16 kg"'),
+    (
+        _table(1, **{"from": "9 cm"}),
+        f"{WB}[1].from: from='9 cm' must be a weight, e.g. \"16 kg\"",
+    ),
+    (
+        _table(1, amount="1.1 mg/m**2"),
+        f"{WB}[1].amount: amount='1.1 mg/m**2': a band's amount is per kg or flat",
+    ),
+    (
+        _table(1, **{"from": "16 kg", "below": "9 kg"}),
+        f"{WB}[1]: the band's lower edge 16 kg is not below its upper 9",
+    ),
+    (
+        _table(4, amount="5 mg"),
+        f"{WB}: every band of one table gives one kind of amount (all per kg, or flat)",
+    ),
+    (_table(1, below=None), f"{WB}[1]: only the last band may be open above"),
+    (_table(2, **{"from": None}), f"{WB}[2]: only the first band may be open below"),
+    (
+        _table(2, **{"from": "17 kg"}),
+        f"{WB}[2]: the bands must meet with no gap or overlap: the previous band ends below "
+        f'16 kg, so this one starts with from = "16 kg"',
+    ),
+    (
+        _table(2, **{"from": None, "above": "16 kg"}),
+        f"{WB}[2]: the bands must meet with no gap or overlap: the previous band ends below "
+        f'16 kg, so this one starts with from = "16 kg"',
+    ),
+    (
+        _table(3, **{"above": None, "from": "23 kg"}),
+        f"{WB}[3]: the bands must meet with no gap or overlap: the previous band ends at "
+        f'23 kg, so this one starts with above = "23 kg"',
+    ),
+]
+
+
+@pytest.mark.parametrize(("table", "message"), BAND_CASES)
+def test_a_bad_weight_band_table_is_refused_in_full(table: object, message: str) -> None:
+    with pytest.raises(RegimenError) as info:
+        bands(table)  # type: ignore[arg-type]
+    assert str(info.value) == message
+
+
+def test_a_negative_band_edge_is_refused_in_full() -> None:
+    with pytest.raises(RegimenError) as info:
+        bands(_table(0, below="-1 kg"))
+    assert str(info.value) == f"{WB}[0].below: below='-1 kg' must not be negative"
+
+
+AUC = "carbo.toml: dose[0]"
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "extra", "message"),
+    [
+        (
+            {"target": 5},
+            {},
+            f'{AUC}.target_auc: 5 must be a string with a unit, e.g. "5 mg*min/mL"',
+        ),
+        (
+            {"target": "5 mg"},
+            {},
+            f"{AUC}.target_auc: target_auc='5 mg' is not an AUC; write e.g. \"5 mg*min/mL\"",
+        ),
+        (
+            {"formula": None},
+            {},
+            f"{AUC}.gfr_formula: missing: a line by target_auc names its formula, one of "
+            f"{FORMULAS}",
+        ),
+        (
+            {"formula": "nope"},
+            {},
+            f"{AUC}.gfr_formula: gfr_formula='nope'; write one of {FORMULAS}",
+        ),
+        (
+            {},
+            {"agent": "cisplatin"},
+            f"{AUC}.gfr_formula: gfr_formula='calvert' is a carboplatin clearance formula; "
+            f"agent='cisplatin' cannot be dosed by it: give the agent's amount (amount = ...) "
+            f"or a formula derived for it",
+        ),
+    ],
+)
+def test_a_bad_target_auc_line_is_refused_in_full(
+    kwargs: dict[str, Any], extra: dict[str, Any], message: str
+) -> None:
+    with pytest.raises(RegimenError) as info:
+        carbo(**kwargs, **extra)
+    assert str(info.value) == message
+
+
+def _line(**fields: Any) -> dict[str, Any]:
+    return {
+        "key": "x",
+        "name": "x",
+        "frame": "cycle",
+        "cycle_length": "21 day",
+        "references": ["calvert1989"],
+        "dose": [{"agent": "carboplatin", "days": [1], **fields}],
+    }
+
+
+@pytest.mark.parametrize(
+    ("fields", "message"),
+    [
+        (
+            {},
+            "<mapping>: dose[0].amount: missing; it is required (or, instead, target_auc with "
+            "gfr_formula, or weight_bands)",
+        ),
+        (
+            {"amount": "400 mg/m**2", "gfr_formula": "calvert"},
+            "<mapping>: dose[0].gfr_formula: gfr_formula belongs to a line by target_auc",
+        ),
+        (
+            {"amount": "400 mg/m**2", "target_auc": "5 mg*min/mL", "gfr_formula": "calvert"},
+            "<mapping>: dose[0].target_auc: a dose line gives one of amount, target_auc (with "
+            "gfr_formula) or weight_bands; this one gives amount and target_auc",
+        ),
+    ],
+)
+def test_a_dose_lines_amount_fields_are_refused_in_full(
+    fields: dict[str, Any], message: str
+) -> None:
+    with pytest.raises(RegimenError) as info:
+        regimen_from_mapping(_line(**fields))
+    assert str(info.value) == message
