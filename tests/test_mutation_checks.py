@@ -2410,3 +2410,25 @@ def test_one_transplants_course_limit_not_compared_names_its_agent_and_sources(
             "limit of 150 IU/m² per course [evomela-label]: a dose could not be expressed in IU/m²",
         )
     ]
+
+
+@pytest.mark.parametrize(
+    ("item", "shown"),
+    [(42, "42"), ("flu", "'flu'"), (10**5000, "<a int too large or deep to show>")],
+    ids=["int", "text", "int of 5,001 digits"],
+)
+def test_check_refuses_what_is_not_a_schedule_naming_it(item: object, shown: str) -> None:
+    with pytest.raises(dosing.DomainError) as info:
+        dosing.check([item])  # type: ignore[list-item]
+    error = info.value
+    assert (error.reason, error.argument, error.shown) == ("is not a schedule", "schedules", shown)
+    assert error.value is item
+    assert str(error) == f"check() takes schedules; got {shown}"
+
+
+def test_combine_refuses_what_is_not_a_regimen_naming_it() -> None:
+    with pytest.raises(dosing.RegimenError) as info:
+        dosing.combine(dosing.get_regimen("rabbit-atg"), 10**5000)  # type: ignore[arg-type]
+    assert str(info.value) == (
+        "<combine>: regimens[1]: <a int too large or deep to show> is not a dosing.Regimen"
+    )

@@ -27,7 +27,7 @@ from dosing.checks.doses import compared as _compared
 from dosing.checks.findings import CODES, SEVERITIES, Finding
 from dosing.checks.rules import ROUNDING_WARNING
 from dosing.dose_limits import DOSE_LIMITS, LimitTable
-from dosing.errors import DomainError, safe_repr
+from dosing.errors import DomainError, safe_repr, show_value
 from dosing.history import Exposure
 from dosing.schedule import Schedule
 from dosing.vocabulary import canonical_agent, identify
@@ -140,7 +140,7 @@ def _not_a_schedule(item: object) -> DomainError:
         argument="schedules",
         value=item,
         shown=safe_repr(item),
-        message=f"check() takes schedules; got {item!r}",
+        message=f"check() takes schedules; got {show_value(item)}",
     )
 
 

@@ -11,7 +11,7 @@ from functools import partial
 from importlib import resources
 
 from dosing._data import load_toml
-from dosing.errors import RegimenError
+from dosing.errors import RegimenError, show_value
 from dosing.regimens.loader import check_no_same_day_twice, regimen_from_mapping
 from dosing.regimens.model import DoseLine, Regimen
 from dosing.registry import Registry
@@ -97,7 +97,7 @@ def combine(*regimens: Regimen, key: str | None = None, name: str | None = None)
     for index, regimen in enumerate(regimens):
         if not isinstance(regimen, Regimen):
             raise RegimenError(
-                "<combine>", f"regimens[{index}]", f"{regimen!r} is not a dosing.Regimen"
+                "<combine>", f"regimens[{index}]", f"{show_value(regimen)} is not a dosing.Regimen"
             )
     first = regimens[0]
     for regimen in regimens[1:]:
