@@ -174,3 +174,82 @@ def test_a_dose_lines_amount_fields_are_refused_in_full(
     with pytest.raises(RegimenError) as info:
         regimen_from_mapping(_line(**fields))
     assert str(info.value) == message
+
+
+@pytest.mark.parametrize(
+    ("table", "field", "text", "value"),
+    [
+        (_table(1, amount="1.2 mg/s"), "[1].amount", None, "1.2 mg/s"),  # no dose kind
+        (_table(1, amount="1.1 mg/m**2"), "[1].amount", "per kg or flat", "1.1 mg/m**2"),
+        (_table(1, amount="0 mg/kg"), "[1].amount", "amount='0 mg/kg' must be positive", None),
+        (
+            _table(1, below="9 kg"),  # from 9 kg below 9 kg: an empty band
+            "[1]",
+            "the band's lower edge 9 kg is not below its upper 9",
+            None,
+        ),
+    ],
+)
+def test_a_bad_band_is_refused_naming_its_field_and_value(
+    table: list[dict[str, Any]], field: str, text: str | None, value: object
+) -> None:
+    with pytest.raises(RegimenError) as info:
+        bands(table)
+    error = info.value
+    assert error.field == f"dose[0].weight_bands{field}"
+    assert str(error).startswith(f"{WB}{field}: ")
+    assert len(str(error)) > len(f"{WB}{field}: ") + 10  # a reason, not "None"
+    if text is not None:
+        assert text in str(error)
+    if value is not None:
+        assert error.value == value
+
+
+def test_band_edges_of_zero_and_below_one_kg_are_kept() -> None:
+    # 0 kg is a weight (the first band may start there), and so is 0.5 kg.
+    for start in ("0 kg", "0.5 kg"):
+        table = _table(0, **{"from": start})
+        (line,) = bands(table).doses
+        first = line.rule.bands[0]  # type: ignore[union-attr]
+        assert (first.low, first.low_inclusive) == (float(start.split()[0]), True)
+
+
+def test_a_band_line_reads_as_its_first_band_in_its_units() -> None:
+    # The line is written by its lightest band: 1.0 mg/kg below 9 kg, dosed in mg.
+    (line,) = bands().doses
+    assert line.kind == "band"
+    assert (line.amount_value, str(line.amount_unit), str(line.dose_unit)) == (
+        1.0,
+        "milligram / kilogram",
+        "milligram",
+    )
+
+
+def test_a_target_auc_line_reads_as_its_target() -> None:
+    (line,) = carbo(target="6 mg*min/mL").doses
+    assert line.kind == "auc"
+    assert line.amount_value == 6.0
+    assert str(line.amount_unit) == "milligram * minute / milliliter"
+    assert (line.rule.value, line.rule.formula) == (6.0, "calvert")  # type: ignore[union-attr]
+    assert line.rule.target.m_as("mg*min/mL") == 6.0  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "field", "value"),
+    [
+        ({"target": "5 mg"}, "target_auc", "5 mg"),
+        ({"target": "-5 mg*min/mL"}, "target_auc", "-5 mg*min/mL"),
+        ({"formula": "nope"}, "gfr_formula", "nope"),
+        ({"formula": "calvert", "agent": "cisplatin"}, "gfr_formula", "calvert"),
+    ],
+)
+def test_a_bad_target_auc_carries_its_field_and_value(
+    kwargs: dict[str, Any], field: str, value: object
+) -> None:
+    with pytest.raises(RegimenError) as info:
+        carbo(**kwargs)
+    error = info.value
+    assert error.field == f"dose[0].{field}"
+    assert error.value == value
+    assert str(error).startswith(f"{AUC}.{field}: ")
+    assert "None" not in str(error)
