@@ -253,3 +253,15 @@ def test_a_bad_target_auc_carries_its_field_and_value(
     assert error.value == value
     assert str(error).startswith(f"{AUC}.{field}: ")
     assert "None" not in str(error)
+
+
+def test_a_band_over_its_agents_course_range_is_refused_naming_the_band() -> None:
+    # Busulfan's usual course is 6.4-19.2 mg/kg (EU label); more than twice its top, 38.4 mg/kg,
+    # is refused. 2.3 mg/kg four times a day is 9.2 mg/kg a day (under twice the daily 4.8);
+    # on six days (-9..-4) it is 55.2 mg/kg a course. The other bands stay under: 1.2 x 4 x 6 =
+    # 28.8 mg/kg.
+    with pytest.raises(RegimenError) as info:
+        bands(_table(2, amount="2.3 mg/kg"), days="-9..-4")
+    message = str(info.value)
+    assert message.startswith(f"{WB}[2].amount: band 16 to 23 kg: busulfan totals 55.2 mg/kg")
+    assert info.value.field == "dose[0].weight_bands[2].amount"
