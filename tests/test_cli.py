@@ -247,6 +247,7 @@ def test_list_and_show() -> None:
         (("bsa", "--height", "150cm", "--weight", "40kg", "--method", "schlich"), "needs --sex"),
         (("bsa", "--height", "150cm", "--weight=-40kg"), "--weight -40 kg must be positive"),
         (("show", "nope"), "regimen 'nope' is not built in"),
+        (("show", "x" * 300), "is not built in"),  # a name too long for the system: no OSError
         (("show", "missing.toml"), "cannot read the file"),
         ((*BASE, "--height", "160cm"), "--height is given twice"),
         (

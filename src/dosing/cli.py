@@ -415,8 +415,16 @@ def _patient_arguments(parser: argparse.ArgumentParser) -> None:
 # -- commands -----------------------------------------------------------------------------------
 
 
+def _is_file(text: str) -> bool:
+    """Whether ``text`` names a file; a name the system cannot look up (too long) names none."""
+    try:
+        return Path(text).is_file()
+    except OSError:  # "File name too long" for a name of 256 characters or more
+        return False
+
+
 def _regimen(text: str) -> Any:
-    if text.endswith(".toml") or Path(text).is_file():
+    if text.endswith(".toml") or _is_file(text):
         return dosing.load_regimen(text)
     if text.lower() not in dosing.regimen_keys():
         raise UsageError(
