@@ -417,11 +417,8 @@ def _from_foreign(value: Any, name: str) -> Any:
 
 
 def _shown(value: object, limit: int = 80) -> str:
-    """``repr(value)``, cut to ``limit`` characters for a message."""
-    try:
-        text = repr(value)
-    except (ValueError, RecursionError):  # an int of 5,000 digits; a list nested 1,000 deep
-        text = f"<a {type(value).__name__} too large or deep to show>"
+    """``repr(value)`` (by :func:`~dosing.errors.safe_repr`), cut to ``limit`` characters."""
+    text = safe_repr(value)
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
