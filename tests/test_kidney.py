@@ -170,6 +170,26 @@ def test_mdrd_at_age_zero_is_refused_not_infinite() -> None:
             dosing.egfr(**newborn, method="mdrd", black=False)
 
 
+def test_a_cohort_under_and_over_the_range_gets_one_warning_for_each_side() -> None:
+    # Before, one warning said "under 1 year" for the 17.5-year-old too. Each now names its side
+    # and says whom it concerns (plan_frame gives each row its own).
+    from dosing._warn import recording
+
+    recorder = recording(emit=False)
+    with recorder as caught:
+        dosing.egfr(
+            method="schwartz_bedside",
+            height=Q_([70.0, 120.0, 170.0], "cm"),
+            serum_creatinine=Q_([0.3, 0.5, 0.9], "mg/dL"),
+            age=Q_([0.5, 8.0, 17.5], "year"),
+        )
+    assert ["under 1 year" in str(w) for w in caught] == [True, False]
+    assert ["from 17 years" in str(w) for w in caught] == [False, True]
+    wheres = [where.tolist() for where, _ in recorder.scopes]
+    assert wheres == [[True, False, False], [False, False, True]]
+    assert [each for _, each in recorder.scopes] == [True, True]
+
+
 def test_outside_the_validated_range_warns_inside_it_does_not() -> None:
     child = {"serum_creatinine": Q_(0.5, "mg/dL"), "age": Q_(10, "year"), "sex": "male"}
     with pytest.warns(OutsidePopulationWarning, match="not validated for age under 18"):

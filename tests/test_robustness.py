@@ -21,6 +21,7 @@ import pickle
 import re
 import threading
 import time
+import warnings
 from collections.abc import Callable
 
 import numpy as np
@@ -468,6 +469,124 @@ def test_expansions_from_8_threads_keep_their_own_warnings() -> None:
     with ThreadPoolExecutor(max_workers=8) as pool:
         assert list(pool.map(run, weights)) == sequential
     assert sum(bool(warned) for _, warned in sequential) > 10
+
+
+def _registry(weights: list[float], ages: list[float] | None = None) -> object:
+    pd = pytest.importorskip("pandas")
+    count = len(weights)
+    columns: dict[str, object] = {
+        "patient_id": [f"p{i}" for i in range(count)],
+        "regimen": ["inotuzumab-cycle-1"] * count,
+        "height": [150.0] * count,
+        "height_unit": ["cm"] * count,
+        "weight": weights,
+        "weight_unit": ["kg"] * count,
+    }
+    if ages is not None:
+        columns.update(age=ages, age_unit=["a"] * count, sex=["female"] * count)
+    return pd.DataFrame(columns)
+
+
+def _row_warnings(out: object) -> list[str]:
+    """Each patient's warnings text (the same on each of its rows: checked here)."""
+    per_patient = out.groupby("patient_id", sort=False)["warnings"].agg(set)  # type: ignore[attr-defined]
+    assert all(len(texts) == 1 for texts in per_patient)
+    return [next(iter(texts)) for texts in per_patient]
+
+
+def _planned_alone(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """Count plan_frame's plans of one patient alone (a list holding the count)."""
+    real, count = dosing.frames._Planner.attempt, [0]
+
+    def attempt(self: object, regimen: object, rows: object, units: object, scalar: bool = False):  # type: ignore[no-untyped-def]
+        count[0] += scalar
+        return real(self, regimen, rows, units, scalar)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(dosing.frames._Planner, "attempt", attempt)
+    return count
+
+
+def test_a_plan_frame_row_carries_the_warnings_of_its_own_patient(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    alone = _planned_alone(monkeypatch)
+    # 150 cm (2.25 m²): 40 kg -> BMI 17.8 (quiet); 200 kg -> 88.9; 210 kg -> 93.3 (both over 60).
+    # As one cohort the warning reads "BMI 17.8–93.3": a summary, so each of the two is planned
+    # again alone for the warning in its own words.
+    bmi = "ImplausibleInputWarning: BMI {} kg/m² is outside 10–60 kg/m²: check height and weight"
+    with pytest.warns(dosing.ImplausibleInputWarning, match="BMI 17.8–93.3"):
+        out = dosing.plan_frame(_registry([40.0, 200.0, 210.0, 41.0]))
+    assert _row_warnings(out) == ["", bmi.format("88.9"), bmi.format("93.3"), ""]
+    assert alone == [2]
+
+
+def test_a_warning_true_for_each_patient_it_concerns_goes_to_them_by_its_mask(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    alone = _planned_alone(monkeypatch)
+    # Schlich's formula was derived in adults: the two children (10 and 17.9 years) get its
+    # warning, the adults (18 and 40) none; the text names no value, so no one is planned again.
+    policy = Policy(bsa_method="schlich")
+    with pytest.warns(dosing.OutsidePopulationWarning, match="'schlich' was derived in adults"):
+        out = dosing.plan_frame(
+            _registry([40.0, 41.0, 42.0, 43.0], [10.0, 18.0, 17.9, 40.0]), policy
+        )
+    texts = _row_warnings(out)
+    assert [bool(text) for text in texts] == [True, False, True, False]
+    assert texts[0] == texts[2]
+    assert texts[0].startswith("OutsidePopulationWarning: method='schlich' was derived in adults")
+    assert "\n" not in texts[0]
+    assert alone == [0]
+
+
+def test_plan_frame_gives_the_callers_recorder_each_cohort_warning_once() -> None:
+    from dosing._warn import recording
+
+    with recording(emit=False) as caught:
+        dosing.plan_frame(_registry([40.0, 200.0, 210.0]))
+    # The cohort's summary, once: not the rows' own words from planning them again alone.
+    assert [str(w) for w in caught] == [
+        "BMI 17.8–93.3 kg/m² is outside 10–60 kg/m²: check height and weight"
+    ]
+
+
+def test_a_patient_planned_in_the_cohort_only_keeps_the_cohorts_words(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Should planning a summarised patient alone fail, its row keeps the cohort's warnings that
+    # concern it (the summary included) rather than none.
+    real = dosing.frames._Planner.attempt
+
+    def attempt(self: object, regimen: object, rows: object, units: object, scalar: bool = False):  # type: ignore[no-untyped-def]
+        if scalar:
+            raise DomainError("cannot", argument="weight", value=None)
+        return real(self, regimen, rows, units, scalar)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(dosing.frames._Planner, "attempt", attempt)
+    with pytest.warns(dosing.ImplausibleInputWarning):
+        out = dosing.plan_frame(_registry([40.0, 200.0, 210.0]))
+    summary = (
+        "ImplausibleInputWarning: BMI 17.8–93.3 kg/m² is outside 10–60 kg/m²: check height and "
+        "weight"
+    )
+    assert _row_warnings(out) == ["", summary, summary]
+
+
+def test_plan_frame_from_8_threads_gives_each_row_its_own_warnings() -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    tables = [_registry([40.0 + 7 * i + 5 * j for j in range(6)]) for i in range(16)]
+
+    def run(frame: object) -> list[str]:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", dosing.DosingWarning)
+            return _row_warnings(dosing.plan_frame(frame))
+
+    sequential = [run(frame) for frame in tables]
+    assert sum(bool(text) for texts in sequential for text in texts) > 20
+    for _ in range(3):
+        with ThreadPoolExecutor(max_workers=8) as pool:
+            assert list(pool.map(run, tables)) == sequential
 
 
 def test_a_lazy_registry_entry_is_built_once_when_two_threads_ask_for_it() -> None:

@@ -8,37 +8,55 @@ thread has its own), then emits it through :mod:`warnings` as usual for interact
 
 A recorder opened with ``emit=False`` keeps its warnings to itself (the command line prints them
 its own way); one opened with ``raise_on=(SomeWarning,)`` raises that warning as an error instead
-(the command line treats a policy that names an unused agent as a wrong input).
+(the command line treats a policy that names an unused agent as a wrong input); one opened with
+``isolated=True`` keeps them from the recorders it is nested in (``plan_frame`` plans a cohort,
+then some of its rows again: the outer recorders get its warnings once, at the end).
+
+A warning about some patients of a cohort says which: ``where`` is the boolean array of the
+patients it concerns (broadcastable to the cohort; ``None``: all of them), and ``each`` whether
+its text holds for each of them alone (``False``: it summarises them, a range or a maximum).
+``plan_frame`` reads them to give each row the warnings of its own patient.
 """
 
 from __future__ import annotations
 
 import warnings
 from contextvars import ContextVar
+from typing import Any
 
 __all__ = ["recording", "warn"]
 
 
 class _Recorder:
-    __slots__ = ("caught", "emit", "frames", "parent", "raise_on")
+    __slots__ = ("caught", "emit", "frames", "isolated", "parent", "raise_on", "scopes")
 
-    def __init__(self, emit: bool, raise_on: tuple[type[Warning], ...], frames: int) -> None:
+    def __init__(
+        self, emit: bool, raise_on: tuple[type[Warning], ...], frames: int, isolated: bool
+    ) -> None:
         self.parent: _Recorder | None = None
         self.emit = emit
         self.raise_on = raise_on
         self.frames = frames
+        self.isolated = isolated
         self.caught: list[Warning] = []
+        self.scopes: list[tuple[Any, bool]] = []
 
 
 _CURRENT: ContextVar[_Recorder | None] = ContextVar("dosing_warning_recorder", default=None)
 
 
 def warn(
-    message: str | Warning, category: type[Warning] | None = None, stacklevel: int = 1
+    message: str | Warning,
+    category: type[Warning] | None = None,
+    stacklevel: int = 1,
+    *,
+    where: Any = None,
+    each: bool = True,
 ) -> None:
     """Record ``message`` in the current context's recorders, then emit it (see the module).
 
-    ``stacklevel`` counts as for :func:`warnings.warn` from the caller of this function.
+    ``stacklevel`` counts as for :func:`warnings.warn` from the caller of this function;
+    ``where`` and ``each`` say which patients it concerns (see the module).
     """
     instance = message if isinstance(message, Warning) else (category or UserWarning)(message)
     emit = True
@@ -47,9 +65,10 @@ def warn(
         if isinstance(instance, recorder.raise_on):
             raise instance
         recorder.caught.append(instance)
+        recorder.scopes.append((where, each))
         emit = emit and recorder.emit
         stacklevel += recorder.frames
-        recorder = recorder.parent
+        recorder = None if recorder.isolated else recorder.parent
     if emit:
         warnings.warn(instance, stacklevel=stacklevel + 1)
 
@@ -73,9 +92,19 @@ class recording:  # noqa: N801  (used as a function: ``with recording() as caugh
     __slots__ = ("_recorder", "_token")
 
     def __init__(
-        self, *, emit: bool = True, raise_on: tuple[type[Warning], ...] = (), frames: int = 0
+        self,
+        *,
+        emit: bool = True,
+        raise_on: tuple[type[Warning], ...] = (),
+        frames: int = 0,
+        isolated: bool = False,
     ) -> None:
-        self._recorder = _Recorder(emit, raise_on, frames)
+        self._recorder = _Recorder(emit, raise_on, frames, isolated)
+
+    @property
+    def scopes(self) -> list[tuple[Any, bool]]:
+        """Each recorded warning's ``(where, each)``, in the order of the warnings."""
+        return self._recorder.scopes
 
     def __enter__(self) -> list[Warning]:
         self._recorder.parent = _CURRENT.get()

@@ -298,9 +298,11 @@ class Bases:
         def check(above_block: Any) -> None:
             if np.any(above_block):
                 warn(
-                    f"{who}: {what} body weight exceeds actual weight for some patients; {outcome}",
+                    f"{who}: {what} body weight exceeds actual weight (the patients flagged "
+                    f"dosing_weight); {outcome}",
                     ImplausibleInputWarning,
                     stacklevel=8,
+                    where=above_block,
                 )
 
         used = guard(used, check, above)
@@ -681,12 +683,14 @@ def _refuse_group(key: str, missing: list[str], group: str) -> Callable[[Any], N
 
 
 def _warn_cg_for_children(age_block: Any, mask_block: Any) -> None:
-    if np.any((np.asarray(age_block) < ADULT_AGE_YEARS) & np.asarray(mask_block, dtype=bool)):
+    children = (np.asarray(age_block) < ADULT_AGE_YEARS) & np.asarray(mask_block, dtype=bool)
+    if np.any(children):
         warn(
             f"Cockcroft–Gault, derived in adults, is applied by the renal policy to a patient "
             f"under {ADULT_AGE_YEARS:g}",
             OutsidePopulationWarning,
             stacklevel=8,
+            where=children,
         )
 
 

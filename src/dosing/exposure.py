@@ -518,6 +518,8 @@ def _warn_ratio(ratio: Any, bounds: tuple[float, float], what: str) -> None:
             f"unit and the sampling times before giving this dose",
             ImplausibleExposureWarning,
             stacklevel=3,
+            where=outside,
+            each=False,  # the worst of them
         )
 
 

@@ -34,7 +34,8 @@ rounding), ``basis_kind``, ``basis_value``, ``basis_unit``, ``basis_method``, ``
 (of ``per_day`` on its day), ``flags`` (the policy flags of the dose, comma-separated, in the
 order of the steps; empty: none), ``findings`` (the codes of :func:`dosing.check`'s findings
 about this patient's dose of this agent on this day, or about the agent in the whole schedule,
-comma-separated; empty: none) and ``error``. Units are UCUM codes; text columns are categorical.
+comma-separated; empty: none), ``warnings`` (the warnings about this patient, ``Category: text``,
+one to a line; empty: none) and ``error``. Units are UCUM codes; text columns are categorical.
 
 How errors map
 --------------
@@ -48,15 +49,20 @@ its error row. With ``errors="raise"`` the first such error is raised instead (a
 column without its unit column, raises whatever ``errors`` says: that is the table's shape, not
 a row's value.
 
-Warnings (an implausible BMI, a given BSA far from Mosteller's) are issued once per group, as
-for a cohort.
+How warnings map
+----------------
+Each row's ``warnings`` are those of its own patient, from any number of threads (each call
+records its own, never through the process-wide ``warnings.catch_warnings``). A warning whose
+text holds for each patient it concerns goes to them by the mask it carries; the patients a
+cohort's summary concerns (a range of BMIs, "up to 31%") are planned again alone, so that each
+row reads its own value. Through Python's :mod:`warnings`, each text of a group is given once,
+as for a cohort.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import math
-import warnings
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any, Final
@@ -64,6 +70,7 @@ from typing import Any, Final
 import numpy as np
 from pint import DimensionalityError
 
+from dosing._warn import recording, warn
 from dosing.checks import CODES, Finding, check
 from dosing.errors import (
     DomainError,
@@ -126,6 +133,7 @@ COLUMNS: Final = (
     "administration",
     "flags",
     "findings",
+    "warnings",
     "error",
 )
 #: The output schema as a Spark DDL string, for ``mapInPandas(plan_batches, SPARK_SCHEMA)``.
@@ -134,7 +142,7 @@ SPARK_SCHEMA: Final = (
     "patient_id string, regimen string, day int, date date, agent string, dose double, "
     "dose_unit string, prescribed double, prescribed_unit string, calculated double, "
     "basis_kind string, basis_value double, basis_unit string, basis_method string, "
-    "administration int, flags string, findings string, error string"
+    "administration int, flags string, findings string, warnings string, error string"
 )
 #: UCUM codes pint does not read as they are, and what they are (UCUM: a = Julian year,
 #: [in_i] = international inch, [lb_av] = avoirdupois pound).
@@ -185,11 +193,25 @@ class _Table:
 
 @dataclass(slots=True)
 class _Done:
-    """One planned cohort: its rows' input positions, its schedule and its findings."""
+    """One planned cohort: its rows' input positions, its schedule, its findings and the
+    warnings of its patients (texts with the mask of whom each concerns, and the whole text of
+    the patients planned again alone, by index in the cohort)."""
 
     positions: Any
     schedule: Schedule
     findings: list[Finding]
+    warnings: _Warned
+
+
+#: A warning with whom it concerns and whether its text holds for each of them (see _warn).
+_Scoped = tuple[Warning, Any, bool]
+
+
+@dataclass(slots=True)
+class _Warned:
+    texts: list[str]
+    masks: list[Any]
+    alone: dict[int, str]
 
 
 def _as_pandas(pd: Any, frame: object) -> Any:
@@ -464,7 +486,7 @@ class _Planner:
         self.policy = policy
         self.raise_errors = raise_errors
         self.done: list[_Done] = []
-        self.warnings: dict[str, warnings.WarningMessage] = {}
+        self.warnings: dict[str, Warning] = {}
         self.regimens: set[str] = set()
 
     def fail(self, rows: Any, message: str, exc: DosingError | None = None) -> None:
@@ -551,13 +573,21 @@ class _Planner:
 
     def attempt(
         self, regimen: Any, rows: Any, units: dict[str, Any], scalar: bool = False
-    ) -> tuple[Schedule, list[Finding], list[warnings.WarningMessage]]:
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always")
+    ) -> tuple[Schedule, list[Finding], list[_Scoped]]:
+        # This call's warnings only (a context's recorder, not the process-wide
+        # warnings.catch_warnings: safe from any number of threads), kept from the caller's
+        # recorders: plan_frame gives them once, at the end.
+        recorder = recording(emit=False, isolated=True)
+        with recorder as caught:
             patient = _patient(self.table, rows, units, scalar)
             schedule = expand(regimen, patient, policy=self.policy)
             findings = check(schedule)
-        return schedule, findings, caught
+        scoped = [
+            (item, where, each)
+            for item, (where, each) in zip(caught, recorder.scopes, strict=True)
+            if not isinstance(item, UnusedPolicyWarning)  # given once by plan_frame
+        ]
+        return schedule, findings, scoped
 
     def solve(self, regimen: Any, rows: Any, units: dict[str, Any]) -> None:
         """Plan ``rows`` as one cohort; when it fails, find the rows that make it fail."""
@@ -578,10 +608,36 @@ class _Planner:
             self.solve(regimen, rows[:half], units)
             self.solve(regimen, rows[half:], units)
             return
-        for item in caught:
-            if not issubclass(item.category, UnusedPolicyWarning):
-                self.warnings.setdefault(f"{item.category.__name__}: {item.message}", item)
-        self.done.append(_Done(rows, schedule, findings))
+        for item, _, _ in caught:
+            self.warnings.setdefault(_warning_text(item), item)
+        warned = self._warned(regimen, rows, units, caught)
+        self.done.append(_Done(rows, schedule, findings, warned))
+
+    def _warned(
+        self, regimen: Any, rows: Any, units: dict[str, Any], caught: list[_Scoped]
+    ) -> _Warned:
+        """Each patient's warnings: a warning whose text holds for each patient it concerns
+        goes to them by its mask; the patients a summary concerns ("BMI 11.2–72.0", "up to
+        31%") are planned again alone, for warnings in their own words."""
+        count = rows.size
+        texts: list[str] = []
+        masks: list[Any] = []
+        summarised = np.zeros(count, dtype=bool)
+        for item, where, each in caught:
+            mask = _concerns(where, count)
+            if each:
+                texts.append(_warning_text(item))
+                masks.append(mask)
+            else:
+                summarised |= mask
+        alone: dict[int, str] = {}
+        for index in np.flatnonzero(summarised):
+            try:
+                _, _, own = self.attempt(regimen, rows[index : index + 1], units, scalar=True)
+            except DosingError:  # planned in the cohort only: its warnings, summaries included
+                own = [c for c in caught if _concerns(c[1], count)[index]]
+            alone[int(index)] = "\n".join(dict.fromkeys(_warning_text(w) for w, _, _ in own))
+        return _Warned(texts, masks, alone)
 
     def _message(self, regimen: Any, rows: Any, units: dict[str, Any]) -> str | None:
         try:
@@ -598,6 +654,15 @@ class _Planner:
             self.fail(rows, _row_message(single), single)
             return
         self.fail(rows, _row_message(exc), exc)  # pragma: no cover  (fails as a cohort only)
+
+
+def _concerns(where: Any, count: int) -> Any:
+    """Whom of a cohort of ``count`` a warning concerns (``where`` None: all of them)."""
+    return np.broadcast_to(np.asarray(True if where is None else where, dtype=bool), (count,))
+
+
+def _warning_text(item: Warning) -> str:
+    return f"{type(item).__name__}: {item}"
 
 
 def _row_message(exc: DosingError) -> str:
@@ -626,18 +691,22 @@ class _Categories:
         return pd.Categorical.from_codes(codes, list(self.codes))
 
 
-def _combined(names: list[str], masks: list[Any], count: int, categories: _Categories) -> Any:
-    """Per patient, the category code of the comma-joined ``names`` whose mask is true."""
+def _combined(
+    names: list[str], masks: list[Any], count: int, categories: _Categories, sep: str = ","
+) -> Any:
+    """Per patient, the category code of the ``sep``-joined ``names`` whose mask is true."""
     if not names:
         return np.full(count, categories.code(""), dtype=np.int32)
-    bits = np.zeros(count, dtype=np.int64)
+    # Each patient's choice of names as a row of bits, 63 names to a word
+    words = np.zeros((count, (len(names) + 62) // 63), dtype=np.int64)
     for index, mask in enumerate(masks):
-        bits |= np.broadcast_to(np.asarray(mask, dtype=bool), (count,)).astype(np.int64) << index
-    present, inverse = np.unique(bits, return_inverse=True)
-    lookup = np.empty(present.size, dtype=np.int32)
-    for slot, value in enumerate(present):
-        chosen = dict.fromkeys(name for i, name in enumerate(names) if (int(value) >> i) & 1)
-        lookup[slot] = categories.code(",".join(chosen))
+        chosen = np.broadcast_to(np.asarray(mask, dtype=bool), (count,)).astype(np.int64)
+        words[:, index // 63] |= chosen << (index % 63)
+    present, inverse = np.unique(words, axis=0, return_inverse=True)
+    lookup = np.empty(len(present), dtype=np.int32)
+    for slot, row in enumerate(present):
+        picked = (name for i, name in enumerate(names) if (int(row[i // 63]) >> (i % 63)) & 1)
+        lookup[slot] = categories.code(sep.join(dict.fromkeys(picked)))
     return lookup[inverse.reshape(-1)]
 
 
@@ -674,6 +743,15 @@ def _findings(done: _Done, count: int, categories: _Categories) -> list[Any]:
             for f in about
         ]
         out.append(_combined(names, masks, count, categories))
+    return out
+
+
+def _warning_codes(done: _Done, count: int, categories: _Categories) -> Any:
+    """Per patient, the code of the text of its own warnings, one to a line."""
+    warned = done.warnings
+    out = _combined(warned.texts, warned.masks, count, categories, sep="\n")
+    for index, text in warned.alone.items():
+        out[index] = categories.code(text)
     return out
 
 
@@ -744,6 +822,7 @@ def _assemble(pd: Any, table: _Table, done: list[_Done]) -> Any:
         flag_codes = _flags(item, count, text["flags"])
         codes["flags"][dest] = np.stack([flag_codes[id(r.result)] for r in rows], axis=1)
         codes["findings"][dest] = np.stack(_findings(item, count, text["findings"]), axis=1)
+        codes["warnings"][dest] = _warning_codes(item, count, text["warnings"])[:, None]
     source = np.repeat(np.arange(table.count), per_row)
     error = _Categories()
     error_codes = np.full(total, -1, dtype=np.int32)
@@ -787,6 +866,7 @@ _TEXTS: Final = (
     "basis_method",
     "flags",
     "findings",
+    "warnings",
 )
 
 
@@ -850,8 +930,8 @@ def plan_frame(frame: object, policy: Policy | None = None, errors: str = "colle
     planner = _Planner(table, policy, errors == "raise")
     for rows in _groups(table):
         planner.group(rows)
-    for item in planner.warnings.values():
-        warnings.warn_explicit(item.message, item.category, item.filename, item.lineno)
+    for item in planner.warnings.values():  # once per text, to the caller's recorders too
+        warn(item, stacklevel=2)
     _warn_unused(policy, planner.regimens)
     return _assemble(pd, table, planner.done)
 
@@ -864,7 +944,7 @@ def _warn_unused(policy: Policy | None, regimens: set[str]) -> None:
     named = policy.named_agents()
     unused = sorted(agent for agent in named if agent not in given)
     if unused:
-        warnings.warn(
+        warn(
             UnusedPolicyWarning(
                 ((*named[agent], agent) for agent in unused),
                 ", ".join(sorted(regimens)),

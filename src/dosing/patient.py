@@ -349,16 +349,23 @@ class Patient:
             return
 
         def check_bmi(weight_kg: Any, height_cm: Any) -> None:
-            _warn_bmi(*_bmi_range(weight_kg, height_cm))
+            low, high = _bmi_range(weight_kg, height_cm)
+            if low < BMI_LOW or high > BMI_HIGH:  # whom it concerns, found only when it warns
+                bmi = np.divide(weight_kg, np.multiply(height_cm, height_cm))
+                bmi = bmi * _KG_PER_CM2_IN_KG_PER_M2
+                _warn_bmi(low, high, where=(bmi < BMI_LOW) | (bmi > BMI_HIGH))
 
         def check_bsa(bsa_m2: Any, height_cm: Any, weight_kg: Any) -> None:
             relative = np.abs(np.asarray(bsa_m2) / np.sqrt(height_cm * weight_kg / 3600.0) - 1.0)
-            if np.any(relative > GIVEN_BSA_TOLERANCE):
+            far = relative > GIVEN_BSA_TOLERANCE
+            if np.any(far):
                 warn(
                     f"the given bsa differs from the Mosteller BSA of this height and weight by "
                     f"up to {np.max(relative):.0%}; the given bsa will be used for per-m² doses",
                     ImplausibleInputWarning,
                     stacklevel=6,
+                    where=far,
+                    each=False,  # "up to": the largest of them
                 )
 
         if not bmi_screened:
@@ -469,13 +476,15 @@ def _bmi_range(weight_kg: Any, height_cm: Any) -> tuple[float, float]:
     return float(np.min(bmi)), float(np.max(bmi))  # two reductions, no masks
 
 
-def _warn_bmi(low: float, high: float) -> None:
+def _warn_bmi(low: float, high: float, where: Any = None) -> None:
     if low < BMI_LOW or high > BMI_HIGH:
         shown = f"{low:.1f}" if low == high else f"{low:.1f}–{high:.1f}"
         warn(
             f"BMI {shown} kg/m² is outside {BMI_LOW:g}–{BMI_HIGH:g} kg/m²: check height and weight",
             ImplausibleInputWarning,
             stacklevel=7,
+            where=where,
+            each=low == high,  # a range of BMIs summarises the patients
         )
 
 

@@ -338,6 +338,9 @@ def _warn_if_outside(
     def warn_for_children(*blocks: Any) -> None:
         # the smallest value below the limit: one reduction, no mask (the inputs are checked)
         if any(np.min(b) < limit for b, limit in zip(blocks, limits, strict=True)):
+            children: Any = False  # whom it concerns, found only when it warns
+            for b, limit in zip(blocks, limits, strict=True):
+                children = children | (np.asarray(b) < limit)
             warn(
                 f"method={formula.key!r} was derived in adults "
                 f"({formula.population.rstrip('.')}); it is "
@@ -345,6 +348,7 @@ def _warn_if_outside(
                 f"method='mosteller' or 'haycock'.",
                 OutsidePopulationWarning,
                 stacklevel=5,
+                where=children,
             )
 
     return guard(result, warn_for_children, *values)

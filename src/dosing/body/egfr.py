@@ -815,8 +815,12 @@ def _checks(formula: EGFRFormula, ranges: tuple[ValidRange, ...]) -> Callable[..
         mask = np.asarray(applies, dtype=bool)
         for valid, block in zip(ranges, inputs, strict=True):
             outside = np.logical_and(valid.outside(block), mask)
-            if np.any(outside):
-                warn(_outside_message(formula, valid, block, outside), **_WARN)
+            if np.any(outside):  # one warning for those under the range, one for those over
+                values = np.broadcast_to(np.asarray(block, dtype=float), np.shape(outside))
+                below = outside & (values < valid.low)
+                for concerned, under in ((below, True), (outside & ~below, False)):
+                    if np.any(concerned):
+                        warn(_outside_message(formula, valid, under), **_WARN, where=concerned)
 
     return check
 
@@ -824,9 +828,7 @@ def _checks(formula: EGFRFormula, ranges: tuple[ValidRange, ...]) -> Callable[..
 _WARN: Final[dict[str, Any]] = {"category": OutsidePopulationWarning, "stacklevel": 6}
 
 
-def _outside_message(formula: EGFRFormula, valid: ValidRange, block: Any, outside: Any) -> str:
-    values = np.asarray(block, dtype=float)
-    below = np.any(np.broadcast_to(values, np.shape(outside))[outside] < valid.low)
+def _outside_message(formula: EGFRFormula, valid: ValidRange, below: bool) -> str:
     unit = "year" if valid.unit == "years" and valid.low == 1 else valid.unit
     if below:
         where = f"under {valid.low:g} {unit}"

@@ -349,13 +349,15 @@ def cockcroft_gault(
             used_kg = float(used_kg)
 
     def check(block: Any) -> None:
-        if np.any(np.asarray(block) < ADULT_AGE_YEARS):
+        children = np.asarray(block) < ADULT_AGE_YEARS
+        if np.any(children):
             warn(
                 f"creatinine_clearance uses Cockcroft–Gault, derived in adults; for a patient "
                 f"under {ADULT_AGE_YEARS:g} years use schwartz_bedside (or another eGFR "
                 f"equation for children: dosing.egfr)",
                 OutsidePopulationWarning,
                 stacklevel=4,
+                where=children,
             )
 
     crcl: Any = cockcroft_gault_kernel(age_y, used_kg, scr, male)

@@ -260,12 +260,14 @@ def ideal_body_weight(
                 f"{float(implied_bmi.flat[index]):.3g} kg/m² at that height. Use actual body "
                 f"weight, or the paediatric method={PAEDIATRIC_IBW!r}",
             )
-        if np.any(np.asarray(height_block) < _IBW_BASE_INCHES):
+        short = np.asarray(height_block) < _IBW_BASE_INCHES
+        if np.any(short):
             warn(
                 f"ideal_body_weight(method={method!r}) is an adult formula defined from 60 in "
                 f"(152.4 cm); it is extrapolated below that height",
                 OutsidePopulationWarning,
                 stacklevel=4,
+                where=short,
             )
 
     result = guard(ibw, check, ibw, height_value)
@@ -276,13 +278,15 @@ def ideal_body_weight(
 
 def _warn_adult_formula_for_child(method: str) -> Callable[[Any], None]:
     def check(age_block: Any) -> None:
-        if np.any(np.asarray(age_block) < ADULT_AGE_YEARS):
+        children = np.asarray(age_block) < ADULT_AGE_YEARS
+        if np.any(children):
             warn(
                 f"ideal_body_weight(method={method!r}) is an adult formula, applied here to a "
                 f"patient under {ADULT_AGE_YEARS:g} years; for a child use "
                 f"method={PAEDIATRIC_IBW!r} (CDC 2000 BMI-for-age, 2 to 20 years)",
                 OutsidePopulationWarning,
                 stacklevel=4,
+                where=children,
             )
 
     return check
@@ -343,12 +347,14 @@ def adjusted_body_weight(weight: object, ideal: object, factor: float = 0.4) -> 
     ideal_kg = strip(ideal, "ideal", KG, limit="weight")
 
     def check(actual_block: Any, ideal_block: Any) -> None:
-        if np.any(np.asarray(actual_block) < np.asarray(ideal_block)):
+        below = np.asarray(actual_block) < np.asarray(ideal_block)
+        if np.any(below):
             warn(
                 "weight is below ideal body weight, so the adjusted body weight exceeds the "
                 "actual weight; most protocols use actual weight in that case",
                 ImplausibleInputWarning,
                 stacklevel=4,
+                where=below,
             )
 
     adjusted = adjusted_kg(actual_kg, ideal_kg, float(factor))
@@ -548,12 +554,14 @@ def _warn_outside_ages(formula: WeightFormula) -> Callable[[Any], None]:
 
     def check(age_block: Any) -> None:
         ages = np.asarray(age_block)
-        if np.any((ages < low) | (ages > high)):
+        outside = (ages < low) | (ages > high)
+        if np.any(outside):
             warn(
                 f"method={formula.key!r} ({formula.name}) was derived from {low:g} to {high:g} "
                 f"years; it is applied here outside that age",
                 OutsidePopulationWarning,
                 stacklevel=4,
+                where=outside,
             )
 
     return check

@@ -477,6 +477,7 @@ def renal(state: LineState, bases: Bases, policy: Policy) -> None:
             f"{state.line.agent}: {note}; kidney function: {kidney.basis.method}",
             OutsidePopulationWarning,
             stacklevel=5,
+            where=kidney.outside,
         )
         state.adjustments.append(
             Adjustment(
