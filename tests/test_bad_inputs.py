@@ -2,11 +2,11 @@
 
 Every public function, constructor and command-line option is called with each value of a list
 of bad inputs (no unit, the wrong dimension, NaN, infinity, zero, negative, an integer of 10^400,
-a text or object array, an empty array, a long text, a date at the end of the calendar, the
-wrong type). Each must raise a ``DosingError`` whose message names the argument, or be a
-*documented acceptance* (listed in ``ACCEPTED`` with the reason). The audit that filed the issue
-found 82 other exceptions, 23 silent acceptances and 6 messages without the argument's name in
-1,200 such calls.
+a text or object array, a masked array, an empty array, a long text, a date at the end of the
+calendar, the wrong type). Each must raise a ``DosingError`` whose message names the argument,
+or be a *documented acceptance* (listed in ``ACCEPTED`` with the reason). The audit that filed
+the issue found 82 other exceptions, 23 silent acceptances and 6 messages without the
+argument's name in 1,200 such calls.
 """
 
 from __future__ import annotations
@@ -54,6 +54,9 @@ def bad_quantities(unit: str) -> dict[str, object]:
         "complex": Q_(1 + 1j, unit),
         "empty array": Q_(np.array([]), unit),
         "nan in array": Q_(np.array([1.0, math.nan]), unit),
+        # A masked array's mask would go unseen (np.asarray drops it): refused, masked or not.
+        "masked array": Q_(np.ma.masked_array([1.0, -5.0], mask=[False, True]), unit),
+        "masked array, none masked": Q_(np.ma.masked_array([1.0, 2.0]), unit),
         "long text": "150 cm" + " " * 20_000 + "x",
         "list": [1, 2],
         "dict": {"a": 1},

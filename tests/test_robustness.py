@@ -395,6 +395,25 @@ def test_error_messages_show_huge_or_deep_values_cut_short() -> None:
     assert len(show_value("x" * 10_000)) == 200
 
 
+def test_a_masked_array_is_refused_by_name_not_read_without_its_mask() -> None:
+    # Before: bsa() named the unmasked 150 cm "outside the plausible range" (it read the masked
+    # -5 as a height), and Patient dropped the mask and dosed every element.
+    height = np.ma.masked_array([150.0, -5.0, 170.0], mask=[False, True, False])
+    weight = Q_(np.array([40.0, 50.0, 60.0]), "kg")
+    message = r"^height=.* has a masked array as its magnitude.*values\.compressed\(\)"
+    with pytest.raises(UnitsError, match=message):
+        dosing.bsa(Q_(height, "cm"), weight)
+    with pytest.raises(UnitsError, match=message):
+        Patient(height=Q_(height, "cm"), weight=weight)
+    with pytest.raises(UnitsError, match=message):
+        Patient(height=Q_(height, "m"), weight=weight)  # converted: the mask would survive too
+    kept = height.compressed()  # the fix the message gives: the two unmasked patients
+    np.testing.assert_allclose(
+        dosing.bsa(Q_(kept, "cm"), Q_(np.array([40.0, 60.0]), "kg")).m_as("m**2"),
+        [math.sqrt(150 * 40 / 3600), math.sqrt(170 * 60 / 3600)],  # Mosteller, by hand
+    )
+
+
 # -- 5. results carry their own warnings, in any number of threads ---------------------------------
 
 

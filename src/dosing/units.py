@@ -480,6 +480,8 @@ def as_quantity(value: object, unit: Any, name: str) -> Any:
             shown=_shown(value),
             fix=_example(name, unit),
         )
+    if isinstance(quantity._magnitude, np.ma.MaskedArray):
+        raise _masked(value, name)
     return quantity
 
 
@@ -517,6 +519,8 @@ write weight=Q_(..., "kg")
         return raw  # type: ignore[no-any-return]
     if isinstance(raw, float):
         return raw
+    if isinstance(raw, np.ma.MaskedArray):
+        raise _masked(value, name)
     try:
         if isinstance(raw, int | np.integer | np.floating):
             return float(raw)
@@ -538,6 +542,19 @@ write weight=Q_(..., "kg")
         value=value,
         shown=safe_repr(value),
         fix=f"use a number or a numpy array, e.g. {_example(name, unit)}",
+    )
+
+
+def _masked(value: object, name: str) -> UnitsError:
+    """A masked array: every element would be read as a patient, the mask unseen (issue 16)."""
+    return UnitsError(
+        "has a masked array as its magnitude: dosing reads every element and would not see the "
+        "mask",
+        argument=name,
+        value=value,
+        shown=_shown(value),
+        fix="give only the patients to dose (values.compressed()) or fill the masked values "
+        "(values.filled(...)) before making the quantity",
     )
 
 
