@@ -291,3 +291,29 @@ def test_a_flat_dose_against_limits_per_kg_without_a_weight_says_the_weight_is_n
         "(rabbit) gives on day 1 3 mg/kg, over the per-day limit of 2.5 mg/kg "
         "[thymoglobuline-sg-label]"
     ]
+
+
+def test_a_line_of_a_kind_no_applicable_limit_has_is_said_so_and_another_settings_is_not() -> None:
+    # Daunorubicin's limits are per m² and per kg (data/dose_limits.toml); a user's template that
+    # writes it in Gy cannot be compared with any of them, whatever the patient gives.
+    line = {"agent": "daunorubicin", "amount": "2 Gy", "days": "1", "acknowledge": "any"}
+    assert texts(dosing.check(template(line).expand(CHILD)), "not_checked") == [
+        "info [not_checked]: daunorubicin: daunorubicin was not checked: it is dosed in Gy here, "
+        "and its limits are per m² or per kg",
+        "info [not_checked]: daunorubicin: the planned daunorubicin cannot be expressed in the "
+        "unit of its hard limit of 300 mg/m² lifetime [daunorubicin-label]",
+    ]
+    # Campath's limits are flat and for systemic use: for an intrathecal line none applies, so
+    # its kind is not the reason (it said "dosed per m² here, and its limits are flat").
+    intrathecal = {
+        "agent": "alemtuzumab",
+        "product": "Campath",
+        "amount": "1 mg/m**2",
+        "days": "1",
+        "acknowledge": "any",
+        "setting": "intrathecal",
+    }
+    assert texts(dosing.check(template(intrathecal).expand(CHILD))) == [
+        "info [not_checked]: alemtuzumab: alemtuzumab was not checked: no limit applies to it "
+        "(Campath) for the setting intrathecal"
+    ]

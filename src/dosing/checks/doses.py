@@ -420,8 +420,16 @@ def _reason(
         return "; ".join(unexpressed.values())
     if not table.knows(agent):
         return "no limits are kept for it"
-    kinds = sorted({limit.kind for limit in table.for_agent(agent)})
-    if line.kind not in kinds:
+    # the kinds of the limits for this line's product and setting (another setting's limits,
+    # in whatever kind, would not apply to it)
+    kinds = sorted(
+        {
+            limit.kind
+            for limit in table.for_agent(agent)
+            if table.applies(limit, line.product, line.setting)
+        }
+    )
+    if kinds and line.kind not in kinds:
         return (
             f"it is dosed {KIND_WORDS[line.kind]} here, and its limits are "
             f"{' or '.join(KIND_WORDS[kind] for kind in kinds)}"
