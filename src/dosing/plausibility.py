@@ -48,6 +48,7 @@ __all__ = [
     "CHILD_HEIGHT_CM",
     "CHILD_WEIGHT_KG",
     "GIVEN_BSA_TOLERANCE",
+    "MIN_DOSE_FACTOR",
     "RANGES",
     "PlausibleRange",
     "bounds",
@@ -99,7 +100,9 @@ def _in(text: str, unit: Any) -> float:
     return float(parse_quantity(text).m_as(unit))
 
 
-def _load() -> tuple[Mapping[str, PlausibleRange], Mapping[str, Any], Mapping[str, Any]]:
+def _load() -> tuple[
+    Mapping[str, PlausibleRange], Mapping[str, Any], Mapping[str, Any], Mapping[str, Any]
+]:
     data = load_toml("data/plausibility.toml")
     ranges = {}
     for name, raw in data["range"].items():
@@ -109,10 +112,10 @@ def _load() -> tuple[Mapping[str, PlausibleRange], Mapping[str, Any], Mapping[st
         )
     if set(ranges) != set(_UNITS):  # pragma: no cover  (a packaging slip)
         raise ValueError(f"data/plausibility.toml: ranges {sorted(ranges)} != {sorted(_UNITS)}")
-    return MappingProxyType(ranges), data["screen"], data["population"]
+    return MappingProxyType(ranges), data["screen"], data["population"], data["policy"]
 
 
-_RANGES, _SCREEN, _POPULATION = _load()
+_RANGES, _SCREEN, _POPULATION, _POLICY = _load()
 
 #: Read-only: input name -> :class:`PlausibleRange`.
 RANGES: Mapping[str, PlausibleRange] = _RANGES
@@ -126,6 +129,8 @@ ADULT_AGE_YEARS: Final = _in(_POPULATION["adult_age"], YEAR)
 #: Without an age, a height or weight below these may be a child's (screening convention).
 CHILD_HEIGHT_CM: Final = _in(_POPULATION["child_height"], CM)
 CHILD_WEIGHT_KG: Final = _in(_POPULATION["child_weight"], KG)
+#: The smallest factor Policy(dose_factors=...) accepts (library convention, unsourced).
+MIN_DOSE_FACTOR: Final = float(_POLICY["min_dose_factor"])
 
 _minimum: Final = np.minimum.reduce
 _maximum: Final = np.maximum.reduce

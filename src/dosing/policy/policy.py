@@ -26,7 +26,7 @@ from dosing.body.kidney import cg_weight_description, creatinine_mg_per_dl, crea
 from dosing.body.weight import IBW_FORMULAS
 from dosing.errors import DomainError, Example, UnitsError, UnknownKeyError, safe_repr, show_value
 from dosing.exposure import CALVERT_GFR_CAP
-from dosing.plausibility import RANGES
+from dosing.plausibility import MIN_DOSE_FACTOR, RANGES
 from dosing.policy.bands import BAND_TABLES, BandTable, check_product
 from dosing.policy.renal import RENAL_TABLES
 from dosing.products import Presentation, check_brand, presentation
@@ -373,7 +373,8 @@ class Policy:
     bsa_cap : pint.Quantity, optional
         Per-m² doses use min(BSA, cap); flag ``"bsa_capped"``.
     dose_factors : mapping of agent to float
-        Fraction of the full dose, in (0, 1] (e.g. ``{"fludarabine": 0.8}``); flag ``"reduced"``.
+        Fraction of the full dose, in [0.1, 1] (e.g. ``{"fludarabine": 0.8}``); flag
+        ``"reduced"``. The floor, 0.1, is a library convention (``data/plausibility.toml``).
         ``"*"`` applies to every drug; radiation is reduced only when named.
     rounding : mapping of agent (or ``"*"``) to pint.Quantity or ``"vial"``
         Round half-up to this increment (e.g. ``Q_(0.1, "mg")``), last; flag ``"rounded"``. An
@@ -467,11 +468,13 @@ class Policy:
             if (
                 isinstance(factor, bool)
                 or not isinstance(factor, int | float)
-                or not (0.0 < factor <= 1.0)
+                or not (MIN_DOSE_FACTOR <= factor <= 1.0)
             ):
                 raise DomainError(
-                    "must be a fraction in (0, 1], e.g. 0.8 for 80% of the full dose; a factor "
-                    "above 1 is refused",
+                    f"must be a fraction in [{MIN_DOSE_FACTOR:g}, 1], e.g. 0.8 for 80% of the "
+                    f"full dose; a factor above 1 is refused, and one under {MIN_DOSE_FACTOR:g} "
+                    f"is more likely a slip than a reduction (to give less, write the reduced "
+                    f"amount in a template of your own)",
                     argument=f"dose_factors[{agent!r}]",
                     value=factor,
                     shown=show_value(factor),
