@@ -608,6 +608,168 @@ def test_plan_frame_from_8_threads_gives_each_row_its_own_warnings() -> None:
             assert list(pool.map(run, tables)) == sequential
 
 
+def _two(first: float, second: float, unit: str) -> object:
+    return Q_(np.array([first, second]), unit)
+
+
+#: Each warning that concerns some patients of a cohort, given a cohort of two of which only the
+#: first is concerned: (what, the call, the warning's start, whether its text holds for each).
+SCOPED_WARNINGS: list[tuple[str, Callable[[], object], str, bool]] = [
+    (
+        "devine below 60 in",  # 140 cm < 152.4 cm
+        lambda: dosing.ideal_body_weight(_two(140, 170, "cm"), sex="male"),
+        "ideal_body_weight(method='devine') is an adult formula defined from 60 in",
+        True,
+    ),
+    (
+        "devine for a child",
+        lambda: dosing.ideal_body_weight(
+            _two(170, 170, "cm"), sex="male", age=_two(10, 30, "year")
+        ),
+        "ideal_body_weight(method='devine') is an adult formula, applied here to a patient",
+        True,
+    ),
+    (
+        "adjusted above actual",  # 50 kg under an ideal 60 kg; 100 kg over it
+        lambda: dosing.adjusted_body_weight(_two(50, 100, "kg"), _two(60, 60, "kg")),
+        "weight is below ideal body weight",
+        True,
+    ),
+    (
+        "al_sallami outside 3-29 years",
+        lambda: dosing.lean_body_weight(
+            _two(170, 170, "cm"),
+            _two(60, 60, "kg"),
+            sex="male",
+            method="al_sallami",
+            age=_two(2, 10, "year"),
+        ),
+        "method='al_sallami'",
+        True,
+    ),
+    (
+        "cockcroft-gault for a child",
+        lambda: dosing.creatinine_clearance(
+            age=_two(10, 50, "year"),
+            weight=_two(40, 70, "kg"),
+            serum_creatinine=_two(0.5, 1.0, "mg/dL"),
+            sex="male",
+        ),
+        "creatinine_clearance uses Cockcroft–Gault, derived in adults",
+        True,
+    ),
+    (
+        "schlich for a child's size",  # no age: 150 cm < 155 cm and 40 kg < 45 kg
+        lambda: dosing.bsa(_two(150, 170, "cm"), _two(40, 70, "kg"), method="schlich", sex="male"),
+        "method='schlich' was derived in adults",
+        True,
+    ),
+    (
+        "schlich for a child's age",
+        lambda: dosing.bsa(
+            _two(170, 170, "cm"),
+            _two(70, 70, "kg"),
+            method="schlich",
+            sex="male",
+            age=_two(12, 40, "year"),
+        ),
+        "method='schlich' was derived in adults",
+        True,
+    ),
+    (
+        "bmi",  # 150 kg at 150 cm: BMI 66.7; 40 kg: 17.8
+        lambda: Patient(height=_two(150, 150, "cm"), weight=_two(150, 40, "kg")),
+        "BMI 17.8–66.7 kg/m²",
+        False,
+    ),
+    (
+        "given bsa",  # Mosteller of 150 cm, 40 kg: 1.291 m²; 2.0 is 55% away, 1.29 within 20%
+        lambda: Patient(
+            height=_two(150, 150, "cm"), weight=_two(40, 40, "kg"), bsa=_two(2.0, 1.29, "m**2")
+        ),
+        "the given bsa differs from the Mosteller BSA",
+        False,
+    ),
+    (
+        "ideal weight above actual",  # Devine, 160 cm man: 50 + 2.3 × (62.99 − 60) = 56.9 kg
+        lambda: dosing.get_regimen("rabbit-atg").expand(
+            Patient(
+                height=_two(160, 160, "cm"),
+                weight=_two(30, 60, "kg"),
+                sex="male",
+                age=_two(30, 30, "year"),
+            ),
+            policy=Policy(dosing_weight=dosing.DosingWeight("ideal")),
+        ),
+        "anti-thymocyte globulin (rabbit): ideal body weight exceeds actual weight",
+        True,
+    ),
+    (
+        "adult renal table for a child",
+        lambda: RIC.expand(
+            Patient(
+                height=_two(150, 170, "cm"),
+                weight=_two(40, 70, "kg"),
+                sex="male",
+                age=_two(12, 40, "year"),
+                serum_creatinine=_two(0.5, 1.0, "mg/dL"),
+            ),
+            policy=Policy(renal="fludarabine-fludara-label", renal_outside_population="accept"),
+        ),
+        "fludarabine: renal table fludarabine-fludara-label is for adults",
+        True,
+    ),
+    (
+        "cockcroft-gault for a child by the renal policy",
+        lambda: RIC.expand(
+            Patient(
+                height=_two(150, 170, "cm"),
+                weight=_two(40, 70, "kg"),
+                sex="male",
+                age=_two(12, 40, "year"),
+                serum_creatinine=_two(0.5, 1.0, "mg/dL"),
+            ),
+            policy=Policy(
+                renal="fludarabine-fludara-label",
+                renal_outside_population="accept",
+                renal_estimator=dosing.RenalEstimator(child="cockcroft_gault"),
+            ),
+        ),
+        "Cockcroft–Gault, derived in adults, is applied by the renal policy",
+        True,
+    ),
+    (
+        "target over observed",  # 90 / 5 = 18, outside 0.5-2; 90 / 90 = 1
+        lambda: dosing.adjust_to_target(
+            _two(51, 51, "mg"), _two(5, 90, "mg*h/L"), Q_(90.0, "mg*h/L")
+        ),
+        "target ÷ observed exposure is 18",
+        False,
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("call", "start", "each"),
+    [case[1:] for case in SCOPED_WARNINGS],
+    ids=[case[0] for case in SCOPED_WARNINGS],
+)
+def test_a_cohorts_warning_says_whom_it_concerns(
+    call: Callable[[], object], start: str, each: bool
+) -> None:
+    from dosing._warn import recording
+
+    recorder = recording(emit=False)
+    with recorder as caught:
+        call()
+    scoped = [
+        (np.broadcast_to(np.asarray(where), (2,)).tolist(), is_each)
+        for warning, (where, is_each) in zip(caught, recorder.scopes, strict=True)
+        if str(warning).startswith(start)
+    ]
+    assert scoped == [([True, False], each)]
+
+
 def test_a_lazy_registry_entry_is_built_once_when_two_threads_ask_for_it() -> None:
     # The first lookup builds the entry while holding the lock; a second thread that found it
     # pending waits for the lock, then takes the built entry instead of building it again.
