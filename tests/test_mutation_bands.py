@@ -534,6 +534,21 @@ def test_a_rule_b_table_on_a_grid_finer_than_the_snap_holds_its_low() -> None:
     )
     assert made.band_for(Q_(100, "mg")) == Q_(105.9, "mg")
     assert made.band_for(Q_(120, "mg")).m_as("mg") > 0
+    # The start: the first edge twice the snap below low, 100 ÷ (1 + 2e-9) = 99.99999980000000040
+    # mg, floored to the 1e-7 mg grid: 99.9999998 mg (three snaps would give 99.9999997).
+    assert made.bands[0].lower.m_as("mg") == 99.9999998
+    # On the default grid, two powers of ten below the 0.1 mg increment (0.001 mg), it floors to
+    # one step below 100 mg: 99.999 mg.
+    coarse = make_band_table(
+        "vincristine",
+        Q_(100, "mg"),
+        Q_(120, "mg"),
+        tolerance=0.06,
+        increment=Q_(0.1, "mg"),
+        boundary="B",
+    )
+    assert coarse.bands[0].lower.m_as("mg") == 99.999
+    assert coarse.band_for(Q_(100, "mg")) == Q_(105.9, "mg")
 
 
 # -- check_product -------------------------------------------------------------------------------

@@ -1035,9 +1035,11 @@ def make_band_table(
     lower = _grid(_decimal(lo), grid, ROUND_FLOOR)
     if boundary == "B" and _decimal(lo) <= lower * (one + snap):
         # Rule B: a band is (lower, upper], and a dose within the lookup's snap of a boundary is
-        # at it, so start below low when low is at (or within the snap of) the edge: a step
-        # below, or, on a grid finer than the snap, the first edge twice the snap below low.
-        lower = min(lower - grid, _grid(_decimal(lo) / (one + 2 * snap), grid, ROUND_FLOOR))
+        # at it, so start below low when low is at (or within the snap of) the edge: at the
+        # first edge twice the snap below low. That is at least a grid step below (low ÷ (1 +
+        # 2 snap) < lower here, and lower is on the grid), and on a grid finer than the snap,
+        # more steps.
+        lower = _grid(_decimal(lo) / (one + 2 * snap), grid, ROUND_FLOOR)
     if lower <= 0:
         raise _refuse("resolution", f"is too coarse for low={lo:g} mg", resolution or increment)
     lows: list[float] = []
