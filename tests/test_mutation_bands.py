@@ -517,21 +517,26 @@ def test_the_generators_own_bands_are_refused_under_its_name() -> None:
     assert str(error) == "make_band_table.bands must hold positive, finite doses only"
 
 
+def _rule_b_vincristine(**resolution: object) -> object:
+    """Rule B bands of vincristine, 100 to 120 mg, within 6%, doses in 0.1 mg steps."""
+    return make_band_table(
+        "vincristine",
+        Q_(100, "mg"),
+        Q_(120, "mg"),
+        tolerance=0.06,
+        increment=Q_(0.1, "mg"),
+        boundary="B",
+        **resolution,  # type: ignore[arg-type]
+    )
+
+
 def test_a_rule_b_table_on_a_grid_finer_than_the_snap_holds_its_low() -> None:
     # Boundaries on 1e-7 mg, finer than the lookup's snap at 100 mg (1e-9 × 100 = 1e-7 mg): one
     # grid step below 100 mg (99.9999999) is within the snap, so 100 mg would be read as that
     # boundary and left out of the band (lower, upper]. The first band must start more than the
     # snap below low. Its dose: the largest multiple of 0.1 mg within 6% above a start just
     # under 100 mg (under 106 mg): 105.9 mg, +5.9% at 100 mg.
-    made = make_band_table(
-        "vincristine",
-        Q_(100, "mg"),
-        Q_(120, "mg"),
-        tolerance=0.06,
-        increment=Q_(0.1, "mg"),
-        resolution=Q_(1e-7, "mg"),
-        boundary="B",
-    )
+    made = _rule_b_vincristine(resolution=Q_(1e-7, "mg"))
     assert made.band_for(Q_(100, "mg")) == Q_(105.9, "mg")
     assert made.band_for(Q_(120, "mg")).m_as("mg") > 0
     # The start: the first edge twice the snap below low, 100 ÷ (1 + 2e-9) = 99.99999980000000040
@@ -539,14 +544,7 @@ def test_a_rule_b_table_on_a_grid_finer_than_the_snap_holds_its_low() -> None:
     assert made.bands[0].lower.m_as("mg") == 99.9999998
     # On the default grid, two powers of ten below the 0.1 mg increment (0.001 mg), it floors to
     # one step below 100 mg: 99.999 mg.
-    coarse = make_band_table(
-        "vincristine",
-        Q_(100, "mg"),
-        Q_(120, "mg"),
-        tolerance=0.06,
-        increment=Q_(0.1, "mg"),
-        boundary="B",
-    )
+    coarse = _rule_b_vincristine()
     assert coarse.bands[0].lower.m_as("mg") == 99.999
     assert coarse.band_for(Q_(100, "mg")) == Q_(105.9, "mg")
 

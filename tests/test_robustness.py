@@ -612,6 +612,17 @@ def _two(first: float, second: float, unit: str) -> object:
     return Q_(np.array([first, second]), unit)
 
 
+def _child_and_adult() -> Patient:
+    """A boy of 12 (150 cm, 40 kg, creatinine 0.5 mg/dL) and a man of 40 (170 cm, 70 kg, 1.0)."""
+    return Patient(
+        height=_two(150, 170, "cm"),
+        weight=_two(40, 70, "kg"),
+        sex="male",
+        age=_two(12, 40, "year"),
+        serum_creatinine=_two(0.5, 1.0, "mg/dL"),
+    )
+
+
 #: Each warning that concerns some patients of a cohort, given a cohort of two of which only the
 #: first is concerned: (what, the call, the warning's start, whether its text holds for each).
 SCOPED_WARNINGS: list[tuple[str, Callable[[], object], str, bool]] = [
@@ -707,13 +718,7 @@ SCOPED_WARNINGS: list[tuple[str, Callable[[], object], str, bool]] = [
     (
         "adult renal table for a child",
         lambda: RIC.expand(
-            Patient(
-                height=_two(150, 170, "cm"),
-                weight=_two(40, 70, "kg"),
-                sex="male",
-                age=_two(12, 40, "year"),
-                serum_creatinine=_two(0.5, 1.0, "mg/dL"),
-            ),
+            _child_and_adult(),
             policy=Policy(renal="fludarabine-fludara-label", renal_outside_population="accept"),
         ),
         "fludarabine: renal table fludarabine-fludara-label is for adults",
@@ -722,13 +727,7 @@ SCOPED_WARNINGS: list[tuple[str, Callable[[], object], str, bool]] = [
     (
         "cockcroft-gault for a child by the renal policy",
         lambda: RIC.expand(
-            Patient(
-                height=_two(150, 170, "cm"),
-                weight=_two(40, 70, "kg"),
-                sex="male",
-                age=_two(12, 40, "year"),
-                serum_creatinine=_two(0.5, 1.0, "mg/dL"),
-            ),
+            _child_and_adult(),
             policy=Policy(
                 renal="fludarabine-fludara-label",
                 renal_outside_population="accept",
