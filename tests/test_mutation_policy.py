@@ -113,6 +113,18 @@ def test_an_infant_rules_divisor_is_refused_outside_5_to_100_or_of_another_type(
     assert error.value is divisor
 
 
+def test_an_infant_rules_divisor_too_long_to_show_is_cut_and_a_quantity_shown_whole() -> None:
+    # A number or text is shown as show_value shows it: cut to 200 characters with "..."; a
+    # quantity as pint writes it (safe_repr), whole.
+    long = "3" * 300
+    error = refused(DomainError, lambda: InfantRule(below_weight=Q_(10, "kg"), divisor=long))
+    assert error.shown == "'" + "3" * 196 + "..."
+    assert len(error.shown) == 200
+    quantity = Q_(110, "kg/m**2")
+    error = refused(DomainError, lambda: InfantRule(below_weight=Q_(10, "kg"), divisor=quantity))
+    assert error.shown == "<Quantity(110, 'kilogram / meter ** 2')>"
+
+
 def test_an_infant_rule_shows_its_arguments_as_written() -> None:
     rule = InfantRule(below_weight=Q_(12.5, "kg"), divisor=25)
     assert repr(rule) == "InfantRule(below_weight=Q_(12.5, 'kg'), divisor=25.0)"
