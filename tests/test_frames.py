@@ -465,3 +465,15 @@ def test_weight_bands_and_target_auc_lines_through_a_table() -> None:
     assert busulfan.to_dict() == pytest.approx({"infant": 8.0, "child": 22.0, "teen": 32.0})
     carboplatin = out[out["agent"] == "carboplatin"]["dose"].tolist()
     assert carboplatin == pytest.approx([625.0])
+
+
+def test_more_than_63_texts_are_joined_per_patient_as_well() -> None:
+    # Each patient's choice of texts is kept as bits, 63 to a word: 70 texts need two words.
+    names = [f"w{i}" for i in range(70)]
+    masks = [np.array([i % 2 == 0, i >= 60, True]) for i in range(70)]
+    categories = dosing.frames._Categories()
+    codes = dosing.frames._combined(names, masks, 3, categories, sep="\n")
+    texts = list(categories.codes)
+    assert texts[codes[0]] == "\n".join(f"w{i}" for i in range(0, 70, 2))
+    assert texts[codes[1]] == "\n".join(f"w{i}" for i in range(60, 70))
+    assert texts[codes[2]] == "\n".join(names)
