@@ -670,8 +670,14 @@ SCOPED_WARNINGS: list[tuple[str, Callable[[], object], str, bool]] = [
         True,
     ),
     (
-        "schlich for a child's size",  # no age: 150 cm < 155 cm and 40 kg < 45 kg
-        lambda: dosing.bsa(_two(150, 170, "cm"), _two(40, 70, "kg"), method="schlich", sex="male"),
+        "schlich for a child's height",  # no age: 150 cm < 155 cm (60 kg is not under 45 kg)
+        lambda: dosing.bsa(_two(150, 170, "cm"), _two(60, 70, "kg"), method="schlich", sex="male"),
+        "method='schlich' was derived in adults",
+        True,
+    ),
+    (
+        "schlich for a child's weight",  # no age: 40 kg < 45 kg (170 cm is not under 155 cm)
+        lambda: dosing.bsa(_two(170, 170, "cm"), _two(40, 70, "kg"), method="schlich", sex="male"),
         "method='schlich' was derived in adults",
         True,
     ),
