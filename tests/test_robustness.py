@@ -26,6 +26,8 @@ from collections.abc import Callable
 
 import numpy as np
 import pytest
+from hypothesis import HealthCheck, example, given, settings
+from hypothesis import strategies as st
 
 import dosing
 from dosing import Q_, DomainError, DosingError, Patient, Policy, UnitsError
@@ -608,6 +610,72 @@ def test_plan_frame_from_8_threads_gives_each_row_its_own_warnings() -> None:
             assert list(pool.map(run, tables)) == sequential
 
 
+#: Patients for the property below: children and adults, short, thin, heavy, one with a given
+#: BSA far from Mosteller's (each row: height cm, weight kg, age years or None, bsa m² or None).
+_ROWS = [
+    (150.0, 40.0, 12.0, None),
+    (160.0, 30.0, 12.0, None),  # a thin child: Devine's ideal weight is above 30 kg
+    (180.0, 50.0, 40.0, None),  # a thin adult: the same
+    (170.0, 90.0, 40.0, None),
+    (150.0, 200.0, 40.0, None),  # BMI 88.9
+    (140.0, 35.0, None, None),  # no age, a child's size
+    (120.0, 22.0, 7.0, 2.0),  # a given BSA far from Mosteller's 0.855 m²
+    (190.0, 70.0, 17.9, None),
+]
+_POLICIES = [
+    None,
+    Policy(bsa_method="schlich"),
+    Policy(dosing_weight=dosing.DosingWeight("ideal")),
+    Policy(
+        renal="fludarabine-fludara-label",
+        renal_outside_population="accept",
+        renal_estimator=dosing.RenalEstimator(cockcroft_gault_weight=dosing.DosingWeight("ideal")),
+    ),
+]
+
+
+@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@example(picks=[1, 2, 3], policy=3)  # the reviewer's: a thin child among adults, CG on ideal
+@example(picks=[0, 3, 4, 6], policy=3)  # a child's renal warning beside adults' BSAs
+@given(
+    picks=st.lists(st.sampled_from(range(len(_ROWS))), min_size=2, max_size=6),
+    policy=st.sampled_from(range(len(_POLICIES))),
+)
+def test_a_plan_frame_rows_warnings_are_those_it_gets_planned_alone(
+    picks: list[int], policy: int
+) -> None:
+    pd = pytest.importorskip("pandas")
+    rows = []
+    for index, pick in enumerate(picks):
+        height, weight, age, bsa = _ROWS[pick]
+        rows.append(
+            {
+                "patient_id": f"p{index}",
+                "regimen": "flu-arac-mel-ric",
+                "height": height,
+                "height_unit": "cm",
+                "weight": weight,
+                "weight_unit": "kg",
+                "age": math.nan if age is None else age,
+                "age_unit": "a",
+                "bsa": math.nan if bsa is None else bsa,
+                "bsa_unit": "m2",
+                "sex": "male",
+                "serum_creatinine": 0.8,
+                "serum_creatinine_unit": "mg/dL",
+            }
+        )
+    frame = pd.DataFrame(rows)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", dosing.DosingWarning)
+        together = dosing.plan_frame(frame, _POLICIES[policy])
+        for index in range(len(rows)):
+            alone = dosing.plan_frame(frame.iloc[[index]], _POLICIES[policy])
+            mine = together[together["patient_id"] == f"p{index}"]
+            assert set(mine["warnings"].astype(str)) == set(alone["warnings"].astype(str))
+            assert set(mine["error"].astype(str)) == set(alone["error"].astype(str))
+
+
 def _two(first: float, second: float, unit: str) -> object:
     return Q_(np.array([first, second]), unit)
 
@@ -722,13 +790,13 @@ SCOPED_WARNINGS: list[tuple[str, Callable[[], object], str, bool]] = [
         True,
     ),
     (
-        "adult renal table for a child",
+        "adult renal table for a child",  # its text gives the cohort's BSA range
         lambda: RIC.expand(
             _child_and_adult(),
             policy=Policy(renal="fludarabine-fludara-label", renal_outside_population="accept"),
         ),
         "fludarabine: renal table fludarabine-fludara-label is for adults",
-        True,
+        False,
     ),
     (
         "cockcroft-gault for a child by the renal policy",
@@ -741,6 +809,31 @@ SCOPED_WARNINGS: list[tuple[str, Callable[[], object], str, bool]] = [
             ),
         ),
         "Cockcroft–Gault, derived in adults, is applied by the renal policy",
+        True,
+    ),
+    (
+        # Devine's ideal weight of a 180 cm man, 50 + 2.3 × (70.87 − 60) = 75.0 kg, is above his
+        # 50 kg; the boy's (160 cm, 56.9 kg) is above his 30 kg too, but bedside Schwartz, not
+        # Cockcroft–Gault, estimates a child: the warning is the man's only.
+        "cockcroft-gault weight above actual, for the adults it estimates",
+        lambda: RIC.expand(
+            Patient(
+                height=_two(180, 160, "cm"),
+                weight=_two(50, 30, "kg"),
+                sex="male",
+                age=_two(40, 12, "year"),
+                serum_creatinine=_two(0.8, 0.8, "mg/dL"),
+            ),
+            policy=Policy(
+                renal="fludarabine-fludara-label",
+                renal_outside_population="accept",
+                renal_estimator=dosing.RenalEstimator(
+                    cockcroft_gault_weight=dosing.DosingWeight("ideal")
+                ),
+            ),
+        ),
+        "Cockcroft–Gault: ideal body weight exceeds actual weight (the patients flagged "
+        "renal_weight)",
         True,
     ),
     (
@@ -773,6 +866,10 @@ def test_a_cohorts_warning_says_whom_it_concerns(
         if str(warning).startswith(start)
     ]
     assert scoped == [([True, False], each)]
+    # No warning concerns no one (the Cockcroft–Gault weight's adult formula is not the boy's).
+    assert all(where is None or np.any(where) for where, _ in recorder.scopes), [
+        str(w) for w in caught
+    ]
 
 
 def test_a_lazy_registry_entry_is_built_once_when_two_threads_ask_for_it() -> None:

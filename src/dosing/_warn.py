@@ -10,7 +10,10 @@ A recorder opened with ``emit=False`` keeps its warnings to itself (the command 
 its own way); one opened with ``raise_on=(SomeWarning,)`` raises that warning as an error instead
 (the command line treats a policy that names an unused agent as a wrong input); one opened with
 ``isolated=True`` keeps them from the recorders it is nested in (``plan_frame`` plans a cohort,
-then some of its rows again: the outer recorders get its warnings once, at the end).
+then some of its rows again: the outer recorders get its warnings once, at the end); one opened
+with ``only=mask`` narrows the warnings raised within it to the patients of ``mask``, and drops
+those that concern none of them (the Cockcroft–Gault weight of the renal policy is computed for
+the whole cohort, but used for the adults only).
 
 A warning about some patients of a cohort says which: ``where`` is the boolean array of the
 patients it concerns (broadcastable to the cohort; ``None``: all of them), and ``each`` whether
@@ -24,16 +27,24 @@ import warnings
 from contextvars import ContextVar
 from typing import Any
 
+import numpy as np
+
 __all__ = ["recording", "warn"]
 
 
 class _Recorder:
-    __slots__ = ("caught", "emit", "frames", "isolated", "parent", "raise_on", "scopes")
+    __slots__ = ("caught", "emit", "frames", "isolated", "only", "parent", "raise_on", "scopes")
 
     def __init__(
-        self, emit: bool, raise_on: tuple[type[Warning], ...], frames: int, isolated: bool
+        self,
+        emit: bool,
+        raise_on: tuple[type[Warning], ...],
+        frames: int,
+        isolated: bool,
+        only: Any,
     ) -> None:
         self.parent: _Recorder | None = None
+        self.only = only
         self.emit = emit
         self.raise_on = raise_on
         self.frames = frames
@@ -62,6 +73,10 @@ def warn(
     emit = True
     recorder = _CURRENT.get()
     while recorder is not None:
+        if recorder.only is not None and not _lazy(recorder.only, where):
+            where = recorder.only if where is None else np.logical_and(where, recorder.only)
+            if not np.any(where):
+                return  # about none of the patients the code within computes for
         if isinstance(instance, recorder.raise_on):
             raise instance
         recorder.caught.append(instance)
@@ -98,8 +113,9 @@ class recording:  # noqa: N801  (used as a function: ``with recording() as caugh
         raise_on: tuple[type[Warning], ...] = (),
         frames: int = 0,
         isolated: bool = False,
+        only: Any = None,
     ) -> None:
-        self._recorder = _Recorder(emit, raise_on, frames, isolated)
+        self._recorder = _Recorder(emit, raise_on, frames, isolated, only)
 
     @property
     def scopes(self) -> list[tuple[Any, bool]]:
@@ -113,3 +129,8 @@ class recording:  # noqa: N801  (used as a function: ``with recording() as caugh
 
     def __exit__(self, *exc: object) -> None:
         _CURRENT.reset(self._token)
+
+
+def _lazy(*masks: Any) -> bool:
+    """Whether a mask is lazy (dask): whom it holds is known only when computed."""
+    return any(hasattr(mask, "map_blocks") and not isinstance(mask, np.ndarray) for mask in masks)

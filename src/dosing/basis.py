@@ -35,7 +35,7 @@ import numpy as np
 
 from dosing._arrays import guard, is_lazy, may_any
 from dosing._text import given_text, value_text
-from dosing._warn import warn
+from dosing._warn import recording, warn
 from dosing.body._sex import is_male
 from dosing.body.bsa import BSA_FORMULAS, bsa_m2
 from dosing.body.egfr import EGFR_FORMULAS, egfr_magnitude
@@ -256,7 +256,13 @@ class Bases:
         return basis, flag_value(above) if may_any(above) else False
 
     def _ideal_or_adjusted(
-        self, choice: DosingWeight, who: str, why: str, setting: str = "the policy's "
+        self,
+        choice: DosingWeight,
+        who: str,
+        why: str,
+        setting: str = "the policy's ",
+        flag: str = "dosing_weight",
+        only: Any = None,
     ) -> tuple[Any, Any, str]:
         """The ideal or adjusted weight [kg] of ``choice``, capped at actual weight unless the
         choice says otherwise; the mask of whom it was above actual; a note for the basis.
@@ -276,9 +282,10 @@ class Bases:
                 message=f"{who}: {why}, which needs the patient's {' and '.join(missing)}; give "
                 + ", ".join(f"{name}={_SHOWN_EXAMPLES[name]}" for name in missing),
             )
-        ideal = ideal_body_weight(
-            patient.height, sex=patient.sex, method=choice.ibw_method, age=patient.age
-        ).m_as(KG)
+        with recording(only=only):  # its warnings: about the patients ``only`` holds (None: all)
+            ideal = ideal_body_weight(
+                patient.height, sex=patient.sex, method=choice.ibw_method, age=patient.age
+            ).m_as(KG)
         actual = values.weight_kg
         assert actual is not None  # checked by the caller
         if choice.kind == "ideal":
@@ -299,13 +306,14 @@ class Bases:
             if np.any(above_block):
                 warn(
                     f"{who}: {what} body weight exceeds actual weight (the patients flagged "
-                    f"dosing_weight); {outcome}",
+                    f"{flag}); {outcome}",
                     ImplausibleInputWarning,
                     stacklevel=8,
                     where=above_block,
                 )
 
-        used = guard(used, check, above)
+        with recording(only=only):
+            used = guard(used, check, above)
         if self.patient.is_cohort or is_lazy(weight):
             note = f"{what} body weight above actual for some patients: {outcome}"
         else:
@@ -539,6 +547,8 @@ class Bases:
                     "Cockcroft–Gault",
                     f"the renal policy weighs by {choice.describe()}",
                     setting="the renal_estimator's cockcroft_gault_weight ",
+                    flag="renal_weight",
+                    only=mask,  # the patients this estimator is for
                 )
                 heavier = np.logical_and(heavier, mask)
                 if may_any(heavier):

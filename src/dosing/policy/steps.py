@@ -478,6 +478,7 @@ def renal(state: LineState, bases: Bases, policy: Policy) -> None:
             OutsidePopulationWarning,
             stacklevel=5,
             where=kidney.outside,
+            each=False,  # the kidney function's words give the cohort's BSA range
         )
         state.adjustments.append(
             Adjustment(
