@@ -153,6 +153,25 @@ QUANTITY_TARGETS: list[tuple[str, Callable[[Any], object], str, str]] = [
         "kg",
     ),
     ("Exposure.amount", lambda v: dosing.Exposure("melphalan", v), "amount", "mg/m**2"),
+    (
+        "adjust_to_target.observed",
+        lambda v: dosing.adjust_to_target(Q_(51, "mg"), v, Q_(90, "mg*h/L")),
+        "observed",
+        "mg*h/L",
+    ),
+    (
+        "adjust_to_target.target",
+        lambda v: dosing.adjust_to_target(Q_(51, "mg"), Q_(90, "mg*h/L"), v),
+        "target",
+        "mg*h/L",
+    ),
+    (
+        "adjust_to_target.dose",
+        lambda v: dosing.adjust_to_target(v, Q_(90, "mg*h/L"), Q_(90, "mg*h/L")),
+        "dose",
+        "mg",
+    ),
+    ("convert_auc.quantity", lambda v: dosing.convert_auc(v, "mg*min/mL"), "quantity", "mg*h/L"),
 ]
 
 #: Bad values a quantity argument accepts, and why (documented acceptances, docs/testing.md).
@@ -161,6 +180,12 @@ ACCEPTED: dict[tuple[str, str], str] = {
     ("cockcroft_gault.age", "zero"): "the same age range as Patient's",
     ("Exposure.amount", "huge"): "a prior exposure has no screening bound; check() compares it "
     "with the agent's lifetime limit, where there is one",
+    # Exposures come in units that vary by agent (µmol·min/L, mg·h/L, ng/mL): no screening range
+    # is kept; a ratio target ÷ observed outside 0.5-2 warns (ImplausibleExposureWarning).
+    ("adjust_to_target.observed", "huge"): "no screening range for an exposure; the ratio warns",
+    ("adjust_to_target.target", "huge"): "no screening range for an exposure; the ratio warns",
+    ("adjust_to_target.dose", "huge"): "scaled as given; check() compares a dose with its limits",
+    ("convert_auc.quantity", "huge"): "converted as given: no screening range for an exposure",
 }
 
 #: Which bad values are refused by each target's own domain, not by its type (a weight of 1e300
@@ -194,6 +219,7 @@ OTHER_BAD: dict[str, object] = {
     "list": ["a"],
     "object": object(),
     "date.max": dt.date.max,
+    "masked array": np.ma.masked_array(["male", "female"], mask=[False, True]),
 }
 
 #: Entry points taking a key, a name, a date or a number: (name, call, argument, accepted).

@@ -39,11 +39,24 @@ from dosing.errors import (
     UnitsError,
     UnknownKeyError,
     safe_repr,
+    show_value,
 )
 from dosing.plausibility import strip
 from dosing.references import REFERENCES
 from dosing.registry import Registry
-from dosing.units import AUC, EGFR, KG, MG, ML_PER_MIN, Q_, magnitude, ureg
+from dosing.units import (
+    AUC,
+    EGFR,
+    KG,
+    MG,
+    ML_PER_MIN,
+    Q_,
+    as_quantity,
+    magnitude,
+    parse_quantity,
+    refuse_masked,
+    ureg,
+)
 from dosing.vocabulary import canonical_agent
 
 __all__ = [
@@ -374,19 +387,58 @@ def _molar_mass(agent: str | None, why: str) -> Any:
 
 
 def _as_exposure(value: object, argument: str, unit: str = "mg*h/L") -> Any:
-    """``value`` as a Quantity; a bare number is refused with the fix in ``unit`` (an exposure
-    unit for an exposure, ``"mg"`` for a dose)."""
+    """``value`` as a Quantity of real numbers, not empty; a bare number is refused with the fix
+    in ``unit`` (an exposure unit for an exposure, ``"mg"`` for a dose). A text is read as a
+    quantity (``"90 mg*h/L"``); a masked array, text or complex numbers, an integer beyond any
+    float are refused by name (the bad-input matrix of issue 16)."""
     if isinstance(value, str):
-        value = Q_(value)
+        try:
+            value = parse_quantity(value)
+        except UnitsError as exc:
+            raise UnitsError(
+                f"cannot be read: {exc}",
+                argument=argument,
+                value=value,
+                shown=show_value(value),
+                fix=f'write {argument}=Q_(..., "{unit}")',
+            ) from None
     if not (hasattr(value, "units") and hasattr(value, "magnitude")):
         raise UnitsError(
             "has no unit",
             argument=argument,
             value=value,
-            shown=safe_repr(value),
-            fix=f'write {argument}=Q_({value!r}, "{unit}")',
+            shown=show_value(value),
+            fix=f'write {argument}=Q_({show_value(value)}, "{unit}")',
         )
-    return value
+    refuse_masked(value, argument)
+    given: Any = value
+    quantity = as_quantity(given, given.units, argument) if given.dimensionality else given
+    raw = magnitude(quantity, quantity.units, argument)  # real numbers, as floats
+    if np.size(raw) == 0:
+        raise DomainError(
+            "is empty: give at least one value", argument=argument, value=value, shown="[]"
+        )
+    return Q_(raw, quantity.units)
+
+
+def _as_dose(value: object, argument: str) -> Any:
+    """A dose for a linear scaling: a mass (mg), or a mass per m² or per kg."""
+    quantity = _as_exposure(value, argument, "mg")
+    dimensions = quantity.dimensionality
+    if dimensions in (MG.dimensionality, _MG_PER_M2.dimensionality) or (
+        not dimensions and quantity.units != ureg.dimensionless
+    ):
+        return quantity
+    raise UnitsError(
+        "is not a dose: a mass (mg), or a mass per m² or per kg",
+        argument=argument,
+        value=value,
+        shown=show_value(value),
+        fix=f'write e.g. {argument}=Q_(51, "mg")',
+    )
+
+
+_MG_PER_M2: Final = ureg.Unit("mg/m**2")
 
 
 def convert_auc(
@@ -561,7 +613,7 @@ def adjust_to_target(
     <Quantity(75.47, 'milligram')>
     """
     bounds = _ratio_bounds(plausible_ratio)
-    given = _positive(_as_exposure(dose, "dose", "mg"), "dose", dose)
+    given = _positive(_as_dose(dose, "dose"), "dose", dose)
     seen = _positive(_as_exposure(observed, "observed"), "observed", observed)
     wanted = _positive(_as_exposure(target, "target"), "target", target)
     _family(seen.units, "observed", observed)
@@ -700,7 +752,7 @@ def remaining_doses(
     _family(wanted.units, "target", target)
     unit = wanted.units
     total = _scalar(wanted, "target", target)
-    doses = [_positive(_as_exposure(d, "given", "mg"), "given", d) for d in given]
+    doses = [_positive(_as_dose(d, "given"), "given", d) for d in given]
     dose_unit = doses[0].units
     for index, dose_q in enumerate(doses):
         if dose_q.dimensionality != dose_unit.dimensionality:

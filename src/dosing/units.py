@@ -480,8 +480,7 @@ def as_quantity(value: object, unit: Any, name: str) -> Any:
             shown=_shown(value),
             fix=_example(name, unit),
         )
-    if isinstance(quantity._magnitude, np.ma.MaskedArray):
-        raise _masked(value, name)
+    refuse_masked(quantity, name)
     return quantity
 
 
@@ -519,7 +518,7 @@ write weight=Q_(..., "kg")
         return raw  # type: ignore[no-any-return]
     if isinstance(raw, float):
         return raw
-    if isinstance(raw, np.ma.MaskedArray):
+    if _is_masked(raw):
         raise _masked(value, name)
     try:
         if isinstance(raw, int | np.integer | np.floating):
@@ -542,6 +541,20 @@ write weight=Q_(..., "kg")
         value=value,
         shown=safe_repr(value),
         fix=f"use a number or a numpy array, e.g. {_example(name, unit)}",
+    )
+
+
+def refuse_masked(value: object, name: str) -> None:
+    """Refuse a quantity (or an array) whose magnitude is a masked array, numpy's or dask's:
+    every element would be read as a patient, the mask unseen (issue 16)."""
+    if _is_masked(getattr(value, "_magnitude", value)):
+        raise _masked(value, name)
+
+
+def _is_masked(raw: object) -> bool:
+    return isinstance(raw, np.ma.MaskedArray) or isinstance(
+        getattr(raw, "_meta", None),
+        np.ma.MaskedArray,  # a dask array of masked chunks
     )
 
 

@@ -7,7 +7,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from dosing.errors import DomainError, UnknownKeyError
+from dosing.errors import DomainError, UnknownKeyError, show_value
 
 SEXES = ("male", "female")
 
@@ -30,6 +30,14 @@ def is_male(sex: object, needed_by: str) -> bool | npt.NDArray[np.bool_]:
         if sex not in SEXES:
             raise UnknownKeyError("sex", sex, SEXES)
         return sex == "male"
+    if isinstance(sex, np.ma.MaskedArray):
+        raise DomainError(
+            "is a masked array: dosing reads every element and would not see the mask",
+            argument="sex",
+            value=sex,
+            shown=show_value(sex),
+            fix="give only the patients to dose (sex.compressed()) or fill the masked values",
+        )
     values: Any = np.asarray(sex)
     if values.dtype.kind not in "US" or values.size == 0:
         raise UnknownKeyError("sex", sex, SEXES)

@@ -49,6 +49,7 @@ from dosing.units import (
     Magnitude,
     as_quantity,
     magnitude,
+    refuse_masked,
 )
 
 __all__ = [
@@ -89,6 +90,7 @@ def creatinine_quantity(value: object, name: str = "serum_creatinine") -> Any:
     dosing.errors.UnitsError: serum_creatinine=0.9 has no unit; write \
 serum_creatinine=Q_(0.9, "mg/dL")
     """
+    refuse_masked(value, name)  # (before the retries below, which would hide why)
     try:
         return as_quantity(value, MG_PER_DL, name)
     except UnitsError as by_mass:

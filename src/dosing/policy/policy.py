@@ -40,6 +40,7 @@ from dosing.units import (
     Q_,
     as_quantity,
     magnitude,
+    refuse_masked,
     short,
     ucum,
     ureg,
@@ -828,6 +829,7 @@ def _increment(agent: str, value: object) -> Any:
             shown=show_value(value),
             fix=f"write rounding={{{agent!r}: Q_({show_value(value)}, 'mg')}}",
         )
+    refuse_masked(value, f"rounding[{agent!r}]")  # (before the retries, which would hide why)
     try:
         quantity = as_quantity(value, MG, f"rounding[{agent!r}]")
     except UnitsError:
