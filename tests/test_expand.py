@@ -152,7 +152,7 @@ def test_expanding_never_changes_the_regimen(kwargs: dict[str, object], key: str
     before = copy.deepcopy(regimen)
     regimen.expand(
         quiet_patient(**kwargs, glomerular_filtration_rate=GFR),
-        policy=dosing.Policy(rounding={"*": Q_(0.1, "mg")}, max_rounding_change=0.5),
+        policy=dosing.Policy(rounding={"*": Q_(0.01, "mg")}, max_rounding_change=0.25),
     )
     assert regimen == before
 

@@ -245,7 +245,7 @@ def test_rounding_property(kwargs: dict[str, object], increment: float) -> None:
     patient = quiet(**kwargs)
     try:
         schedule = RIC.expand(
-            patient, policy=Policy(rounding={"*": Q_(increment, "mg")}, max_rounding_change=0.99)
+            patient, policy=Policy(rounding={"*": Q_(increment, "mg")}, max_rounding_change=0.25)
         )
     except DomainError:
         assume(False)
@@ -263,7 +263,7 @@ def test_rounding_beyond_the_allowed_change_raises() -> None:
 
 
 def test_agent_rounding_wins_over_star_and_star_skips_other_dimensions() -> None:
-    policy = Policy(rounding={"*": Q_(1, "mg"), "melphalan": Q_(5, "mg")}, max_rounding_change=0.5)
+    policy = Policy(rounding={"*": Q_(1, "mg"), "melphalan": Q_(5, "mg")}, max_rounding_change=0.25)
     schedule = dosing.get_regimen("mel-tbi-mac").expand(CHILD, policy=policy)
     mel = schedule.rows_for("melphalan")[0]
     assert mel.dose.m_as("mg") == 115.0  # 90 × 1.29099 = 116.19 → nearest 5 mg
@@ -309,7 +309,7 @@ def test_a_rounded_dose_never_exceeds_a_cap(kwargs: dict[str, object], increment
     try:
         row = vcr.expand(
             quiet(**kwargs),
-            policy=Policy(rounding={"*": Q_(increment, "mg")}, max_rounding_change=0.99),
+            policy=Policy(rounding={"*": Q_(increment, "mg")}, max_rounding_change=0.25),
         )[0]
     except DomainError:
         assume(False)
@@ -626,7 +626,7 @@ def test_a_policy_never_changes_the_regimen_and_flags_are_known(
         bsa_cap=Q_(cap, "m**2"),
         dose_factors={"melphalan": factor},
         rounding={"*": Q_(1, "mg")},
-        max_rounding_change=0.99,
+        max_rounding_change=0.25,
         infant_rule=RULE,
     )
     try:

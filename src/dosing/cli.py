@@ -260,14 +260,14 @@ def _build_parser() -> _Parser:
         action=_Once,
         default=None,
         metavar="FRACTION",
-        help="refuse a rounding that moves a dose by more than this (default 10%%)",
+        help="refuse a rounding that moves a dose by more than this (default 10%%, at most 25%%)",
     )
     policy.add_argument(
         "--reduce",
         action="append",
         default=[],
         metavar="AGENT=FRACTION",
-        help="give a fraction of the full dose, e.g. fludarabine=80%% (repeatable)",
+        help="give a fraction of the full dose, 10%% to 100%%, e.g. fludarabine=80%% (repeatable)",
     )
     policy.add_argument(
         "--infant-rule",
@@ -276,7 +276,8 @@ def _build_parser() -> _Parser:
         const="10kg,30",
         default=None,
         metavar="WEIGHT,DIVISOR",
-        help="below WEIGHT, dose mg/kg = mg/m² ÷ DIVISOR (a convention; without a value: 10kg,30)",
+        help="below WEIGHT (at most 30 kg), dose mg/kg = mg/m² ÷ DIVISOR (a convention; "
+        "without a value: 10kg,30)",
     )
     policy.add_argument(
         "--renal",

@@ -48,6 +48,8 @@ __all__ = [
     "CHILD_HEIGHT_CM",
     "CHILD_WEIGHT_KG",
     "GIVEN_BSA_TOLERANCE",
+    "MAX_INFANT_WEIGHT_KG",
+    "MAX_ROUNDING_CHANGE",
     "MIN_DOSE_FACTOR",
     "RANGES",
     "PlausibleRange",
@@ -131,6 +133,10 @@ CHILD_HEIGHT_CM: Final = _in(_POPULATION["child_height"], CM)
 CHILD_WEIGHT_KG: Final = _in(_POPULATION["child_weight"], KG)
 #: The smallest factor Policy(dose_factors=...) accepts (library convention, unsourced).
 MIN_DOSE_FACTOR: Final = float(_POLICY["min_dose_factor"])
+#: The largest Policy(max_rounding_change=...) (library convention, unsourced).
+MAX_ROUNDING_CHANGE: Final = float(_POLICY["max_rounding_change"])
+#: The heaviest InfantRule(below_weight=...) [kg] (library convention, unsourced).
+MAX_INFANT_WEIGHT_KG: Final = _in(_POLICY["max_infant_weight"], KG)
 
 _minimum: Final = np.minimum.reduce
 _maximum: Final = np.maximum.reduce

@@ -26,7 +26,7 @@ from dosing.body.kidney import cg_weight_description, creatinine_mg_per_dl, crea
 from dosing.body.weight import IBW_FORMULAS
 from dosing.errors import DomainError, Example, UnitsError, UnknownKeyError, safe_repr, show_value
 from dosing.exposure import CALVERT_GFR_CAP
-from dosing.plausibility import MIN_DOSE_FACTOR, RANGES
+from dosing.plausibility import MAX_INFANT_WEIGHT_KG, MAX_ROUNDING_CHANGE, MIN_DOSE_FACTOR, RANGES
 from dosing.policy.bands import BAND_TABLES, BandTable, check_product
 from dosing.policy.renal import RENAL_TABLES
 from dosing.products import Presentation, check_brand, presentation
@@ -54,6 +54,10 @@ __all__ = ["DosingWeight", "InfantRule", "Policy", "RenalEstimator"]
 #: weight-to-BSA ratio of a living patient lies within it (30 in most protocols); outside it, a
 #: per-kg dose would be a slip (a divisor of 1e-300 gave infinite doses, issue 16).
 INFANT_DIVISOR_BOUNDS: Final = (5.0, 100.0)
+
+
+#: A real number, numpy's included (an np.float32 0.5 is a fraction as 0.5 is).
+_REAL: Final = (int, float, np.integer, np.floating)
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,7 +88,7 @@ class InfantRule:
     def __post_init__(self) -> None:
         weight = as_quantity(self.below_weight, KG, "below_weight")
         value = magnitude(weight, KG, "below_weight")
-        low, high = RANGES["weight"].low, RANGES["weight"].high
+        low, high = RANGES["weight"].low, MAX_INFANT_WEIGHT_KG
         if not (isinstance(value, float) and low <= value <= high):
             raise DomainError(
                 f"must be one weight within {low:g}–{high:g} kg",
@@ -468,7 +472,7 @@ class Policy:
         for agent, factor in factors.items():
             if (
                 isinstance(factor, bool)
-                or not isinstance(factor, int | float)
+                or not isinstance(factor, _REAL)
                 or not (MIN_DOSE_FACTOR <= factor <= 1.0)
             ):
                 raise DomainError(
@@ -486,14 +490,14 @@ class Policy:
         for agent, increment in increments.items():
             increments[agent] = _increment(agent, increment)
         put(self, "rounding", MappingProxyType(increments))
-        change = self.max_rounding_change
+        change: Any = self.max_rounding_change
         if (
             isinstance(change, bool)
-            or not isinstance(change, int | float)
-            or not (0.0 < change < 1.0)
+            or not isinstance(change, _REAL)
+            or not (0.0 < change <= MAX_ROUNDING_CHANGE)
         ):
             raise DomainError(
-                "must be a fraction in (0, 1), e.g. 0.10",
+                f"must be a fraction in (0, {MAX_ROUNDING_CHANGE:g}], e.g. 0.10 (HOPA's 10%)",
                 argument="max_rounding_change",
                 value=change,
                 shown=show_value(change),
