@@ -19,6 +19,7 @@ import math
 import os
 import pickle
 import re
+import sys
 import threading
 import time
 import warnings
@@ -605,9 +606,30 @@ def test_plan_frame_from_8_threads_gives_each_row_its_own_warnings() -> None:
 
     sequential = [run(frame) for frame in tables]
     assert sum(bool(text) for texts in sequential for text in texts) > 20
-    for _ in range(3):
+    start = threading.Barrier(8)
+
+    def worker(offset: int) -> list[list[str]]:
+        start.wait()  # all eight at once, each through every table from its own offset
+        return [run(tables[(offset + j) % 16]) for j in range(16)]
+
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)  # switch threads as often as Python allows: interleave the calls
+    try:
         with ThreadPoolExecutor(max_workers=8) as pool:
-            assert list(pool.map(run, tables)) == sequential
+            results = list(pool.map(worker, range(8)))
+    finally:
+        sys.setswitchinterval(interval)
+    for offset, got in enumerate(results):
+        assert got == [sequential[(offset + j) % 16] for j in range(16)]
+
+
+@pytest.mark.skipif(
+    bool(os.environ.get("DOSING_MUTATION")), reason="mutmut's trampolines add frames"
+)
+def test_plan_frames_warnings_point_at_the_caller() -> None:
+    with pytest.warns(dosing.ImplausibleInputWarning) as record:
+        dosing.plan_frame(_registry([40.0, 200.0]))
+    assert record[0].filename == __file__
 
 
 #: Patients for the property below: children and adults, short, thin, heavy, one with a given

@@ -55,8 +55,8 @@ Each row's ``warnings`` are those of its own patient, from any number of threads
 records its own, never through the process-wide ``warnings.catch_warnings``). A warning whose
 text holds for each patient it concerns goes to them by the mask it carries; the patients a
 cohort's summary concerns (a range of BMIs, "up to 31%") are planned again alone, so that each
-row reads its own value. Through Python's :mod:`warnings`, each text of a group is given once,
-as for a cohort.
+row reads its own value. Through Python's :mod:`warnings` (and to the caller's recorders), each
+text is given once per call, as for a cohort.
 """
 
 from __future__ import annotations
