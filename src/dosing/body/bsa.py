@@ -496,9 +496,10 @@ def bsa_m2(
 #: 2026-12-03, against numpy without temporaries, three processes each): 2^14 per block gave
 #: 1.10x at 10^6 and 1.07x at 10^7 patients (2^15: 1.13x, 1.12x; 2^16: 1.15x, 1.21x), while at
 #: 10^5, where the three arrays almost fit a core's level-2 cache anyway, two blocks of 2^16
-#: gave 1.14x against 1.16x for seven of 2^14 (each block costs about 2 us of calls). The range
-#: checks of a block of 2^16 are ufunc reductions (1.11-1.14x at 10^5, against 1.16-1.21x by
-#: argmin/argmax), of smaller blocks argmin/argmax (1.11-1.12x at 10^6, against 1.18-1.19x).
+#: gave 1.14x against 1.16x for seven of 2^14 (each block costs about 2 us of calls). Up to
+#: 2^17 the range checks are ufunc reductions, before the arithmetic and without np.errstate
+#: (at 10^5, five processes: 1.12-1.17x, median 1.155x, against 1.17-1.18x for the product
+#: first); above, argmin/argmax after the product (1.11-1.12x at 10^6, against 1.18-1.19x).
 _ONE_BLOCK: Final = 2**15
 _SMALL_COHORT: Final = 2**17
 _SMALL_BLOCK: Final = 2**16
@@ -523,12 +524,13 @@ def _mosteller_by_blocks(height_cm: Any, weight_kg: Any) -> Any:
     """Mosteller over a 1-D cohort, checking and computing one cache-sized block at a time.
 
     The same checks and arithmetic as :func:`checked` then :func:`mosteller` (so the same
-    numbers, bit for bit), but each block's heights and weights are read from memory once: a
-    block's product is computed first, which brings its heights and weights into the cache,
-    and the four range checks then read them from there. A block that fails its check re-runs
-    the whole-array checks, so the error is the one the whole array gives; the product of
-    values that fail (an overflow, infinity times zero) is never returned, so numpy's warnings
-    about it are silenced.
+    numbers, bit for bit), but each block's heights and weights are read from memory once: up
+    to ``_SMALL_COHORT`` patients, a block's four range checks come first and bring it into the
+    cache for the arithmetic; above, a block's product comes first and the checks read the
+    heights and weights from the cache (the product of values that fail, an overflow or
+    infinity times zero, is never returned, so numpy's warnings about it are silenced). A block
+    that fails its check re-runs the whole-array checks, so the error is the one the whole array
+    gives.
     """
     h_low, h_high = _HEIGHT_BOUNDS
     w_low, w_high = _WEIGHT_BOUNDS
@@ -548,11 +550,29 @@ def _mosteller_by_blocks(height_cm: Any, weight_kg: Any) -> Any:
         multiply(out, _PER_3600, out)
         return sqrt(out, out)
     out = np.empty(n)
-    small = n <= _SMALL_COHORT
-    largest = _SMALL_BLOCK if small else _BLOCK
-    extent = _extent_by_reduction if small else _extent_by_index
-    size = -(-n // -(-n // largest))  # blocks of equal size, none larger than ``largest``
-    with np.errstate(over="ignore", invalid="ignore"):
+    if n <= _SMALL_COHORT:
+        # Blocks of up to 2^16, checked first (the reductions bring a block into the cache for
+        # the arithmetic), so no value that fails is ever multiplied: no numpy warning to silence.
+        size = -(-n // -(-n // _SMALL_BLOCK))  # blocks of equal size
+        minimum, maximum = _MINIMUM, _MAXIMUM
+        for start in range(0, n, size):
+            stop = start + size
+            h, w, block = height_cm[start:stop], weight_kg[start:stop], out[start:stop]
+            if not (
+                h_low <= minimum(h)
+                and maximum(h) <= h_high
+                and w_low <= minimum(w)
+                and maximum(w) <= w_high
+            ):  # a NaN is the min and max, and fails every comparison
+                checked("height", height_cm, CM)
+                checked("weight", weight_kg, KG)
+            multiply(h, w, block)
+            multiply(block, _PER_3600, block)
+            sqrt(block, block)
+        return out
+    size = -(-n // -(-n // _BLOCK))  # blocks of equal size, none larger than ``_BLOCK``
+    extent = _extent_by_index
+    with np.errstate(over="ignore", invalid="ignore"):  # (the product comes before its check)
         for start in range(0, n, size):
             stop = start + size
             h, w, block = height_cm[start:stop], weight_kg[start:stop], out[start:stop]
@@ -570,12 +590,6 @@ def _mosteller_by_blocks(height_cm: Any, weight_kg: Any) -> Any:
 def _extent_by_index(values: Any) -> tuple[float, float]:
     """The smallest and largest of ``values`` (NaN where there is one), by their index."""
     return values.item(_ARGMIN(values)), values.item(_ARGMAX(values))
-
-
-def _extent_by_reduction(values: Any) -> tuple[float, float]:
-    """The same by ufunc reductions, which cost more per call and less per element: the faster
-    for blocks of 2^16 (NaN propagates through both)."""
-    return _MINIMUM(values), _MAXIMUM(values)
 
 
 @cache
