@@ -186,6 +186,7 @@ def hand_plan(pd: Any, table: Any) -> Any:
         columns[name] = joined
     columns["flags"] = pd.Categorical.from_codes(np.zeros(len(columns["dose"]), np.int32), [""])
     columns["findings"] = pd.Categorical.from_codes(np.zeros(len(columns["dose"]), np.int32), [""])
+    columns["warnings"] = pd.Categorical.from_codes(np.zeros(len(columns["dose"]), np.int32), [""])
     columns["error"] = pd.Categorical.from_codes(np.full(len(columns["dose"]), -1, np.int32), [])
     return pd.DataFrame(columns, copy=False)
 

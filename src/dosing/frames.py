@@ -695,14 +695,19 @@ def _combined(
     names: list[str], masks: list[Any], count: int, categories: _Categories, sep: str = ","
 ) -> Any:
     """Per patient, the category code of the ``sep``-joined ``names`` whose mask is true."""
-    if not names:
-        return np.full(count, categories.code(""), dtype=np.int32)
+    if all(np.ndim(mask) == 0 for mask in masks):  # the same names for every patient
+        picked = (name for name, mask in zip(names, masks, strict=True) if mask)
+        return np.full(count, categories.code(sep.join(dict.fromkeys(picked))), dtype=np.int32)
     # Each patient's choice of names as a row of bits, 63 names to a word
     words = np.zeros((count, (len(names) + 62) // 63), dtype=np.int64)
     for index, mask in enumerate(masks):
-        chosen = np.broadcast_to(np.asarray(mask, dtype=bool), (count,)).astype(np.int64)
-        words[:, index // 63] |= chosen << (index % 63)
-    present, inverse = np.unique(words, axis=0, return_inverse=True)
+        chosen_bits = np.broadcast_to(np.asarray(mask, dtype=bool), (count,)).astype(np.int64)
+        words[:, index // 63] |= chosen_bits << (index % 63)
+    if words.shape[1] == 1:  # (a 1-D unique sorts integers; axis=0 sorts rows, far slower)
+        present, inverse = np.unique(words[:, 0], return_inverse=True)
+        present = present[:, None]
+    else:
+        present, inverse = np.unique(words, axis=0, return_inverse=True)
     lookup = np.empty(len(present), dtype=np.int32)
     for slot, row in enumerate(present):
         picked = (name for i, name in enumerate(names) if (int(row[i // 63]) >> (i % 63)) & 1)
