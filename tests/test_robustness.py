@@ -417,6 +417,27 @@ def test_a_masked_array_is_refused_by_name_not_read_without_its_mask() -> None:
     )
 
 
+def test_a_masked_sex_is_refused_by_name_in_one_line() -> None:
+    sex = np.ma.masked_array(["male", "female"], mask=[False, True])
+    for call in (
+        lambda: Patient(bsa=Q_(1, "m**2"), sex=sex),
+        lambda: dosing.bsa(_two(150, 160, "cm"), _two(40, 50, "kg"), method="schlich", sex=sex),
+    ):
+        with pytest.raises(DomainError) as info:
+            call()
+        error = info.value
+        assert str(error) == (
+            "sex=masked_array(['male' --]) is a masked array: dosing reads every element and "
+            "would not see the mask; give only the patients to dose (sex.compressed()) or fill "
+            "the masked values"
+        )
+        assert (error.argument, error.value, error.shown) == (
+            "sex",
+            sex,
+            "masked_array(['male' --])",
+        )
+
+
 # -- 5. results carry their own warnings, in any number of threads ---------------------------------
 
 

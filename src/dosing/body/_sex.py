@@ -7,7 +7,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from dosing.errors import DomainError, UnknownKeyError, show_value
+from dosing.errors import DomainError, UnknownKeyError
 
 SEXES = ("male", "female")
 
@@ -35,7 +35,7 @@ def is_male(sex: object, needed_by: str) -> bool | npt.NDArray[np.bool_]:
             "is a masked array: dosing reads every element and would not see the mask",
             argument="sex",
             value=sex,
-            shown=show_value(sex),
+            shown=f"masked_array({sex})",  # one line, as numpy prints it ("..." when long)
             fix="give only the patients to dose (sex.compressed()) or fill the masked values",
         )
     values: Any = np.asarray(sex)
