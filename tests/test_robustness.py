@@ -417,6 +417,18 @@ def test_a_masked_array_is_refused_by_name_not_read_without_its_mask() -> None:
     )
 
 
+def test_a_masked_creatinine_or_increment_is_refused_as_masked_not_as_another_unit() -> None:
+    # Both are read by trying one unit, then another: the masked array must be named first, or
+    # the retries report "needs units of mass or substance concentration" (found by the review).
+    masked = np.ma.masked_array([0.5, 1.0], mask=[True, False])
+    with pytest.raises(UnitsError, match=r"^serum_creatinine=.* has a masked array as its"):
+        Patient(bsa=Q_(1, "m**2"), serum_creatinine=Q_(masked, "mg/dL"))
+    with pytest.raises(UnitsError, match=r"^serum_creatinine=.* has a masked array as its"):
+        Patient(bsa=Q_(1, "m**2"), serum_creatinine=Q_(masked, "umol/L"))
+    with pytest.raises(UnitsError, match=r"^rounding\['\*'\]=.* has a masked array as its"):
+        Policy(rounding={"*": Q_(np.ma.masked_array(0.1), "mg")})
+
+
 def test_a_masked_sex_is_refused_by_name_in_one_line() -> None:
     sex = np.ma.masked_array(["male", "female"], mask=[False, True])
     for call in (
