@@ -53,7 +53,7 @@ from dosing.units import (
     Q_,
     as_quantity,
     magnitude,
-    parse_quantity,
+    read_quantity,
     refuse_masked,
     ureg,
 )
@@ -391,17 +391,7 @@ def _as_exposure(value: object, argument: str, unit: str = "mg*h/L") -> Any:
     in ``unit`` (an exposure unit for an exposure, ``"mg"`` for a dose). A text is read as a
     quantity (``"90 mg*h/L"``); a masked array, text or complex numbers, an integer beyond any
     float are refused by name (the bad-input matrix of issue 16)."""
-    if isinstance(value, str):
-        try:
-            value = parse_quantity(value)
-        except UnitsError as exc:
-            raise UnitsError(
-                f"cannot be read: {exc}",
-                argument=argument,
-                value=value,
-                shown=show_value(value),
-                fix=f'write {argument}=Q_(..., "{unit}")',
-            ) from None
+    value = read_quantity(value, unit, argument)
     if not (hasattr(value, "units") and hasattr(value, "magnitude")):
         raise UnitsError(
             "has no unit",

@@ -64,6 +64,8 @@ __all__ = [
     "parse_quantity",
     "parse_unit",
     "quantity",
+    "read_quantity",
+    "refuse_masked",
     "short",
     "ucum",
     "ureg",
@@ -444,22 +446,8 @@ def as_quantity(value: object, unit: Any, name: str) -> Any:
     ...
     dosing.errors.UnitsError: weight=40 has no unit; write weight=Q_(40, "kg")
     """
-    if isinstance(value, _QUANTITY_TYPE):
-        quantity: Any = value
-    elif isinstance(value, pint.Quantity):
-        quantity = _from_foreign(value, name)
-    elif isinstance(value, str):
-        try:
-            quantity = parse_quantity(value)
-        except UnitsError as exc:
-            raise UnitsError(
-                f"cannot be read: {exc}",
-                argument=name,
-                value=value,
-                shown=_shown(value),
-                fix=_example(name, unit),
-            ) from None
-    else:
+    quantity: Any = value if isinstance(value, _QUANTITY_TYPE) else read_quantity(value, unit, name)
+    if not isinstance(quantity, _QUANTITY_TYPE):
         raise UnitsError(
             "has no unit",
             argument=name,
@@ -482,6 +470,28 @@ def as_quantity(value: object, unit: Any, name: str) -> Any:
         )
     refuse_masked(quantity, name)
     return quantity
+
+
+def read_quantity(value: object, unit: Any, name: str) -> Any:
+    """``value`` as a Quantity of dosing's registry, read from a Quantity of another pint
+    registry or a text that carries its unit; anything else is returned as it is, for the caller
+    to refuse. A text that cannot be read is refused naming ``name``, the fix in ``unit``."""
+    if isinstance(value, _QUANTITY_TYPE):
+        return value
+    if isinstance(value, pint.Quantity):
+        return _from_foreign(value, name)
+    if isinstance(value, str):
+        try:
+            return parse_quantity(value)
+        except UnitsError as exc:
+            raise UnitsError(
+                f"cannot be read: {exc}",
+                argument=name,
+                value=value,
+                shown=_shown(value),
+                fix=_example(name, unit),
+            ) from None
+    return value
 
 
 def magnitude(value: object, unit: Any, name: str) -> Magnitude:
