@@ -473,12 +473,11 @@ def renal(state: LineState, bases: Bases, policy: Policy) -> None:
     if may_any(kidney.outside):
         # Recorded on every affected row, whether or not the factor changes the dose.
         note = f"{kidney.reason}, accepted by the policy (renal_outside_population='accept')"
-        warn(
-            f"{state.line.agent}: {note}; kidney function: {kidney.basis.method}",
+        warn(  # (how the kidney function was obtained is in the row's basis, per patient)
+            f"{state.line.agent}: {note}",
             OutsidePopulationWarning,
             stacklevel=5,
             where=kidney.outside,
-            each=False,  # the kidney function's words give the cohort's BSA range
         )
         state.adjustments.append(
             Adjustment(
