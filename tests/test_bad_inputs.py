@@ -172,6 +172,34 @@ QUANTITY_TARGETS: list[tuple[str, Callable[[Any], object], str, str]] = [
         "mg",
     ),
     ("convert_auc.quantity", lambda v: dosing.convert_auc(v, "mg*min/mL"), "quantity", "mg*h/L"),
+    (
+        "convert_auc.interval",
+        lambda v: dosing.convert_auc(Q_(900, "ng/mL"), "mg*h/L", interval=v),
+        "interval",
+        "h",
+    ),
+    (
+        "convert_creatinine.value",
+        lambda v: dosing.convert_creatinine(v, "umol/L"),
+        "serum_creatinine",
+        "mg/dL",
+    ),
+    (
+        "make_band_table.low",
+        lambda v: dosing.make_band_table(
+            "vincristine", v, Q_(2, "mg"), tolerance=0.06, increment=Q_(0.1, "mg")
+        ),
+        "low",
+        "mg",
+    ),
+    (
+        "make_band_table.increment",
+        lambda v: dosing.make_band_table(
+            "vincristine", Q_(1, "mg"), Q_(2, "mg"), tolerance=0.06, increment=v
+        ),
+        "increment",
+        "mg",
+    ),
 ]
 
 #: Bad values a quantity argument accepts, and why (documented acceptances, docs/testing.md).
@@ -186,6 +214,8 @@ ACCEPTED: dict[tuple[str, str], str] = {
     ("adjust_to_target.target", "huge"): "no screening range for an exposure; the ratio warns",
     ("adjust_to_target.dose", "huge"): "scaled as given; check() compares a dose with its limits",
     ("convert_auc.quantity", "huge"): "converted as given: no screening range for an exposure",
+    ("make_band_table.increment", "huge"): "refused as the table it would make: "
+    "make_band_table.bands must hold positive, finite doses only",
 }
 
 #: Which bad values are refused by each target's own domain, not by its type (a weight of 1e300

@@ -545,7 +545,9 @@ def test_plan_with_kidney_options_for_a_child() -> None:
     assert record["rows"][0]["dose"]["value"] == pytest.approx(
         30 * math.sqrt(150 * 40 / 3600) * 0.8
     )
-    assert "CKiD U25, creatinine and cystatin C (2021) eGFR" in err
+    # The estimator is in the row's record (the warning names no cohort's values or estimators)
+    assert "CKiD U25, creatinine and cystatin C (2021) eGFR" in out
+    assert "renal table fludarabine-fludara-label is for adults" in err
     assert record["policy"]["renal_estimator"]["child"] == "ckid_u25_cr_cys"
 
 

@@ -53,6 +53,7 @@ from dosing.units import (
     Q_,
     as_quantity,
     magnitude,
+    parse_quantity,
     read_quantity,
     refuse_masked,
     ureg,
@@ -88,6 +89,10 @@ CALVERT_GFR_CAP: Final = Q_(125.0, ML_PER_MIN)
 
 #: Non-renal carboplatin clearance per kg of body weight in the Newell formula [mL/min/kg].
 NEWELL_NONRENAL_PER_KG: Final = Q_(0.36, "mL/min/kg")
+
+#: The most administrations :func:`remaining_doses` plans: a bound on work, not a clinical fact
+#: (a course of busulfan every 6 hours has 16).
+MAX_REMAINING_DOSES: Final = 1000
 
 #: The assumption :func:`adjust_to_target` and :func:`remaining_doses` rest on, in words.
 LINEAR_PK: Final = (
@@ -415,9 +420,11 @@ def _as_dose(value: object, argument: str) -> Any:
     """A dose for a linear scaling: a mass (mg), or a mass per m² or per kg."""
     quantity = _as_exposure(value, argument, "mg")
     dimensions = quantity.dimensionality
-    if dimensions in (MG.dimensionality, _MG_PER_M2.dimensionality) or (
-        not dimensions and quantity.units != ureg.dimensionless
-    ):
+    units = quantity.units._units  # e.g. {"milligram": 1, "kilogram": -1}
+    per_mass = bool(units) and all(  # mg/kg: dimensionless to pint, a ratio of masses to us
+        ureg.Unit(name).dimensionality == MG.dimensionality for name in units
+    )
+    if dimensions in (MG.dimensionality, _MG_PER_M2.dimensionality) or per_mass:
         return quantity
     raise UnitsError(
         "is not a dose: a mass (mg), or a mass per m² or per kg",
@@ -475,7 +482,7 @@ def convert_auc(
     <Quantity(1315.5, 'micromole * minute / liter')>
     """
     value = _positive(_as_exposure(quantity, "quantity"), "quantity", quantity)
-    target = ureg.Unit(unit) if isinstance(unit, str) else unit
+    target = _unit_argument(unit)
     source_family = _family(value.units, "quantity", quantity)
     target_family = _family(target, "unit", unit)
     mass = value
@@ -489,6 +496,35 @@ def convert_auc(
     return mass.to(target)
 
 
+#: The longest dosing interval τ read (a library convention, unsourced: a bound on a slip such as
+#: 10^300 h, which gave a dose of 5e-297 mg; real intervals are hours to weeks).
+_MAX_INTERVAL_HOURS: Final = float(Q_(1, "year").m_as("hour"))
+
+
+def _unit_argument(unit: object) -> Any:
+    """The unit asked for: a text read once (bounded, as every unit text), or a pint Unit."""
+    if isinstance(unit, str):
+        try:
+            return parse_quantity(f"1 {unit}").units
+        except UnitsError as exc:
+            raise UnitsError(
+                f"cannot be read: {exc}",
+                argument="unit",
+                value=unit,
+                shown=show_value(unit),
+                fix='write e.g. unit="umol*min/L"',
+            ) from None
+    if isinstance(unit, ureg.Unit):
+        return unit
+    raise UnitsError(
+        "must be a unit, as text or a pint Unit",
+        argument="unit",
+        value=unit,
+        shown=show_value(unit),
+        fix='write e.g. unit="umol*min/L"',
+    )
+
+
 def _interval(interval: object) -> Any:
     if interval is None:
         raise DomainError(
@@ -498,9 +534,15 @@ def _interval(interval: object) -> Any:
             value=None,
             fix=Example({"interval": Q_(6, "h")}, verb="give"),
         )
-    hours = magnitude(Q_(interval) if isinstance(interval, str) else interval, _HOUR, "interval")
-    if not (np.all(np.isfinite(hours)) and np.all(np.asarray(hours) > 0)):
-        raise DomainError("must be a positive duration", argument="interval", value=interval)
+    hours = magnitude(read_quantity(interval, _HOUR, "interval"), _HOUR, "interval")
+    values = np.asarray(hours)
+    if not (values.size and np.all(values > 0) and np.all(values <= _MAX_INTERVAL_HOURS)):
+        raise DomainError(
+            "must be a positive duration of at most a year",
+            argument="interval",
+            value=interval,
+            shown=show_value(interval),
+        )
     return Q_(hours, _HOUR)
 
 
@@ -721,12 +763,12 @@ def remaining_doses(
         count = operator.index(remaining)
     except TypeError:
         count = 0
-    if isinstance(remaining, bool) or count < 1:
+    if isinstance(remaining, bool | np.ma.MaskedArray) or not 1 <= count <= MAX_REMAINING_DOSES:
         raise DomainError(
-            "must be a whole number of administrations, at least 1",
+            f"must be a whole number of administrations, from 1 to {MAX_REMAINING_DOSES:,}",
             argument="remaining",
             value=remaining,
-            shown=safe_repr(remaining),
+            shown=show_value(remaining),
         )
     bounds = _ratio_bounds(plausible_ratio)
     if clearance not in ("latest", "pooled"):

@@ -764,7 +764,7 @@ def _black(value: object) -> Any:
     if isinstance(value, bool | np.bool_):
         return bool(value)
     array = np.asarray(value)
-    if array.dtype != np.bool_ or array.ndim == 0:
+    if isinstance(value, np.ma.MaskedArray) or array.dtype != np.bool_ or array.ndim == 0:
         raise UnitsError(
             "must be True or False (or a boolean array)",
             argument="black",

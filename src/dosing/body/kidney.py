@@ -49,6 +49,7 @@ from dosing.units import (
     Magnitude,
     as_quantity,
     magnitude,
+    parse_quantity,
     refuse_masked,
 )
 
@@ -130,6 +131,7 @@ def convert_creatinine(value: object, unit: object) -> Any:
     <Quantity(0.950208, 'milligram / deciliter')>
     """
     quantity = creatinine_quantity(value, "serum_creatinine")
+    creatinine_mg_per_dl(quantity)  # real, positive and plausible (or refused by name)
     if not isinstance(unit, str) and not hasattr(unit, "dimensionality"):
         raise UnitsError(
             "must be a unit of concentration such as 'mg/dL' or 'umol/L'",
@@ -137,7 +139,12 @@ def convert_creatinine(value: object, unit: object) -> Any:
             value=unit,
             shown=safe_repr(unit),
         )
-    target = Q_(1.0, unit).units
+    try:
+        target = parse_quantity(f"1 {unit}").units if isinstance(unit, str) else unit
+    except UnitsError as exc:
+        raise UnitsError(
+            f"cannot be read: {exc}", argument="unit", value=unit, shown=safe_repr(unit)
+        ) from None
     if target.dimensionality not in (MG_PER_DL.dimensionality, UMOL_PER_L.dimensionality):
         raise UnitsError(
             "must be a unit of mass or substance concentration such as 'mg/dL' or 'umol/L'",

@@ -333,7 +333,7 @@ def adjusted_body_weight(weight: object, ideal: object, factor: float = 0.4) -> 
     """
     if (
         isinstance(factor, bool)
-        or not isinstance(factor, int | float)
+        or not isinstance(factor, int | float | np.integer | np.floating)
         or not (0.0 <= float(factor) <= 1.0)
     ):
         raise DomainError(

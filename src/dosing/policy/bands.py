@@ -51,7 +51,18 @@ from dosing.errors import (
 from dosing.products import MG_PER_ML, PRODUCTS, Presentation, presentation
 from dosing.references import REFERENCES
 from dosing.registry import Registry
-from dosing.units import MAX_QUANTITY_TEXT, MG, Q_, as_quantity, parse_quantity, short, ureg
+from dosing.units import (
+    MAX_QUANTITY_TEXT,
+    MG,
+    Q_,
+    as_quantity,
+    magnitude,
+    parse_quantity,
+    read_quantity,
+    refuse_masked,
+    short,
+    ureg,
+)
 from dosing.vocabulary import canonical_agent
 
 __all__ = [
@@ -379,7 +390,10 @@ def _refuse(
 
 
 def _show_quantity(value: Any) -> str:
-    """``0.1 mL``, not ``<Quantity(0.1, 'milliliter')>``, in messages."""
+    """``0.1 mL``, not ``<Quantity(0.1, 'milliliter')>``, in messages (an array as pint and
+    show_value write it)."""
+    if np.ndim(value.magnitude) != 0:
+        return show_value(value)
     return f"{_num(float(value.magnitude))} {short(value.units)}"
 
 
@@ -1023,8 +1037,11 @@ def make_band_table(
         if resolution is None
         else _measurable(resolution, item, "resolution", canonical)
     )
-    lo = float(low_q.m_as(MG))
-    hi = float(high_q.m_as(MG))
+    lo: Any = magnitude(low_q, MG, "low")  # a real number (or refused by name)
+    hi: Any = magnitude(high_q, MG, "high")
+    for name, given, value in (("low", low, lo), ("high", high, hi)):
+        if not isinstance(value, float):
+            raise _refuse(name, "must be one mass, not an array", given)
     if not (math.isfinite(lo) and math.isfinite(hi) and 0 < lo < hi):
         raise _refuse("low", f"must be positive and below high ({hi:g} mg)", low)
     t = _decimal(float(tolerance))
@@ -1099,11 +1116,21 @@ def make_band_table(
 
 def _measurable(value: Any, item: Presentation | None, name: str, agent: str) -> float:
     """A measurable step in mg: a mass, or a volume at the product's concentration."""
-    if isinstance(value, int | float):
+    quantity = read_quantity(value, MG, name)
+    if not hasattr(quantity, "units"):
+        shown = show_value(value)
         raise UnitsError(
-            "has no unit", argument=name, value=value, fix=f"write {name}=Q_({value!r}, 'mg')"
+            "has no unit",
+            argument=name,
+            value=value,
+            shown=shown,
+            fix=f"write {name}=Q_({show_value(value)}, 'mg')"
+            if isinstance(value, int | float) and len(show_value(value)) < 40
+            else f"write {name}=Q_(..., 'mg')",
         )
-    quantity = value if hasattr(value, "units") else parse_quantity(str(value))
+    refuse_masked(quantity, name)
+    if not isinstance(magnitude(quantity, quantity.units, name), float):  # real, or refused
+        raise _refuse(name, "must be one amount, not an array", value)
     if quantity.dimensionality == MG.dimensionality:
         step = float(quantity.m_as(MG))
     elif quantity.dimensionality == ureg.Unit("mL").dimensionality:

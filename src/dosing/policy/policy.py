@@ -104,7 +104,7 @@ class InfantRule:
             divisor = magnitude(divisor, KG / M2, "divisor")
         if (
             isinstance(divisor, bool)
-            or not isinstance(divisor, int | float)
+            or not isinstance(divisor, _REAL)
             or not (INFANT_DIVISOR_BOUNDS[0] <= divisor <= INFANT_DIVISOR_BOUNDS[1])
         ):
             raise DomainError(
@@ -188,7 +188,7 @@ class DosingWeight:
             factor = self.factor
             if (
                 isinstance(factor, bool)
-                or not isinstance(factor, int | float)
+                or not isinstance(factor, _REAL)
                 or not (0.0 <= factor <= 1.0)
             ):
                 raise DomainError(

@@ -473,7 +473,9 @@ def renal(state: LineState, bases: Bases, policy: Policy) -> None:
     if may_any(kidney.outside):
         # Recorded on every affected row, whether or not the factor changes the dose.
         note = f"{kidney.reason}, accepted by the policy (renal_outside_population='accept')"
-        warn(  # (how the kidney function was obtained is in the row's basis, per patient)
+        # Words true of each patient it concerns: the kidney function's words would give the
+        # cohort's BSA range and each age group's estimator (each row's basis keeps its own).
+        warn(
             f"{state.line.agent}: {note}",
             OutsidePopulationWarning,
             stacklevel=5,
