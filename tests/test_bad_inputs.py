@@ -392,3 +392,28 @@ def test_every_bad_command_line_value_is_refused_naming_the_option(
     assert status == 2, err.getvalue()
     assert option in err.getvalue() or option.lstrip("-") in err.getvalue(), err.getvalue()
     assert "Traceback" not in err.getvalue()
+
+
+@pytest.mark.parametrize(
+    ("call", "message"),
+    [
+        (
+            lambda: dosing.convert_auc(Q_(90, "mg*h/L"), "None"),
+            r"^unit='None' cannot be read: .*; write e\.g\. unit=\"umol\*min/L\"$",
+        ),
+        (
+            lambda: dosing.convert_auc(Q_(90, "mg*h/L"), 5),
+            r"^unit=5 must be a unit, as text or a pint Unit; write e\.g\. unit=\"umol\*min/L\"$",
+        ),
+        (
+            lambda: dosing.convert_creatinine(Q_(1, "mg/dL"), "mg/("),
+            r"^unit='mg/\(' cannot be read: ",
+        ),
+    ],
+)
+def test_a_unit_asked_for_that_cannot_be_read_is_refused_naming_unit(
+    call: Callable[[], object], message: str
+) -> None:
+    with pytest.raises(DosingError, match=message) as info:
+        call()
+    assert info.value.argument == "unit"
