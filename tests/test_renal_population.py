@@ -878,3 +878,40 @@ def test_an_ideal_weight_equal_to_actual_within_float_noise_is_not_above_it() ->
         (row, *_) = ATG.expand(thin, policy=Policy(dosing_weight="ideal"))
     assert "dosing_weight" in row.flags
     assert row.dose.m_as("mg") == pytest.approx(1.25 * 49.99, rel=1e-12)
+
+
+def test_a_child_not_estimated_by_cockcroft_gault_does_not_refuse_its_ideal_weight() -> None:
+    # Cockcroft–Gault on Devine's ideal weight is for the adults; Devine at 100 cm is refused
+    # ("not meaningful"), but the 4-year-old is estimated by bedside Schwartz, so the cohort
+    # gives each patient what they get alone (found by the second review: the cohort refused).
+    import warnings
+
+    policy = dosing.Policy(
+        renal="fludarabine-fludara-label",
+        renal_outside_population="accept",
+        renal_estimator=dosing.RenalEstimator(cockcroft_gault_weight=dosing.DosingWeight("ideal")),
+    )
+    heights, weights, ages, creatinine = [100.0, 170.0], [16.0, 70.0], [4.0, 40.0], [0.4, 1.0]
+    cohort = dosing.Patient(
+        height=Q_(heights, "cm"),
+        weight=Q_(weights, "kg"),
+        age=Q_(ages, "year"),
+        sex="male",
+        serum_creatinine=Q_(creatinine, "mg/dL"),
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", dosing.DosingWarning)
+        together = dosing.get_regimen("flu-arac-mel-ric").expand(cohort, policy=policy)
+        for index in range(2):
+            alone = dosing.get_regimen("flu-arac-mel-ric").expand(
+                dosing.Patient(
+                    height=Q_(heights[index], "cm"),
+                    weight=Q_(weights[index], "kg"),
+                    age=Q_(ages[index], "year"),
+                    sex="male",
+                    serum_creatinine=Q_(creatinine[index], "mg/dL"),
+                ),
+                policy=policy,
+            )
+            for mine, own in zip(together, alone, strict=True):
+                assert mine.dose.m_as("mg")[index] == own.dose.m_as("mg")

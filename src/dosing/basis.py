@@ -282,10 +282,11 @@ class Bases:
                 message=f"{who}: {why}, which needs the patient's {' and '.join(missing)}; give "
                 + ", ".join(f"{name}={_SHOWN_EXAMPLES[name]}" for name in missing),
             )
+        height, sex, age = (
+            _only(value, only) for value in (patient.height, patient.sex, patient.age)
+        )
         with recording(only=only):  # its warnings: about the patients ``only`` holds (None: all)
-            ideal = ideal_body_weight(
-                patient.height, sex=patient.sex, method=choice.ibw_method, age=patient.age
-            ).m_as(KG)
+            ideal = ideal_body_weight(height, sex=sex, method=choice.ibw_method, age=age).m_as(KG)
         actual = values.weight_kg
         assert actual is not None  # checked by the caller
         if choice.kind == "ideal":
@@ -690,6 +691,21 @@ def _refuse_group(key: str, missing: list[str], group: str) -> Callable[[Any], N
             raise _needs(key, missing, group)
 
     return check
+
+
+def _only(value: Any, only: Any) -> Any:
+    """``value`` for the patients of ``only``, each other patient's replaced by the first of
+    theirs: a value computed from it for the others is never used, so it must not refuse them
+    either (Devine's ideal weight of a 100 cm child whom Cockcroft–Gault does not estimate)."""
+    if value is None or only is None or is_lazy(only) or np.ndim(only) == 0 or np.all(only):
+        return value
+    raw = value.magnitude if hasattr(value, "magnitude") else value
+    if is_lazy(raw) or np.ndim(raw) == 0:
+        return value
+    mask = np.asarray(only, dtype=bool)
+    array = np.broadcast_to(np.asarray(raw), mask.shape)
+    kept = np.where(mask, array, array.flat[int(np.flatnonzero(mask)[0])])
+    return Q_(kept, value.units) if hasattr(value, "magnitude") else kept
 
 
 def _warn_cg_for_children(age_block: Any, mask_block: Any) -> None:
