@@ -173,6 +173,30 @@ QUANTITY_TARGETS: list[tuple[str, Callable[[Any], object], str, str]] = [
     ),
     ("convert_auc.quantity", lambda v: dosing.convert_auc(v, "mg*min/mL"), "quantity", "mg*h/L"),
     (
+        "carboplatin_newell.gfr",
+        lambda v: dosing.carboplatin_newell(Q_(5, "mg*min/mL"), v, Q_(30, "kg")),
+        "gfr",
+        "mL/min",
+    ),
+    (
+        "adjusted_body_weight.weight",
+        lambda v: dosing.adjusted_body_weight(v, Q_(60, "kg")),
+        "weight",
+        "kg",
+    ),
+    (
+        "remaining_doses.target",
+        lambda v: dosing.remaining_doses([Q_(40, "mg")], [Q_(5, "mg*h/L")], v, 15),
+        "target",
+        "mg*h/L",
+    ),
+    (
+        "remaining_doses.given",
+        lambda v: dosing.remaining_doses([v], [Q_(5, "mg*h/L")], Q_(90, "mg*h/L"), 15),
+        "given",
+        "mg",
+    ),
+    (
         "convert_auc.interval",
         lambda v: dosing.convert_auc(Q_(900, "ng/mL"), "mg*h/L", interval=v),
         "interval",
@@ -214,6 +238,8 @@ ACCEPTED: dict[tuple[str, str], str] = {
     ("adjust_to_target.target", "huge"): "no screening range for an exposure; the ratio warns",
     ("adjust_to_target.dose", "huge"): "scaled as given; check() compares a dose with its limits",
     ("convert_auc.quantity", "huge"): "converted as given: no screening range for an exposure",
+    ("remaining_doses.target", "huge"): "no screening range for an exposure; the ratio warns",
+    ("remaining_doses.given", "huge"): "scaled as given; check() compares a dose with its limits",
     ("make_band_table.increment", "huge"): "refused as the table it would make: "
     "make_band_table.bands must hold positive, finite doses only",
 }
