@@ -442,4 +442,9 @@ def test_a_unit_asked_for_that_cannot_be_read_is_refused_naming_unit(
 ) -> None:
     with pytest.raises(DosingError, match=message) as info:
         call()
-    assert info.value.argument == "unit"
+    error = info.value
+    assert error.argument == "unit"
+    assert error.value in ("None", 5, "mg/(")
+    assert error.shown == repr(error.value)
+    if isinstance(error.value, str):  # read and refused: pint's own error is not chained in
+        assert error.__suppress_context__
