@@ -575,3 +575,46 @@ def test_check_product_refusals_carry_the_product_as_given() -> None:
         "products='cytarabine-20mg-ml-5ml' is cytarabine-20mg-ml-5ml at 20 mg/mL, but the band "
         "table k is for 100 mg/mL"
     )
+
+
+def _vincristine(**given: object) -> object:
+    arguments: dict[str, object] = {
+        "low": Q_(1, "mg"),
+        "high": Q_(2, "mg"),
+        "tolerance": 0.06,
+        "increment": Q_(0.1, "mg"),
+        **given,
+    }
+    low, high = arguments.pop("low"), arguments.pop("high")
+    return make_band_table("vincristine", low, high, **arguments)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("name", ["low", "high"])
+def test_a_band_tables_low_or_high_must_be_one_computable_mass(name: str) -> None:
+    pair = Q_(np.array([1.0, 2.0]), "mg")
+    error = refused(DomainError, lambda: _vincristine(**{name: pair}))
+    assert (error.argument, error.value) == (name, pair)
+    assert str(error) == f"{name}={pair!r} must be one mass, not an array"
+    huge = Q_(10**400, "mg")
+    error = refused(UnitsError, lambda: _vincristine(**{name: huge}))
+    assert error.argument == name
+    assert str(error).startswith(f"{name}=<Quantity(1000")
+
+
+def test_a_band_tables_increment_is_read_and_refused_by_name() -> None:
+    error = refused(UnitsError, lambda: _vincristine(increment=5))
+    assert str(error) == "increment=5 has no unit; write increment=Q_(5, 'mg')"
+    assert (error.value, error.shown) == (5, "5")
+    forty_digits = 10**39  # shown whole up to 39 characters, then "..."
+    error = refused(UnitsError, lambda: _vincristine(increment=forty_digits))
+    assert error.fix_text == "write increment=Q_(..., 'mg')"
+    error = refused(UnitsError, lambda: _vincristine(increment="0.1 parsnips"))
+    assert str(error).startswith("increment='0.1 parsnips' cannot be read: ")
+    assert error.fix_text == 'write increment=Q_(..., "mg")'
+    pair = Q_(np.array([0.1, 0.2]), "mg")
+    error = refused(DomainError, lambda: _vincristine(increment=pair))
+    assert str(error) == f"increment={pair!r} must be one amount, not an array"
+    assert error.value is pair
+    masked = Q_(np.ma.masked_array(0.1), "mg")  # nothing masked: refused all the same
+    error = refused(UnitsError, lambda: _vincristine(increment=masked))
+    assert "has a masked array as its magnitude" in str(error)
