@@ -51,11 +51,10 @@ from dosing.units import (
     MG,
     ML_PER_MIN,
     Q_,
-    as_quantity,
     magnitude,
-    parse_quantity,
+    parse_unit,
     read_quantity,
-    refuse_masked,
+    read_unit_text,
     ureg,
 )
 from dosing.vocabulary import canonical_agent
@@ -405,15 +404,13 @@ def _as_exposure(value: object, argument: str, unit: str = "mg*h/L") -> Any:
             shown=show_value(value),
             fix=f'write {argument}=Q_({show_value(value)}, "{unit}")',
         )
-    refuse_masked(value, argument)
     given: Any = value
-    quantity = as_quantity(given, given.units, argument) if given.dimensionality else given
-    raw = magnitude(quantity, quantity.units, argument)  # real numbers, as floats
+    raw = magnitude(given, given.units, argument)  # real numbers, as floats; masks refused
     if np.size(raw) == 0:
         raise DomainError(
             "is empty: give at least one value", argument=argument, value=value, shown="[]"
         )
-    return Q_(raw, quantity.units)
+    return Q_(raw, given.units)
 
 
 def _as_dose(value: object, argument: str) -> Any:
@@ -422,7 +419,7 @@ def _as_dose(value: object, argument: str) -> Any:
     dimensions = quantity.dimensionality
     units = quantity.units._units  # e.g. {"milligram": 1, "kilogram": -1}
     per_mass = bool(units) and all(  # mg/kg: dimensionless to pint, a ratio of masses to us
-        ureg.Unit(name).dimensionality == MG.dimensionality for name in units
+        parse_unit(name).dimensionality == MG.dimensionality for name in units
     )
     if dimensions in (MG.dimensionality, _MG_PER_M2.dimensionality) or per_mass:
         return quantity
@@ -504,16 +501,7 @@ _MAX_INTERVAL_HOURS: Final = float(Q_(1, "year").m_as("hour"))
 def _unit_argument(unit: object) -> Any:
     """The unit asked for: a text read once (bounded, as every unit text), or a pint Unit."""
     if isinstance(unit, str):
-        try:
-            return parse_quantity(f"1 {unit}").units
-        except UnitsError as exc:
-            raise UnitsError(
-                f"cannot be read: {exc}",
-                argument="unit",
-                value=unit,
-                shown=show_value(unit),
-                fix='write e.g. unit="umol*min/L"',
-            ) from None
+        return read_unit_text(unit, "unit", fix='write e.g. unit="umol*min/L"')
     if isinstance(unit, ureg.Unit):
         return unit
     raise UnitsError(

@@ -65,6 +65,7 @@ __all__ = [
     "parse_unit",
     "quantity",
     "read_quantity",
+    "read_unit_text",
     "refuse_masked",
     "short",
     "ucum",
@@ -492,6 +493,17 @@ def read_quantity(value: object, unit: Any, name: str) -> Any:
                 fix=_example(name, unit),
             ) from None
     return value
+
+
+def read_unit_text(text: str, name: str, fix: str | None = None) -> Any:
+    """The pint Unit written as ``text``, read as a quantity's unit is (so bounded as every text
+    dosing reads); a text that is not a unit is refused naming ``name``."""
+    try:
+        return parse_quantity(f"1 {text}").units
+    except UnitsError as exc:
+        raise UnitsError(
+            f"cannot be read: {exc}", argument=name, value=text, shown=_shown(text), fix=fix
+        ) from None
 
 
 def magnitude(value: object, unit: Any, name: str) -> Magnitude:

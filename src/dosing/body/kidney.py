@@ -49,7 +49,7 @@ from dosing.units import (
     Magnitude,
     as_quantity,
     magnitude,
-    parse_quantity,
+    read_unit_text,
     refuse_masked,
 )
 
@@ -139,12 +139,7 @@ def convert_creatinine(value: object, unit: object) -> Any:
             value=unit,
             shown=safe_repr(unit),
         )
-    try:
-        target = parse_quantity(f"1 {unit}").units if isinstance(unit, str) else unit
-    except UnitsError as exc:
-        raise UnitsError(
-            f"cannot be read: {exc}", argument="unit", value=unit, shown=safe_repr(unit)
-        ) from None
+    target = read_unit_text(unit, "unit") if isinstance(unit, str) else unit
     if target.dimensionality not in (MG_PER_DL.dimensionality, UMOL_PER_L.dimensionality):
         raise UnitsError(
             "must be a unit of mass or substance concentration such as 'mg/dL' or 'umol/L'",

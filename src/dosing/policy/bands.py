@@ -59,7 +59,6 @@ from dosing.units import (
     magnitude,
     parse_quantity,
     read_quantity,
-    refuse_masked,
     short,
     ureg,
 )
@@ -1124,12 +1123,12 @@ def _measurable(value: Any, item: Presentation | None, name: str, agent: str) ->
             argument=name,
             value=value,
             shown=shown,
-            fix=f"write {name}=Q_({show_value(value)}, 'mg')"
-            if isinstance(value, int | float) and len(show_value(value)) < 40
+            fix=f"write {name}=Q_({shown}, 'mg')"
+            if isinstance(value, int | float) and len(shown) < 40
             else f"write {name}=Q_(..., 'mg')",
         )
-    refuse_masked(quantity, name)
-    if not isinstance(magnitude(quantity, quantity.units, name), float):  # real, or refused
+    # one real amount: magnitude() refuses text, objects, huge integers and masked arrays
+    if not isinstance(magnitude(quantity, quantity.units, name), float):
         raise _refuse(name, "must be one amount, not an array", value)
     if quantity.dimensionality == MG.dimensionality:
         step = float(quantity.m_as(MG))
